@@ -1,0 +1,182 @@
+// Package accurate speaks the part of the Accurate Online API the service
+// uses: the documents, the API-token signature, host discovery, the error
+// classes and the rate limit shared by every replica. It knows nothing of
+// Forstok.
+package accurate
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"forstok-accurate-sync/money"
+)
+
+// Date is a calendar date as Accurate writes it: "dd/MM/yyyy".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf is the calendar date of t in loc.
+func DateOf(t time.Time, loc *time.Location) Date {
+	y, m, d := t.In(loc).Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// ParseDate reads "dd/MM/yyyy".
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse("02/01/2006", s)
+	if err != nil {
+		return Date{}, fmt.Errorf("date %q is not dd/MM/yyyy", s)
+	}
+	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
+}
+
+func (d Date) String() string { return fmt.Sprintf("%02d/%02d/%04d", d.Day, int(d.Month), d.Year) }
+
+// IsZero reports whether the date is unset.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// MarshalJSON writes "dd/MM/yyyy".
+func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "dd/MM/yyyy".
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	if s == "" {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// SalesInvoice is a faktur penjualan as sales-invoice/save.do takes it.
+type SalesInvoice struct {
+	Number        string           `json:"number"`
+	TransDate     Date             `json:"transDate"`
+	CustomerNo    string           `json:"customerNo"`
+	BranchName    string           `json:"branchName,omitempty"`
+	Description   string           `json:"description,omitempty"`
+	CashDiscount  money.Amount     `json:"cashDiscount,omitempty"`
+	Taxable       bool             `json:"taxable"`
+	InclusiveTax  bool             `json:"inclusiveTax"`
+	DetailItem    []InvoiceItem    `json:"detailItem"`
+	DetailExpense []InvoiceExpense `json:"detailExpense,omitempty"`
+}
+
+// InvoiceItem is one line of a faktur.
+type InvoiceItem struct {
+	ItemNo           string       `json:"itemNo"`
+	DetailName       string       `json:"detailName,omitempty"`
+	Quantity         int64        `json:"quantity"`
+	UnitPrice        money.Amount `json:"unitPrice"`
+	ItemCashDiscount money.Amount `json:"itemCashDiscount,omitempty"`
+	WarehouseName    string       `json:"warehouseName,omitempty"`
+	UseTax1          bool         `json:"useTax1"`
+}
+
+// Amount is the line's value: quantity × unit price − its cash discount.
+func (l InvoiceItem) Amount() money.Amount {
+	return money.Amount(l.Quantity)*l.UnitPrice - l.ItemCashDiscount
+}
+
+// InvoiceExpense is a non-item line of a faktur, such as shipping charged to
+// the buyer.
+type InvoiceExpense struct {
+	AccountNo     string       `json:"accountNo"`
+	ExpenseAmount money.Amount `json:"expenseAmount"`
+	ExpenseName   string       `json:"expenseName,omitempty"`
+}
+
+// Total is what the faktur asks of the customer: items − cashDiscount +
+// expenses (before tax, which the service leaves to Accurate).
+func (s SalesInvoice) Total() money.Amount {
+	var t money.Amount
+	for _, l := range s.DetailItem {
+		t += l.Amount()
+	}
+	t -= s.CashDiscount
+	for _, e := range s.DetailExpense {
+		t += e.ExpenseAmount
+	}
+	return t
+}
+
+// SalesReceipt is a penerimaan penjualan as sales-receipt/save.do takes it.
+type SalesReceipt struct {
+	Number        string           `json:"number"`
+	TransDate     Date             `json:"transDate"`
+	CustomerNo    string           `json:"customerNo"`
+	BankNo        string           `json:"bankNo"`
+	BranchName    string           `json:"branchName,omitempty"`
+	Description   string           `json:"description,omitempty"`
+	ChequeAmount  money.Amount     `json:"chequeAmount"`
+	DetailInvoice []ReceiptInvoice `json:"detailInvoice"`
+}
+
+// ReceiptInvoice is one faktur a receipt settles.
+type ReceiptInvoice struct {
+	InvoiceNo      string            `json:"invoiceNo"`
+	PaymentAmount  money.Amount      `json:"paymentAmount"`
+	DetailDiscount []ReceiptDiscount `json:"detailDiscount,omitempty"`
+}
+
+// ReceiptDiscount books part of a payment to a GL account instead of cash: a
+// fee or voucher (positive) or a rebate (negative).
+type ReceiptDiscount struct {
+	AccountNo string       `json:"accountNo"`
+	Amount    money.Amount `json:"amount"`
+}
+
+// Balance is Σ(paymentAmount − Σ discounts): what chequeAmount must equal.
+func (r SalesReceipt) Balance() money.Amount {
+	var t money.Amount
+	for _, inv := range r.DetailInvoice {
+		t += inv.PaymentAmount
+		for _, d := range inv.DetailDiscount {
+			t -= d.Amount
+		}
+	}
+	return t
+}
+
+// SavedDocument is what save.do answers in "r" and list.do lists in "d".
+type SavedDocument struct {
+	ID          int64        `json:"id"`
+	Number      string       `json:"number"`
+	TotalAmount money.Amount `json:"totalAmount"`
+}
+
+// InvoiceDetail is a faktur as sales-invoice/detail.do returns it: its total
+// and what the customer still owes on it.
+type InvoiceDetail struct {
+	ID          int64         `json:"id"`
+	Number      string        `json:"number"`
+	TransDate   Date          `json:"transDate"`
+	CustomerNo  string        `json:"customerNo,omitempty"`
+	TotalAmount money.Amount  `json:"totalAmount"`
+	PrimeOwing  money.Amount  `json:"primeOwing"`
+	Status      string        `json:"status,omitempty"`
+	DetailItem  []InvoiceItem `json:"detailItem,omitempty"`
+}
+
+// ReceiptDetail is a penerimaan as sales-receipt/detail.do returns it.
+type ReceiptDetail struct {
+	ID            int64            `json:"id"`
+	Number        string           `json:"number"`
+	TransDate     Date             `json:"transDate"`
+	CustomerNo    string           `json:"customerNo,omitempty"`
+	BankNo        string           `json:"bankNo,omitempty"`
+	ChequeAmount  money.Amount     `json:"chequeAmount"`
+	DetailInvoice []ReceiptInvoice `json:"detailInvoice,omitempty"`
+}

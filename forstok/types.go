@@ -1,0 +1,172 @@
+// Package forstok owns what Forstok sends: the webhook payload types, the
+// decoding of its money fields, and the webhook signature check. It knows
+// nothing of Accurate or of the rest of the service.
+package forstok
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"forstok-accurate-sync/money"
+)
+
+// Event types the service accepts.
+const (
+	TypeInvoiceCreated  = "invoice.created"
+	TypePaymentReceived = "payment.received"
+)
+
+// Envelope is the outer shape of every webhook body.
+type Envelope struct {
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// Event is a decoded, validated webhook: exactly one of Invoice and Payment
+// is set, according to Type.
+type Event struct {
+	Type      string
+	Timestamp time.Time
+	Invoice   *Invoice
+	Payment   *Payment
+}
+
+// Key is the idempotency key of the business event, the same on every
+// delivery of it: "invoice.created:<invoice id>" or "payment.received:<payment id>".
+func (e Event) Key() string {
+	switch {
+	case e.Invoice != nil:
+		return KeyFor(e.Type, e.Invoice.ID)
+	case e.Payment != nil:
+		return KeyFor(e.Type, e.Payment.ID)
+	}
+	return ""
+}
+
+// KeyFor builds an idempotency key.
+func KeyFor(eventType string, id int64) string {
+	return eventType + ":" + strconv.FormatInt(id, 10)
+}
+
+// Money is an amount as Forstok writes it: a JSON number or a decimal string.
+// Decoding never fails on the value itself; a malformed value is kept as a
+// problem that validation reports with the field's JSON path, so that every
+// error in a payload is listed at once.
+type Money struct {
+	money.Amount
+	problem string
+}
+
+// Invoice is the data of invoice.created: a Forstok invoice with its order.
+type Invoice struct {
+	ID               int64     `json:"id" validate:"required,gt=0"`
+	InvoiceReference string    `json:"invoice_reference" validate:"required"`
+	Status           string    `json:"status"`
+	CreatedAt        time.Time `json:"created_at" validate:"required"`
+	Order            *Order    `json:"order" validate:"required"`
+}
+
+// Order is the marketplace order behind an invoice.
+type Order struct {
+	ID             int64           `json:"id" validate:"required,gt=0"`
+	LocalID        string          `json:"local_id"`
+	LocalName      string          `json:"local_name" validate:"required"`
+	Channel        string          `json:"channel" validate:"required"`
+	ChannelID      int64           `json:"channel_id" validate:"required,gt=0"`
+	StoreID        int64           `json:"store_id" validate:"required,gt=0"`
+	StoreName      string          `json:"store_name"`
+	WarehouseID    int64           `json:"warehouse_id" validate:"required,gt=0"`
+	WarehouseName  string          `json:"warehouse_name"`
+	Cashless       *bool           `json:"cashless" validate:"required"`
+	ShippingPrice  Money           `json:"shipping_price"`
+	DiscountAmount Money           `json:"discount_amount"`
+	OrderedAt      *time.Time      `json:"ordered_at"`
+	Address        json.RawMessage `json:"address,omitempty"`
+	CustomerInfo   json.RawMessage `json:"customer_info,omitempty"`
+	Subtotal       Money           `json:"subtotal"`
+	TotalPrice     Money           `json:"total_price"`
+	TaxPrice       Money           `json:"tax_price"`
+	Note           string          `json:"note"`
+	ItemLines      []ItemLine      `json:"item_lines" validate:"required,min=1,dive"`
+}
+
+// IsCashless reports whether shipping was paid through the marketplace.
+func (o *Order) IsCashless() bool { return o.Cashless != nil && *o.Cashless }
+
+// ItemLine is one line of an order; Forstok writes one line per unit sold,
+// and Quantity, when present, multiplies it.
+type ItemLine struct {
+	ID              int64             `json:"id" validate:"required,gt=0"`
+	SKU             string            `json:"sku" validate:"required"`
+	Name            string            `json:"name"`
+	VariantName     string            `json:"variant_name"`
+	Note            string            `json:"note"`
+	Price           Money             `json:"price" validate:"required"`
+	SalePrice       Money             `json:"sale_price"`
+	Quantity        *int64            `json:"quantity" validate:"omitempty,gt=0"`
+	VoucherAmount   Money             `json:"voucher_amount"`
+	VoucherSeller   Money             `json:"voucher_seller"`
+	VoucherPlatform Money             `json:"voucher_platform"`
+	TaxPrice        Money             `json:"tax_price"`
+	TotalPrice      Money             `json:"total_price"`
+	BundleInfo      []BundleComponent `json:"bundle_info" validate:"omitempty,dive"`
+}
+
+// Units is the number of units the line stands for (Quantity, default 1).
+func (l ItemLine) Units() int64 {
+	if l.Quantity == nil {
+		return 1
+	}
+	return *l.Quantity
+}
+
+// UnitPrice is what one unit sold for: SalePrice when positive, else Price.
+func (l ItemLine) UnitPrice() money.Amount {
+	if l.SalePrice.Amount > 0 {
+		return l.SalePrice.Amount
+	}
+	return l.Price.Amount
+}
+
+// BundleComponent is one product inside a bundle line.
+type BundleComponent struct {
+	SKU       string `json:"sku" validate:"required"`
+	Name      string `json:"name"`
+	Qty       int64  `json:"qty" validate:"required,gt=0"`
+	ItemPrice Money  `json:"item_price" validate:"required"`
+}
+
+// Payment is the data of payment.received: a marketplace payout that settles
+// one or more invoices.
+type Payment struct {
+	ID            int64            `json:"id" validate:"required,gt=0"`
+	Reference     string           `json:"reference"`
+	PaymentMethod string           `json:"payment_method"`
+	PaidAt        time.Time        `json:"paid_at" validate:"required"`
+	StoreID       int64            `json:"store_id" validate:"required,gt=0"`
+	AmountReceive Money            `json:"amount_receive" validate:"required"`
+	Invoices      []PaymentInvoice `json:"invoices" validate:"required,min=1,dive"`
+}
+
+// PaymentInvoice is one invoice a payout settles, with the fees, vouchers and
+// rebates the marketplace took or added for it.
+type PaymentInvoice struct {
+	ID                         int64        `json:"id" validate:"required,gt=0"`
+	InvoiceReference           string       `json:"invoice_reference"`
+	Order                      PaymentOrder `json:"order" validate:"required"`
+	Total                      Money        `json:"total"`
+	VoucherSeller              Money        `json:"voucher_seller"`
+	ServiceFee                 Money        `json:"service_fee"`
+	FulfillmentFee             Money        `json:"fulfillment_fee"`
+	CashlessShippingDifference Money        `json:"cashless_shipping_difference"`
+	PlatformRebate             Money        `json:"platform_rebate"`
+}
+
+// PaymentOrder identifies the order of a paid invoice.
+type PaymentOrder struct {
+	ID        int64  `json:"id" validate:"required,gt=0"`
+	LocalName string `json:"local_name" validate:"required"`
+	StoreID   int64  `json:"store_id"`
+}
