@@ -1,0 +1,159 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Begin marks an event as taken by a worker: the record is created from the
+// task when intake could not write it, the state becomes processing and the
+// attempt is counted.
+func (s *Store) Begin(ctx context.Context, in Incoming) (Event, error) {
+	if err := s.ensureRecord(ctx, in, StateQueued, "recorded by the worker"); err != nil {
+		return Event{}, err
+	}
+	if _, err := s.transition(ctx, in.Key, change{state: StateProcessing, attempt: true}); err != nil {
+		return Event{}, err
+	}
+	return s.Get(ctx, in.Key)
+}
+
+// Result is how an attempt ended.
+type Result struct {
+	State          string // synced, retrying or failed
+	Error          string // what went wrong, for retrying and failed
+	AccurateID     int64
+	AccurateNumber string
+	NextAttemptAt  time.Time // for retrying
+}
+
+// Finish records how an attempt ended.
+func (s *Store) Finish(ctx context.Context, key string, r Result) error {
+	fields := map[string]string{"next_attempt_at": ""}
+	note := r.Error
+	switch r.State {
+	case StateSynced:
+		fields["last_error"] = ""
+		fields["accurate_id"] = strconv.FormatInt(r.AccurateID, 10)
+		fields["accurate_number"] = r.AccurateNumber
+		note = "Accurate " + r.AccurateNumber
+	case StateRetrying:
+		fields["last_error"] = r.Error
+		fields["next_attempt_at"] = strconv.FormatInt(r.NextAttemptAt.UnixMilli(), 10)
+	case StateFailed:
+		fields["last_error"] = r.Error
+	default:
+		return fmt.Errorf("finish %s: %q is not a final state", key, r.State)
+	}
+	_, err := s.transition(ctx, key, change{state: r.State, note: note, fields: fields})
+	return err
+}
+
+// Replay queues a known event again, whatever its state, from the payload
+// the store kept: ErrNotFound for an unknown key, ErrBusy while a worker
+// holds its task (asynq's active state is the truth; a record left
+// "processing" by a killed worker does not block a replay). Safe because posting is idempotent at Accurate.
+func (s *Store) Replay(ctx context.Context, key string) error {
+	ev, err := s.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	return s.requeue(ctx, Incoming{Key: key, Type: ev.Type, Payload: ev.Payload}, "replayed by an operator")
+}
+
+// ReplayRaw queues an event from a body an operator supplies, even when its
+// key was seen before (an event lost upstream or expired here).
+func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
+	ev, err := s.Get(ctx, in.Key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if err := s.enqueue(ctx, in); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("%w: queue %s: %v", ErrUnavailable, in.Key, err)
+		}
+		return s.ensureRecord(ctx, in, StateQueued, "replayed from a body by an operator")
+	case err != nil:
+		return err
+	}
+	if ev.State == StateProcessing && s.isActive(in.Key) {
+		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
+	}
+	if err := s.rdb.HSet(ctx, s.recordKey(in.Key), "payload", in.Payload).Err(); err != nil {
+		return fmt.Errorf("%w: replay %s: %v", ErrUnavailable, in.Key, err)
+	}
+	return s.requeue(ctx, in, "replayed from a body by an operator")
+}
+
+// requeue replaces the event's task with a fresh one (a fresh retry budget)
+// and marks the record queued.
+func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
+	err := s.inspector.DeleteTask(s.ns, in.Key)
+	switch {
+	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+	case isActiveTaskError(err):
+		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
+	default:
+		return fmt.Errorf("%w: replay %s: %v", ErrUnavailable, in.Key, err)
+	}
+	if err := s.enqueue(ctx, in); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		// A conflict means a delivery queued it in between: queued all the same.
+		return fmt.Errorf("%w: replay %s: %v", ErrUnavailable, in.Key, err)
+	}
+	_, err = s.transition(ctx, in.Key, change{state: StateQueued, note: note,
+		fields: map[string]string{"next_attempt_at": ""}})
+	return err
+}
+
+func (s *Store) isActive(key string) bool {
+	info, err := s.inspector.GetTaskInfo(s.ns, key)
+	return err == nil && info.State == asynq.TaskStateActive
+}
+
+// isActiveTaskError recognises asynq's refusal to delete a running task; it
+// has no exported error value for it.
+func isActiveTaskError(err error) bool {
+	return strings.Contains(err.Error(), "active state")
+}
+
+// fakturKey holds the total of a faktur this service synced, by its Accurate
+// number, so that paying it needs no detail.do call.
+func (s *Store) fakturKey(number string) string { return s.ns + ":faktur:" + number }
+
+// RememberFaktur records the total of a synced faktur.
+func (s *Store) RememberFaktur(ctx context.Context, number string, totalSen int64) error {
+	if err := s.rdb.Set(ctx, s.fakturKey(number), totalSen, s.retention).Err(); err != nil {
+		return fmt.Errorf("%w: remember faktur %s: %v", ErrUnavailable, number, err)
+	}
+	return nil
+}
+
+// FakturTotal is the recorded total of a synced faktur; ok is false when
+// this service has no record of it.
+func (s *Store) FakturTotal(ctx context.Context, number string) (totalSen int64, ok bool, err error) {
+	v, err := s.rdb.Get(ctx, s.fakturKey(number)).Int64()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("%w: faktur %s: %v", ErrUnavailable, number, err)
+	}
+	return v, true, nil
+}
+
+// QueueDepth is the number of tasks waiting or scheduled to run again.
+func (s *Store) QueueDepth(ctx context.Context) (int, error) {
+	info, err := s.inspector.GetQueueInfo(s.ns)
+	if err != nil {
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("%w: queue depth: %v", ErrUnavailable, err)
+	}
+	return info.Pending + info.Scheduled + info.Retry, nil
+}

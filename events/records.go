@@ -1,0 +1,362 @@
+package events
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Event is the record of one accepted Forstok event.
+type Event struct {
+	Key            string          `json:"key"`
+	Type           string          `json:"type"`
+	State          string          `json:"state"`
+	Attempts       int             `json:"attempts"`
+	LastError      string          `json:"last_error"`
+	AccurateID     int64           `json:"accurate_id,omitempty"`
+	AccurateNumber string          `json:"accurate_number"`
+	NextAttemptAt  *time.Time      `json:"next_attempt_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	Payload        json.RawMessage `json:"payload,omitempty"`
+	History        []Step          `json:"history,omitempty"`
+}
+
+// Step is one line of an event's history.
+type Step struct {
+	At    time.Time `json:"at"`
+	State string    `json:"state"`
+	Note  string    `json:"note,omitempty"`
+}
+
+func (s *Store) recordKey(key string) string  { return s.ns + ":event:" + key }
+func (s *Store) historyKey(key string) string { return s.ns + ":history:" + key }
+func (s *Store) indexKey(state string) string {
+	if state == "" {
+		return s.ns + ":index:all"
+	}
+	return s.ns + ":index:" + state
+}
+
+// historyLimit bounds each event's history; the oldest lines go first.
+const historyLimit = 100
+
+// ensureScript creates the record when it does not exist yet, in state
+// ARGV[2], and indexes it. An existing record is left as it is (a worker may
+// already be on it). KEYS: record, history, index:all, index:<state>.
+// ARGV: key, state, type, payload, now (ms), retention (s), history line.
+var ensureScript = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+redis.call("HSET", KEYS[1], "key", ARGV[1], "state", ARGV[2], "type", ARGV[3],
+  "payload", ARGV[4], "attempts", 0, "created_at", ARGV[5], "updated_at", ARGV[5])
+redis.call("EXPIRE", KEYS[1], ARGV[6])
+redis.call("RPUSH", KEYS[2], ARGV[7])
+redis.call("EXPIRE", KEYS[2], ARGV[6])
+redis.call("ZADD", KEYS[3], ARGV[5], ARGV[1])
+redis.call("ZADD", KEYS[4], ARGV[5], ARGV[1])
+return 1
+`)
+
+func (s *Store) ensureRecord(ctx context.Context, in Incoming, state, note string) error {
+	now := s.now()
+	line := historyLine(now, state, note)
+	keys := []string{s.recordKey(in.Key), s.historyKey(in.Key), s.indexKey(""), s.indexKey(state)}
+	err := ensureScript.Run(ctx, s.rdb, keys,
+		in.Key, state, in.Type, in.Payload, now.UnixMilli(), int64(s.retention/time.Second), line).Err()
+	if err != nil {
+		return fmt.Errorf("%w: record %s: %v", ErrUnavailable, in.Key, err)
+	}
+	return nil
+}
+
+// transitionScript moves a record to a new state and keeps the per-state
+// indexes, the history and the expiry in step, all at once.
+// KEYS: record, history, index prefix (ns:index:).
+// ARGV: new state, now (ms), retention (s), history line, history limit,
+// attempts increment, then field/value pairs to set ("" values delete).
+var transitionScript = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 0 then return redis.error_reply("NOTFOUND") end
+local old = redis.call("HGET", KEYS[1], "state")
+local created = redis.call("HGET", KEYS[1], "created_at")
+local key = redis.call("HGET", KEYS[1], "key")
+if old ~= ARGV[1] then
+  redis.call("ZREM", KEYS[3] .. old, key)
+  redis.call("ZADD", KEYS[3] .. ARGV[1], created, key)
+end
+redis.call("HSET", KEYS[1], "state", ARGV[1], "updated_at", ARGV[2])
+if tonumber(ARGV[6]) ~= 0 then redis.call("HINCRBY", KEYS[1], "attempts", ARGV[6]) end
+for i = 7, #ARGV, 2 do
+  if ARGV[i+1] == "" then redis.call("HDEL", KEYS[1], ARGV[i])
+  else redis.call("HSET", KEYS[1], ARGV[i], ARGV[i+1]) end
+end
+redis.call("EXPIRE", KEYS[1], ARGV[3])
+redis.call("ZADD", KEYS[3] .. "all", created, key)
+redis.call("RPUSH", KEYS[2], ARGV[4])
+redis.call("LTRIM", KEYS[2], -tonumber(ARGV[5]), -1)
+redis.call("EXPIRE", KEYS[2], ARGV[3])
+return old
+`)
+
+// change is one transition of a record.
+type change struct {
+	state    string
+	note     string
+	attempt  bool
+	fields   map[string]string
+	expected string // when set, the transition only applies from this state
+}
+
+func (s *Store) transition(ctx context.Context, key string, c change) (previous string, err error) {
+	now := s.now()
+	args := []any{c.state, now.UnixMilli(), int64(s.retention / time.Second),
+		historyLine(now, c.state, c.note), historyLimit, boolInt(c.attempt)}
+	for f, v := range c.fields {
+		args = append(args, f, v)
+	}
+	keys := []string{s.recordKey(key), s.historyKey(key), s.ns + ":index:"}
+	old, err := transitionScript.Run(ctx, s.rdb, keys, args...).Text()
+	if err != nil {
+		if strings.Contains(err.Error(), "NOTFOUND") {
+			return "", fmt.Errorf("%s: %w", key, ErrNotFound)
+		}
+		return "", fmt.Errorf("%w: update %s: %v", ErrUnavailable, key, err)
+	}
+	return old, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func historyLine(at time.Time, state, note string) string {
+	b, _ := json.Marshal(Step{At: at.UTC(), State: state, Note: note})
+	return string(b)
+}
+
+// Get returns one event with its payload and history.
+func (s *Store) Get(ctx context.Context, key string) (Event, error) {
+	pipe := s.rdb.Pipeline()
+	fields := pipe.HGetAll(ctx, s.recordKey(key))
+	hist := pipe.LRange(ctx, s.historyKey(key), 0, -1)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return Event{}, fmt.Errorf("%w: get %s: %v", ErrUnavailable, key, err)
+	}
+	if len(fields.Val()) == 0 {
+		return Event{}, fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	ev := decodeRecord(fields.Val(), true)
+	for _, line := range hist.Val() {
+		var st Step
+		if json.Unmarshal([]byte(line), &st) == nil {
+			ev.History = append(ev.History, st)
+		}
+	}
+	return ev, nil
+}
+
+func decodeRecord(f map[string]string, withPayload bool) Event {
+	ev := Event{
+		Key:            f["key"],
+		Type:           f["type"],
+		State:          f["state"],
+		LastError:      f["last_error"],
+		AccurateNumber: f["accurate_number"],
+		CreatedAt:      msTime(f["created_at"]),
+		UpdatedAt:      msTime(f["updated_at"]),
+	}
+	ev.Attempts, _ = strconv.Atoi(f["attempts"])
+	ev.AccurateID, _ = strconv.ParseInt(f["accurate_id"], 10, 64)
+	if v := f["next_attempt_at"]; v != "" {
+		t := msTime(v)
+		ev.NextAttemptAt = &t
+	}
+	if withPayload {
+		ev.Payload = json.RawMessage(f["payload"])
+	}
+	return ev
+}
+
+func msTime(v string) time.Time {
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Filter selects events to list.
+type Filter struct {
+	State  string // empty: every state
+	Type   string // empty: every type
+	Limit  int    // default 50, at most 500
+	Cursor string // from the previous page's NextCursor
+}
+
+// List returns events newest first (by acceptance time), a page at a time.
+// The cursor is the position after the last event returned.
+func (s *Store) List(ctx context.Context, f Filter) (events []Event, nextCursor string, err error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 500 {
+		f.Limit = 500
+	}
+	max, shown := "+inf", map[string]bool{}
+	var cursorScore int64 = -1
+	if f.Cursor != "" {
+		if cursorScore, shown, err = parseCursor(f.Cursor); err != nil {
+			return nil, "", err
+		}
+		max = strconv.FormatInt(cursorScore, 10)
+	}
+	minScore := strconv.FormatInt(s.now().Add(-s.retention).UnixMilli(), 10)
+	batchSize := int64(f.Limit * 2)
+	for offset := int64(0); len(events) < f.Limit; offset += batchSize {
+		batch, err := s.rdb.ZRevRangeByScoreWithScores(ctx, s.indexKey(f.State), &redis.ZRangeBy{
+			Max: max, Min: minScore, Offset: offset, Count: batchSize,
+		}).Result()
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: list: %v", ErrUnavailable, err)
+		}
+		keys := make([]string, 0, len(batch))
+		for _, z := range batch {
+			key := z.Member.(string)
+			if int64(z.Score) == cursorScore && shown[key] {
+				continue
+			}
+			if f.Type != "" && !strings.HasPrefix(key, f.Type+":") {
+				continue
+			}
+			keys = append(keys, key)
+		}
+		got, err := s.records(ctx, keys)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, ev := range got {
+			if len(events) == f.Limit {
+				break
+			}
+			if f.State != "" && ev.State != f.State {
+				continue // moved on since the index was read
+			}
+			events = append(events, ev)
+		}
+		if int64(len(batch)) < batchSize {
+			return events, "", nil // the index has no more
+		}
+	}
+	last := events[len(events)-1]
+	keys := sameScoreKeys(events, last.CreatedAt)
+	if last.CreatedAt.UnixMilli() == cursorScore {
+		for k := range shown {
+			keys = append(keys, k)
+		}
+	}
+	return events, makeCursor(last.CreatedAt.UnixMilli(), keys), nil
+}
+
+func (s *Store) records(ctx context.Context, keys []string) ([]Event, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.HGetAll(ctx, s.recordKey(k))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("%w: list: %v", ErrUnavailable, err)
+	}
+	out := make([]Event, 0, len(keys))
+	for _, c := range cmds {
+		if len(c.Val()) == 0 {
+			continue // expired since it was indexed
+		}
+		out = append(out, decodeRecord(c.Val(), false))
+	}
+	return out, nil
+}
+
+func sameScoreKeys(evs []Event, at time.Time) []string {
+	var keys []string
+	for _, ev := range evs {
+		if ev.CreatedAt.Equal(at) {
+			keys = append(keys, ev.Key)
+		}
+	}
+	return keys
+}
+
+// A cursor is "<score ms>|<key>,<key>": the score of the last event shown and
+// the keys already shown at that score, so that events accepted in the same
+// millisecond are neither skipped nor repeated.
+// It travels base64url-encoded so that it can sit in a query string as is.
+func makeCursor(score int64, keys []string) string {
+	raw := strconv.FormatInt(score, 10) + "|" + strings.Join(keys, ",")
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// ErrBadCursor is returned for a cursor List did not make.
+var ErrBadCursor = errors.New("cursor is not one this service returned")
+
+func parseCursor(c string) (int64, map[string]bool, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, nil, ErrBadCursor
+	}
+	scorePart, keysPart, ok := strings.Cut(string(raw), "|")
+	score, err := strconv.ParseInt(scorePart, 10, 64)
+	if !ok || err != nil {
+		return 0, nil, ErrBadCursor
+	}
+	keys := map[string]bool{}
+	for _, k := range strings.Split(keysPart, ",") {
+		if k != "" {
+			keys[k] = true
+		}
+	}
+	return score, keys, nil
+}
+
+// Counts returns how many events are in each state (for metrics).
+func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := map[string]*redis.IntCmd{}
+	for _, st := range States {
+		cmds[st] = pipe.ZCard(ctx, s.indexKey(st))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("%w: counts: %v", ErrUnavailable, err)
+	}
+	out := map[string]int64{}
+	for st, c := range cmds {
+		out[st] = c.Val()
+	}
+	return out, nil
+}
+
+// Prune drops index entries older than the retention; their records have
+// expired on their own.
+func (s *Store) Prune(ctx context.Context) error {
+	cutoff := strconv.FormatInt(s.now().Add(-s.retention).UnixMilli(), 10)
+	pipe := s.rdb.Pipeline()
+	pipe.ZRemRangeByScore(ctx, s.indexKey(""), "-inf", "("+cutoff)
+	for _, st := range States {
+		pipe.ZRemRangeByScore(ctx, s.indexKey(st), "-inf", "("+cutoff)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("%w: prune: %v", ErrUnavailable, err)
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+// Package events is the service's memory: the idempotency keys, every
+// accepted event with its state and history, and the queue the workers drain.
+// All of it lives in Redis.
+//
+// The queue is hibiken/asynq. Intake enqueues each event with the idempotency
+// key as asynq's task id: asynq's enqueue is one Lua script that refuses an id
+// it already holds, so taking the key and queueing the event durably are one
+// atomic step, and no crash can leave a key taken with no event behind it.
+// Next to the task, the store keeps its own record of the event (payload,
+// state, attempts, history, Accurate's id and number) for listing and replay;
+// a record is created by whichever comes first, intake or the worker, so the
+// record follows the task even if intake dies between the two.
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// TaskType is the asynq task type of every queued event.
+const TaskType = "forstok:event"
+
+// States an event goes through.
+const (
+	StateQueued     = "queued"
+	StateProcessing = "processing"
+	StateRetrying   = "retrying"
+	StateSynced     = "synced"
+	StateFailed     = "failed"
+)
+
+// States lists every state, in lifecycle order.
+var States = []string{StateQueued, StateProcessing, StateRetrying, StateSynced, StateFailed}
+
+// Errors the edges map to statuses.
+var (
+	// ErrUnavailable: Redis could not be reached; nothing was recorded.
+	ErrUnavailable = errors.New("event store unavailable")
+	// ErrNotFound: no event has that key.
+	ErrNotFound = errors.New("event not found")
+	// ErrBusy: a worker holds the event right now.
+	ErrBusy = errors.New("event is being processed")
+)
+
+// Config tunes a Store. The zero value is usable.
+type Config struct {
+	// Namespace prefixes every Redis key and names the asynq queue, so that
+	// tests and several services can share one Redis. Default "fas".
+	Namespace string
+	// Retention is how long events, keys and history are kept after their
+	// last change. Default 30 days.
+	Retention time.Duration
+	// MaxRetry is asynq's retry budget per task; the worker decides by error
+	// class when to give up well before it. Default 10,000.
+	MaxRetry int
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Store keeps events in Redis and queues them through asynq.
+type Store struct {
+	rdb       redis.UniversalClient
+	queue     *asynq.Client
+	inspector *asynq.Inspector
+	ns        string
+	retention time.Duration
+	maxRetry  int
+	now       func() time.Time
+}
+
+// New builds a Store on rdb. Close releases asynq's side, not rdb.
+func New(rdb redis.UniversalClient, cfg Config) *Store {
+	if cfg.Namespace == "" {
+		cfg.Namespace = "fas"
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.MaxRetry <= 0 {
+		cfg.MaxRetry = 10000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{
+		rdb:       rdb,
+		queue:     asynq.NewClientFromRedisClient(rdb),
+		inspector: asynq.NewInspectorFromRedisClient(rdb),
+		ns:        cfg.Namespace,
+		retention: cfg.Retention,
+		maxRetry:  cfg.MaxRetry,
+		now:       cfg.Now,
+	}
+}
+
+// Queue is the asynq queue the workers must serve.
+func (s *Store) Queue() string { return s.ns }
+
+// Retention is how long events are kept.
+func (s *Store) Retention() time.Duration { return s.retention }
+
+// Ping tells whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Incoming is an event as intake hands it over: its idempotency key, its
+// type and the webhook body exactly as received.
+type Incoming struct {
+	Key     string
+	Type    string
+	Payload []byte
+}
+
+// Outcome of Accept.
+type Outcome int
+
+// Accept outcomes.
+const (
+	Accepted Outcome = iota + 1
+	Duplicate
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Accepted:
+		return "accepted"
+	case Duplicate:
+		return "duplicate"
+	}
+	return "unknown"
+}
+
+// Accept takes the event's key and queues it, atomically; a key seen before
+// is a Duplicate and queues nothing. Any Redis failure is ErrUnavailable,
+// never a duplicate.
+func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
+	err := s.enqueue(ctx, in)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return Duplicate, nil
+	case err != nil:
+		return 0, fmt.Errorf("%w: queue %s: %v", ErrUnavailable, in.Key, err)
+	}
+	// The event is durably queued. The record is a view of it: if writing it
+	// fails, the worker writes it when it takes the task, so the answer is
+	// still "accepted".
+	if err := s.ensureRecord(ctx, in, StateQueued, "accepted"); err != nil {
+		return Accepted, fmt.Errorf("event %s queued, record deferred to the worker: %w", in.Key, err)
+	}
+	return Accepted, nil
+}
+
+func (s *Store) enqueue(ctx context.Context, in Incoming) error {
+	task := asynq.NewTask(TaskType, in.Payload)
+	_, err := s.queue.EnqueueContext(ctx, task,
+		asynq.TaskID(in.Key),
+		asynq.Queue(s.ns),
+		asynq.MaxRetry(s.maxRetry),
+		asynq.Retention(s.retention),
+		// asynq's own timeout bounds one attempt; the worker's calls have
+		// shorter ones of their own.
+		asynq.Timeout(10*time.Minute),
+	)
+	return err
+}
