@@ -20,7 +20,7 @@ type Event struct {
 	State          string          `json:"state"`
 	Attempts       int             `json:"attempts"`
 	LastError      string          `json:"last_error"`
-	AccurateID     int64           `json:"accurate_id,omitempty"`
+	AccurateID     int64           `json:"accurate_id"`
 	AccurateNumber string          `json:"accurate_number"`
 	NextAttemptAt  *time.Time      `json:"next_attempt_at"`
 	CreatedAt      time.Time       `json:"created_at"`
