@@ -845,8 +845,8 @@ func TestComposeRunsTheServiceSafely(t *testing.T) {
 }
 
 func TestTheExampleMappingCopiesAgree(t *testing.T) {
-	// compose mounts mapping.example.yaml; Kubernetes carries it in a ConfigMap.
-	raw, err := os.ReadFile("mapping.example.yaml")
+	// compose mounts the repository's example; Kubernetes carries a copy in a ConfigMap.
+	raw, err := os.ReadFile("../examples/mapping.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -863,7 +863,7 @@ func TestTheExampleMappingCopiesAgree(t *testing.T) {
 		t.Fatalf("the ConfigMap's mapping.yaml: %v", err)
 	}
 	if !reflect.DeepEqual(file, inConfigMap) {
-		t.Error("deploy/mapping.example.yaml and k8s/configmap-mapping.yaml differ: keep them the same")
+		t.Error("examples/mapping.yaml and deploy/k8s/configmap-mapping.yaml differ: keep them the same")
 	}
 }
 
