@@ -617,6 +617,21 @@ func (m manifests) serviceDeployments() []object {
 	return out
 }
 
+// hasSetting reports whether env sets name. Redis may instead be reached
+// through Sentinel or Cluster, which the service takes in place of REDIS_URL.
+func hasSetting(env map[string]setting, name string) bool {
+	if _, ok := env[name]; ok {
+		return true
+	}
+	if name != "REDIS_URL" {
+		return false
+	}
+	_, sentinel := env["REDIS_SENTINEL_ADDRS"]
+	_, master := env["REDIS_SENTINEL_MASTER"]
+	_, cluster := env["REDIS_CLUSTER_ADDRS"]
+	return (sentinel && master) || cluster
+}
+
 func durationSetting(env map[string]setting, name string, def time.Duration) (time.Duration, error) {
 	s, ok := env[name]
 	if !ok || s.value == "" {
@@ -654,7 +669,7 @@ func TestKubernetesDeploymentRunsTheServiceSafely(t *testing.T) {
 		})
 		t.Run("every required setting is set", func(t *testing.T) {
 			for _, name := range requiredSettings() {
-				if _, ok := env[name]; !ok {
+				if !hasSetting(env, name) {
 					t.Errorf("%s is not set in Deployment %s", name, d.Metadata.Name)
 				}
 			}
@@ -801,7 +816,7 @@ func TestComposeRunsTheServiceSafely(t *testing.T) {
 			env := composeEnv(c, name, svc)
 			t.Run("every required setting is set", func(t *testing.T) {
 				for _, n := range requiredSettings() {
-					if _, ok := env[n]; !ok {
+					if !hasSetting(env, n) {
 						t.Errorf("%s is not set for compose service %q", n, name)
 					}
 				}
@@ -928,6 +943,33 @@ func TestMakefileFuzzTargetsExist(t *testing.T) {
 				t.Skipf("%s has no fuzz targets yet", pkg)
 			}
 			t.Errorf("make fuzz would run %s in %s, which declares no such fuzz target", fn, pkg)
+		})
+	}
+}
+
+func TestRedisCanBeReachedThroughURLSentinelOrCluster(t *testing.T) {
+	set := func(names ...string) map[string]setting {
+		env := map[string]setting{}
+		for _, n := range names {
+			env[n] = setting{name: n}
+		}
+		return env
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]setting
+		want bool
+	}{
+		{"REDIS_URL alone is enough", set("REDIS_URL"), true},
+		{"Sentinel addresses with the master name are enough", set("REDIS_SENTINEL_ADDRS", "REDIS_SENTINEL_MASTER"), true},
+		{"Sentinel addresses without the master name are not", set("REDIS_SENTINEL_ADDRS"), false},
+		{"Cluster addresses are enough", set("REDIS_CLUSTER_ADDRS"), true},
+		{"a password alone is not", set("REDIS_PASSWORD"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := hasSetting(tc.env, "REDIS_URL"); got != tc.want {
+				t.Errorf("hasSetting = %v, want %v", got, tc.want)
+			}
 		})
 	}
 }
