@@ -1,0 +1,116 @@
+package accurate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// SaveSalesInvoice creates a faktur (sales-invoice/save.do). A number that
+// already exists comes back as ClassDuplicate.
+func (c *Client) SaveSalesInvoice(ctx context.Context, inv *SalesInvoice) (SavedDocument, error) {
+	if inv == nil {
+		return SavedDocument{}, &Error{Class: ClassValidation, Endpoint: "sales-invoice/save", Err: errors.New("no faktur given")}
+	}
+	return c.save(ctx, "sales-invoice/save", inv, inv.Number)
+}
+
+// FindSalesInvoice looks a faktur up by its number (sales-invoice/list.do).
+func (c *Client) FindSalesInvoice(ctx context.Context, number string) (SavedDocument, bool, error) {
+	return c.find(ctx, "sales-invoice/list", number)
+}
+
+// SalesInvoiceDetail reads a faktur, with what is still owed on it
+// (sales-invoice/detail.do). An unknown number is ClassNotFound.
+func (c *Client) SalesInvoiceDetail(ctx context.Context, number string) (InvoiceDetail, error) {
+	var d InvoiceDetail
+	err := c.detail(ctx, "sales-invoice/detail", number, &d)
+	return d, err
+}
+
+// SaveSalesReceipt creates a penerimaan (sales-receipt/save.do).
+func (c *Client) SaveSalesReceipt(ctx context.Context, rec *SalesReceipt) (SavedDocument, error) {
+	if rec == nil {
+		return SavedDocument{}, &Error{Class: ClassValidation, Endpoint: "sales-receipt/save", Err: errors.New("no penerimaan given")}
+	}
+	return c.save(ctx, "sales-receipt/save", rec, rec.Number)
+}
+
+// FindSalesReceipt looks a penerimaan up by its number (sales-receipt/list.do).
+func (c *Client) FindSalesReceipt(ctx context.Context, number string) (SavedDocument, bool, error) {
+	return c.find(ctx, "sales-receipt/list", number)
+}
+
+// SalesReceiptDetail reads a penerimaan (sales-receipt/detail.do).
+func (c *Client) SalesReceiptDetail(ctx context.Context, number string) (ReceiptDetail, error) {
+	var d ReceiptDetail
+	err := c.detail(ctx, "sales-receipt/detail", number, &d)
+	return d, err
+}
+
+func (c *Client) save(ctx context.Context, endpoint string, doc any, number string) (SavedDocument, error) {
+	a, err := c.call(ctx, endpoint, http.MethodPost, nil, doc)
+	if err != nil {
+		return SavedDocument{}, err
+	}
+	var saved SavedDocument
+	if len(a.R) > 0 && string(a.R) != "null" {
+		if err := json.Unmarshal(a.R, &saved); err != nil {
+			// Saved, by "s", but what was saved is unreadable: the caller
+			// should look the number up.
+			return SavedDocument{}, &Error{Class: ClassTransient, Endpoint: endpoint, Status: http.StatusOK, Ambiguous: true,
+				Err: fmt.Errorf("reading the saved record: %w", err)}
+		}
+	}
+	if saved.Number == "" {
+		saved.Number = number
+	}
+	return saved, nil
+}
+
+func (c *Client) find(ctx context.Context, endpoint, number string) (SavedDocument, bool, error) {
+	if number == "" {
+		return SavedDocument{}, false, &Error{Class: ClassValidation, Endpoint: endpoint, Err: errors.New("no number given")}
+	}
+	q := url.Values{
+		"fields":            {"id,number,totalAmount"},
+		"filter.number.op":  {"EQUAL"},
+		"filter.number.val": {number},
+	}
+	a, err := c.call(ctx, endpoint, http.MethodGet, q, nil)
+	if err != nil {
+		return SavedDocument{}, false, err
+	}
+	var docs []SavedDocument
+	if len(a.D) > 0 && string(a.D) != "null" {
+		if err := json.Unmarshal(a.D, &docs); err != nil {
+			return SavedDocument{}, false, &Error{Class: ClassTransient, Endpoint: endpoint, Status: http.StatusOK,
+				Err: fmt.Errorf("reading the list: %w", err)}
+		}
+	}
+	// Match exactly: a server ignoring the filter must not pass off another
+	// document as this one.
+	for _, d := range docs {
+		if d.Number == number {
+			return d, true, nil
+		}
+	}
+	return SavedDocument{}, false, nil
+}
+
+func (c *Client) detail(ctx context.Context, endpoint, number string, into any) error {
+	if number == "" {
+		return &Error{Class: ClassValidation, Endpoint: endpoint, Err: errors.New("no number given")}
+	}
+	a, err := c.call(ctx, endpoint, http.MethodGet, url.Values{"number": {number}}, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(a.D, into); err != nil {
+		return &Error{Class: ClassTransient, Endpoint: endpoint, Status: http.StatusOK, Err: fmt.Errorf("reading the detail: %w", err)}
+	}
+	return nil
+}

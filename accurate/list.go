@@ -1,0 +1,88 @@
+package accurate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// ListKind is a master-data list a mapping refers to.
+type ListKind string
+
+const (
+	ListGLAccounts ListKind = "glaccount"
+	ListCustomers  ListKind = "customer"
+	ListItems      ListKind = "item"
+	ListWarehouses ListKind = "warehouse"
+	ListBranches   ListKind = "branch"
+)
+
+// listFields are what each list.do is asked for: customers carry their
+// number as customerNo, warehouses and branches are known by name only.
+var listFields = map[ListKind]string{
+	ListGLAccounts: "id,no,name",
+	ListCustomers:  "id,customerNo,name",
+	ListItems:      "id,no,name",
+	ListWarehouses: "id,name",
+	ListBranches:   "id,name",
+}
+
+const (
+	listPageSize = 100
+	maxListPages = 1000 // 100,000 rows: far beyond any real database, stops a server that never ends
+)
+
+// Entity is one row of a master-data list. No is empty for warehouses and
+// branches.
+type Entity struct {
+	ID   int64  `json:"id"`
+	No   string `json:"no"`
+	Name string `json:"name"`
+}
+
+// List reads every row of a master-data list ({kind}/list.do), page by
+// page, for checking a mapping against the database.
+func (c *Client) List(ctx context.Context, kind ListKind) ([]Entity, error) {
+	endpoint := string(kind) + "/list"
+	fields, ok := listFields[kind]
+	if !ok {
+		return nil, &Error{Class: ClassValidation, Endpoint: endpoint, Err: fmt.Errorf("unknown list %q", kind)}
+	}
+	var out []Entity
+	for page := 1; page <= maxListPages; page++ {
+		q := url.Values{
+			"fields":      {fields},
+			"sp.page":     {strconv.Itoa(page)},
+			"sp.pageSize": {strconv.Itoa(listPageSize)},
+		}
+		a, err := c.call(ctx, endpoint, http.MethodGet, q, nil)
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			Entity
+			CustomerNo string `json:"customerNo"`
+		}
+		if len(a.D) > 0 && string(a.D) != "null" {
+			if err := json.Unmarshal(a.D, &rows); err != nil {
+				return nil, &Error{Class: ClassTransient, Endpoint: endpoint, Status: http.StatusOK, Err: fmt.Errorf("reading page %d: %w", page, err)}
+			}
+		}
+		for _, r := range rows {
+			e := r.Entity
+			if e.No == "" {
+				e.No = r.CustomerNo
+			}
+			out = append(out, e)
+		}
+		// Without "sp", a full page is the only hint that another follows.
+		more := (a.SP != nil && page < a.SP.PageCount) || (a.SP == nil && len(rows) == listPageSize)
+		if len(rows) == 0 || !more {
+			return out, nil
+		}
+	}
+	return nil, &Error{Class: ClassTransient, Endpoint: endpoint, Err: fmt.Errorf("more than %d pages", maxListPages)}
+}
