@@ -149,6 +149,8 @@ func Parse(data []byte) (*Settings, error) {
 	c := &checker{}
 	s := c.file(&doc)
 	if len(c.problems) > 0 {
+		// In file order, as a compiler lists them.
+		slices.SortStableFunc(c.problems, func(a, b Problem) int { return a.Line - b.Line })
 		return nil, &Problems{List: c.problems}
 	}
 	return s, nil
