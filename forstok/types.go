@@ -56,12 +56,13 @@ func KeyFor(eventType string, id int64) string {
 // error in a payload is listed at once.
 type Money struct {
 	money.Amount
-	problem string
+	present bool   // the field was in the payload and not null
+	problem string // why the value could not be read, for validation to report
 }
 
 // Invoice is the data of invoice.created: a Forstok invoice with its order.
 type Invoice struct {
-	ID               int64     `json:"id" validate:"required,gt=0"`
+	ID               int64     `json:"id" validate:"gt=0"`
 	InvoiceReference string    `json:"invoice_reference" validate:"required"`
 	Status           string    `json:"status"`
 	CreatedAt        time.Time `json:"created_at" validate:"required"`
@@ -70,24 +71,24 @@ type Invoice struct {
 
 // Order is the marketplace order behind an invoice.
 type Order struct {
-	ID             int64           `json:"id" validate:"required,gt=0"`
+	ID             int64           `json:"id" validate:"gt=0"`
 	LocalID        string          `json:"local_id"`
 	LocalName      string          `json:"local_name" validate:"required"`
 	Channel        string          `json:"channel" validate:"required"`
-	ChannelID      int64           `json:"channel_id" validate:"required,gt=0"`
-	StoreID        int64           `json:"store_id" validate:"required,gt=0"`
+	ChannelID      int64           `json:"channel_id" validate:"gt=0"`
+	StoreID        int64           `json:"store_id" validate:"gt=0"`
 	StoreName      string          `json:"store_name"`
-	WarehouseID    int64           `json:"warehouse_id" validate:"required,gt=0"`
+	WarehouseID    int64           `json:"warehouse_id" validate:"gt=0"`
 	WarehouseName  string          `json:"warehouse_name"`
 	Cashless       *bool           `json:"cashless" validate:"required"`
-	ShippingPrice  Money           `json:"shipping_price"`
-	DiscountAmount Money           `json:"discount_amount"`
+	ShippingPrice  Money           `json:"shipping_price" validate:"money"`
+	DiscountAmount Money           `json:"discount_amount" validate:"money"`
 	OrderedAt      *time.Time      `json:"ordered_at"`
 	Address        json.RawMessage `json:"address,omitempty"`
 	CustomerInfo   json.RawMessage `json:"customer_info,omitempty"`
-	Subtotal       Money           `json:"subtotal"`
-	TotalPrice     Money           `json:"total_price"`
-	TaxPrice       Money           `json:"tax_price"`
+	Subtotal       Money           `json:"subtotal" validate:"money"`
+	TotalPrice     Money           `json:"total_price" validate:"money"`
+	TaxPrice       Money           `json:"tax_price" validate:"money"`
 	Note           string          `json:"note"`
 	ItemLines      []ItemLine      `json:"item_lines" validate:"required,min=1,dive"`
 }
@@ -98,19 +99,19 @@ func (o *Order) IsCashless() bool { return o.Cashless != nil && *o.Cashless }
 // ItemLine is one line of an order; Forstok writes one line per unit sold,
 // and Quantity, when present, multiplies it.
 type ItemLine struct {
-	ID              int64             `json:"id" validate:"required,gt=0"`
+	ID              int64             `json:"id" validate:"gt=0"`
 	SKU             string            `json:"sku" validate:"required"`
 	Name            string            `json:"name"`
 	VariantName     string            `json:"variant_name"`
 	Note            string            `json:"note"`
-	Price           Money             `json:"price" validate:"required"`
-	SalePrice       Money             `json:"sale_price"`
-	Quantity        *int64            `json:"quantity" validate:"omitempty,gt=0"`
-	VoucherAmount   Money             `json:"voucher_amount"`
-	VoucherSeller   Money             `json:"voucher_seller"`
-	VoucherPlatform Money             `json:"voucher_platform"`
-	TaxPrice        Money             `json:"tax_price"`
-	TotalPrice      Money             `json:"total_price"`
+	Price           Money             `json:"price" validate:"required,money"`
+	SalePrice       Money             `json:"sale_price" validate:"money"`
+	Quantity        *int64            `json:"quantity" validate:"omitnil,gt=0"`
+	VoucherAmount   Money             `json:"voucher_amount" validate:"money"`
+	VoucherSeller   Money             `json:"voucher_seller" validate:"money"`
+	VoucherPlatform Money             `json:"voucher_platform" validate:"money"`
+	TaxPrice        Money             `json:"tax_price" validate:"money"`
+	TotalPrice      Money             `json:"total_price" validate:"money"`
 	BundleInfo      []BundleComponent `json:"bundle_info" validate:"omitempty,dive"`
 }
 
@@ -134,39 +135,39 @@ func (l ItemLine) UnitPrice() money.Amount {
 type BundleComponent struct {
 	SKU       string `json:"sku" validate:"required"`
 	Name      string `json:"name"`
-	Qty       int64  `json:"qty" validate:"required,gt=0"`
-	ItemPrice Money  `json:"item_price" validate:"required"`
+	Qty       int64  `json:"qty" validate:"gt=0"`
+	ItemPrice Money  `json:"item_price" validate:"required,money"`
 }
 
 // Payment is the data of payment.received: a marketplace payout that settles
 // one or more invoices.
 type Payment struct {
-	ID            int64            `json:"id" validate:"required,gt=0"`
+	ID            int64            `json:"id" validate:"gt=0"`
 	Reference     string           `json:"reference"`
 	PaymentMethod string           `json:"payment_method"`
 	PaidAt        time.Time        `json:"paid_at" validate:"required"`
-	StoreID       int64            `json:"store_id" validate:"required,gt=0"`
-	AmountReceive Money            `json:"amount_receive" validate:"required"`
+	StoreID       int64            `json:"store_id" validate:"gt=0"`
+	AmountReceive Money            `json:"amount_receive" validate:"required,money"`
 	Invoices      []PaymentInvoice `json:"invoices" validate:"required,min=1,dive"`
 }
 
 // PaymentInvoice is one invoice a payout settles, with the fees, vouchers and
 // rebates the marketplace took or added for it.
 type PaymentInvoice struct {
-	ID                         int64        `json:"id" validate:"required,gt=0"`
+	ID                         int64        `json:"id" validate:"gt=0"`
 	InvoiceReference           string       `json:"invoice_reference"`
 	Order                      PaymentOrder `json:"order" validate:"required"`
-	Total                      Money        `json:"total"`
-	VoucherSeller              Money        `json:"voucher_seller"`
-	ServiceFee                 Money        `json:"service_fee"`
-	FulfillmentFee             Money        `json:"fulfillment_fee"`
-	CashlessShippingDifference Money        `json:"cashless_shipping_difference"`
-	PlatformRebate             Money        `json:"platform_rebate"`
+	Total                      Money        `json:"total" validate:"money"`
+	VoucherSeller              Money        `json:"voucher_seller" validate:"money"`
+	ServiceFee                 Money        `json:"service_fee" validate:"money"`
+	FulfillmentFee             Money        `json:"fulfillment_fee" validate:"money"`
+	CashlessShippingDifference Money        `json:"cashless_shipping_difference" validate:"money"`
+	PlatformRebate             Money        `json:"platform_rebate" validate:"money"`
 }
 
 // PaymentOrder identifies the order of a paid invoice.
 type PaymentOrder struct {
-	ID        int64  `json:"id" validate:"required,gt=0"`
+	ID        int64  `json:"id" validate:"gt=0"`
 	LocalName string `json:"local_name" validate:"required"`
 	StoreID   int64  `json:"store_id"`
 }

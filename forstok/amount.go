@@ -1,0 +1,63 @@
+package forstok
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"forstok-accurate-sync/money"
+)
+
+// NewMoney is a Money present in the payload with the given amount, for
+// code and tests that build payloads by hand.
+func NewMoney(a money.Amount) Money { return Money{Amount: a, present: true} }
+
+// Present reports whether the field was in the payload with a non-null value.
+func (m Money) Present() bool { return m.present }
+
+// Problem is why the value could not be read ("has more than 2 decimal
+// places", ...), or "" when it was read.
+func (m Money) Problem() string { return m.problem }
+
+// UnmarshalJSON accepts a JSON number, a decimal string or null (absent). It
+// never fails: a value it cannot read is kept as a problem for validation to
+// report with the field's path, so one bad amount does not hide the others.
+// The literal goes to money.Parse as written, never through float64.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	*m = Money{}
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	m.present = true
+	var lit string
+	switch c := b[0]; {
+	case c == '"' && bytes.IndexByte(b, '\\') < 0:
+		lit = string(b[1 : len(b)-1]) // no escapes: encoding/json checked the literal
+	case c == '"':
+		if err := json.Unmarshal(b, &lit); err != nil {
+			m.problem = money.ErrSyntax.Error()
+			return nil
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		lit = string(b)
+	default: // true, false, an object or an array
+		m.problem = money.ErrSyntax.Error()
+		return nil
+	}
+	a, err := money.Parse(lit)
+	if err != nil {
+		m.problem = amountProblem(err)
+		return nil
+	}
+	m.Amount = a
+	return nil
+}
+
+// amountProblem turns a money.Parse error into the words a FieldError uses.
+func amountProblem(err error) string {
+	for _, known := range []error{money.ErrTooPrecise, money.ErrOutOfRange, money.ErrSyntax} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return money.ErrSyntax.Error()
+}
