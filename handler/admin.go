@@ -1,0 +1,95 @@
+package handler
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+)
+
+// listEntry is an event as the list shows it (operations.md).
+type listEntry struct {
+	Key            string    `json:"key"`
+	Type           string    `json:"type"`
+	State          string    `json:"state"`
+	Attempts       int       `json:"attempts"`
+	LastError      string    `json:"last_error"`
+	AccurateNumber string    `json:"accurate_number"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+func (a *api) listEvents(c echo.Context) error {
+	f := events.Filter{State: c.QueryParam("state"), Type: c.QueryParam("type"), Cursor: c.QueryParam("cursor")}
+	if f.State != "" && !slices.Contains(events.States, f.State) {
+		return &statusError{status: http.StatusBadRequest, msg: "state must be one of queued, processing, retrying, synced, failed"}
+	}
+	if f.Type != "" && f.Type != forstok.TypeInvoiceCreated && f.Type != forstok.TypePaymentReceived {
+		return &statusError{status: http.StatusBadRequest, msg: "type must be invoice.created or payment.received"}
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return &statusError{status: http.StatusBadRequest, msg: "limit must be a number from 1 to 500"}
+		}
+		f.Limit = n
+	}
+	evs, next, err := a.Store.List(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]listEntry, len(evs))
+	for i, ev := range evs {
+		out[i] = listEntry{Key: ev.Key, Type: ev.Type, State: ev.State, Attempts: ev.Attempts,
+			LastError: ev.LastError, AccurateNumber: ev.AccurateNumber, UpdatedAt: ev.UpdatedAt}
+	}
+	var cursor any
+	if next != "" {
+		cursor = next
+	}
+	return c.JSON(http.StatusOK, map[string]any{"events": out, "next_cursor": cursor})
+}
+
+func (a *api) getEvent(c echo.Context) error {
+	ev, err := a.Store.Get(c.Request().Context(), c.Param("key"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ev)
+}
+
+func (a *api) replayEvent(c echo.Context) error {
+	key := c.Param("key")
+	c.Set(eventKeyKey, key)
+	if err := a.Store.Replay(c.Request().Context(), key); err != nil {
+		return err
+	}
+	logger(c).Info("event replayed", zap.String("event_key", key))
+	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued", "key": key})
+}
+
+// replayBody queues a webhook body an operator supplies: validated like a
+// webhook (without a signature; the admin token stands for it), queued even
+// if its key was seen before.
+func (a *api) replayBody(c echo.Context) error {
+	body, err := readJSONBody(c)
+	if err != nil {
+		return err
+	}
+	ev, err := a.Decoder.Decode(body)
+	if err != nil {
+		return err
+	}
+	key := ev.Key()
+	c.Set(eventKeyKey, key)
+	if err := a.Store.ReplayRaw(c.Request().Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body}); err != nil {
+		return err
+	}
+	logger(c).Info("event replayed from a body", zap.String("event_key", key))
+	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued", "key": key})
+}

@@ -1,0 +1,81 @@
+package handler
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+)
+
+// statusError is an answer the edge decided on itself (415, 413, 401 ...).
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+// handleError is the one place where errors become HTTP statuses and bodies,
+// in the shapes webhooks.md and operations.md fix.
+func (a *api) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := a.describe(err)
+	if status >= 500 {
+		logger(c).Error("request failed", zap.Int("status", status), zap.Error(err))
+	}
+	if body == nil {
+		err = c.NoContent(status)
+	} else {
+		err = c.JSON(status, body)
+	}
+	if err != nil {
+		logger(c).Warn("could not write the error answer", zap.Error(err))
+	}
+}
+
+func (a *api) describe(err error) (int, any) {
+	var (
+		syntax   *forstok.SyntaxError
+		unknown  *forstok.UnknownTypeError
+		invalid  *forstok.ValidationError
+		sig      *forstok.SignatureError
+		status   *statusError
+		httpErr  *echo.HTTPError
+		rejected = func(code int, msg string) (int, any) {
+			return code, map[string]any{"status": "rejected", "error": msg}
+		}
+	)
+	switch {
+	case errors.As(err, &invalid):
+		return http.StatusUnprocessableEntity, map[string]any{"status": "invalid", "errors": invalid.Fields}
+	case errors.As(err, &syntax), errors.As(err, &unknown):
+		return rejected(http.StatusBadRequest, err.Error())
+	case errors.As(err, &sig):
+		return rejected(http.StatusUnauthorized, err.Error())
+	case errors.As(err, &status):
+		return rejected(status.status, status.msg)
+	case errors.Is(err, events.ErrUnavailable):
+		return http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
+			"error": "the event store (Redis) cannot be reached; nothing was recorded, retry the delivery"}
+	case errors.Is(err, events.ErrNotFound):
+		return http.StatusNotFound, map[string]any{"status": "not_found", "error": err.Error()}
+	case errors.Is(err, events.ErrBusy):
+		return http.StatusConflict, map[string]any{"status": "conflict",
+			"error": err.Error() + ": wait until it finishes, then replay again if needed"}
+	case errors.Is(err, events.ErrBadCursor):
+		return rejected(http.StatusBadRequest, "cursor: "+err.Error())
+	case errors.As(err, &httpErr):
+		msg := http.StatusText(httpErr.Code)
+		if m, ok := httpErr.Message.(string); ok {
+			msg = m
+		}
+		return httpErr.Code, map[string]any{"status": "error", "error": msg}
+	}
+	return http.StatusInternalServerError, map[string]any{"status": "error", "error": "internal error; the operator's log has the details"}
+}

@@ -1,0 +1,168 @@
+// Package handler is the service's HTTP edge: the Forstok webhook intake,
+// the operators' admin API, health probes and metrics. Intake only verifies,
+// validates and queues; it never calls Accurate, so a slow Accurate cannot
+// slow a webhook.
+package handler
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.uber.org/zap"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+)
+
+// Store is what the edge needs of the event store.
+type Store interface {
+	Accept(ctx context.Context, in events.Incoming) (events.Outcome, error)
+	Get(ctx context.Context, key string) (events.Event, error)
+	List(ctx context.Context, f events.Filter) ([]events.Event, string, error)
+	Replay(ctx context.Context, key string) error
+	ReplayRaw(ctx context.Context, in events.Incoming) error
+	Ping(ctx context.Context) error
+}
+
+// Metrics receives what the edge counts; nil counts nothing.
+type Metrics interface {
+	Webhook(eventType, outcome string)
+}
+
+// Config is everything the HTTP edge is built from.
+type Config struct {
+	Store    Store
+	Verifier *forstok.Verifier
+	Decoder  *forstok.Decoder
+	Logger   *zap.Logger
+	// AdminToken guards /admin; empty turns the admin API off (404).
+	AdminToken string
+	// Ready reports extra readiness conditions (the mapping is loaded); nil
+	// means none beyond Redis.
+	Ready func(ctx context.Context) error
+	// MetricsHandler serves /metrics when set.
+	MetricsHandler http.Handler
+	Metrics        Metrics
+	Now            func() time.Time
+}
+
+// MaxBodyBytes is the largest webhook body accepted: 1 MiB.
+const MaxBodyBytes = 1 << 20
+
+type api struct {
+	Config
+}
+
+// New builds the service's HTTP handler.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Decoder == nil {
+		cfg.Decoder = forstok.NewDecoder()
+	}
+	a := &api{Config: cfg}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.handleError
+	e.Use(middleware.RequestID())
+	e.Use(a.logRequests)
+	e.Use(middleware.Recover())
+
+	e.POST("/webhooks/forstok", a.webhook)
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", a.ready)
+	if cfg.MetricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(cfg.MetricsHandler))
+	}
+	admin := e.Group("/admin", a.adminAuth)
+	admin.GET("/events", a.listEvents)
+	admin.GET("/events/:key", a.getEvent)
+	admin.POST("/events/:key/replay", a.replayEvent)
+	admin.POST("/replay", a.replayBody)
+	// Unknown admin paths go through the same guard, so that with no token
+	// every /admin route is a 404 and with one an unauthenticated caller
+	// learns nothing.
+	admin.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	return e
+}
+
+func (a *api) ready(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "redis does not answer"})
+	}
+	if a.Ready != nil {
+		if err := a.Ready(ctx); err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// adminAuth hides /admin entirely without a configured token and otherwise
+// asks for it as a bearer token, compared in constant time.
+func (a *api) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if a.AdminToken == "" {
+			return echo.ErrNotFound
+		}
+		got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.AdminToken)) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="admin"`)
+			return &statusError{status: http.StatusUnauthorized, msg: "missing or wrong admin token: send Authorization: Bearer <ADMIN_TOKEN>"}
+		}
+		return next(c)
+	}
+}
+
+// logRequests writes one line per request, with its request id; the lines
+// of the webhook handler add the event key.
+func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := a.Now()
+		reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+		log := a.Logger.With(zap.String("request_id", reqID))
+		c.Set(loggerKey, log)
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || req.URL.Path == "/metrics" {
+			return nil
+		}
+		fields := []zap.Field{
+			zap.String("method", req.Method),
+			zap.String("path", req.URL.Path),
+			zap.Int("status", c.Response().Status),
+			zap.Duration("took", a.Now().Sub(start)),
+		}
+		if key, ok := c.Get(eventKeyKey).(string); ok {
+			fields = append(fields, zap.String("event_key", key))
+		}
+		log.Info("request", fields...)
+		return nil
+	}
+}
+
+const (
+	loggerKey   = "logger"
+	eventKeyKey = "event_key"
+)
+
+func logger(c echo.Context) *zap.Logger {
+	if l, ok := c.Get(loggerKey).(*zap.Logger); ok {
+		return l
+	}
+	return zap.NewNop()
+}

@@ -1,0 +1,90 @@
+package handler
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+)
+
+// webhook takes one Forstok delivery: content type, size, signature, then
+// payload, and accepts its business event exactly once.
+func (a *api) webhook(c echo.Context) error {
+	body, err := readJSONBody(c)
+	if err != nil {
+		a.count("unknown", "rejected")
+		return err
+	}
+	req := c.Request()
+	if err := a.Verifier.Verify(req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"),
+		req.Header.Get("webhook-signature"), body, a.Now()); err != nil {
+		a.count("unknown", "unauthorized")
+		return err
+	}
+	ev, err := a.Decoder.Decode(body)
+	if err != nil {
+		a.count(typeOf(ev), "invalid")
+		return err
+	}
+	key := ev.Key()
+	c.Set(eventKeyKey, key)
+	outcome, err := a.Store.Accept(req.Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body})
+	if err != nil && outcome == 0 {
+		a.count(ev.Type, "unavailable")
+		return err
+	}
+	if err != nil {
+		// Queued, but the record waits for the worker: still accepted.
+		logger(c).Warn("event queued without its record", zap.String("event_key", key), zap.Error(err))
+	}
+	a.count(ev.Type, outcome.String())
+	status := http.StatusAccepted
+	if outcome == events.Duplicate {
+		status = http.StatusOK
+	}
+	return c.JSON(status, map[string]string{"status": outcome.String(), "key": key})
+}
+
+func (a *api) count(eventType, outcome string) {
+	if a.Metrics != nil {
+		a.Metrics.Webhook(eventType, outcome)
+	}
+}
+
+func typeOf(ev forstok.Event) string {
+	if ev.Type == "" {
+		return "unknown"
+	}
+	return ev.Type
+}
+
+// readJSONBody insists on a JSON content type and reads at most
+// MaxBodyBytes, answering 415 and 413 otherwise.
+func readJSONBody(c echo.Context) ([]byte, error) {
+	req := c.Request()
+	mediaType, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || mediaType != echo.MIMEApplicationJSON {
+		return nil, &statusError{status: http.StatusUnsupportedMediaType,
+			msg: "Content-Type must be application/json"}
+	}
+	if req.ContentLength > MaxBodyBytes {
+		return nil, errBodyTooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errBodyTooLarge
+		}
+		return nil, &statusError{status: http.StatusBadRequest, msg: "could not read the request body: " + err.Error()}
+	}
+	return body, nil
+}
+
+var errBodyTooLarge = &statusError{status: http.StatusRequestEntityTooLarge, msg: "body is larger than 1 MiB"}
