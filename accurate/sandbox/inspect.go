@@ -1,0 +1,50 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+// State is what GET /sandbox/state answers: everything saved, the call
+// counts and the faults in force.
+type State struct {
+	Invoices []StoredInvoice `json:"invoices"`
+	Receipts []StoredReceipt `json:"receipts"`
+	Calls    map[string]int  `json:"calls"`
+	Faults   Faults          `json:"faults"`
+}
+
+// State returns the sandbox's state at once.
+func (s *Server) State() State {
+	return State{Invoices: s.Invoices(), Receipts: s.Receipts(), Calls: s.Calls(), Faults: s.CurrentFaults()}
+}
+
+// serveInspection answers the sandbox's own routes, which need no
+// signature: they are for tests and operators, not part of Accurate's API.
+//
+//	GET  /sandbox/state   State
+//	GET  /sandbox/faults  the faults in force
+//	POST /sandbox/faults  replace them (a Faults JSON body)
+//	POST /sandbox/reset   Reset
+func (s *Server) serveInspection(w http.ResponseWriter, r *http.Request) {
+	switch r.Method + " " + r.URL.Path {
+	case "GET /sandbox/state":
+		writeJSON(w, http.StatusOK, s.State())
+	case "GET /sandbox/faults":
+		writeJSON(w, http.StatusOK, s.CurrentFaults())
+	case "POST /sandbox/faults":
+		var f Faults
+		if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&f); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		s.SetFaults(f)
+		writeJSON(w, http.StatusOK, f)
+	case "POST /sandbox/reset":
+		s.Reset()
+		writeJSON(w, http.StatusOK, map[string]bool{"reset": true})
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown sandbox route"})
+	}
+}

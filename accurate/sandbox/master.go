@@ -1,0 +1,159 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// masterEntry is one row of a master-data list. Warehouses and branches are
+// known by name only, as in Accurate.
+type masterEntry struct {
+	ID          int64  `json:"id"`
+	No          string `json:"no,omitempty"`
+	Name        string `json:"name"`
+	AccountType string `json:"accountType,omitempty"` // glaccount only
+}
+
+// masterRows is the seed as one kind's list.
+func (s *Server) masterRows(kind string) []masterEntry {
+	var rows []masterEntry
+	numbered := func(nos []string, accountType string) {
+		for _, no := range nos {
+			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), No: no, Name: no, AccountType: accountType})
+		}
+	}
+	named := func(names []string) {
+		for _, name := range names {
+			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), Name: name})
+		}
+	}
+	switch kind {
+	case "glaccount":
+		numbered(s.seed.Banks, "CASH_BANK")
+		numbered(s.seed.Accounts, "OTHER")
+	case "customer":
+		numbered(s.seed.Customers, "")
+	case "item":
+		numbered(s.seed.Items, "")
+	case "warehouse":
+		named(s.seed.Warehouses)
+	case "branch":
+		named(s.seed.Branches)
+	}
+	return rows
+}
+
+// masterList serves {kind}/list.do: filter.no, filter.name and
+// filter.keywords (no or name containing the words), then paging.
+func masterList(kind string) func(*Server, *http.Request) reply {
+	return func(s *Server, r *http.Request) reply {
+		byNo, err := filterOf(r, "filter.no")
+		if err != nil {
+			return refused(err.Error())
+		}
+		byName, err := filterOf(r, "filter.name")
+		if err != nil {
+			return refused(err.Error())
+		}
+		words := strings.ToLower(firstNonEmpty(formValue(r, "filter.keywords"), formValue(r, "filter.keywords.val")))
+		var rows []masterEntry
+		for _, e := range s.masterRows(kind) {
+			if byNo(e.No) && byName(e.Name) &&
+				(strings.Contains(strings.ToLower(e.No), words) || strings.Contains(strings.ToLower(e.Name), words)) {
+				rows = append(rows, e)
+			}
+		}
+		return paged(r, rows)
+	}
+}
+
+// filterOf reads Accurate's filter on a field: name=v, or name.val=v (given
+// once or more: any of them) with name.op EQUAL (the default) or CONTAIN.
+// No filter matches everything.
+func filterOf(r *http.Request, name string) (func(string) bool, error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, fmt.Errorf("Parameter tidak valid: %w", err)
+	}
+	vals := slices.Concat(r.Form[name+".val"], r.Form[name])
+	if len(vals) == 0 {
+		return func(string) bool { return true }, nil
+	}
+	switch op := strings.ToUpper(r.Form.Get(name + ".op")); op {
+	case "", "EQUAL":
+		return func(v string) bool {
+			for _, want := range vals {
+				if v == want {
+					return true
+				}
+			}
+			return false
+		}, nil
+	case "CONTAIN":
+		return func(v string) bool {
+			for _, want := range vals {
+				if strings.Contains(strings.ToLower(v), strings.ToLower(want)) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	default:
+		return nil, fmt.Errorf("Operator %s.op %q tidak didukung", name, op)
+	}
+}
+
+func formValue(r *http.Request, key string) string {
+	_ = r.ParseForm() // a malformed form reads as empty
+	return r.Form.Get(key)
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// page is list.do's "sp": which page of how many.
+type page struct {
+	Page      int `json:"page"`
+	PageSize  int `json:"pageSize"`
+	PageCount int `json:"pageCount"`
+	RowCount  int `json:"rowCount"`
+}
+
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// paged answers one page of rows, as sp.page and sp.pageSize ask.
+func paged[T any](r *http.Request, rows []T) reply {
+	size := positive(formValue(r, "sp.pageSize"), defaultPageSize)
+	size = min(size, maxPageSize)
+	n := positive(formValue(r, "sp.page"), 1)
+	sp := &page{Page: n, PageSize: size, RowCount: len(rows), PageCount: (len(rows) + size - 1) / size}
+	from := len(rows)
+	if n-1 <= len(rows)/size { // also keeps (n-1)*size from overflowing
+		from = min((n-1)*size, len(rows))
+	}
+	to := min(from+size, len(rows))
+	d := rows[from:to]
+	if d == nil {
+		d = []T{} // Accurate lists nothing as [], not null
+	}
+	return reply{status: http.StatusOK, body: response{S: true, D: d, SP: sp}}
+}
+
+// positive parses a positive int, or gives def.
+func positive(s string, def int) int {
+	if v, err := strconv.Atoi(s); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
