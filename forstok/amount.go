@@ -44,11 +44,14 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	a, err := money.Parse(lit)
-	if err != nil {
+	switch {
+	case err != nil:
 		m.problem = amountProblem(err)
-		return nil
+	case a < 0:
+		m.problem = "must not be negative" // Forstok's amounts never are
+	default:
+		m.Amount = a
 	}
-	m.Amount = a
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,15 +25,12 @@ type Verifier struct {
 	tolerance time.Duration
 }
 
-// NewVerifier takes the space-separated list of whsec_<base64> secrets. A
-// tolerance of 0 means DefaultTolerance. A malformed secret is reported as a
-// *SecretError naming its position, never its value.
+// NewVerifier takes the space-separated list of whsec_<base64> secrets and
+// the timestamp tolerance (DefaultTolerance in production). A malformed
+// secret is reported as a *SecretError naming its position, never its value.
 func NewVerifier(secrets string, tolerance time.Duration) (*Verifier, error) {
-	if tolerance < 0 {
-		return nil, &SecretError{Reason: "the timestamp tolerance must not be negative"}
-	}
-	if tolerance == 0 {
-		tolerance = DefaultTolerance
+	if tolerance <= 0 {
+		return nil, fmt.Errorf("webhook timestamp tolerance %v: it must be positive", tolerance)
 	}
 	fields := strings.Fields(secrets)
 	if len(fields) == 0 {
@@ -79,27 +77,38 @@ func (v *Verifier) Verify(id, timestamp, signatures string, body []byte, now tim
 	}
 	sec, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
-		return &SignatureError{Reason: "webhook-timestamp is not Unix seconds"}
+		return &SignatureError{Reason: "webhook-timestamp header is not Unix seconds"}
 	}
-	// Compare in seconds: no time.Duration overflow on absurd timestamps.
-	age, tol := now.Unix()-sec, int64(v.tolerance/time.Second)
+	// Compare against now's bounds, in seconds, so that no subtraction can
+	// overflow on an absurd timestamp.
+	nowSec, tol := now.Unix(), int64(v.tolerance/time.Second)
 	switch {
-	case age > tol:
+	case sec < nowSec-tol:
 		return &SignatureError{Reason: "timestamp too old"}
-	case age < -tol:
+	case sec > nowSec+tol:
 		return &SignatureError{Reason: "timestamp too far in the future"}
 	}
 
+	var offered [][]byte
+	sawV1 := false
+	for _, candidate := range strings.Fields(signatures) {
+		version, encoded, _ := strings.Cut(candidate, ",")
+		if version != "v1" {
+			continue // other versions are for other verifiers
+		}
+		sawV1 = true
+		if sig, err := base64.StdEncoding.DecodeString(encoded); err == nil {
+			offered = append(offered, sig)
+		}
+	}
+	if !sawV1 {
+		return &SignatureError{Reason: "no v1 signature in webhook-signature header"}
+	}
 	var want [sha256.Size]byte
 	for _, key := range v.keys {
 		sign(want[:0], key, id, timestamp, body)
-		for _, candidate := range strings.Fields(signatures) {
-			version, encoded, ok := strings.Cut(candidate, ",")
-			if !ok || version != "v1" {
-				continue // other versions are for other verifiers
-			}
-			got, err := base64.StdEncoding.DecodeString(encoded)
-			if err == nil && hmac.Equal(got, want[:]) {
+		for _, sig := range offered {
+			if hmac.Equal(sig, want[:]) {
 				return nil
 			}
 		}
