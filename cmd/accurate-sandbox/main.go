@@ -1,0 +1,173 @@
+// Command accurate-sandbox serves a stand-in for Accurate Online's API (see
+// package accurate/sandbox) for tests, demos, load tests and trying a
+// mapping: point ACCURATE_ACCOUNT_URL or ACCURATE_HOST of the service at it.
+//
+//	accurate-sandbox -listen 127.0.0.1:8081 -latency 50ms -error-rate 0.1
+//
+// The token and signature secret come from ACCURATE_API_TOKEN and
+// ACCURATE_SIGNATURE_SECRET, or -token and -secret, which win; with neither,
+// demo values are used and printed. GET /sandbox/state shows what was saved.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"forstok-accurate-sync/accurate/sandbox"
+)
+
+// Set at build time (see the Makefile).
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+// Demo credentials, used only when none are given: they are not secrets.
+const (
+	demoToken  = "sandbox-api-token"
+	demoSecret = "sandbox-signature-secret"
+)
+
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "accurate-sandbox:", err)
+		os.Exit(2)
+	}
+}
+
+// options are the command line, after the environment's defaults.
+type options struct {
+	listen         string
+	token, secret  string
+	rateLimit      int
+	maxConcurrency int
+	faults         sandbox.Faults
+	seedFile       string
+	randSeed       uint64
+}
+
+func parse(args []string, getenv func(string) string, out io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("accurate-sandbox", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8081", "address to listen on")
+	// The environment is read after parsing, so that -h never prints a secret
+	// as a default.
+	fs.StringVar(&o.token, "token", "", "API token callers must present (default $ACCURATE_API_TOKEN)")
+	fs.StringVar(&o.secret, "secret", "", "signature secret (default $ACCURATE_SIGNATURE_SECRET)")
+	fs.IntVar(&o.rateLimit, "rate-limit", 8, "requests admitted per second, 0 for unlimited")
+	fs.IntVar(&o.maxConcurrency, "concurrency", 8, "requests in flight, 0 for unlimited")
+	fs.DurationVar(&o.faults.Latency, "latency", 0, "latency added to every data call")
+	fs.Float64Var(&o.faults.ErrorRate, "error-rate", 0, "share of data calls answered 500/502/503")
+	fs.Float64Var(&o.faults.LoseRate, "lose-rate", 0, "share of saves stored whose answer is dropped")
+	fs.StringVar(&o.faults.MoveHostTo, "move-host-to", "", "answer every data call 308 to this base URL")
+	fs.StringVar(&o.seedFile, "seed", "", "JSON file of master data (customers, items, warehouses, accounts, banks, branches); default: what the contract's examples need")
+	fs.Uint64Var(&o.randSeed, "rand-seed", 0, "seed for fault injection, 0 for random")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if o.token == "" {
+		o.token = getenv("ACCURATE_API_TOKEN")
+	}
+	if o.secret == "" {
+		o.secret = getenv("ACCURATE_SIGNATURE_SECRET")
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.rateLimit < 0 || o.maxConcurrency < 0 {
+		return o, errors.New("-rate-limit and -concurrency must not be negative")
+	}
+	if err := o.faults.Validate(); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// run serves until ctx ends, then shuts down gracefully. args exclude the
+// program name.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	o, err := parse(args, getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	seed := sandbox.DefaultSeed()
+	if o.seedFile != "" {
+		if seed, err = readSeed(o.seedFile); err != nil {
+			return err
+		}
+	}
+	if o.token == "" && o.secret == "" {
+		o.token, o.secret = demoToken, demoSecret
+		fmt.Fprintf(stdout, "no token or secret given: using the demo token %q and signature secret %q\n", o.token, o.secret)
+	}
+	if o.token == "" || o.secret == "" {
+		return errors.New("give both the API token and the signature secret, or neither")
+	}
+	rnd := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	if o.randSeed != 0 {
+		rnd = rand.New(rand.NewPCG(o.randSeed, o.randSeed))
+	}
+	sb := sandbox.New(sandbox.Config{
+		APIToken: o.token, SignatureSecret: o.secret, Seed: seed,
+		RateLimit: o.rateLimit, MaxConcurrency: o.maxConcurrency,
+		Faults: o.faults, Rand: rnd,
+	})
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "accurate-sandbox %s (%s) listening on http://%s (%d req/s, %d in flight)\n",
+		version, commit, ln.Addr(), o.rateLimit, o.maxConcurrency)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	fmt.Fprintln(stdout, "accurate-sandbox stopped")
+	return nil
+}
+
+// readSeed reads a JSON sandbox.Seed; it replaces the default seed whole.
+func readSeed(path string) (sandbox.Seed, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return sandbox.Seed{}, fmt.Errorf("seed: %w", err)
+	}
+	var seed sandbox.Seed
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&seed); err != nil {
+		return sandbox.Seed{}, fmt.Errorf("seed %s: %w", path, err)
+	}
+	return seed, nil
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is stdout shared between run and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// serve runs the command until the test ends and returns its base URL.
+func serve(t *testing.T, args []string, getenv func(string) string) (string, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), getenv, out) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run after cancel: %v", err)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v; output %q", err, out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("never listened; output %q", out.String())
+	return "", nil
+}
+
+func signedGet(t *testing.T, url, token, secret string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(ts))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Api-Timestamp", ts)
+	req.Header.Set("X-Api-Signature", hex.EncodeToString(m.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func TestServesWithTheEnvironmentsCredentials(t *testing.T) {
+	base, out := serve(t, nil, env(map[string]string{
+		"ACCURATE_API_TOKEN": "env-token", "ACCURATE_SIGNATURE_SECRET": "env-secret",
+	}))
+	if resp := signedGet(t, base+"/api/api-token.do", "env-token", "env-secret"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed with the environment's secret: HTTP %d", resp.StatusCode)
+	}
+	if resp := signedGet(t, base+"/api/api-token.do", "env-token", "other"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("signed with another secret: HTTP %d, want 401", resp.StatusCode)
+	}
+	if strings.Contains(out.String(), "env-secret") || strings.Contains(out.String(), "env-token") {
+		t.Errorf("output %q shows a secret", out.String())
+	}
+}
+
+func TestFlagsOverrideTheEnvironment(t *testing.T) {
+	base, _ := serve(t, []string{"-token", "flag-token", "-secret", "flag-secret"}, env(map[string]string{
+		"ACCURATE_API_TOKEN": "env-token", "ACCURATE_SIGNATURE_SECRET": "env-secret",
+	}))
+	if resp := signedGet(t, base+"/api/api-token.do", "flag-token", "flag-secret"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestWithoutCredentialsTheDemoOnesArePrintedAndWork(t *testing.T) {
+	base, out := serve(t, nil, env(nil))
+	if !strings.Contains(out.String(), demoToken) || !strings.Contains(out.String(), demoSecret) {
+		t.Fatalf("output %q does not show the demo credentials", out.String())
+	}
+	if resp := signedGet(t, base+"/api/api-token.do", demoToken, demoSecret); resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestSeedFileReplacesTheDefaultSeed(t *testing.T) {
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(seed, []byte(`{"customers":["C-ONLY"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := serve(t, []string{"-seed", seed}, env(nil))
+	resp := signedGet(t, base+"/accurate/api/customer/list.do", demoToken, demoSecret)
+	var list struct {
+		D []struct{ No string } `json:"d"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.D) != 1 || list.D[0].No != "C-ONLY" {
+		t.Errorf("customers %+v, want only C-ONLY from the seed file", list.D)
+	}
+}
+
+func TestFaultFlagsReachTheSandbox(t *testing.T) {
+	base, _ := serve(t, []string{"-latency", "5ms", "-error-rate", "0.25", "-lose-rate", "0.5"}, env(nil))
+	resp, err := http.Get(base + "/sandbox/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var f map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	if f["latency"] != "5ms" || f["error_rate"] != 0.25 || f["lose_rate"] != 0.5 {
+		t.Errorf("faults %v, want the flags' values", f)
+	}
+}
+
+func TestBadInvocationsFailBeforeListening(t *testing.T) {
+	dir := t.TempDir()
+	badSeed := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(badSeed, []byte(`{"customer":["typo"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"an error rate above 1 is refused", []string{"-error-rate", "1.5"}, nil, "error_rate"},
+		{"a token without a secret is refused", nil, map[string]string{"ACCURATE_API_TOKEN": "t"}, "secret"},
+		{"a missing seed file is refused", []string{"-seed", filepath.Join(dir, "none.json")}, nil, "seed"},
+		{"a seed file with an unknown key is refused", []string{"-seed", badSeed}, nil, "customer"},
+		{"a stray argument is refused", []string{"serve"}, nil, "serve"},
+		{"a negative rate limit is refused", []string{"-rate-limit", "-1"}, nil, "rate-limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"-listen", "127.0.0.1:0"}, tc.args...), env(tc.env), &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run = %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("-h prints the flags and no secret", func(t *testing.T) {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"-h"}, env(map[string]string{"ACCURATE_SIGNATURE_SECRET": "s3cr3t-value"}), &out)
+		if err != nil || !strings.Contains(out.String(), "-lose-rate") || strings.Contains(out.String(), "s3cr3t-value") {
+			t.Fatalf("run -h = %v, output %q", err, out.String())
+		}
+	})
+}
