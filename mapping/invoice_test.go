@@ -20,7 +20,9 @@ func TestSalesInvoiceFailsWithASentenceNamingWhatToMap(t *testing.T) {
 	}{
 		{
 			"an unmapped store names the store and the keys to add",
-			func(_ *Settings, inv *forstok.Invoice) { inv.Order.StoreID, inv.Order.StoreName = 1011, "Toko Baru Lazada" },
+			func(_ *Settings, inv *forstok.Invoice) {
+				inv.Order.StoreID, inv.Order.StoreName = 1011, "Toko Baru Lazada"
+			},
 			`stores."1011"`,
 			`store 1011 (Toko Baru Lazada) is not in stores: add stores."1011".customer_no and bank_no`,
 		},
@@ -32,13 +34,17 @@ func TestSalesInvoiceFailsWithASentenceNamingWhatToMap(t *testing.T) {
 		},
 		{
 			"a hand-built store without customer_no is refused",
-			func(s *Settings, _ *forstok.Invoice) { s.Stores["1009"] = Store{Name: "Toko Maju Shopee", BankNo: "110201"} },
+			func(s *Settings, _ *forstok.Invoice) {
+				s.Stores["1009"] = Store{Name: "Toko Maju Shopee", BankNo: "110201"}
+			},
 			`stores."1009".customer_no`,
 			`store 1009 (Toko Maju Shopee) has no customer_no: add stores."1009".customer_no`,
 		},
 		{
 			"an unmapped warehouse names the warehouse and the key to add",
-			func(_ *Settings, inv *forstok.Invoice) { inv.Order.WarehouseID, inv.Order.WarehouseName = 79, "Gudang Bekasi" },
+			func(_ *Settings, inv *forstok.Invoice) {
+				inv.Order.WarehouseID, inv.Order.WarehouseName = 79, "Gudang Bekasi"
+			},
 			`warehouses."79"`,
 			`warehouse 79 (Gudang Bekasi) is not in warehouses: add warehouses."79"`,
 		},
