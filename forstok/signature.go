@@ -79,13 +79,13 @@ func (v *Verifier) Verify(id, timestamp, signatures string, body []byte, now tim
 	if err != nil {
 		return &SignatureError{Reason: "webhook-timestamp header is not Unix seconds"}
 	}
-	// Compare against now's bounds, in seconds, so that no subtraction can
-	// overflow on an absurd timestamp.
-	nowSec, tol := now.Unix(), int64(v.tolerance/time.Second)
+	// The distance in seconds, taken unsigned so that no timestamp, however
+	// absurd, can overflow it.
+	nowSec, tol := now.Unix(), uint64(v.tolerance/time.Second)
 	switch {
-	case sec < nowSec-tol:
+	case sec <= nowSec && uint64(nowSec)-uint64(sec) > tol:
 		return &SignatureError{Reason: "timestamp too old"}
-	case sec > nowSec+tol:
+	case sec > nowSec && uint64(sec)-uint64(nowSec) > tol:
 		return &SignatureError{Reason: "timestamp too far in the future"}
 	}
 

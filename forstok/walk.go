@@ -3,7 +3,9 @@ package forstok
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +96,9 @@ func (w *walker) walk(path string, v any, t reflect.Type) any {
 // walkObject matches keys to fields as encoding/json does (exact name, or
 // the same name in another case).
 func (w *walker) walkObject(path string, obj map[string]any, t reflect.Type) {
+	// Sorted keys: the same payload always gives the same problems in the
+	// same order, even when several keys differ only in case.
+	keys := slices.Sorted(maps.Keys(obj))
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := jsonName(f)
@@ -102,10 +107,11 @@ func (w *walker) walkObject(path string, obj map[string]any, t reflect.Type) {
 		}
 		fieldPath := path + "." + name
 		present := false
-		for k, fv := range obj {
+		for _, k := range keys {
 			if k != name && !strings.EqualFold(k, name) {
 				continue
 			}
+			fv := obj[k]
 			present = present || fv != nil
 			obj[k] = w.walk(fieldPath, fv, f.Type)
 		}
