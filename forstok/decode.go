@@ -174,8 +174,26 @@ func (w *walker) message(fe validator.FieldError, path string) string {
 // validMoney is the "money" validation: the value was readable and is not
 // negative (Forstok's amounts never are).
 func validMoney(fl validator.FieldLevel) bool {
-	m, ok := fl.Field().Interface().(Money)
-	return ok && m.problem == "" && m.Amount >= 0
+	v := fl.Field()
+	if v.Type() != moneyType {
+		return false
+	}
+	// Read the fields in place: Interface() would copy every Money to the heap.
+	return v.Field(moneyProblem).Len() == 0 && v.Field(moneyAmount).Int() >= 0
+}
+
+// Field indexes of Money, for validMoney.
+var (
+	moneyAmount  = fieldIndex(moneyType, "Amount")
+	moneyProblem = fieldIndex(moneyType, "problem")
+)
+
+func fieldIndex(t reflect.Type, name string) int {
+	f, ok := t.FieldByName(name)
+	if !ok {
+		panic("forstok: Money has no field " + name)
+	}
+	return f.Index[0]
 }
 
 func eventType(raw json.RawMessage) (string, error) {
