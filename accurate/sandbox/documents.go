@@ -96,6 +96,42 @@ func (p *present) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// dateText is a date as the body wrote it, read by checkDate so that a
+// missing or malformed date gets Accurate's message rather than a decoding
+// error.
+type dateText string
+
+func (d *dateText) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, (*string)(d))
+}
+
+// checkDate reads a required dd/MM/yyyy date.
+func checkDate(p *problems, what string, d dateText) accurate.Date {
+	if d == "" || d == "00/00/0000" { // the latter is how a zero accurate.Date is written
+		p.add("Tanggal %s harus diisi", what)
+		return accurate.Date{}
+	}
+	v, err := accurate.ParseDate(string(d))
+	if err != nil {
+		p.add("Tanggal %s %q tidak valid: gunakan dd/MM/yyyy", what, string(d))
+	}
+	return v
+}
+
+// invoiceBody and receiptBody read a save's body; the date is read apart.
+type invoiceBody struct {
+	accurate.SalesInvoice
+	TransDate dateText `json:"transDate"`
+}
+
+type receiptBody struct {
+	accurate.SalesReceipt
+	TransDate dateText `json:"transDate"`
+}
+
 type invoiceFields struct {
 	DetailItem []struct {
 		Quantity  present `json:"quantity"`
@@ -140,11 +176,12 @@ func (p *problems) add(format string, args ...any) {
 }
 
 func (s *Server) saveInvoice(r *http.Request) reply {
-	var inv accurate.SalesInvoice
+	var body invoiceBody
 	var fields invoiceFields
-	if err := decodeBody(r, &inv, &fields); err != nil {
+	if err := decodeBody(r, &body, &fields); err != nil {
 		return refused("Format data faktur tidak valid: " + err.Error())
 	}
+	inv := body.SalesInvoice
 	for i := range inv.DetailItem {
 		if fields.DetailItem[i].Quantity == nil {
 			inv.DetailItem[i].Quantity = 1 // Accurate's default
@@ -153,7 +190,9 @@ func (s *Server) saveInvoice(r *http.Request) reply {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if msgs := s.checkInvoice(inv, fields); len(msgs) > 0 {
+	var p problems
+	inv.TransDate = checkDate(&p, "faktur", body.TransDate)
+	if msgs := s.checkInvoice(p, inv, fields); len(msgs) > 0 {
 		return refused(msgs...)
 	}
 	if inv.Number == "" {
@@ -170,14 +209,10 @@ func (s *Server) saveInvoice(r *http.Request) reply {
 	return saved(accurate.SavedDocument{ID: stored.ID, Number: inv.Number, TotalAmount: total})
 }
 
-// checkInvoice validates a faktur against the seed and the fakturs saved, in
-// Accurate's words.
-func (s *Server) checkInvoice(inv accurate.SalesInvoice, fields invoiceFields) problems {
-	var p problems
+// checkInvoice adds to p what is wrong with a faktur, checked against the
+// seed and the fakturs saved, in Accurate's words.
+func (s *Server) checkInvoice(p problems, inv accurate.SalesInvoice, fields invoiceFields) problems {
 	s.checkCustomer(&p, inv.CustomerNo)
-	if inv.TransDate.IsZero() {
-		p.add("Tanggal faktur harus diisi")
-	}
 	s.checkBranch(&p, inv.BranchName)
 	if inv.CashDiscount < 0 {
 		p.add("Diskon faktur tidak boleh negatif")
@@ -221,15 +256,18 @@ func (s *Server) checkInvoice(inv accurate.SalesInvoice, fields invoiceFields) p
 }
 
 func (s *Server) saveReceipt(r *http.Request) reply {
-	var rc accurate.SalesReceipt
+	var body receiptBody
 	var fields receiptFields
-	if err := decodeBody(r, &rc, &fields); err != nil {
+	if err := decodeBody(r, &body, &fields); err != nil {
 		return refused("Format data penerimaan tidak valid: " + err.Error())
 	}
+	rc := body.SalesReceipt
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if msgs := s.checkReceipt(rc, fields); len(msgs) > 0 {
+	var p problems
+	rc.TransDate = checkDate(&p, "penerimaan", body.TransDate)
+	if msgs := s.checkReceipt(p, rc, fields); len(msgs) > 0 {
 		return refused(msgs...)
 	}
 	if rc.Number == "" {
@@ -251,14 +289,10 @@ func (s *Server) saveReceipt(r *http.Request) reply {
 	return saved(accurate.SavedDocument{ID: stored.ID, Number: rc.Number, TotalAmount: rc.ChequeAmount})
 }
 
-// checkReceipt validates a penerimaan against the seed and the fakturs it
-// settles, in Accurate's words.
-func (s *Server) checkReceipt(rc accurate.SalesReceipt, fields receiptFields) problems {
-	var p problems
+// checkReceipt adds to p what is wrong with a penerimaan, checked against
+// the seed and the fakturs it settles, in Accurate's words.
+func (s *Server) checkReceipt(p problems, rc accurate.SalesReceipt, fields receiptFields) problems {
 	customerKnown := s.checkCustomer(&p, rc.CustomerNo)
-	if rc.TransDate.IsZero() {
-		p.add("Tanggal penerimaan harus diisi")
-	}
 	switch {
 	case rc.BankNo == "":
 		p.add("Kas/Bank harus diisi")

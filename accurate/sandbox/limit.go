@@ -80,3 +80,10 @@ func (l *limiter) message(refused string) string {
 	}
 	return fmt.Sprintf("Maksimal %d request per detik, silakan coba lagi", l.rate)
 }
+
+// held is how many requests are in flight.
+func (l *limiter) held() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.inFlight
+}
