@@ -202,3 +202,21 @@ func TestDocumentsWithoutANumberGetOne(t *testing.T) {
 		t.Fatalf("detail of %s = %+v", numbers[1], d)
 	}
 }
+
+func TestRouting(t *testing.T) {
+	s := start(t, Config{})
+	for _, tc := range []struct {
+		name, method, path string
+		want               int
+	}{
+		{"an unknown Accurate path is 404", http.MethodGet, "/accurate/api/purchase-invoice/list.do", http.StatusNotFound},
+		{"a save by GET is 405", http.MethodGet, "/accurate/api/sales-invoice/save.do", http.StatusMethodNotAllowed},
+		{"a detail by POST is served", http.MethodPost, "/accurate/api/sales-receipt/detail.do?number=X", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, e := s.call(tc.method, tc.path, nil); status != tc.want || e.S {
+				t.Fatalf("HTTP %d s=%v, want %d", status, e.S, tc.want)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestRateWindow(t *testing.T) {
 				}
 				release()
 			}
-			if !equalInts(got, tc.refused) {
+			if !slices.Equal(got, tc.refused) {
 				t.Fatalf("refused %v, want %v", got, tc.refused)
 			}
 		})
@@ -76,18 +77,6 @@ func TestRateWindow(t *testing.T) {
 			t.Fatal("no request refused")
 		}
 	})
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRateLimitOverHTTP(t *testing.T) {
