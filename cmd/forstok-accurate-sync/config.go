@@ -1,0 +1,197 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// config is every setting of operations.md, read from the environment once,
+// at start.
+type config struct {
+	ListenAddr          string
+	RedisURL            string
+	RedisSentinelAddrs  []string
+	RedisSentinelMaster string
+	RedisClusterAddrs   []string
+	RedisPassword       string
+	RedisNamespace      string
+	WebhookSecrets      string
+	AccurateAPIToken    string
+	AccurateSignature   string
+	AccurateAccountURL  string
+	AccurateHost        string
+	AccurateRateLimit   int
+	AccurateConcurrency int
+	MappingFile         string
+	AdminToken          string
+	LogLevel            zapcore.Level
+	WorkerConcurrency   int
+	ShutdownTimeout     time.Duration
+	PaymentInvoiceWait  time.Duration
+	MaxRetries          int
+	EventRetention      time.Duration
+}
+
+// configError lists every missing or malformed setting at once.
+type configError struct{ problems []string }
+
+func (e *configError) Error() string {
+	return "configuration: " + strings.Join(e.problems, "; ")
+}
+
+// loadConfig reads the environment. need says which required groups the
+// command needs: serve needs everything, check only the mapping.
+func loadConfig(getenv func(string) string, need requirement) (config, error) {
+	r := envReader{getenv: getenv}
+	c := config{
+		ListenAddr:          r.str("LISTEN_ADDR", ":8080"),
+		RedisURL:            r.str("REDIS_URL", ""),
+		RedisSentinelAddrs:  r.list("REDIS_SENTINEL_ADDRS"),
+		RedisSentinelMaster: r.str("REDIS_SENTINEL_MASTER", ""),
+		RedisClusterAddrs:   r.list("REDIS_CLUSTER_ADDRS"),
+		RedisPassword:       r.str("REDIS_PASSWORD", ""),
+		RedisNamespace:      r.str("REDIS_NAMESPACE", "fas"),
+		WebhookSecrets:      r.str("FORSTOK_WEBHOOK_SECRET", ""),
+		AccurateAPIToken:    r.str("ACCURATE_API_TOKEN", ""),
+		AccurateSignature:   r.str("ACCURATE_SIGNATURE_SECRET", ""),
+		AccurateAccountURL:  r.url("ACCURATE_ACCOUNT_URL", "https://account.accurate.id"),
+		AccurateHost:        r.url("ACCURATE_HOST", ""),
+		AccurateRateLimit:   r.positiveInt("ACCURATE_RATE_LIMIT", 8),
+		AccurateConcurrency: r.positiveInt("ACCURATE_MAX_CONCURRENCY", 8),
+		MappingFile:         r.str("MAPPING_FILE", ""),
+		AdminToken:          r.str("ADMIN_TOKEN", ""),
+		LogLevel:            r.level("LOG_LEVEL"),
+		WorkerConcurrency:   r.positiveInt("WORKER_CONCURRENCY", 8),
+		ShutdownTimeout:     r.duration("SHUTDOWN_TIMEOUT", 25*time.Second),
+		PaymentInvoiceWait:  r.duration("PAYMENT_INVOICE_WAIT", 24*time.Hour),
+		MaxRetries:          r.positiveInt("MAX_RETRIES", 20),
+		EventRetention:      r.duration("EVENT_RETENTION", 30*24*time.Hour),
+	}
+	if need.mapping && c.MappingFile == "" {
+		r.missing("MAPPING_FILE", "the path of the mapping file (see the contract's mapping.md)")
+	}
+	if need.service {
+		if c.RedisURL == "" && len(c.RedisSentinelAddrs) == 0 && len(c.RedisClusterAddrs) == 0 {
+			r.missing("REDIS_URL", "e.g. redis://localhost:6379/0 (or REDIS_SENTINEL_ADDRS / REDIS_CLUSTER_ADDRS)")
+		}
+		if len(c.RedisSentinelAddrs) > 0 && c.RedisSentinelMaster == "" {
+			r.missing("REDIS_SENTINEL_MASTER", "the master name Sentinel knows, needed with REDIS_SENTINEL_ADDRS")
+		}
+		if c.WebhookSecrets == "" {
+			r.missing("FORSTOK_WEBHOOK_SECRET", "one or more whsec_... secrets, space-separated")
+		}
+	}
+	if need.accurate {
+		if c.AccurateAPIToken == "" {
+			r.missing("ACCURATE_API_TOKEN", "the API token the seller created in Accurate")
+		}
+		if c.AccurateSignature == "" {
+			r.missing("ACCURATE_SIGNATURE_SECRET", "the app's signature secret")
+		}
+	}
+	if len(r.problems) > 0 {
+		return c, &configError{problems: r.problems}
+	}
+	return c, nil
+}
+
+type requirement struct{ service, accurate, mapping bool }
+
+var (
+	needServe       = requirement{service: true, accurate: true, mapping: true}
+	needCheck       = requirement{mapping: true}
+	needCheckOnline = requirement{mapping: true, accurate: true}
+)
+
+// envReader reads settings and collects every problem, naming the variable
+// but never echoing a value (it may be a secret).
+type envReader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (r *envReader) missing(name, what string) {
+	r.problems = append(r.problems, name+" is required: "+what)
+}
+
+func (r *envReader) bad(name, want string) {
+	r.problems = append(r.problems, name+" is malformed: want "+want)
+}
+
+func (r *envReader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *envReader) list(name string) []string {
+	var out []string
+	for _, part := range strings.Split(r.getenv(name), ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func (r *envReader) url(name, def string) string {
+	v := r.str(name, def)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.bad(name, "an http:// or https:// URL")
+		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+func (r *envReader) positiveInt(name string, def int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		r.bad(name, "a whole number of at least 1")
+		return def
+	}
+	return n
+}
+
+func (r *envReader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.bad(name, "a positive Go duration such as 25s, 24h or 720h")
+		return def
+	}
+	return d
+}
+
+func (r *envReader) level(name string) zapcore.Level {
+	v := r.str(name, "info")
+	lvl, err := zapcore.ParseLevel(v)
+	if err != nil || (lvl != zapcore.DebugLevel && lvl != zapcore.InfoLevel && lvl != zapcore.WarnLevel && lvl != zapcore.ErrorLevel) {
+		r.bad(name, "debug, info, warn or error")
+		return zapcore.InfoLevel
+	}
+	return lvl
+}
+
+var errUsage = errors.New("usage: forstok-accurate-sync [serve | check [--online] | demo]")
+
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}

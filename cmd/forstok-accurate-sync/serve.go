@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/metrics"
+	"forstok-accurate-sync/worker"
+)
+
+// app is the service assembled: the HTTP handler and the workers over one
+// Redis.
+type app struct {
+	cfg     config
+	log     *zap.Logger
+	rdb     redis.UniversalClient
+	store   *events.Store
+	handler http.Handler
+	workers *asynq.Server
+	worker  *worker.Worker
+}
+
+// options lets tests and the demo replace what a deployment reads from the
+// environment.
+type options struct {
+	logger   *zap.Logger
+	redis    redis.UniversalClient
+	retryMin time.Duration // shorter backoff for tests and the demo
+	// poll is how often asynq looks for due retries and new tasks; zero
+	// keeps asynq's defaults (5 s and 1 s), tests and the demo go faster.
+	poll time.Duration
+}
+
+func newLogger(level zapcore.Level, w io.Writer) *zap.Logger {
+	enc := zap.NewProductionEncoderConfig()
+	enc.TimeKey = "time"
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(w), level)
+	return zap.New(core)
+}
+
+func newRedis(cfg config) (redis.UniversalClient, error) {
+	switch {
+	case len(cfg.RedisClusterAddrs) > 0:
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs, Password: cfg.RedisPassword}), nil
+	case len(cfg.RedisSentinelAddrs) > 0:
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs, Password: cfg.RedisPassword,
+		}), nil
+	}
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		// The URL may hold a password: name the setting, not the value.
+		return nil, errors.New("REDIS_URL is malformed: want redis://[user:password@]host:port/db or rediss://...")
+	}
+	if cfg.RedisPassword != "" && opt.Password == "" {
+		opt.Password = cfg.RedisPassword
+	}
+	return redis.NewClient(opt), nil
+}
+
+// newApp builds the service from its configuration.
+func newApp(cfg config, opts options) (*app, error) {
+	log := opts.logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	settings, err := mapping.Load(cfg.MappingFile)
+	if err != nil {
+		return nil, fmt.Errorf("MAPPING_FILE %s: %w", cfg.MappingFile, err)
+	}
+	verifier, err := forstok.NewVerifier(cfg.WebhookSecrets, 5*time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("FORSTOK_WEBHOOK_SECRET: %w", err)
+	}
+	rdb := opts.redis
+	if rdb == nil {
+		if rdb, err = newRedis(cfg); err != nil {
+			return nil, err
+		}
+	}
+	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention})
+	meter := metrics.New(store)
+	limiter := accurate.NewRedisLimiter(rdb, cfg.RedisNamespace+":accurate", cfg.AccurateRateLimit, cfg.AccurateConcurrency)
+	limiter.OnWait = meter.LimiterWait
+	client, err := accurate.New(accurate.Config{
+		AccountURL:      cfg.AccurateAccountURL,
+		Host:            cfg.AccurateHost,
+		APIToken:        cfg.AccurateAPIToken,
+		SignatureSecret: cfg.AccurateSignature,
+		Limiter:         limiter,
+		Observe:         meter.AccurateCall,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accurate client: %w", err)
+	}
+	decoder := forstok.NewDecoder()
+	w := worker.New(worker.Config{
+		Store:       store,
+		Accurate:    client,
+		Mapping:     settings,
+		Decoder:     decoder,
+		Logger:      log.Named("worker"),
+		Metrics:     meter,
+		InvoiceWait: cfg.PaymentInvoiceWait,
+		MaxAttempts: cfg.MaxRetries,
+		RetryBase:   opts.retryMin,
+	})
+	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:     cfg.WorkerConcurrency,
+		Queues:          map[string]int{store.Queue(): 1},
+		RetryDelayFunc:  w.RetryDelay,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          log.Named("asynq").Sugar(),
+		LogLevel:        asynq.WarnLevel,
+		// asynq treats zero as its default.
+		DelayedTaskCheckInterval: opts.poll,
+		TaskCheckInterval:        opts.poll,
+	})
+	h := handler.New(handler.Config{
+		Store:          store,
+		Verifier:       verifier,
+		Decoder:        decoder,
+		Logger:         log.Named("http"),
+		AdminToken:     cfg.AdminToken,
+		Metrics:        meter,
+		MetricsHandler: meter.Handler(),
+	})
+	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, worker: w}, nil
+}
+
+// serve runs the service until ctx ends, then shuts down gracefully: the
+// listener stops taking requests and finishes those in flight, the workers
+// finish the events they hold (bounded by SHUTDOWN_TIMEOUT) and leave the
+// rest queued.
+func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+	log := newLogger(cfg.LogLevel, stdout)
+	defer func() { _ = log.Sync() }()
+	a, err := newApp(cfg, options{logger: log})
+	if err != nil {
+		return err
+	}
+	defer a.rdb.Close()
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
+	}
+	return a.run(ctx, ln)
+}
+
+// run serves on ln and works the queue until ctx ends.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	if err := a.workers.Start(a.worker); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	a.log.Info("forstok-accurate-sync started", zap.String("addr", ln.Addr().String()),
+		zap.String("version", version), zap.String("queue", a.store.Queue()))
+
+	pruneDone := make(chan struct{})
+	go func() {
+		defer close(pruneDone)
+		a.pruneLoop(ctx)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		a.workers.Shutdown()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", zap.Duration("timeout", a.cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	httpErr := srv.Shutdown(shutdownCtx)
+	a.workers.Shutdown()
+	<-pruneDone
+	a.log.Info("stopped")
+	if httpErr != nil && !errors.Is(httpErr, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", httpErr)
+	}
+	return nil
+}
+
+// pruneLoop drops expired entries from the event indexes now and then.
+func (a *app) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.store.Prune(ctx); err != nil {
+				a.log.Warn("prune event indexes", zap.Error(err))
+			}
+		}
+	}
+}
