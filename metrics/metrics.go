@@ -66,7 +66,9 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Webhook counts one delivery.
-func (m *Metrics) Webhook(eventType, outcome string) { m.webhooks.WithLabelValues(eventType, outcome).Inc() }
+func (m *Metrics) Webhook(eventType, outcome string) {
+	m.webhooks.WithLabelValues(eventType, outcome).Inc()
+}
 
 // EventFinished counts one processing attempt's end state.
 func (m *Metrics) EventFinished(eventType, state string) {
