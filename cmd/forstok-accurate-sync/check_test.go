@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"forstok-accurate-sync/accurate/sandbox"
+)
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mapping.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("a valid mapping passes", func(t *testing.T) {
+		var out bytes.Buffer
+		err := run(ctx, []string{"fas", "check"}, envOf(map[string]string{"MAPPING_FILE": "../../examples/mapping.yaml"}), &out)
+		if err != nil || !strings.Contains(out.String(), "the mapping is valid") {
+			t.Errorf("check = %v\n%s", err, out.String())
+		}
+	})
+
+	t.Run("a broken mapping lists every problem with its path and fails", func(t *testing.T) {
+		path := writeFile(t, `timezone: Mars/Olympus
+stores:
+  "1009":
+    customer_no: C-SHOPEE
+    colour: blue
+amounts:
+  service_fee: ""
+`)
+		var out bytes.Buffer
+		err := run(ctx, []string{"fas", "check"}, envOf(map[string]string{"MAPPING_FILE": path}), &out)
+		var failed *checkFailed
+		if !errors.As(err, &failed) {
+			t.Fatalf("check = %v; want a failed check", err)
+		}
+		for _, want := range []string{"timezone", `stores."1009".bank_no`, `stores."1009".colour`, "amounts.service_fee"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("report lacks %s:\n%s", want, out.String())
+			}
+		}
+	})
+
+	t.Run("check --online names what Accurate does not have", func(t *testing.T) {
+		sb := sandbox.New(sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed()})
+		acc := httptest.NewServer(sb)
+		defer acc.Close()
+		path := writeFile(t, `stores:
+  "1009":
+    customer_no: C-SHOPEE
+    bank_no: "110201"
+  "1011":
+    customer_no: C-LAZADA
+    bank_no: "110201"
+warehouses:
+  "78": Utama
+  "79": Gudang Bekasi
+amounts:
+  service_fee: "610202"
+  fulfillment_fee: "699999"
+`)
+		var out bytes.Buffer
+		err := run(ctx, []string{"fas", "check", "--online"}, envOf(map[string]string{
+			"MAPPING_FILE": path, "ACCURATE_HOST": acc.URL,
+			"ACCURATE_API_TOKEN": testToken, "ACCURATE_SIGNATURE_SECRET": testSigSecret,
+		}), &out)
+		var failed *checkFailed
+		if !errors.As(err, &failed) || failed.problems != 3 {
+			t.Fatalf("check --online = %v; want 3 problems\n%s", err, out.String())
+		}
+		for _, want := range []string{
+			`stores."1011".customer_no: customer "C-LAZADA" is not in Accurate`,
+			`warehouses."79": warehouse "Gudang Bekasi" is not in Accurate`,
+			`amounts.fulfillment_fee: GL account "699999" is not in Accurate`,
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("report lacks %q:\n%s", want, out.String())
+			}
+		}
+	})
+}
+
+func TestConfig(t *testing.T) {
+	t.Run("serve names every missing required setting", func(t *testing.T) {
+		err := run(context.Background(), []string{"fas"}, envOf(nil), &bytes.Buffer{})
+		for _, name := range []string{"REDIS_URL", "FORSTOK_WEBHOOK_SECRET", "ACCURATE_API_TOKEN", "ACCURATE_SIGNATURE_SECRET", "MAPPING_FILE"} {
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("error %v does not name %s", err, name)
+			}
+		}
+	})
+
+	t.Run("a malformed setting is named and its value is not echoed", func(t *testing.T) {
+		env := map[string]string{
+			"REDIS_URL": "redis://:s3cr3t@localhost:6379/0", "FORSTOK_WEBHOOK_SECRET": "whsec_x", "ACCURATE_API_TOKEN": "tok",
+			"ACCURATE_SIGNATURE_SECRET": "sig", "MAPPING_FILE": "m.yaml",
+			"ACCURATE_RATE_LIMIT": "fast", "SHUTDOWN_TIMEOUT": "-1s", "ACCURATE_HOST": "ftp://s3cr3t", "LOG_LEVEL": "chatty",
+		}
+		_, err := loadConfig(envOf(env), needServe)
+		if err == nil {
+			t.Fatal("loadConfig accepted malformed settings")
+		}
+		for _, name := range []string{"ACCURATE_RATE_LIMIT", "SHUTDOWN_TIMEOUT", "ACCURATE_HOST", "LOG_LEVEL"} {
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("error %v does not name %s", err, name)
+			}
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("error echoes a value: %v", err)
+		}
+	})
+
+	t.Run("an unknown command is a usage error", func(t *testing.T) {
+		if err := run(context.Background(), []string{"fas", "sync-everything"}, envOf(nil), &bytes.Buffer{}); !errors.Is(err, errUsage) {
+			t.Errorf("run = %v; want a usage error", err)
+		}
+	})
+}
