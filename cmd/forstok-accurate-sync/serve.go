@@ -193,11 +193,20 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	// HTTP and the workers wind down together under one deadline, so the
+	// whole shutdown fits in SHUTDOWN_TIMEOUT (asynq's own ShutdownTimeout
+	// is the same figure): requests in flight are answered, events in
+	// flight finish, the rest stay queued for the next replica.
 	a.log.Info("shutting down", zap.Duration("timeout", a.cfg.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	workersDone := make(chan struct{})
+	go func() {
+		defer close(workersDone)
+		a.workers.Shutdown()
+	}()
 	httpErr := srv.Shutdown(shutdownCtx)
-	a.workers.Shutdown()
+	<-workersDone
 	<-pruneDone
 	a.log.Info("stopped")
 	if httpErr != nil && !errors.Is(httpErr, http.ErrServerClosed) {

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"forstok-accurate-sync/accurate/sandbox"
 )
 
 var built struct {
@@ -42,3 +48,130 @@ type buildError struct {
 }
 
 func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// process is the service running as its own process, as in production.
+type process struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan error
+}
+
+// startProcess runs the built command with the world's environment on a
+// free port and waits until it is ready.
+func (w *world) startProcess() *process {
+	w.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := w.env()
+	env["LISTEN_ADDR"] = addr
+	p := &process{cmd: exec.Command(binary(w.t), "serve"), logs: w.logs, done: make(chan error, 1)}
+	p.cmd.Env = os.Environ()
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = w.logs, w.logs
+	if err := p.cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	w.t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	w.url = "http://" + addr
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(w.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.t.Fatalf("the service did not become ready:\n%s", w.logs.tail(3000))
+	return nil
+}
+
+func TestSIGKILLLosesNothingAndDuplicatesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for asynq's 30 s lease")
+	}
+	w := newWorld(t, func(c *sandbox.Config) {
+		c.RateLimit, c.MaxConcurrency = 0, 0
+		c.Faults.Latency = 150 * time.Millisecond
+	})
+	w.extraEnv = map[string]string{"ACCURATE_RATE_LIMIT": "40", "ACCURATE_MAX_CONCURRENCY": "8"}
+	p := w.startProcess()
+	const n = 100
+	var keys []string
+	for i := range n {
+		keys = append(keys, invoiceKey(i), paymentKey(i))
+		for _, body := range [][]byte{generatedInvoice(i), generatedPayment(i)} {
+			if status := w.send(body); status != http.StatusAccepted {
+				t.Fatalf("delivery %d = %d", i, status)
+			}
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // some synced, some in flight, most queued
+	synced := len(w.sandbox.Invoices()) + len(w.sandbox.Receipts())
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	if synced == 0 || synced >= 2*n {
+		t.Fatalf("killed with %d of %d documents posted; the test wants a kill mid-run", synced, 2*n)
+	}
+	t.Logf("killed the service with %d of %d documents posted", synced, 2*n)
+
+	w.startProcess()
+	states := w.waitFor(keys, 3*time.Minute)
+	if c := count(states); c["synced"] != 2*n {
+		t.Fatalf("after the restart: %v; want all %d synced", c, 2*n)
+	}
+	assertOneDocumentEach(t, w.sandbox, n)
+}
+
+func TestSIGTERMFinishesEventsInFlightAndLeavesTheRestQueued(t *testing.T) {
+	w := newWorld(t, func(c *sandbox.Config) { c.Faults.Latency = 1500 * time.Millisecond })
+	w.extraEnv = map[string]string{"WORKER_CONCURRENCY": "2", "SHUTDOWN_TIMEOUT": "10s"}
+	p := w.startProcess()
+	const n = 6
+	var keys []string
+	for i := range n {
+		keys = append(keys, invoiceKey(i))
+		if status := w.send(generatedInvoice(i)); status != http.StatusAccepted {
+			t.Fatalf("delivery %d = %d", i, status)
+		}
+	}
+	// Wait until two events are in a worker's hands, then ask it to stop.
+	w.waitFor(keys[:1], 5*time.Second, "processing")
+	time.Sleep(300 * time.Millisecond)
+	began := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-p.done; err != nil {
+		t.Fatalf("the service exited with %v after SIGTERM; want 0\n%s", err, w.logs.tail(2000))
+	}
+	took := time.Since(began)
+	posted := len(w.sandbox.Invoices())
+	if posted == 0 || posted == n {
+		t.Errorf("%d of %d fakturs posted by shutdown; want the ones in flight finished and the rest left", posted, n)
+	}
+	if took > 10*time.Second {
+		t.Errorf("shutdown took %s; SHUTDOWN_TIMEOUT is 10s", took)
+	}
+
+	w.startProcess()
+	states := w.waitFor(keys, time.Minute)
+	if c := count(states); c["synced"] != n || len(w.sandbox.Invoices()) != n {
+		t.Errorf("after a restart: %v and %d fakturs; want all %d synced once", c, len(w.sandbox.Invoices()), n)
+	}
+}
