@@ -87,12 +87,10 @@ func (r *StoredReceipt) clone() StoredReceipt {
 
 // present records which amounts a body actually gave: a missing required
 // amount decodes to 0 like an explicit 0, and Accurate tells them apart.
-type present []byte
+type present bool
 
 func (p *present) UnmarshalJSON(b []byte) error {
-	if string(b) != "null" {
-		*p = slices.Clone(b)
-	}
+	*p = string(b) != "null"
 	return nil
 }
 
@@ -183,7 +181,7 @@ func (s *Server) saveInvoice(r *http.Request) reply {
 	}
 	inv := body.SalesInvoice
 	for i := range inv.DetailItem {
-		if fields.DetailItem[i].Quantity == nil {
+		if !fields.DetailItem[i].Quantity {
 			inv.DetailItem[i].Quantity = 1 // Accurate's default
 		}
 	}
@@ -228,7 +226,7 @@ func (s *Server) checkInvoice(p problems, inv accurate.SalesInvoice, fields invo
 			p.add("Barang %q tidak ditemukan atau sudah dihapus", l.ItemNo)
 		}
 		switch {
-		case fields.DetailItem[i].UnitPrice == nil:
+		case !bool(fields.DetailItem[i].UnitPrice):
 			p.add("Harga satuan barang pada baris %d harus diisi", i+1)
 		case l.UnitPrice < 0:
 			p.add("Harga satuan barang pada baris %d tidak boleh negatif", i+1)
@@ -301,7 +299,7 @@ func (s *Server) checkReceipt(p problems, rc accurate.SalesReceipt, fields recei
 	}
 	s.checkBranch(&p, rc.BranchName)
 	switch {
-	case fields.ChequeAmount == nil:
+	case !bool(fields.ChequeAmount):
 		p.add("Nilai Cek harus diisi")
 	case rc.ChequeAmount < 0:
 		p.add("Nilai Cek tidak boleh negatif")
@@ -309,7 +307,7 @@ func (s *Server) checkReceipt(p problems, rc accurate.SalesReceipt, fields recei
 	if len(rc.DetailInvoice) == 0 {
 		p.add("Rincian faktur harus diisi")
 	}
-	amountsGiven := fields.ChequeAmount != nil
+	amountsGiven := bool(fields.ChequeAmount)
 	seen := make(map[string]bool)
 	for i, d := range rc.DetailInvoice {
 		row := fields.DetailInvoice[i]
@@ -326,7 +324,7 @@ func (s *Server) checkReceipt(p problems, rc accurate.SalesReceipt, fields recei
 		}
 		seen[d.InvoiceNo] = true
 		switch {
-		case row.PaymentAmount == nil:
+		case !bool(row.PaymentAmount):
 			amountsGiven = false
 			p.add("Nilai Pembayaran pada baris %d harus diisi", i+1)
 		case d.PaymentAmount <= 0:
@@ -337,7 +335,7 @@ func (s *Server) checkReceipt(p problems, rc accurate.SalesReceipt, fields recei
 		}
 		for j, disc := range d.DetailDiscount {
 			s.checkAccount(&p, disc.AccountNo, fmt.Sprintf("Akun diskon pada baris %d.%d", i+1, j+1))
-			if row.DetailDiscount[j].Amount == nil {
+			if !row.DetailDiscount[j].Amount {
 				amountsGiven = false
 				p.add("Nilai diskon pada baris %d.%d harus diisi", i+1, j+1)
 			}

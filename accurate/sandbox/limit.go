@@ -36,7 +36,7 @@ func newLimiter(rate, maxInFlight int) *limiter {
 
 // admit lets a request in at now, or says why not: "concurrency" or
 // "window". The caller must call release once the request is answered.
-func (l *limiter) admit(now time.Time) (release func(), refused string) {
+func (l *limiter) admit(now time.Time) (release func(), why string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.maxInFlight > 0 && l.inFlight >= l.maxInFlight {
@@ -74,8 +74,8 @@ func (l *limiter) reset() {
 
 // message is the refusal Accurate gives, with the words ("request per
 // detik") clients recognise as its rate limit.
-func (l *limiter) message(refused string) string {
-	if refused == "concurrency" {
+func (l *limiter) message(why string) string {
+	if why == "concurrency" {
 		return fmt.Sprintf("Terlalu banyak request per detik: maksimal %d request bersamaan, silakan coba lagi", l.maxInFlight)
 	}
 	return fmt.Sprintf("Maksimal %d request per detik, silakan coba lagi", l.rate)

@@ -5,6 +5,19 @@
 // flight, and injectable faults (latency, 5xx, lost responses, a moved host).
 // Documents live in memory. Tests, the demo and load tests run the service
 // against it instead of the real thing.
+//
+// Choices where Accurate's documents leave room:
+//   - X-Api-Timestamp in the dd/MM/yyyy HH:mm:ss form is read as WIB (UTC+7);
+//     Unix milliseconds are unambiguous.
+//   - The rate window is one second less 50 ms of slack for network jitter
+//     (see rateSlack); only admitted requests count; limits are checked
+//     before the signature, and host discovery counts against them.
+//   - Refusals of the data are HTTP 200 with "s": false and every problem
+//     found listed in "d", Indonesian text as Accurate's; detail.do of an
+//     unknown document is the same, "... tidak ditemukan atau sudah dihapus".
+//   - A receipt's paymentAmount (cash and discounts together) reduces the
+//     faktur's primeOwing; at zero its status is "LUNAS".
+//   - Routes under /sandbox/ (state, faults, reset) need no signature.
 package sandbox
 
 import (
@@ -254,11 +267,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	release, refused := s.limiter.admit(s.now())
-	if refused != "" {
-		s.count("rate_limited", "rate_limited_"+refused)
+	release, why := s.limiter.admit(s.now())
+	if why != "" {
+		s.count("rate_limited", "rate_limited_"+why)
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusTooManyRequests, failure(s.limiter.message(refused)))
+		writeJSON(w, http.StatusTooManyRequests, failure(s.limiter.message(why)))
 		return
 	}
 	defer release()
