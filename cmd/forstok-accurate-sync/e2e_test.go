@@ -272,3 +272,65 @@ func sameJSON(t *testing.T, a, b any) bool {
 	t.Helper()
 	return asJSON(a) == asJSON(b)
 }
+
+func TestRetriesEndInFailureWithTheLastReason(t *testing.T) {
+	t.Run("Accurate down for good: the event fails after MAX_RETRIES with Accurate's answer", func(t *testing.T) {
+		w := newWorld(t, func(c *sandbox.Config) { c.Faults.ErrorRate = 1 })
+		w.extraEnv = map[string]string{"MAX_RETRIES": "3"}
+		w.start()
+		w.send(generatedInvoice(1))
+		states := w.waitFor([]string{invoiceKey(1)}, 30*time.Second)
+		ev := w.event(invoiceKey(1))
+		reason, _ := ev["last_error"].(string)
+		if states[invoiceKey(1)] != "failed" || ev["attempts"] != float64(3) || !strings.Contains(reason, "gave up after 3 attempts") || !strings.Contains(reason, "transient") {
+			t.Errorf("event = %v; want failed after 3 attempts with the last reason", ev)
+		}
+	})
+
+	t.Run("a payment whose faktur never comes fails after PAYMENT_INVOICE_WAIT, naming it", func(t *testing.T) {
+		w := newWorld(t)
+		w.extraEnv = map[string]string{"PAYMENT_INVOICE_WAIT": "2s"}
+		w.start()
+		w.send(generatedPayment(1))
+		states := w.waitFor([]string{paymentKey(1)}, 30*time.Second)
+		ev := w.event(paymentKey(1))
+		reason, _ := ev["last_error"].(string)
+		if states[paymentKey(1)] != "failed" || !strings.Contains(reason, "GEN-000001") || !strings.Contains(reason, "waiting 2s") {
+			t.Errorf("event = %v; want failed after waiting, naming faktur GEN-000001", ev)
+		}
+		if n := len(w.sandbox.Receipts()); n != 0 {
+			t.Errorf("Accurate holds %d penerimaan; want none", n)
+		}
+	})
+}
+
+func TestMetricsMove(t *testing.T) {
+	w := newWorld(t)
+	w.start()
+	w.send(generatedInvoice(7))
+	w.send(generatedInvoice(7))
+	w.send([]byte(`{"type":"invoice.created","data":{}}`))
+	w.waitFor([]string{invoiceKey(7)}, 20*time.Second)
+	resp, err := http.Get(w.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	for _, want := range []string{
+		`fas_webhooks_total{outcome="accepted",type="invoice.created"} 1`,
+		`fas_webhooks_total{outcome="duplicate",type="invoice.created"} 1`,
+		`fas_webhooks_total{outcome="invalid",type="invoice.created"} 1`,
+		`fas_event_attempts_total{state="synced",type="invoice.created"} 1`,
+		`fas_events{state="synced"} 1`,
+		`fas_queue_depth 0`,
+		`fas_accurate_requests_total{endpoint="sales-invoice/save",outcome="ok"} 1`,
+		`fas_accurate_request_duration_seconds_count{endpoint="sales-invoice/save"} 1`,
+		`fas_accurate_limiter_wait_seconds_count 1`,
+	} {
+		if !strings.Contains(body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/mapping"
+)
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		class accurate.Class
+		state string
+		hint  string
+	}{
+		{accurate.ClassNotFound, events.StateFailed, "Create it in Accurate or fix the mapping, then replay"},
+		{accurate.ClassValidation, events.StateFailed, "Fix the data or the mapping, then replay"},
+		{accurate.ClassAuth, events.StateRetrying, "check ACCURATE_API_TOKEN"},
+		{accurate.ClassRateLimited, events.StateRetrying, "rate limit"},
+		{accurate.ClassTransient, events.StateRetrying, "did not answer"},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("a %s answer ends %s and says what to do", tc.class, tc.state), func(t *testing.T) {
+			err := &accurate.Error{Class: tc.class, Endpoint: "sales-invoice/save", Messages: []string{"Accurate's own words"}}
+			out := classify("faktur X", err)
+			if out.state != tc.state || !strings.Contains(out.reason, tc.hint) || !strings.Contains(out.reason, "Accurate's own words") {
+				t.Errorf("classify = %+v; want %s with %q and Accurate's message", out, tc.state, tc.hint)
+			}
+		})
+	}
+}
+
+func TestMappingFailureKeepsTheSellersSentence(t *testing.T) {
+	out := mappingFailure(&mapping.Error{Key: `stores."1011"`, Msg: `store 1011 is not in stores: add stores."1011".customer_no and bank_no`})
+	if out.state != events.StateFailed || out.reason != `store 1011 is not in stores: add stores."1011".customer_no and bank_no, then replay` {
+		t.Errorf("mappingFailure = %+v", out)
+	}
+	if other := mappingFailure(errors.New("boom")); !strings.Contains(other.reason, "fix the data or the mapping") {
+		t.Errorf("mappingFailure of another error = %+v", other)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	w := New(Config{RetryBase: time.Second, RetryCap: time.Minute})
+	for retried := 0; retried < 12; retried++ {
+		step := min(time.Second<<retried, time.Minute)
+		t.Run(fmt.Sprintf("retry %d waits between half and all of %s", retried, step), func(t *testing.T) {
+			for range 50 {
+				d := w.backoff(retried, false)
+				if d < step/2 || d > step {
+					t.Fatalf("backoff = %s; want within [%s, %s]", d, step/2, step)
+				}
+			}
+		})
+	}
+	t.Run("a payment waiting for its faktur polls five times less eagerly", func(t *testing.T) {
+		if d := w.backoff(0, true); d < 2500*time.Millisecond || d > 5*time.Second {
+			t.Errorf("backoff = %s; want within [2.5s, 5s]", d)
+		}
+	})
+}
