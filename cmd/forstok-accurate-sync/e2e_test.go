@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -332,5 +333,19 @@ func TestMetricsMove(t *testing.T) {
 		if !strings.Contains(body.String(), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+func TestReplayWhileProcessingIsAConflict(t *testing.T) {
+	w := newWorld(t, func(c *sandbox.Config) { c.Faults.Latency = 2 * time.Second })
+	w.start()
+	w.send(generatedInvoice(3))
+	w.waitFor([]string{invoiceKey(3)}, 5*time.Second, "processing")
+	status, body := w.admin(http.MethodPost, "/admin/events/"+invoiceKey(3)+"/replay", nil)
+	if status != http.StatusConflict || !strings.Contains(fmt.Sprint(body["error"]), "wait until it finishes") {
+		t.Errorf("replay while processing = %d %v; want 409 saying to wait", status, body)
+	}
+	if states := w.waitFor([]string{invoiceKey(3)}, 20*time.Second); states[invoiceKey(3)] != "synced" || len(w.sandbox.Invoices()) != 1 {
+		t.Errorf("after the conflict: %v, %d fakturs; want synced once", states, len(w.sandbox.Invoices()))
 	}
 }
