@@ -3,7 +3,6 @@ package mapping
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"forstok-accurate-sync/money"
@@ -32,27 +31,7 @@ func dataError(format string, args ...any) *Error {
 
 // rp writes an amount for a message, as the contract writes them: 11,650 or
 // 106,952.50.
-func rp(a money.Amount) string {
-	v := int64(a)
-	sign := ""
-	if v < 0 {
-		sign = "-"
-		v = -v // a message never sees MinInt64 sen
-	}
-	digits := strconv.FormatInt(v/100, 10)
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, d := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(d)
-	}
-	if cents := v % 100; cents != 0 {
-		fmt.Fprintf(&b, ".%02d", cents)
-	}
-	return b.String()
-}
+func rp(a money.Amount) string { return a.Group(',', '.') }
 
 // named writes "store 1011 (Toko Baru Lazada)", or "store 1011" when Forstok
 // gave no name.

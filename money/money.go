@@ -112,7 +112,11 @@ func (a Amount) String() string {
 
 // Format writes the amount for people, Indonesian style: "233.000" or
 // "106.952,50".
-func (a Amount) Format() string {
+func (a Amount) Format() string { return a.Group('.', ',') }
+
+// Group writes the amount with a thousands separator and a decimal mark, the
+// sen shown only when there are any: Group(',', '.') gives "106,952.50".
+func (a Amount) Group(thousands, decimal byte) string {
 	v := int64(a)
 	sign := ""
 	if v < 0 {
@@ -123,12 +127,12 @@ func (a Amount) Format() string {
 	b.WriteString(sign)
 	for i, d := range digits {
 		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte('.')
+			b.WriteByte(thousands)
 		}
 		b.WriteRune(d)
 	}
 	if cents := v % 100; cents != 0 {
-		fmt.Fprintf(&b, ",%02d", cents)
+		fmt.Fprintf(&b, "%c%02d", decimal, cents)
 	}
 	return b.String()
 }
