@@ -17,7 +17,7 @@ import (
 
 // examplesDir holds the contract's sample webhooks; /work/shared sits beside
 // the repository root.
-const examplesDir = "../../shared/contract/examples"
+const examplesDir = "../examples" // the contract's samples; examples_test keeps the copies identical
 
 func readExample(t testing.TB, name string) []byte {
 	t.Helper()

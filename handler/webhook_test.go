@@ -132,7 +132,7 @@ func (s *service) keys(t *testing.T) int {
 
 func example(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "contract", "examples", name))
+	b, err := os.ReadFile(filepath.Join("..", "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}

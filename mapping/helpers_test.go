@@ -11,7 +11,7 @@ import (
 	"forstok-accurate-sync/money"
 )
 
-const examplesDir = "../../shared/contract/examples"
+const examplesDir = "../examples" // the contract's samples; examples_test keeps the copies identical
 
 // exampleSettings parses the contract's example mapping afresh, so a test
 // may change it freely.
