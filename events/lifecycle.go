@@ -123,7 +123,7 @@ func isActiveTaskError(err error) bool {
 
 // fakturKey holds the total of a faktur this service synced, by its Accurate
 // number, so that paying it needs no detail.do call.
-func (s *Store) fakturKey(number string) string { return s.ns + ":faktur:" + number }
+func (s *Store) fakturKey(number string) string { return s.keyPrefix + ":faktur:" + number }
 
 // RememberFaktur records the total of a synced faktur.
 func (s *Store) RememberFaktur(ctx context.Context, number string, totalSen int64) error {

@@ -36,13 +36,13 @@ type Step struct {
 	Note  string    `json:"note,omitempty"`
 }
 
-func (s *Store) recordKey(key string) string  { return s.ns + ":event:" + key }
-func (s *Store) historyKey(key string) string { return s.ns + ":history:" + key }
+func (s *Store) recordKey(key string) string  { return s.keyPrefix + ":event:" + key }
+func (s *Store) historyKey(key string) string { return s.keyPrefix + ":history:" + key }
 func (s *Store) indexKey(state string) string {
 	if state == "" {
-		return s.ns + ":index:all"
+		return s.keyPrefix + ":index:all"
 	}
-	return s.ns + ":index:" + state
+	return s.keyPrefix + ":index:" + state
 }
 
 // historyLimit bounds each event's history; the oldest lines go first.
@@ -120,7 +120,7 @@ func (s *Store) transition(ctx context.Context, key string, c change) (previous 
 	for f, v := range c.fields {
 		args = append(args, f, v)
 	}
-	keys := []string{s.recordKey(key), s.historyKey(key), s.ns + ":index:"}
+	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:"}
 	old, err := transitionScript.Run(ctx, s.rdb, keys, args...).Text()
 	if err != nil {
 		if strings.Contains(err.Error(), "NOTFOUND") {

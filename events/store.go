@@ -68,6 +68,7 @@ type Store struct {
 	queue     *asynq.Client
 	inspector *asynq.Inspector
 	ns        string
+	keyPrefix string // "{ns}": one hash tag, so Lua scripts stay in one Redis Cluster slot
 	retention time.Duration
 	maxRetry  int
 	now       func() time.Time
@@ -92,6 +93,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		queue:     asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		ns:        cfg.Namespace,
+		keyPrefix: "{" + cfg.Namespace + "}",
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
 		now:       cfg.Now,

@@ -118,7 +118,7 @@ func do(t *testing.T, req *http.Request) (int, map[string]any) {
 func (s *service) keys(t *testing.T) int {
 	t.Helper()
 	n := 0
-	for _, pattern := range []string{s.ns + ":*", "asynq:{" + s.ns + "}:*"} {
+	for _, pattern := range []string{"{" + s.ns + "}:*", "asynq:{" + s.ns + "}:*"} {
 		iter := s.rdb.Scan(context.Background(), 0, pattern, 1000).Iterator()
 		for iter.Next(context.Background()) {
 			n++
