@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"forstok-accurate-sync/accurate/sandbox"
+)
+
+// rig is one scenario's world: a sandbox Accurate, the service on its own
+// Redis namespace, a webhook sender and an admin client.
+type rig struct {
+	lab      *lab
+	name     string
+	ns       string
+	redisURL string
+	sb       *accurateSandbox
+	svc      *service
+	send     *sender
+	admin    *admin
+}
+
+// rigOptions tune a rig; the zero value is the shared Redis, a fault-free
+// sandbox and the example mapping.
+type rigOptions struct {
+	redisURL   string // default: the shared Redis
+	faults     sandbox.Faults
+	env        map[string]string
+	extraItems []string // item numbers the sandbox knows besides its default seed
+}
+
+func (l *lab) newRig(ctx context.Context, name string, o rigOptions) (*rig, error) {
+	r := &rig{lab: l, name: name, ns: namespace(name), redisURL: o.redisURL}
+	if r.redisURL == "" {
+		r.redisURL = l.redisURL
+	}
+	sb, err := l.startSandbox(o.faults, o.extraItems...)
+	if err != nil {
+		return nil, err
+	}
+	r.sb = sb
+	svc, err := l.newService(name, r.ns, r.redisURL, sb.url, o.env)
+	if err != nil {
+		sb.close()
+		return nil, err
+	}
+	r.svc = svc
+	base := func() string { return svc.url }
+	r.send = newSender(base, l.secrets.webhook)
+	r.admin = &admin{base: base, token: l.secrets.admin, http: &http.Client{Timeout: 30 * time.Second}}
+	return r, nil
+}
+
+// close stops the service and the sandbox and drops the scenario's keys
+// from the shared Redis.
+func (r *rig) close(ctx context.Context) {
+	r.svc.close()
+	r.sb.close()
+	if r.redisURL == r.lab.redisURL {
+		if err := dropNamespace(ctx, r.redisURL, r.ns); err != nil {
+			r.lab.log("%s: %v", r.name, err)
+		}
+	}
+}
+
+// outgoing is one delivery of one event.
+type outgoing struct {
+	key string
+	d   delivery
+}
+
+// intake is what a batch of deliveries got back.
+type intake struct {
+	mu          sync.Mutex
+	byStatus    map[int]int
+	perKey      map[string]map[int]int // key → status → times
+	unavailable int
+	unreachable int
+	gaveUp      []string
+}
+
+func newIntake() *intake {
+	return &intake{byStatus: map[int]int{}, perKey: map[string]map[int]int{}}
+}
+
+func (in *intake) record(key string, status int, t tries, err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.unavailable += t.unavailable
+	in.unreachable += t.unreachable
+	if err != nil {
+		in.gaveUp = append(in.gaveUp, fmt.Sprintf("%s: %v", key, err))
+		return
+	}
+	in.byStatus[status]++
+	if in.perKey[key] == nil {
+		in.perKey[key] = map[int]int{}
+	}
+	in.perKey[key][status]++
+}
+
+// acknowledged tells whether the service took the event: a 202, or a 200
+// saying it had taken it before (the 202 may have been lost with a killed
+// process).
+func (in *intake) acknowledged(key string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	s := in.perKey[key]
+	return s[http.StatusAccepted] > 0 || s[http.StatusOK] > 0
+}
+
+// deliverAll sends every delivery with the given number of goroutines, each
+// retried until answered (within the time given per delivery).
+func (r *rig) deliverAll(ctx context.Context, items []outgoing, workers int, within time.Duration, in *intake) {
+	next := make(chan outgoing)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range next {
+				a, t, err := r.send.deliver(ctx, o.d, within)
+				in.record(o.key, a.status, t, err)
+			}
+		}()
+	}
+	for _, o := range items {
+		select {
+		case next <- o:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+}
+
+// finish waits for the accepted events to settle and counts them against
+// what Accurate holds.
+func (r *rig) finish(ctx context.Context, res *result, accepted []expectation, within time.Duration) (map[string]eventInfo, sandbox.State, error) {
+	keys := make([]string, len(accepted))
+	for i, e := range accepted {
+		keys[i] = e.key
+	}
+	settleStart := time.Now()
+	states, err := r.admin.settle(ctx, keys, within, func(c map[string]int) {
+		r.lab.log("%s: settling %v", r.name, c)
+	})
+	if err != nil {
+		return nil, sandbox.State{}, err
+	}
+	res.settle = time.Since(settleStart)
+	st := r.sb.State()
+	res.counts = tally(accepted, states, docsOf(st))
+	return states, st, nil
+}
+
+// absorb takes a batch's answers into the row.
+func (res *result) absorb(in *intake) {
+	res.in = in
+	res.deliveries = 0
+	for _, n := range in.byStatus {
+		res.deliveries += n
+	}
+	res.expect(len(in.gaveUp) == 0, "%d deliveries never got an answer, e.g. %s", len(in.gaveUp), firstOr(in.gaveUp, ""))
+}
+
+// acknowledgedOf keeps the expectations whose event the service took.
+func acknowledgedOf(in *intake, all []expectation) []expectation {
+	var out []expectation
+	for _, e := range all {
+		if in.acknowledged(e.key) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func firstOr(s []string, def string) string {
+	if len(s) == 0 {
+		return def
+	}
+	return s[0]
+}
