@@ -124,3 +124,20 @@ func unpaid(st sandbox.State, numbers []string) []string {
 	}
 	return out
 }
+
+// attemptSpread summarises how many attempts the events took.
+func attemptSpread(states map[string]eventInfo, all []expectation) string {
+	hist := map[int]int{}
+	most, sum := 0, 0
+	for _, e := range all {
+		a := states[e.key].Attempts
+		hist[a]++
+		sum += a
+		most = max(most, a)
+	}
+	if len(all) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("1: %d, 2: %d, 3: %d, 4 or more: %d (most %d, %d in all)",
+		hist[1], hist[2], hist[3], len(all)-hist[0]-hist[1]-hist[2]-hist[3], most, sum)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// runMappingFix runs the service with a mapping that lacks store 1010:
+// Tokopedia invoices of that store must fail with a reason naming
+// stores."1010"; after a restart with the full mapping, a replay through the
+// admin API must sync every one of them, once.
+func runMappingFix(ctx context.Context, l *lab, res *result) error {
+	n := l.n(50)
+	full := filepath.Join(l.root, "examples", "mapping.yaml")
+	partial, err := withoutStore(full, "1010", filepath.Join(l.dir, "mapping-without-1010.yaml"))
+	if err != nil {
+		return err
+	}
+	r, err := l.newRig(ctx, "mapping-fix", rigOptions{env: map[string]string{"MAPPING_FILE": partial}})
+	if err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	if err := r.svc.start(ctx); err != nil {
+		return err
+	}
+	var items []outgoing
+	var all []expectation
+	var keys []string
+	for i := range n {
+		items = append(items, outgoing{key: tokopediaKey(i), d: r.send.newDelivery(tokopediaBody(i))})
+		all = append(all, expectation{key: tokopediaKey(i), kind: faktur, number: tokopediaNumber(i)})
+		keys = append(keys, tokopediaKey(i))
+	}
+	res.events = n
+	in := newIntake()
+	r.deliverAll(ctx, items, 8, time.Minute, in)
+	res.absorb(in)
+
+	states, err := r.admin.settle(ctx, keys, 2*time.Minute, nil)
+	if err != nil {
+		return err
+	}
+	failed, named := 0, 0
+	reason := ""
+	for _, k := range keys {
+		ev := states[k]
+		if ev.State == "failed" {
+			failed++
+		}
+		if strings.Contains(ev.LastError, `stores."1010"`) {
+			named++
+			reason = ev.LastError
+		}
+	}
+	res.expect(failed == n, "%d of %d events failed without store 1010, want all", failed, n)
+	res.expect(named == n, "%d of %d reasons name stores.\"1010\"", named, n)
+	res.expect(len(r.sb.Invoices()) == 0, "Accurate holds %d fakturs before the fix", len(r.sb.Invoices()))
+	res.notef("without store 1010: %d of %d failed, each saying `%s`", failed, n, reason)
+
+	if err := r.svc.stop(); err != nil {
+		return err
+	}
+	r.svc.env["MAPPING_FILE"] = full
+	if err := r.svc.start(ctx); err != nil {
+		return err
+	}
+	replayed := 0
+	for _, k := range keys {
+		status, err := r.admin.replay(ctx, k)
+		if err != nil {
+			return err
+		}
+		if status == http.StatusAccepted {
+			replayed++
+		}
+	}
+	res.expect(replayed == n, "%d of %d replays answered 202", replayed, n)
+	res.notef("restarted with the full mapping; %d replays via POST /admin/events/{key}/replay answered 202", replayed)
+
+	_, st, err := r.finish(ctx, res, acknowledgedOf(in, all), 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	res.expect(res.counts.synced == n, "%d of %d events synced after the replay", res.counts.synced, n)
+	res.expect(len(st.Invoices) == n, "Accurate holds %d fakturs, want %d", len(st.Invoices), n)
+	res.expect(!r.svc.panicked(), "the service log shows a panic")
+	return nil
+}
+
+// withoutStore writes a copy of the mapping file at src without the block of
+// one store, and returns its path.
+func withoutStore(src, store, dst string) (string, error) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("read the mapping: %w", err)
+	}
+	var kept []string
+	skipping, removed := false, false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == `"`+store+`":` {
+			skipping, removed = true, true
+			continue
+		}
+		if skipping && strings.HasPrefix(line, "    ") {
+			continue
+		}
+		skipping = false
+		kept = append(kept, line)
+	}
+	if !removed {
+		return "", fmt.Errorf("%s has no store %s to remove", src, store)
+	}
+	if err := os.WriteFile(dst, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		return "", fmt.Errorf("write the mapping: %w", err)
+	}
+	return dst, nil
+}
