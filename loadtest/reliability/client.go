@@ -185,20 +185,61 @@ func (a *admin) all(ctx context.Context) (map[string]eventInfo, error) {
 	}
 }
 
+// get reads one event; ok is false for an unknown key.
+func (a *admin) get(ctx context.Context, key string) (ev eventInfo, ok bool, err error) {
+	status, err := a.do(ctx, http.MethodGet, "/admin/events/"+key, nil, &ev)
+	if err != nil {
+		return ev, false, err
+	}
+	switch status {
+	case http.StatusOK:
+		return ev, true, nil
+	case http.StatusNotFound:
+		return ev, false, nil
+	}
+	return ev, false, fmt.Errorf("get event %s: status %d", key, status)
+}
+
 func (a *admin) replay(ctx context.Context, key string) (int, error) {
 	return a.do(ctx, http.MethodPost, "/admin/events/"+key+"/replay", nil, nil)
 }
 
+// view is every key's event: the list first, then each key the list left
+// out read on its own. omitted counts those, since a list that leaves out
+// events hides them from an operator.
+func (a *admin) view(ctx context.Context, keys []string) (evs map[string]eventInfo, omitted int, err error) {
+	evs, err = a.all(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, k := range keys {
+		if _, listed := evs[k]; listed {
+			continue
+		}
+		ev, ok, err := a.get(ctx, k)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			evs[k] = ev
+			omitted++
+		}
+	}
+	return evs, omitted, nil
+}
+
 // settle polls the admin API until every key is synced or failed, or the
-// time is up, and returns the last states seen. Errors while the service is
-// down are waited out.
-func (a *admin) settle(ctx context.Context, keys []string, within time.Duration, progress func(map[string]int)) (map[string]eventInfo, error) {
+// time is up, and returns the last states seen and how many events the list
+// left out. Errors while the service is down are waited out.
+func (a *admin) settle(ctx context.Context, keys []string, within time.Duration, progress func(map[string]int)) (map[string]eventInfo, int, error) {
 	deadline := time.Now().Add(within)
 	var last map[string]eventInfo
+	var omitted int
 	lastReport := time.Now()
 	for {
-		evs, err := a.all(ctx)
+		evs, left, err := a.view(ctx, keys)
 		if err == nil {
+			omitted = left
 			last = evs
 			counts := map[string]int{}
 			pending := 0
@@ -210,7 +251,7 @@ func (a *admin) settle(ctx context.Context, keys []string, within time.Duration,
 				}
 			}
 			if pending == 0 {
-				return last, nil
+				return last, omitted, nil
 			}
 			if progress != nil && time.Since(lastReport) >= 10*time.Second {
 				progress(counts)
@@ -219,12 +260,12 @@ func (a *admin) settle(ctx context.Context, keys []string, within time.Duration,
 		}
 		if time.Now().After(deadline) {
 			if last == nil {
-				return nil, fmt.Errorf("the admin API never answered: %w", err)
+				return nil, 0, fmt.Errorf("the admin API never answered: %w", err)
 			}
-			return last, nil
+			return last, omitted, nil
 		}
 		if err := sleep(ctx, 500*time.Millisecond); err != nil {
-			return last, err
+			return last, omitted, err
 		}
 	}
 }

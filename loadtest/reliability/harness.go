@@ -278,8 +278,9 @@ func namespace(scenario string) string {
 }
 
 // dropNamespace deletes a scenario's keys from the shared Redis: its own
-// prefix and its asynq queue, key by key (never a flush: other runs share
-// this Redis).
+// prefix (the store writes it as a hash tag, {ns}:, so that a Cluster keeps
+// an event's keys on one node) and its asynq queue, key by key (never a
+// flush: other runs share this Redis).
 func dropNamespace(ctx context.Context, redisURL, ns string) error {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
@@ -288,7 +289,7 @@ func dropNamespace(ctx context.Context, redisURL, ns string) error {
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	var errs []error
-	for _, pattern := range []string{ns + ":*", "asynq:{" + ns + "}:*"} {
+	for _, pattern := range []string{"{" + ns + "}:*", ns + ":*", "asynq:{" + ns + "}:*"} {
 		iter := rdb.Scan(ctx, 0, pattern, 500).Iterator()
 		var batch []string
 		for iter.Next(ctx) {

@@ -40,10 +40,12 @@ var scenarios = []scenario{
 	{"races", "10 racing deliveries of each invoice", runRaces},
 	{"faults", "Accurate answers 5xx to 30% of calls and loses 10% of save answers", runFaults},
 	{"sigkill", "the service SIGKILLed every few seconds mid-run, restarted each time", runSigkill},
+	{"kill-stall", "one SIGKILL with the limiter's slots equal to the workers: how long the next process waits", runKillStall},
 	{"redis-restart", "Redis (AOF everysec) stopped and restarted during intake", runRedisRestart},
 	{"payments-first", "payments delivered before their invoices", runPaymentsFirst},
 	{"mapping-fix", "a store missing from the mapping, fixed, then replayed", runMappingFix},
 	{"abuse", "forged, stale, oversized, nested, malformed and slow requests", runAbuse},
+	{"admin-list", "paging through GET /admin/events lists every event once", runAdminList},
 }
 
 // result is one scenario's row and notes.

@@ -42,7 +42,7 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	r.deliverAll(ctx, items, 8, time.Minute, in)
 	res.absorb(in)
 
-	states, err := r.admin.settle(ctx, keys, 2*time.Minute, nil)
+	states, _, err := r.admin.settle(ctx, keys, 2*time.Minute, nil)
 	if err != nil {
 		return err
 	}
