@@ -127,7 +127,7 @@ func (a *abuser) signatures(ctx context.Context) {
 
 	start = time.Now()
 	got, err = a.r.send.postSigned(ctx, a.r.send.newDelivery(body), "", "")
-	a.check("no signature headers", got, err, time.Since(start), []int{401}, "missing")
+	a.check("no timestamp or signature header", got, err, time.Since(start), []int{401}, "missing")
 
 	got, took, err := a.post(ctx, body, now.Add(-6*time.Minute))
 	a.check("stale timestamp (6 min old, correctly signed)", got, err, took, []int{401}, "too old")
@@ -248,7 +248,7 @@ func (a *abuser) bigPayment(ctx context.Context) {
 	const id = 990001
 	body := bigPayment(id, 10000)
 	got, took, err := a.post(ctx, body, time.Now())
-	a.check(fmt.Sprintf("one payment settling 10,000 invoices (%d bytes)", len(body)), got, err, took, []int{202, 413, 422}, "")
+	a.check(fmt.Sprintf("one payment settling 10,000 invoices that are not in Accurate (%d bytes; see big-payment for one whose fakturs are)", len(body)), got, err, took, []int{202, 413, 422}, "")
 	if err == nil {
 		a.expectAccepted(fmt.Sprintf("payment.received:%d", id), penerimaan, fmt.Sprintf("FP-%d", id), got)
 	}
@@ -263,7 +263,11 @@ func (a *abuser) bigPayment(ctx context.Context) {
 func (a *abuser) outcomes(states map[string]eventInfo) {
 	for _, e := range a.accepted {
 		ev := states[e.key]
-		a.res.notef("%s ended %s (%d attempts) %s", e.key, ev.State, ev.Attempts, clip(ev.LastError, 200))
+		line := fmt.Sprintf("%s ended %s (%d attempts)", e.key, ev.State, ev.Attempts)
+		if ev.LastError != "" {
+			line += ": " + clip(ev.LastError, 200)
+		}
+		a.res.notef("%s", line)
 	}
 	known, unknown := states[a.knownKey], states[a.unknownKey]
 	a.res.expect(known.State == "synced", "the invoice of unicode SKU %q is %s, want synced", unicodeKnownSKU, known.State)

@@ -58,8 +58,9 @@ func tokopediaBody(n int) (b []byte) {
 		tokopediaID(n), tokopediaID(n), 600000+n, 3819000000+n, tokopediaNumber(n), 2*n+1, 2*n+2)
 }
 
-// bigPayment is one payment of store 1009 settling n invoices, written as
-// tightly as the schema allows so that as many as possible fit in 1 MiB.
+// bigPayment is one payment of store 1009 settling the invoices of orders
+// 0..n-1 (invoiceBody), written as tightly as the schema allows so that as
+// many as possible fit in 1 MiB.
 func bigPayment(id int64, n int) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"type":"payment.received","data":{"id":%d,"paid_at":"2026-11-29T10:00:00+07:00","store_id":1009,"amount_receive":%d,"invoices":[`, id, 84550*n)
@@ -67,7 +68,7 @@ func bigPayment(id int64, n int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"id":%d,"order":{"id":%d,"local_name":"B%d"},"service_fee":4450}`, 100000+i, 100000+i, i)
+		fmt.Fprintf(&b, `{"id":%d,"order":{"id":%d,"local_name":%q},"service_fee":4450}`, invoiceID(i), 500000+i, invoiceNumber(i))
 	}
 	b.WriteString(`]}}`)
 	return []byte(b.String())

@@ -45,6 +45,7 @@ var scenarios = []scenario{
 	{"payments-first", "payments delivered before their invoices", runPaymentsFirst},
 	{"mapping-fix", "a store missing from the mapping, fixed, then replayed", runMappingFix},
 	{"abuse", "forged, stale, oversized, nested, malformed and slow requests", runAbuse},
+	{"big-payment", "one payment settling 10,000 fakturs that exist", runBigPayment},
 	{"admin-list", "paging through GET /admin/events lists every event once", runAdminList},
 }
 
