@@ -9,7 +9,10 @@ import (
 
 // runFaults posts invoices and their payments while Accurate answers 500,
 // 502 or 503 to 30% of data calls and drops the answer of 10% of the saves
-// it carried out: every event must still end as exactly one document.
+// it carried out: every event must still end as exactly one document. The
+// run's length is set by the retry backoff (2 s doubling to 10 min), not by
+// the number of events: a payment's retry makes two or three calls, each
+// failing 30% of the time, so a few need eight or more attempts.
 func runFaults(ctx context.Context, l *lab, res *result) error {
 	n := l.n(300)
 	r, err := l.newRig(ctx, "faults", rigOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}})
@@ -26,7 +29,7 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 	in := newIntake()
 	r.deliverAll(ctx, items, 16, time.Minute, in)
 	res.absorb(in)
-	states, st, err := r.finish(ctx, res, acknowledgedOf(in, all), 15*time.Minute)
+	states, st, err := r.finish(ctx, res, acknowledgedOf(in, all), 30*time.Minute)
 	if err != nil {
 		return err
 	}
