@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -240,10 +241,11 @@ func (s *service) close() {
 	_ = s.logf.Close()
 }
 
-// panicked tells whether the service's log shows a panic.
+// panicked tells whether the service's log shows a panic or a fatal
+// runtime error.
 func (s *service) panicked() bool {
 	b, err := os.ReadFile(s.logf.Name())
-	return err == nil && (strings.Contains(string(b), "panic:") || strings.Contains(string(b), "goroutine "))
+	return err == nil && (strings.Contains(string(b), "panic:") || strings.Contains(string(b), "fatal error:"))
 }
 
 func probe(ctx context.Context, url string) (int, error) {
@@ -327,8 +329,10 @@ func (l *lab) newRedisServer(name string) (*redisServer, error) {
 		return nil, err
 	}
 	_, portText, _ := net.SplitHostPort(addr)
-	var port int
-	fmt.Sscan(portText, &port)
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("port of %s: %w", addr, err)
+	}
 	dir := filepath.Join(l.dir, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("redis dir: %w", err)
