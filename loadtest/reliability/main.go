@@ -42,6 +42,7 @@ var scenarios = []scenario{
 	{"sigkill", "the service SIGKILLed every few seconds mid-run, restarted each time", runSigkill},
 	{"kill-stall", "one SIGKILL with the limiter's slots equal to the workers: how long the next process waits", runKillStall},
 	{"redis-restart", "Redis (AOF everysec) stopped and restarted during intake", runRedisRestart},
+	{"redis-kill", "as redis-restart, but Redis is SIGKILLed", runRedisKill},
 	{"payments-first", "payments delivered before their invoices", runPaymentsFirst},
 	{"mapping-fix", "a store missing from the mapping, fixed, then replayed", runMappingFix},
 	{"abuse", "forged, stale, oversized, nested, malformed and slow requests", runAbuse},

@@ -19,8 +19,19 @@ import (
 // would; every event the service accepted must sync. Accurate is slowed to
 // 100 ms a call and the service to 4 workers so that the drain lasts.
 func runRedisRestart(ctx context.Context, l *lab, res *result) error {
+	return redisRestarts(ctx, l, res, "redis-restart", syscall.SIGTERM)
+}
+
+// runRedisKill is redis-restart with SIGKILL: Redis gets no chance to
+// finish anything, and what it had acknowledged must still be in its
+// append-only file (written before each answer, fsynced every second).
+func runRedisKill(ctx context.Context, l *lab, res *result) error {
+	return redisRestarts(ctx, l, res, "redis-kill", syscall.SIGKILL)
+}
+
+func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig syscall.Signal) error {
 	n := l.n(300)
-	rs, err := l.newRedisServer("redis-restart")
+	rs, err := l.newRedisServer(name)
 	if err != nil {
 		return err
 	}
@@ -28,7 +39,7 @@ func runRedisRestart(ctx context.Context, l *lab, res *result) error {
 	if err := rs.start(ctx); err != nil {
 		return err
 	}
-	r, err := l.newRig(ctx, "redis-restart", rigOptions{
+	r, err := l.newRig(ctx, name, rigOptions{
 		redisURL: rs.url(),
 		faults:   sandbox.Faults{Latency: 100 * time.Millisecond},
 		env:      map[string]string{"WORKER_CONCURRENCY": "4"},
@@ -57,7 +68,7 @@ func runRedisRestart(ctx context.Context, l *lab, res *result) error {
 	}()
 	var downs []string
 	restart := func() error {
-		if err := rs.stop(syscall.SIGTERM); err != nil {
+		if err := rs.stop(sig); err != nil {
 			return err
 		}
 		stopped := time.Now()
