@@ -1,0 +1,333 @@
+// Command intake measures webhook intake: signed, distinct invoice.created
+// deliveries from a fixed number of keep-alive connections (closed loop),
+// against the service and then against a bare Echo handler in this process
+// that only reads the body and answers 202, the ceiling this machine and
+// this generator allow. It prints accepted/s, latency quantiles, the
+// non-202 answers and the CPU each process spent per request.
+//
+//	go run ./loadtest/intake                      # builds and starts sandbox + service
+//	go run ./loadtest/intake -workers 8           # with the default worker pool draining
+//	go run ./loadtest/intake -against http://127.0.0.1:8090 -pid <pid> -pprof cpu.pprof  # see loadtest/edge
+//
+// Every body and signature is made before the timed part, so the generator
+// spends its CPU on HTTP only. Keys go under a fresh Redis namespace that is
+// deleted afterwards.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/loadtest/internal/rig"
+)
+
+type options struct {
+	conns    int
+	duration time.Duration
+	warmup   time.Duration
+	max      int
+	against  string
+	workers  int
+	redisURL string
+	secret   string
+	bare     bool
+	pprof    string
+	pid      int
+	keep     bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.conns, "c", 64, "concurrent connections")
+	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured time per target")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each measured run")
+	flag.IntVar(&o.max, "max", 150_000, "distinct deliveries made before the run (the service run stops early if it uses them all)")
+	flag.StringVar(&o.against, "against", "binary", `"binary": build and start the sandbox and the service; or the URL of a running service (e.g. loadtest/edge)`)
+	flag.IntVar(&o.workers, "workers", 1, "WORKER_CONCURRENCY of the started service (binary)")
+	flag.StringVar(&o.redisURL, "redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis for the started service")
+	flag.StringVar(&o.secret, "secret", os.Getenv("FORSTOK_WEBHOOK_SECRET"), "webhook secret of a service given by URL")
+	flag.BoolVar(&o.bare, "bare", true, "also measure the bare Echo handler (the ceiling)")
+	flag.StringVar(&o.pprof, "pprof", "", "fetch a CPU profile of the measured run from the target's /debug/pprof/profile into this file (loadtest/edge)")
+	flag.IntVar(&o.pid, "pid", 0, "process id of a target given by URL, to report its CPU")
+	flag.BoolVar(&o.keep, "keep", false, "keep the run's Redis keys")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "intake:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// target is what the service run posts to, and the process whose CPU it
+// spends (0: this one, or unknown).
+type target struct {
+	url   string
+	pid   int
+	close func()
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	redisOpt, err := redis.ParseURL(o.redisURL)
+	if err != nil {
+		return fmt.Errorf("-redis: %w", err)
+	}
+	rdb := redis.NewClient(redisOpt)
+	defer rdb.Close()
+	creds := rig.NewCredentials()
+	ns := rig.Namespace("intake")
+
+	var tgt target
+	switch o.against {
+	case "binary":
+		tgt, err = startBinary(ctx, o, rdb, creds, ns)
+	default:
+		if o.secret == "" {
+			return errors.New("-secret (or FORSTOK_WEBHOOK_SECRET) is needed to sign for a service given by URL")
+		}
+		creds.Webhook = o.secret
+		tgt = target{url: o.against + "/webhooks/forstok", pid: o.pid, close: func() {}}
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		tgt.close() // first, so nothing writes after the keys are dropped
+		// A service given by URL has its own namespace: nothing of ours to drop.
+		if !o.keep && o.against == "binary" {
+			if err := rig.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
+				fmt.Fprintln(out, "cleanup:", err)
+			}
+		}
+	}()
+
+	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
+	fmt.Fprintf(out, "making %d signed deliveries...\n", o.max)
+	bodies, err := rig.NewBodies(strconv.FormatInt(time.Now().Unix()%100000, 10))
+	if err != nil {
+		return err
+	}
+	deliveries := make([]rig.Delivery, o.max)
+	now := time.Now()
+	for i := range deliveries {
+		d, err := rig.Sign(creds.Webhook, fmt.Sprintf("msg_intake_%d", i), now, bodies.Invoice(i))
+		if err != nil {
+			return err
+		}
+		deliveries[i] = d
+	}
+	fmt.Fprintf(out, "body %d bytes; %d connections; warm-up %s, measured %s\n",
+		len(deliveries[0].Body), o.conns, o.warmup, o.duration)
+
+	client := rig.NewClient(o.conns)
+	load := &rig.Load{Client: client, URL: tgt.url, Conns: o.conns, Deliveries: deliveries}
+	profile := ""
+	if o.pprof != "" {
+		profile = o.against + "/debug/pprof/profile"
+	}
+	svc, err := measure(ctx, o, load, rdb, tgt.pid, profile)
+	if err != nil {
+		return err
+	}
+	report(out, "service ("+describe(o)+")", svc)
+	client.CloseIdle()
+
+	if !o.bare {
+		return nil
+	}
+	bareURL, closeBare, err := startBare()
+	if err != nil {
+		return err
+	}
+	defer closeBare()
+	load = &rig.Load{Client: rig.NewClient(o.conns), URL: bareURL, Conns: o.conns, Deliveries: deliveries, Wrap: true}
+	bare, err := measure(ctx, o, load, rdb, 0, "")
+	if err != nil {
+		return err
+	}
+	report(out, "bare Echo handler, in the generator's process", bare)
+	fmt.Fprintf(out, "\nservice / bare = %.0f / %.0f = %.2f\n", svc.PerSecond(), bare.PerSecond(), svc.PerSecond()/bare.PerSecond())
+	return nil
+}
+
+func describe(o options) string {
+	switch o.against {
+	case "binary":
+		return fmt.Sprintf("the built binary, WORKER_CONCURRENCY=%d, sandbox at Accurate's limits", o.workers)
+	}
+	return o.against
+}
+
+// measured is one target's run with the CPU each process spent on it.
+type measured struct {
+	rig.Result
+	selfCPU, targetCPU, redisCPU time.Duration
+}
+
+// measure warms up, then runs the timed part, taking CPU readings around
+// it (and the target's CPU profile from profileURL, when given).
+func measure(ctx context.Context, o options, load *rig.Load, rdb *redis.Client, pid int, profileURL string) (measured, error) {
+	_, next := load.Run(ctx, o.warmup, 0)
+	if ctx.Err() != nil {
+		return measured{}, ctx.Err()
+	}
+	var m measured
+	self0, redis0 := rig.SelfCPU(), redisCPU(ctx, rdb)
+	var target0 time.Duration
+	if pid != 0 {
+		target0, _ = rig.ProcCPU(pid)
+	}
+	profiled := make(chan error, 1)
+	if profileURL != "" {
+		go func() { profiled <- fetchProfile(ctx, profileURL, o.duration, o.pprof) }()
+	}
+	m.Result, _ = load.Run(ctx, o.duration, next)
+	if profileURL != "" {
+		if err := <-profiled; err != nil {
+			return m, err
+		}
+	}
+	m.selfCPU = rig.SelfCPU() - self0
+	m.redisCPU = redisCPU(ctx, rdb) - redis0
+	if pid != 0 {
+		t1, _ := rig.ProcCPU(pid)
+		m.targetCPU = t1 - target0
+	}
+	return m, ctx.Err()
+}
+
+func redisCPU(ctx context.Context, rdb *redis.Client) time.Duration {
+	d, _ := rig.RedisCPU(ctx, rdb)
+	return d
+}
+
+func report(out io.Writer, name string, m measured) {
+	fmt.Fprintf(out, "\n%s\n", name)
+	fmt.Fprintf(out, "  sent %d in %s: %d accepted (202) = %.0f/s\n", m.Sent, m.Elapsed.Round(time.Millisecond), m.Accepted, m.PerSecond())
+	fmt.Fprintf(out, "  latency p50 %s  p99 %s  p99.9 %s  max %s\n",
+		m.Quantile(.50).Round(time.Microsecond), m.Quantile(.99).Round(time.Microsecond),
+		m.Quantile(.999).Round(time.Microsecond), m.Quantile(1).Round(time.Microsecond))
+	fmt.Fprintf(out, "  other answers: %s\n", m.Others())
+	if m.RanOut {
+		fmt.Fprintf(out, "  (stopped early: every prepared delivery was used; raise -max)\n")
+	}
+	if n := m.Sent; n > 0 {
+		per := func(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.Microseconds())/float64(n)) }
+		fmt.Fprintf(out, "  CPU per request: generator process %s", per(m.selfCPU))
+		if m.targetCPU > 0 {
+			fmt.Fprintf(out, ", service process %s", per(m.targetCPU))
+		}
+		fmt.Fprintf(out, ", redis %s (of %.0f µs wall × %d CPUs available)\n", per(m.redisCPU),
+			float64(m.Elapsed.Microseconds())/float64(n), runtime.NumCPU())
+	}
+}
+
+// startBinary builds the commands and starts the sandbox (at Accurate's
+// limits, so the workers barely compete) and one replica.
+func startBinary(ctx context.Context, o options, rdb *redis.Client, creds rig.Credentials, ns string) (target, error) {
+	root, err := rig.Root()
+	if err != nil {
+		return target{}, err
+	}
+	dir, err := os.MkdirTemp("", "fas-intake-")
+	if err != nil {
+		return target{}, err
+	}
+	bins, err := rig.Build(ctx, root, dir)
+	if err != nil {
+		return target{}, err
+	}
+	sb, err := rig.StartSandbox(ctx, dir, bins, creds, rig.SandboxOptions{RateLimit: 8, Concurrency: 8})
+	if err != nil {
+		return target{}, err
+	}
+	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
+		RedisURL: o.redisURL, Namespace: ns, AccurateURL: sb.URL,
+		MappingFile: root + "/examples/mapping.yaml",
+		Env:         map[string]string{"WORKER_CONCURRENCY": strconv.Itoa(o.workers)},
+	})
+	if err != nil {
+		sb.Stop(5 * time.Second)
+		return target{}, err
+	}
+	return target{url: svc.URL + "/webhooks/forstok", pid: svc.Pid(), close: func() {
+		svc.Stop(30 * time.Second)
+		sb.Stop(5 * time.Second)
+		_ = os.RemoveAll(dir)
+	}}, nil
+}
+
+// fetchProfile saves the target's CPU profile over d into file.
+func fetchProfile(ctx context.Context, url string, d time.Duration, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"?seconds="+strconv.Itoa(int(d.Seconds())), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s answered %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("profile: %w", err)
+	}
+	return f.Close()
+}
+
+// startBare serves the ceiling: Echo reading the body and answering 202
+// with a small JSON body, nothing else.
+func startBare() (string, func(), error) {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.POST("/webhooks/forstok", func(c echo.Context) error {
+		if _, err := io.ReadAll(c.Request().Body); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted", "key": "invoice.created:0"})
+	})
+	url, closeFn, err := serveOn(e)
+	return url + "/webhooks/forstok", closeFn, err
+}
+
+// serveOn serves h on a fresh 127.0.0.1 port with the service's server
+// settings.
+func serveOn(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}

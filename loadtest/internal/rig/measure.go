@@ -1,0 +1,223 @@
+package rig
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/accurate/sandbox"
+)
+
+// Patterns are every key a service under namespace ns writes: the store's
+// ("{ns}:..."), the limiter's ("ns:accurate...") and asynq's.
+func Patterns(ns string) []string {
+	return []string{"{" + ns + "}:*", ns + ":*", "asynq:{" + ns + "}:*"}
+}
+
+// DropNamespace deletes every key of ns (SCAN + UNLINK, never a flush: the
+// Redis is shared) and takes the queue off asynq's list.
+func DropNamespace(ctx context.Context, rdb *redis.Client, ns string) error {
+	var errs []error
+	for _, pattern := range Patterns(ns) {
+		err := scan(ctx, rdb, pattern, func(keys []string) error { return rdb.Unlink(ctx, keys...).Err() })
+		errs = append(errs, err)
+	}
+	errs = append(errs, rdb.SRem(ctx, "asynq:queues", ns).Err())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("drop namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+// NamespaceMemory is what Redis says the keys of ns take (MEMORY USAGE,
+// summed), and how many keys there are. Unlike used_memory it counts no one
+// else's keys on a shared Redis.
+func NamespaceMemory(ctx context.Context, rdb *redis.Client, ns string) (bytes int64, keys int, err error) {
+	for _, pattern := range Patterns(ns) {
+		err := scan(ctx, rdb, pattern, func(batch []string) error {
+			pipe := rdb.Pipeline()
+			cmds := make([]*redis.IntCmd, len(batch))
+			for i, k := range batch {
+				cmds[i] = pipe.MemoryUsage(ctx, k, 0) // SAMPLES 0: every element, exact
+			}
+			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			for _, c := range cmds {
+				if n, err := c.Result(); err == nil {
+					bytes += n
+					keys++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("memory of %s: %w", pattern, err)
+		}
+	}
+	return bytes, keys, nil
+}
+
+func scan(ctx context.Context, rdb *redis.Client, pattern string, each func([]string) error) error {
+	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
+	batch := make([]string, 0, 1000)
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == cap(batch) {
+			if err := each(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		return each(batch)
+	}
+	return nil
+}
+
+// Info reads one numeric field of INFO section.
+func Info(ctx context.Context, rdb *redis.Client, section, field string) (float64, error) {
+	s, err := rdb.Info(ctx, section).Result()
+	if err != nil {
+		return 0, fmt.Errorf("INFO %s: %w", section, err)
+	}
+	for _, line := range strings.Split(s, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	return 0, fmt.Errorf("INFO %s has no %s", section, field)
+}
+
+// RedisCPU is the CPU time Redis has used, user and system, from INFO cpu.
+func RedisCPU(ctx context.Context, rdb *redis.Client) (time.Duration, error) {
+	u, err := Info(ctx, rdb, "cpu", "used_cpu_user")
+	if err != nil {
+		return 0, err
+	}
+	s, err := Info(ctx, rdb, "cpu", "used_cpu_sys")
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration((u + s) * float64(time.Second)), nil
+}
+
+// Memory is a process's resident set as /proc/<pid>/status tells it.
+type Memory struct {
+	Peak, Now int64 // VmHWM, VmRSS in bytes
+}
+
+// ProcMemory reads VmHWM and VmRSS of pid.
+func ProcMemory(pid int) (Memory, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return Memory{}, err
+	}
+	defer f.Close()
+	var m Memory
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, rest, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(rest) // "12345 kB"
+		if len(fields) != 2 || fields[1] != "kB" {
+			continue
+		}
+		kb, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "VmHWM":
+			m.Peak = kb << 10
+		case "VmRSS":
+			m.Now = kb << 10
+		}
+	}
+	return m, sc.Err()
+}
+
+// ProcCPU is the CPU time (user + system) process pid has used, from
+// /proc/<pid>/stat.
+func ProcCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; the fields after its ")" are fixed.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// SelfCPU is this process's CPU time so far.
+func SelfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// SandboxState reads GET /sandbox/state.
+func SandboxState(ctx context.Context, url string) (sandbox.State, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/sandbox/state", nil)
+	if err != nil {
+		return sandbox.State{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return sandbox.State{}, fmt.Errorf("sandbox state: %w", err)
+	}
+	defer resp.Body.Close()
+	var st sandbox.State
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return sandbox.State{}, fmt.Errorf("sandbox state: %w", err)
+	}
+	return st, nil
+}
+
+// Machine describes where the figures were taken.
+func Machine(ctx context.Context, rdb *redis.Client) string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	redisVersion := "?"
+	if s, err := rdb.Info(ctx, "server").Result(); err == nil {
+		for _, line := range strings.Split(s, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
+				redisVersion = v
+			}
+		}
+	}
+	return fmt.Sprintf("%s, Redis %s", cpu, redisVersion)
+}
