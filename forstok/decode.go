@@ -46,6 +46,15 @@ type envelope struct {
 // On a *ValidationError the returned Event still carries Type (for metrics),
 // but never a half-valid payload.
 func (d *Decoder) Decode(body []byte) (Event, error) {
+	if ev, ok := decodeFast(body); ok {
+		return ev, nil
+	}
+	return d.decodeCarefully(body)
+}
+
+// decodeCarefully is Decode without the fast path: it classifies and names
+// every problem, and is the reference the fast path is tested against.
+func (d *Decoder) decodeCarefully(body []byte) (Event, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return Event{}, bodySyntaxError(body, err)

@@ -69,7 +69,7 @@ func (a *api) replayEvent(c echo.Context) error {
 	if err := a.Store.Replay(c.Request().Context(), key); err != nil {
 		return err
 	}
-	logger(c).Info("event replayed", zap.String("event_key", key))
+	a.logger(c).Info("event replayed", zap.String("event_key", key))
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued", "key": key})
 }
 
@@ -90,6 +90,6 @@ func (a *api) replayBody(c echo.Context) error {
 	if err := a.Store.ReplayRaw(c.Request().Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body}); err != nil {
 		return err
 	}
-	logger(c).Info("event replayed from a body", zap.String("event_key", key))
+	a.logger(c).Info("event replayed from a body", zap.String("event_key", key))
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued", "key": key})
 }

@@ -27,7 +27,7 @@ func (a *api) handleError(err error, c echo.Context) {
 	}
 	status, body := a.describe(err)
 	if status >= 500 {
-		logger(c).Error("request failed", zap.Int("status", status), zap.Error(err))
+		a.logger(c).Error("request failed", zap.Int("status", status), zap.Error(err))
 	}
 	if body == nil {
 		err = c.NoContent(status)
@@ -35,7 +35,7 @@ func (a *api) handleError(err error, c echo.Context) {
 		err = c.JSON(status, body)
 	}
 	if err != nil {
-		logger(c).Warn("could not write the error answer", zap.Error(err))
+		a.logger(c).Warn("could not write the error answer", zap.Error(err))
 	}
 }
 

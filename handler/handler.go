@@ -126,13 +126,11 @@ func (a *api) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // logRequests writes one line per request, with its request id; the lines
-// of the webhook handler add the event key.
+// of the webhook handler add the event key. Below info level it costs
+// nothing: the line is only built when it will be written.
 func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := a.Now()
-		reqID := c.Response().Header().Get(echo.HeaderXRequestID)
-		log := a.Logger.With(zap.String("request_id", reqID))
-		c.Set(loggerKey, log)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -141,7 +139,12 @@ func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || req.URL.Path == "/metrics" {
 			return nil
 		}
+		line := a.Logger.Check(zap.InfoLevel, "request")
+		if line == nil {
+			return nil
+		}
 		fields := []zap.Field{
+			requestID(c),
 			zap.String("method", req.Method),
 			zap.String("path", req.URL.Path),
 			zap.Int("status", c.Response().Status),
@@ -150,19 +153,19 @@ func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if key, ok := c.Get(eventKeyKey).(string); ok {
 			fields = append(fields, zap.String("event_key", key))
 		}
-		log.Info("request", fields...)
+		line.Write(fields...)
 		return nil
 	}
 }
 
-const (
-	loggerKey   = "logger"
-	eventKeyKey = "event_key"
-)
+const eventKeyKey = "event_key"
 
-func logger(c echo.Context) *zap.Logger {
-	if l, ok := c.Get(loggerKey).(*zap.Logger); ok {
-		return l
-	}
-	return zap.NewNop()
+// logger is the request's logger, carrying its request id. It is made on
+// demand: only warnings and errors, and admin actions, need one.
+func (a *api) logger(c echo.Context) *zap.Logger {
+	return a.Logger.With(requestID(c))
+}
+
+func requestID(c echo.Context) zap.Field {
+	return zap.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 }

@@ -1,0 +1,219 @@
+package forstok
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// decodeBoth runs the careful path and the whole Decode on body and fails
+// the test unless they agree exactly: same event, same error.
+func decodeBoth(t *testing.T, d *Decoder, body []byte) (Event, bool) {
+	t.Helper()
+	fast, fastOK := decodeFast(body)
+	careful, carefulErr := d.decodeCarefully(body)
+	if fastOK {
+		if carefulErr != nil {
+			t.Fatalf("the fast path accepted a body the careful path refuses (%v):\n%s", carefulErr, body)
+		}
+		if !reflect.DeepEqual(fast, careful) {
+			t.Fatalf("the paths disagree:\nfast    %+v\ncareful %+v", fast, careful)
+		}
+	}
+	ev, err := d.Decode(body)
+	if !reflect.DeepEqual(ev, careful) || fmt.Sprint(err) != fmt.Sprint(carefulErr) {
+		t.Fatalf("Decode = %+v, %v; the careful path = %+v, %v", ev, err, careful, carefulErr)
+	}
+	return ev, fastOK
+}
+
+func TestFastPathTakesOnlyWhatTheCarefulPathWouldAcceptTheSameWay(t *testing.T) {
+	d := NewDecoder()
+	valid := `{"type":"payment.received","timestamp":"2026-11-29T00:05:00+07:00","data":{"id":90001,"paid_at":"2026-11-29T00:00:00+07:00","store_id":1009,"amount_receive":1,"invoices":[{"id":1,"order":{"id":2,"local_name":"X"}}]}}`
+	data := valid[strings.Index(valid, `{"id":90001`) : len(valid)-1]
+	tests := []struct {
+		name     string
+		body     string
+		wantFast bool
+	}{
+		{"a valid payment takes the fast path", valid, true},
+		{"whitespace around the envelope's keys and values is fine", " {\n \"type\" :\t\"payment.received\" , \"data\" : " + data + " }\n", true},
+		{"the type after the data is found", `{"data":` + data + `,"type":"payment.received"}`, true},
+		{"an unknown top-level key is ignored by both", `{"type":"payment.received","extra":{"type":"invoice.created"},"data":` + data + `}`, true},
+		{"a repeated data key goes the careful way (merge or replace must not matter)", `{"type":"payment.received","data":` + data + `,"data":{"id":5}}`, false},
+		{"a repeated type goes the careful way", `{"type":"invoice.created","type":"payment.received","data":` + data + `}`, false},
+		{"a key in another case goes the careful way", `{"type":"payment.received","DATA":` + data + `}`, false},
+		{"a key matched by Unicode folding goes the careful way", `{"type":"payment.received","data":` + data + `,"timeſtamp":"x"}`, false},
+		{"an escaped key goes the careful way", `{"type":"payment.received","d\u0061ta":` + data + `}`, false},
+		{"an escaped type goes the careful way", `{"type":"payment.receiv\u0065d","data":` + data + `}`, false},
+		{"a type that is not a string goes the careful way", `{"type":7,"data":` + data + `}`, false},
+		{"a bad timestamp goes the careful way", strings.Replace(valid, "2026-11-29T00:05:00+07:00", "yesterday", 1), false},
+		{"null data goes the careful way", `{"type":"payment.received","data":null}`, false},
+		{"an invalid payload goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":0`, 1), false},
+		{"trailing garbage goes the careful way", valid + "x", false},
+		{"an array goes the careful way", `[` + valid + `]`, false},
+		{"an unterminated string goes the careful way", `{"type":"payment.received`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, fast := decodeBoth(t, d, []byte(tt.body)); fast != tt.wantFast {
+				t.Errorf("fast path taken = %v, want %v", fast, tt.wantFast)
+			}
+		})
+	}
+	for _, name := range []string{shopee, "invoice-created-tokopedia-bundle.json", payout, "payment-received-tokopedia.json"} {
+		t.Run("the contract example "+name+" takes the fast path", func(t *testing.T) {
+			if _, fast := decodeBoth(t, d, readExample(t, name)); !fast {
+				t.Error("it went the careful way")
+			}
+		})
+	}
+}
+
+// TestValidMatchesTheValidateTags changes one field at a time of each
+// contract example, to the values that sit on either side of every rule in
+// types.go (zero, negative, unreadable, empty, nil), and checks that the
+// fast path's valid() says exactly what the validator says. A validate tag
+// added or changed without valid() fails here.
+func TestValidMatchesTheValidateTags(t *testing.T) {
+	d := NewDecoder()
+	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	checked := 0
+	for _, path := range examples {
+		ev, err := d.decodeCarefully(readExample(t, filepath.Base(path)))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var root reflect.Value
+		if ev.Invoice != nil {
+			root = reflect.ValueOf(ev.Invoice)
+		} else {
+			root = reflect.ValueOf(ev.Payment)
+		}
+		agree := func(what string) {
+			t.Helper()
+			checked++
+			fast := root.Interface().(interface{ valid() bool }).valid()
+			byTags := d.validate.Struct(root.Interface()) == nil
+			if fast != byTags {
+				t.Errorf("%s, %s: valid() = %v, the validator says %v", filepath.Base(path), what, fast, byTags)
+			}
+		}
+		agree("unchanged")
+		eachField(root.Elem(), "data", func(path string, f reflect.Value) {
+			old := reflect.New(f.Type()).Elem()
+			old.Set(f)
+			for _, v := range edgeValues(f.Type()) {
+				f.Set(v)
+				agree(fmt.Sprintf("%s = %v", path, describe(v)))
+			}
+			f.Set(old)
+		})
+	}
+	if checked < 200 {
+		t.Errorf("only %d variants checked; the walk missed fields", checked)
+	}
+}
+
+// eachField calls fn for every settable field under v (structs, slices and
+// pointers followed), depth first.
+func eachField(v reflect.Value, path string, fn func(string, reflect.Value)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			eachField(v.Elem(), path, fn)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			eachField(v.Index(i), fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	case reflect.Struct:
+		if v.Type() == moneyType || v.Type() == timeType {
+			return
+		}
+		for i := range v.NumField() {
+			sf := v.Type().Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			p := path + "." + jsonName(sf)
+			fn(p, v.Field(i))
+			eachField(v.Field(i), p, fn)
+		}
+	}
+}
+
+// edgeValues are the values each side of every rule a field of type t
+// could have.
+func edgeValues(t reflect.Type) []reflect.Value {
+	var out []reflect.Value
+	add := func(x any) { out = append(out, reflect.ValueOf(x).Convert(t)) }
+	switch {
+	case t == moneyType:
+		for _, m := range []Money{{}, NewMoney(0), NewMoney(1), NewMoney(-1), {present: true, problem: "is not a decimal number"}} {
+			add(m)
+		}
+		return out
+	case t == timeType:
+		add(time.Time{})
+		add(time.Date(1, 1, 1, 0, 0, 0, 0, time.FixedZone("WIB", 7*3600)))
+		add(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+		return out
+	}
+	switch t.Kind() {
+	case reflect.Int64:
+		for _, n := range []int64{-1, 0, 1} {
+			add(n)
+		}
+	case reflect.String:
+		add("")
+		add(" ")
+	case reflect.Bool:
+		add(false)
+	case reflect.Pointer:
+		out = append(out, reflect.Zero(t))
+		for _, e := range edgeValues(t.Elem()) {
+			p := reflect.New(t.Elem())
+			p.Elem().Set(e)
+			out = append(out, p)
+		}
+	case reflect.Slice:
+		out = append(out, reflect.Zero(t), reflect.MakeSlice(t, 0, 0))
+	case reflect.Struct:
+		out = append(out, reflect.Zero(t))
+	}
+	return out
+}
+
+func describe(v reflect.Value) string {
+	switch {
+	case v.Kind() == reflect.Pointer && v.IsNil(), v.Kind() == reflect.Slice && v.IsNil():
+		return "nil"
+	case v.Kind() == reflect.Pointer:
+		return "&" + describe(v.Elem())
+	case v.Kind() == reflect.Slice:
+		return fmt.Sprintf("%d elements", v.Len())
+	case v.Type() == moneyType:
+		m := v.Interface().(Money)
+		return fmt.Sprintf("Money{%d present=%v problem=%q}", m.Amount, m.present, m.problem)
+	}
+	return fmt.Sprintf("%#v", v.Interface())
+}
+
+func TestFastPathErrorsAreNeverItsOwn(t *testing.T) {
+	// Whatever the fast path declines, Decode's answer is the careful path's,
+	// typed as before.
+	d := NewDecoder()
+	_, err := d.Decode([]byte(`{"type":"invoice.created","data":{"id":1}}`))
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || len(invalid.Fields) == 0 {
+		t.Fatalf("Decode = %v, want the careful path's *ValidationError", err)
+	}
+}
