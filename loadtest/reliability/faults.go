@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"strings"
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
@@ -9,12 +12,17 @@ import (
 
 // runFaults posts invoices and their payments while Accurate answers 500,
 // 502 or 503 to 30% of data calls and drops the answer of 10% of the saves
-// it carried out: every event must still end as exactly one document. The
-// run's length is set by the retry backoff (2 s doubling to 10 min), not by
-// the number of events: a payment's retry makes two or three calls, each
-// failing 30% of the time, so a few need eight or more attempts.
+// it carried out, for a storm of stormFor after intake. Then Accurate
+// recovers, and the operator replays what is still retrying (as the runbook
+// says), rather than wait for the backoff: under these faults a few payments
+// need ten or more attempts, and the last attempts are 5 to 10 minutes
+// apart. Every event must end as exactly one document.
 func runFaults(ctx context.Context, l *lab, res *result) error {
 	n := l.n(300)
+	stormFor := 4 * time.Minute
+	if l.quick {
+		stormFor = 30 * time.Second
+	}
 	r, err := l.newRig(ctx, "faults", rigOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}})
 	if err != nil {
 		return err
@@ -29,7 +37,47 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 	in := newIntake()
 	r.deliverAll(ctx, items, 16, time.Minute, in)
 	res.absorb(in)
-	states, st, err := r.finish(ctx, res, acknowledgedOf(in, all), 30*time.Minute)
+	accepted := acknowledgedOf(in, all)
+	keys := make([]string, len(accepted))
+	for i, e := range accepted {
+		keys[i] = e.key
+	}
+
+	// The storm: wait it out (or until everything has settled anyway).
+	during, _, err := r.admin.settle(ctx, keys, stormFor, func(c map[string]int) {
+		r.lab.log("faults: storm %v", c)
+	})
+	if err != nil {
+		return err
+	}
+	stormState := countStates(during, keys)
+	calls := r.sb.Calls()
+	r.sb.SetFaults(sandbox.Faults{})
+	res.notef("during the %s storm Accurate answered %d calls with a 5xx and dropped the answer of %d saves it had carried out; at its end: %s",
+		stormFor, calls["fault_5xx"], calls["lost"], formatStates(stormState))
+
+	replayed, busy := 0, 0
+	for _, k := range keys {
+		if during[k].State != "retrying" {
+			continue
+		}
+		status, err := r.admin.replay(ctx, k)
+		if err != nil {
+			return err
+		}
+		switch status {
+		case http.StatusAccepted:
+			replayed++
+		case http.StatusConflict:
+			busy++ // a worker holds it; its attempt runs against a healthy Accurate
+		default:
+			res.expect(false, "replay of %s answered %d", k, status)
+		}
+	}
+	res.notef("Accurate healthy again; replayed the %d events still retrying (POST /admin/events/{key}/replay: %d answered 202, %d 409 busy)",
+		stormState["retrying"], replayed, busy)
+
+	states, st, err := r.finish(ctx, res, accepted, 3*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -37,12 +85,24 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 	res.expect(len(st.Invoices) == n && len(st.Receipts) == n, "Accurate holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), n)
 	owing := unpaid(st, numbers(n, invoiceNumber))
 	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
-	res.notef("Accurate answered %d calls with a 5xx and dropped the answer of %d saves it had carried out; %d saves, %d look-ups (list.do), %d detail.do",
-		st.Calls["fault_5xx"], st.Calls["lost"], st.Calls["sales-invoice/save"]+st.Calls["sales-receipt/save"],
-		st.Calls["sales-invoice/list"]+st.Calls["sales-receipt/list"], st.Calls["sales-invoice/detail"])
-	res.notef("attempts per event: %s; every faktur paid in full (LUNAS)", attemptSpread(states, all))
+	if len(owing) == 0 {
+		res.notef("every faktur paid in full (LUNAS)")
+	}
+	res.notef("in all: %d saves, %d look-ups (list.do), %d detail.do for %d documents; attempts per event: %s",
+		st.Calls["sales-invoice/save"]+st.Calls["sales-receipt/save"],
+		st.Calls["sales-invoice/list"]+st.Calls["sales-receipt/list"], st.Calls["sales-invoice/detail"],
+		len(st.Invoices)+len(st.Receipts), attemptSpread(states, all))
 	res.expect(!r.svc.panicked(), "the service log shows a panic")
 	return nil
+}
+
+// countStates counts the keys by state.
+func countStates(evs map[string]eventInfo, keys []string) map[string]int {
+	c := map[string]int{}
+	for _, k := range keys {
+		c[stateOrMissing(evs[k].State)]++
+	}
+	return c
 }
 
 // invoicesThenPayments is n invoices, then the n payments that settle them.
@@ -66,4 +126,15 @@ func numbers(n int, number func(int) string) []string {
 		out[i] = number(i)
 	}
 	return out
+}
+
+// formatStates writes state counts in lifecycle order: "synced 51, retrying 9".
+func formatStates(c map[string]int) string {
+	var parts []string
+	for _, st := range []string{"synced", "failed", "retrying", "processing", "queued", "missing"} {
+		if c[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", st, c[st]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
