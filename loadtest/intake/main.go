@@ -142,7 +142,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		len(deliveries[0].Body), o.conns, o.warmup, o.duration)
 
 	client := rig.NewClient(o.conns)
-	load := &rig.Load{Client: client, URL: tgt.url, Conns: o.conns, Deliveries: deliveries}
+	load := &rig.Load{Client: client, URLs: []string{tgt.url}, Conns: o.conns, Deliveries: deliveries}
 	profile := ""
 	if o.pprof != "" {
 		profile = o.against + "/debug/pprof/profile"
@@ -162,7 +162,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer closeBare()
-	load = &rig.Load{Client: rig.NewClient(o.conns), URL: bareURL, Conns: o.conns, Deliveries: deliveries, Wrap: true}
+	load = &rig.Load{Client: rig.NewClient(o.conns), URLs: []string{bareURL}, Conns: o.conns, Deliveries: deliveries, Wrap: true}
 	bare, err := measure(ctx, o, load, rdb, 0, "")
 	if err != nil {
 		return err

@@ -16,8 +16,10 @@ import (
 // as soon as its previous one is answered, until the time is up or the
 // deliveries run out.
 type Load struct {
-	Client     *Client
-	URL        string // the webhook endpoint
+	Client *Client
+	// URLs are the webhook endpoints (one per replica); delivery i goes to
+	// URLs[i % len(URLs)].
+	URLs       []string
 	Conns      int
 	Deliveries []Delivery
 	// Wrap lets the run reuse deliveries (a target that does not deduplicate);
@@ -37,8 +39,8 @@ type Result struct {
 	RanOut    bool            // stopped because the deliveries ran out
 }
 
-// Run sends for d and measures; next is where in Deliveries it starts, and
-// it returns where it stopped.
+// Run sends for d (or until the deliveries run out) and measures; next is
+// where in Deliveries it starts, and it returns where it stopped.
 func (l *Load) Run(ctx context.Context, d time.Duration, next int) (Result, int) {
 	var (
 		idx      atomic.Int64
@@ -71,7 +73,7 @@ func (l *Load) Run(ctx context.Context, d time.Duration, next int) (Result, int)
 					i %= len(l.Deliveries)
 				}
 				t0 := time.Now()
-				status, err := l.Client.Post(ctx, l.URL, l.Deliveries[i])
+				status, err := l.Client.Post(ctx, l.URLs[i%len(l.URLs)], l.Deliveries[i])
 				t1 := time.Now()
 				if t1.After(deadline) {
 					stop.Store(true)

@@ -39,10 +39,10 @@ func DropNamespace(ctx context.Context, rdb *redis.Client, ns string) error {
 	return nil
 }
 
-// NamespaceMemory is what Redis says the keys of ns take (MEMORY USAGE,
-// summed), and how many keys there are. Unlike used_memory it counts no one
-// else's keys on a shared Redis.
-func NamespaceMemory(ctx context.Context, rdb *redis.Client, ns string) (bytes int64, keys int, err error) {
+// EachKeyMemory calls fn with every key of ns and what Redis says it takes
+// (MEMORY USAGE with every element sampled). Unlike used_memory it counts
+// no one else's keys on a shared Redis.
+func EachKeyMemory(ctx context.Context, rdb *redis.Client, ns string, fn func(key string, bytes int64)) error {
 	for _, pattern := range Patterns(ns) {
 		err := scan(ctx, rdb, pattern, func(batch []string) error {
 			pipe := rdb.Pipeline()
@@ -53,19 +53,18 @@ func NamespaceMemory(ctx context.Context, rdb *redis.Client, ns string) (bytes i
 			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 				return err
 			}
-			for _, c := range cmds {
+			for i, c := range cmds {
 				if n, err := c.Result(); err == nil {
-					bytes += n
-					keys++
+					fn(batch[i], n)
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return 0, 0, fmt.Errorf("memory of %s: %w", pattern, err)
+			return fmt.Errorf("memory of %s: %w", pattern, err)
 		}
 	}
-	return bytes, keys, nil
+	return nil
 }
 
 func scan(ctx context.Context, rdb *redis.Client, pattern string, each func([]string) error) error {
