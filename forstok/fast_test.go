@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"forstok-accurate-sync/money"
 )
 
 // decodeBoth runs the careful path and the whole Decode on body and fails
@@ -215,5 +218,24 @@ func TestFastPathErrorsAreNeverItsOwn(t *testing.T) {
 	var invalid *ValidationError
 	if !errors.As(err, &invalid) || len(invalid.Fields) == 0 {
 		t.Fatalf("Decode = %v, want the careful path's *ValidationError", err)
+	}
+}
+
+func TestWholeRupiahReadsWhatMoneyParseReads(t *testing.T) {
+	literals := []string{"0", "7", "007", "89000", "233000", "1234567890123456", "0000000000000001", "9999999999999999"}
+	for n := int64(1); n < 1e16; n = n*7 + 3 {
+		literals = append(literals, strconv.FormatInt(n, 10))
+	}
+	for _, lit := range literals {
+		got, ok := wholeRupiah([]byte(lit))
+		want, err := money.Parse(lit)
+		if !ok || err != nil || got != want {
+			t.Errorf("%s: wholeRupiah = %d %v, money.Parse = %d %v", lit, got, ok, want, err)
+		}
+	}
+	for _, lit := range []string{"", "-1", "1.5", "1e3", "12345678901234567", " 1", "1 ", "+1", `"1"`, "１"} {
+		if _, ok := wholeRupiah([]byte(lit)); ok {
+			t.Errorf("%q: wholeRupiah took it; it must leave it to money.Parse", lit)
+		}
 	}
 }
