@@ -47,6 +47,7 @@ type options struct {
 	bare     bool
 	pprof    string
 	pid      int
+	env      string
 	keep     bool
 }
 
@@ -63,6 +64,7 @@ func main() {
 	flag.BoolVar(&o.bare, "bare", true, "also measure the bare Echo handler (the ceiling)")
 	flag.StringVar(&o.pprof, "pprof", "", "fetch a CPU profile of the measured run from the target's /debug/pprof/profile into this file (loadtest/edge)")
 	flag.IntVar(&o.pid, "pid", 0, "process id of a target given by URL, to report its CPU")
+	flag.StringVar(&o.env, "env", "", "extra settings of the started service, KEY=VALUE,... (e.g. GOGC=400)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run's Redis keys")
 	flag.Parse()
 
@@ -175,7 +177,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 func describe(o options) string {
 	switch o.against {
 	case "binary":
-		return fmt.Sprintf("the built binary, WORKER_CONCURRENCY=%d, sandbox at Accurate's limits", o.workers)
+		return fmt.Sprintf("the built binary, WORKER_CONCURRENCY=%d %s, sandbox at Accurate's limits", o.workers, o.env)
 	}
 	return o.against
 }
@@ -183,7 +185,7 @@ func describe(o options) string {
 // measured is one target's run with the CPU each process spent on it.
 type measured struct {
 	rig.Result
-	selfCPU, targetCPU, redisCPU time.Duration
+	selfCPU, targetCPU, redisCPU, machineCPU time.Duration
 }
 
 // measure warms up, then runs the timed part, taking CPU readings around
@@ -195,6 +197,7 @@ func measure(ctx context.Context, o options, load *rig.Load, rdb *redis.Client, 
 	}
 	var m measured
 	self0, redis0 := rig.SelfCPU(), redisCPU(ctx, rdb)
+	machine0, _ := rig.MachineCPU()
 	var target0 time.Duration
 	if pid != 0 {
 		target0, _ = rig.ProcCPU(pid)
@@ -211,6 +214,8 @@ func measure(ctx context.Context, o options, load *rig.Load, rdb *redis.Client, 
 	}
 	m.selfCPU = rig.SelfCPU() - self0
 	m.redisCPU = redisCPU(ctx, rdb) - redis0
+	machine1, _ := rig.MachineCPU()
+	m.machineCPU = machine1 - machine0
 	if pid != 0 {
 		t1, _ := rig.ProcCPU(pid)
 		m.targetCPU = t1 - target0
@@ -239,8 +244,11 @@ func report(out io.Writer, name string, m measured) {
 		if m.targetCPU > 0 {
 			fmt.Fprintf(out, ", service process %s", per(m.targetCPU))
 		}
-		fmt.Fprintf(out, ", redis %s (of %.0f µs wall × %d CPUs available)\n", per(m.redisCPU),
-			float64(m.Elapsed.Microseconds())/float64(n), runtime.NumCPU())
+		fmt.Fprintf(out, ", redis %s", per(m.redisCPU))
+		if others := m.machineCPU - m.selfCPU - m.targetCPU - m.redisCPU; others > 0 {
+			fmt.Fprintf(out, ", everything else on the machine %s", per(others))
+		}
+		fmt.Fprintf(out, " (of %.0f µs wall × %d CPUs)\n", float64(m.Elapsed.Microseconds())/float64(n), runtime.NumCPU())
 	}
 }
 
@@ -263,10 +271,14 @@ func startBinary(ctx context.Context, o options, rdb *redis.Client, creds rig.Cr
 	if err != nil {
 		return target{}, err
 	}
+	env, err := rig.ParseEnv(o.env)
+	if err != nil {
+		return target{}, fmt.Errorf("-env: %w", err)
+	}
+	env["WORKER_CONCURRENCY"] = strconv.Itoa(o.workers)
 	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
 		RedisURL: o.redisURL, Namespace: ns, AccurateURL: sb.URL,
-		MappingFile: root + "/examples/mapping.yaml",
-		Env:         map[string]string{"WORKER_CONCURRENCY": strconv.Itoa(o.workers)},
+		MappingFile: root + "/examples/mapping.yaml", Env: env,
 	})
 	if err != nil {
 		sb.Stop(5 * time.Second)

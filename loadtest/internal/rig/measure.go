@@ -174,6 +174,33 @@ func ProcCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
+// MachineCPU is the CPU time every process on the machine has used so far
+// (all CPUs, from /proc/stat, idle and iowait excluded): what the run's own
+// processes did not use of it was someone else's.
+func MachineCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0, errors.New("/proc/stat: no cpu line")
+	}
+	var busy int64
+	for i, f := range fields[1:9] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(busy) * time.Second / ticks, nil
+}
+
 // SelfCPU is this process's CPU time so far.
 func SelfCPU() time.Duration {
 	var ru syscall.Rusage
