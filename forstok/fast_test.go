@@ -120,6 +120,7 @@ func TestValidMatchesTheValidateTags(t *testing.T) {
 			f.Set(old)
 		})
 	}
+	t.Logf("%d variants checked", checked)
 	if checked < 200 {
 		t.Errorf("only %d variants checked; the walk missed fields", checked)
 	}
