@@ -89,7 +89,8 @@ type Proc struct {
 	Name string
 	URL  string
 	cmd  *exec.Cmd
-	done chan error
+	done chan struct{} // closed when the process has exited
+	err  error         // how it exited, once done is closed
 	log  *os.File
 }
 
@@ -130,22 +131,33 @@ func start(ctx context.Context, dir, name, bin string, args []string, env map[st
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Proc{Name: name, URL: url, cmd: cmd, done: make(chan error, 1), log: logf}
-	go func() { p.done <- cmd.Wait() }()
-	if err := waitReady(ctx, url+probe, p.done); err != nil {
+	p := &Proc{Name: name, URL: url, cmd: cmd, done: make(chan struct{}), log: logf}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	if err := waitReady(ctx, url+probe, p); err != nil {
 		p.Stop(time.Second)
-		return nil, fmt.Errorf("%s did not come up (see %s): %w", name, logf.Name(), err)
+		out, _ := os.ReadFile(logf.Name())
+		return nil, fmt.Errorf("%s did not come up: %w; its output ends:\n%s", name, err, tail(out, 1000))
 	}
 	return p, nil
 }
 
-func waitReady(ctx context.Context, url string, exited <-chan error) error {
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+func waitReady(ctx context.Context, url string, p *Proc) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-exited:
-			return fmt.Errorf("exited: %v", err)
+		case <-p.done:
+			return fmt.Errorf("exited: %v", p.err)
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
