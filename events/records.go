@@ -252,8 +252,11 @@ func (s *Store) List(ctx context.Context, f Filter) (events []Event, nextCursor 
 			}
 			events = append(events, ev)
 		}
-		if int64(len(batch)) < batchSize {
+		if int64(len(batch)) < batchSize && len(events) < f.Limit {
 			return events, "", nil // the index has no more
+		}
+		if len(events) == f.Limit {
+			break
 		}
 	}
 	last := events[len(events)-1]
