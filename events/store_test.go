@@ -260,6 +260,12 @@ func TestList(t *testing.T) {
 		}
 	})
 
+	t.Run("a page that fills while fewer than two pages remain still gives a cursor", func(t *testing.T) {
+		if got := listAll(events.Filter{Limit: 6}); len(got) != 10 {
+			t.Errorf("pages of 6 listed %d of 10 events: %v", len(got), got)
+		}
+	})
+
 	t.Run("the type filter lists only that type", func(t *testing.T) {
 		got := listAll(events.Filter{Type: "payment.received", Limit: 2})
 		if len(got) != 5 {
