@@ -137,20 +137,9 @@ type response struct {
 // call runs one data call (following moves of the host) and reads its
 // envelope; an "s": false answer comes back as an *Error.
 func (c *Client) call(ctx context.Context, endpoint, method string, query url.Values, body any) (*answer, error) {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return nil, &Error{Class: ClassValidation, Endpoint: endpoint, Err: fmt.Errorf("encoding the request: %w", err)}
-		}
-	}
-	base, err := c.dataHost(ctx)
+	target, payload, err := c.prepare(ctx, endpoint, query, body)
 	if err != nil {
 		return nil, err
-	}
-	target := base + "/accurate/api/" + endpoint + ".do"
-	if len(query) > 0 {
-		target += "?" + query.Encode()
 	}
 	start := time.Now()
 	res, err := c.follow(ctx, endpoint, method, target, payload, true)
@@ -160,6 +149,24 @@ func (c *Client) call(ctx context.Context, endpoint, method string, query url.Va
 	}
 	c.report(endpoint, time.Since(start)-res.waited, err)
 	return a, err
+}
+
+// prepare encodes a data call's body and finds where it goes.
+func (c *Client) prepare(ctx context.Context, endpoint string, query url.Values, body any) (target string, payload []byte, err error) {
+	if body != nil {
+		if payload, err = json.Marshal(body); err != nil {
+			return "", nil, &Error{Class: ClassValidation, Endpoint: endpoint, Err: fmt.Errorf("encoding the request: %w", err)}
+		}
+	}
+	base, err := c.dataHost(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	target = base + "/accurate/api/" + endpoint + ".do"
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	return target, payload, nil
 }
 
 func (c *Client) report(endpoint string, took time.Duration, err error) {

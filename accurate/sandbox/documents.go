@@ -147,16 +147,21 @@ type receiptFields struct {
 	} `json:"detailInvoice"`
 }
 
-// decodeBody reads a save's JSON body into doc and into fields, which notes
-// the amounts given.
-func decodeBody(r *http.Request, doc, fields any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+// readBody reads a save's body, up to limit bytes.
+func readBody(r *http.Request, limit int) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
-		return fmt.Errorf("membaca data: %w", err)
+		return nil, fmt.Errorf("membaca data: %w", err)
 	}
-	if len(b) > maxBody {
-		return fmt.Errorf("data lebih dari %d byte", maxBody)
+	if len(b) > limit {
+		return nil, fmt.Errorf("data lebih dari %d byte", limit)
 	}
+	return b, nil
+}
+
+// decodeRecord reads one record's JSON into doc and into fields, which notes
+// the amounts given.
+func decodeRecord(b []byte, doc, fields any) error {
 	if err := json.Unmarshal(b, doc); err != nil {
 		return err
 	}
@@ -174,9 +179,14 @@ func (p *problems) add(format string, args ...any) {
 }
 
 func (s *Server) saveInvoice(r *http.Request) reply {
+	return s.saveOne(r, (*Server).storeInvoice)
+}
+
+// storeInvoice validates and stores one faktur record; the caller holds mu.
+func (s *Server) storeInvoice(b []byte) reply {
 	var body invoiceBody
 	var fields invoiceFields
-	if err := decodeBody(r, &body, &fields); err != nil {
+	if err := decodeRecord(b, &body, &fields); err != nil {
 		return refused("Format data faktur tidak valid: " + err.Error())
 	}
 	inv := body.SalesInvoice
@@ -186,8 +196,6 @@ func (s *Server) saveInvoice(r *http.Request) reply {
 		}
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var p problems
 	inv.TransDate = checkDate(&p, "faktur", body.TransDate)
 	if msgs := s.checkInvoice(p, inv, fields); len(msgs) > 0 {
@@ -254,15 +262,19 @@ func (s *Server) checkInvoice(p problems, inv accurate.SalesInvoice, fields invo
 }
 
 func (s *Server) saveReceipt(r *http.Request) reply {
+	return s.saveOne(r, (*Server).storeReceipt)
+}
+
+// storeReceipt validates and stores one penerimaan record; the caller holds
+// mu.
+func (s *Server) storeReceipt(b []byte) reply {
 	var body receiptBody
 	var fields receiptFields
-	if err := decodeBody(r, &body, &fields); err != nil {
+	if err := decodeRecord(b, &body, &fields); err != nil {
 		return refused("Format data penerimaan tidak valid: " + err.Error())
 	}
 	rc := body.SalesReceipt
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var p problems
 	rc.TransDate = checkDate(&p, "penerimaan", body.TransDate)
 	if msgs := s.checkReceipt(p, rc, fields); len(msgs) > 0 {

@@ -71,13 +71,21 @@ func masterList(kind string) func(*Server, *http.Request) reply {
 }
 
 // filterOf reads Accurate's filter on a field: name=v, or name.val=v (given
-// once or more: any of them) with name.op EQUAL (the default) or CONTAIN.
+// once or more, or as name.val[0], name.val[1], ...: any of them) with name.op EQUAL (the default) or CONTAIN.
 // No filter matches everything.
 func filterOf(r *http.Request, name string) (func(string) bool, error) {
 	if err := r.ParseForm(); err != nil {
 		return nil, fmt.Errorf("Parameter tidak valid: %w", err)
 	}
 	vals := slices.Concat(r.Form[name+".val"], r.Form[name])
+	// Indexed values, val[0], val[1], ..., as Accurate's own samples send.
+	for i := 0; ; i++ {
+		v, ok := r.Form[fmt.Sprintf("%s.val[%d]", name, i)]
+		if !ok {
+			break
+		}
+		vals = append(vals, v...)
+	}
 	if len(vals) == 0 {
 		return func(string) bool { return true }, nil
 	}
@@ -129,7 +137,7 @@ type page struct {
 
 const (
 	defaultPageSize = 20
-	maxPageSize     = 100
+	maxPageSize     = 1000
 )
 
 // paged answers one page of rows, as sp.page and sp.pageSize ask.

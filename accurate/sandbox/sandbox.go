@@ -1,6 +1,6 @@
 // Package sandbox is a stand-in for Accurate Online: the API-token signature,
-// host discovery, the six calls the sync path makes (save, list and detail of
-// sales invoices and sales receipts), the master-data lists a mapping check
+// host discovery, the calls the sync path makes (save, bulk-save, list and
+// detail of sales invoices and sales receipts), the master-data lists a mapping check
 // reads, Accurate's validation messages, its 8 requests per second and 8 in
 // flight, and injectable faults (latency, 5xx, lost responses, a moved host).
 // Documents live in memory. Tests, the demo and load tests run the service
@@ -17,6 +17,12 @@
 //     unknown document is the same, "... tidak ditemukan atau sudah dihapus".
 //   - A receipt's paymentAmount (cash and discounts together) reduces the
 //     faktur's primeOwing; at zero its status is "LUNAS".
+//   - bulk-save.do reads JSON ({"data": [...]}, up to 100 records), not the
+//     form encoding Accurate also takes; each record is validated and saved
+//     as save.do would, and faults hit the request as a whole: a 5xx saves
+//     none, a lost answer drops the answer of every record saved.
+//   - list.do's filters take several values, as name.val=a&name.val=b or
+//     name.val[0]=a&name.val[1]=b; pages hold up to 1000 rows.
 //   - Routes under /sandbox/ (state, faults, reset) need no signature.
 package sandbox
 
@@ -241,6 +247,14 @@ func endpoints() map[string]endpoint {
 		"/accurate/api/sales-receipt/save.do":   {key: "sales-receipt/save", methods: postOnly, serve: (*Server).saveReceipt},
 		"/accurate/api/sales-receipt/list.do":   {key: "sales-receipt/list", methods: getOrPost, serve: (*Server).listReceipts},
 		"/accurate/api/sales-receipt/detail.do": {key: "sales-receipt/detail", methods: getOrPost, serve: (*Server).receiptDetail},
+	}
+	// bulk-save.do takes up to MaxBulkRecords of what save.do takes, each
+	// answered on its own; the whole request counts once against the limits.
+	for kind, st := range map[string]store{
+		"sales-invoice": (*Server).storeInvoice,
+		"sales-receipt": (*Server).storeReceipt,
+	} {
+		eps["/accurate/api/"+kind+"/bulk-save.do"] = endpoint{key: kind + "/bulk-save", methods: postOnly, serve: bulkSave(st)}
 	}
 	// The master-data lists a mapping check may read.
 	for _, kind := range []string{"glaccount", "customer", "item", "warehouse", "branch"} {
