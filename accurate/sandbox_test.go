@@ -51,7 +51,7 @@ func newClient(t *testing.T, cfg accurate.Config) *accurate.Client {
 
 func date(d, m, y int) accurate.Date { return accurate.Date{Year: y, Month: time.Month(m), Day: d} }
 
-// The example documents of the contract (examples/README.md), by hand.
+// The example documents of docs/accounting.md ("The examples, worked"), by hand.
 
 func shopeeInvoice() *accurate.SalesInvoice {
 	return &accurate.SalesInvoice{

@@ -30,7 +30,7 @@ const (
 	sandboxBinary = "accurate-sandbox"
 )
 
-// requiredSettings stop `serve` at start when missing (operations.md).
+// requiredSettings stop `serve` at start when missing (README's Configuration).
 func requiredSettings() []string {
 	return []string{"REDIS_URL", "FORSTOK_WEBHOOK_SECRET", "ACCURATE_API_TOKEN", "ACCURATE_SIGNATURE_SECRET", "MAPPING_FILE"}
 }

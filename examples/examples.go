@@ -1,11 +1,11 @@
-// Package examples carries the contract's sample webhooks and mapping inside
-// the binary, so that `forstok-accurate-sync demo` runs with nothing but Go.
-// A test keeps these copies identical to the contract's.
+// Package examples carries the sample webhooks and mapping inside the
+// binary, so that `forstok-accurate-sync demo` and `send` run with nothing
+// but Go. docs/accounting.md works them through rupiah by rupiah.
 package examples
 
 import "embed"
 
-// Files holds mapping.yaml and the four sample webhook bodies.
+// Files holds mapping.yaml and the sample webhook bodies.
 //
 //go:embed *.json mapping.yaml
 var Files embed.FS

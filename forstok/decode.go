@@ -154,7 +154,7 @@ func (d *Decoder) diagnose(data []byte, dst any) []FieldError {
 	return problems
 }
 
-// message words a validator failure the way the contract's 422 answers do.
+// message words a validator failure the way docs/webhooks.md's 422 answers do.
 func (w *walker) message(fe validator.FieldError, path string) string {
 	switch fe.Tag() {
 	case "required":

@@ -15,20 +15,19 @@ import (
 	"forstok-accurate-sync/money"
 )
 
-// examplesDir holds the contract's sample webhooks; /work/shared sits beside
-// the repository root.
-const examplesDir = "../examples" // the contract's samples; examples_test keeps the copies identical
+// examplesDir holds the repository's sample webhooks.
+const examplesDir = "../examples"
 
 func readExample(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(examplesDir, name))
 	if err != nil {
-		t.Fatalf("reading the contract example: %v", err)
+		t.Fatalf("reading the example: %v", err)
 	}
 	return b
 }
 
-func TestDecodeContractExamples(t *testing.T) {
+func TestDecodeExamples(t *testing.T) {
 	d := NewDecoder()
 
 	t.Run("the Shopee invoice decodes with its lines and amounts", func(t *testing.T) {

@@ -69,7 +69,7 @@ func TestFastPathTakesOnlyWhatTheCarefulPathWouldAcceptTheSameWay(t *testing.T) 
 		})
 	}
 	for _, name := range []string{shopee, "invoice-created-tokopedia-bundle.json", payout, "payment-received-tokopedia.json"} {
-		t.Run("the contract example "+name+" takes the fast path", func(t *testing.T) {
+		t.Run("the example "+name+" takes the fast path", func(t *testing.T) {
 			if _, fast := decodeBoth(t, d, readExample(t, name)); !fast {
 				t.Error("it went the careful way")
 			}
@@ -78,7 +78,7 @@ func TestFastPathTakesOnlyWhatTheCarefulPathWouldAcceptTheSameWay(t *testing.T) 
 }
 
 // TestValidMatchesTheValidateTags changes one field at a time of each
-// contract example, to the values that sit on either side of every rule in
+// example in examples/, to the values that sit on either side of every rule in
 // types.go (zero, negative, unreadable, empty, nil), and checks that the
 // fast path's valid() says exactly what the validator says. A validate tag
 // added or changed without valid() fails here.

@@ -15,7 +15,7 @@ import (
 func FuzzDecode(f *testing.F) {
 	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
 	if err != nil || len(examples) == 0 {
-		f.Fatalf("no contract examples in %s: %v", examplesDir, err)
+		f.Fatalf("no examples in %s: %v", examplesDir, err)
 	}
 	for _, name := range examples {
 		b, err := os.ReadFile(name)

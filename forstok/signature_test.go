@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The Standard Webhooks reference libraries' test vector, as in webhooks.md.
+// The Standard Webhooks reference libraries' test vector, as in docs/webhooks.md.
 const (
 	vectorSecret    = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	vectorID        = "msg_p5jXN8AQM9LWM0D4loKWxJek"
@@ -31,7 +31,7 @@ func newVerifier(t testing.TB, secrets string) *Verifier {
 	return v
 }
 
-func TestSignProducesTheContractTestVector(t *testing.T) {
+func TestSignProducesTheTestVector(t *testing.T) {
 	got, err := Sign(vectorSecret, vectorID, vectorTimestamp, []byte(vectorBody))
 	if err != nil {
 		t.Fatalf("Sign: %v", err)
@@ -56,7 +56,7 @@ func TestVerify(t *testing.T) {
 		now        time.Time
 		wantReason string // "" means authentic
 	}{
-		{"the contract's test vector verifies", vectorSecret, vectorID, ts, vectorSignature, vectorBody, vectorTime, ""},
+		{"the test vector verifies", vectorSecret, vectorID, ts, vectorSignature, vectorBody, vectorTime, ""},
 		{"a one-byte change to the body fails", vectorSecret, vectorID, ts, vectorSignature, `{"test": 2432232315}`, vectorTime, "no matching signature"},
 		{"a one-byte change to the id fails", vectorSecret, vectorID + "x", ts, vectorSignature, vectorBody, vectorTime, "no matching signature"},
 		{"a one-second change to the timestamp fails", vectorSecret, vectorID, strconv.FormatInt(vectorTimestamp+1, 10), vectorSignature, vectorBody, vectorTime, "no matching signature"},

@@ -13,7 +13,7 @@ import (
 	"forstok-accurate-sync/forstok"
 )
 
-// listEntry is an event as the list shows it (operations.md).
+// listEntry is an event as the list shows it (docs/runbook.md).
 type listEntry struct {
 	Key            string    `json:"key"`
 	Type           string    `json:"type"`

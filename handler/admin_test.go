@@ -59,7 +59,7 @@ func TestAdminEvents(t *testing.T) {
 		}
 	}
 
-	t.Run("the list shows every event with the contract's fields", func(t *testing.T) {
+	t.Run("the list shows every event with its documented fields", func(t *testing.T) {
 		status, body := s.admin(t, http.MethodGet, "/admin/events", admin, nil)
 		evs, _ := body["events"].([]any)
 		if status != 200 || len(evs) != 4 {

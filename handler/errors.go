@@ -20,7 +20,7 @@ type statusError struct {
 func (e *statusError) Error() string { return e.msg }
 
 // handleError is the one place where errors become HTTP statuses and bodies,
-// in the shapes webhooks.md and operations.md fix.
+// in the shapes docs/webhooks.md and docs/runbook.md give.
 func (a *api) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return

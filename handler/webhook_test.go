@@ -152,7 +152,7 @@ func TestSignature(t *testing.T) {
 	s := start(t)
 	s.now = time.Unix(vectorTS, 0)
 
-	t.Run("the contract's test vector passes the signature check", func(t *testing.T) {
+	t.Run("the docs' test vector passes the signature check", func(t *testing.T) {
 		status, body := s.deliver(t, delivery{body: vectorBody, id: vectorID, timestamp: vectorTS, signature: vectorSig})
 		// Authentic, so it gets as far as the payload, which has no type.
 		if status != http.StatusBadRequest {

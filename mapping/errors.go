@@ -29,7 +29,7 @@ func dataError(format string, args ...any) *Error {
 	return &Error{Msg: fmt.Sprintf(format, args...)}
 }
 
-// rp writes an amount for a message, as the contract writes them: 11,650 or
+// rp writes an amount for a message, as the docs write them: 11,650 or
 // 106,952.50.
 func rp(a money.Amount) string { return a.Group(',', '.') }
 

@@ -9,7 +9,7 @@ import (
 	"forstok-accurate-sync/money"
 )
 
-// The documents of the contract's examples/README.md, whole.
+// The documents of docs/accounting.md's worked examples, whole.
 var (
 	wantShopeeFaktur = accurate.SalesInvoice{
 		Number:       "2411260AB12CD3",
@@ -78,7 +78,7 @@ var (
 	}
 )
 
-func TestExamplesProduceTheContractsDocuments(t *testing.T) {
+func TestExamplesProduceTheDocumentedDocuments(t *testing.T) {
 	s := exampleSettings(t)
 	fakturTotals := map[string]money.Amount{}
 

@@ -11,9 +11,9 @@ import (
 	"forstok-accurate-sync/money"
 )
 
-const examplesDir = "../examples" // the contract's samples; examples_test keeps the copies identical
+const examplesDir = "../examples" // the repository's sample webhooks and mapping
 
-// exampleSettings parses the contract's example mapping afresh, so a test
+// exampleSettings parses the example mapping afresh, so a test
 // may change it freely.
 func exampleSettings(t testing.TB) *Settings {
 	t.Helper()

@@ -15,7 +15,7 @@ import (
 )
 
 // SalesInvoice translates an invoice.created into the faktur penjualan of
-// accounting.md. Its Total() is always items − discount_amount + shipping
+// docs/accounting.md. Its Total() is always items − discount_amount + shipping
 // charged to the buyer, exactly. A store, warehouse or account that is not
 // mapped, or data that cannot be booked, gives an *Error.
 func (s *Settings) SalesInvoice(inv *forstok.Invoice) (accurate.SalesInvoice, error) {

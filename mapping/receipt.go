@@ -31,7 +31,7 @@ func InvoiceNumbers(p *forstok.Payment) []string {
 }
 
 // SalesReceipt translates a payment.received into the penerimaan penjualan
-// of accounting.md. owing holds, for each faktur number of
+// of docs/accounting.md. owing holds, for each faktur number of
 // InvoiceNumbers(p), what is still owed on it; one missing is the caller's
 // mistake (ErrOwingMissing). The receipt always balances: its Balance()
 // equals ChequeAmount. An invoice listed twice is settled once, with the
@@ -132,7 +132,7 @@ func (s *Settings) sameCustomer(p *forstok.Payment, inv forstok.PaymentInvoice, 
 }
 
 // receiptDiscounts books each non-zero fee, voucher and rebate of an invoice
-// to its mapped account, in the order of accounting.md's table.
+// to its mapped account, in the order of docs/accounting.md's table.
 func (s *Settings) receiptDiscounts(inv forstok.PaymentInvoice) ([]accurate.ReceiptDiscount, error) {
 	kinds := [...]struct {
 		field, key, account string

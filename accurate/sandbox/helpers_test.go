@@ -154,7 +154,7 @@ func rp(r int64) money.Amount { return money.Rupiah(r) }
 
 func date(d, m, y int) accurate.Date { return accurate.Date{Year: y, Month: time.Month(m), Day: d} }
 
-// The example documents of the contract (examples/README.md), written out by
+// The example documents of docs/accounting.md ("The examples, worked"), written out by
 // hand.
 
 func shopeeInvoice() accurate.SalesInvoice {

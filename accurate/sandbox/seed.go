@@ -14,8 +14,8 @@ type Seed struct {
 	Branches   []string `json:"branches"`   // branch names
 }
 
-// DefaultSeed is what examples/mapping.yaml and the example webhooks of the
-// contract need. It is written out here on purpose: the sandbox stands for
+// DefaultSeed is what examples/mapping.yaml and the example webhooks in
+// examples/ need. It is written out here on purpose: the sandbox stands for
 // Accurate, which knows nothing of the mapping file.
 func DefaultSeed() Seed {
 	return Seed{

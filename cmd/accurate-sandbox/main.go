@@ -77,7 +77,7 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 	fs.Float64Var(&o.faults.ErrorRate, "error-rate", 0, "share of data calls answered 500/502/503")
 	fs.Float64Var(&o.faults.LoseRate, "lose-rate", 0, "share of saves stored whose answer is dropped")
 	fs.StringVar(&o.faults.MoveHostTo, "move-host-to", "", "answer every data call 308 to this base URL")
-	fs.StringVar(&o.seedFile, "seed", "", "JSON file of master data (customers, items, warehouses, accounts, banks, branches); default: what the contract's examples need")
+	fs.StringVar(&o.seedFile, "seed", "", "JSON file of master data (customers, items, warehouses, accounts, banks, branches); default: what the webhooks in examples/ need")
 	fs.Uint64Var(&o.randSeed, "rand-seed", 0, "seed for fault injection, 0 for random")
 	if err := fs.Parse(args); err != nil {
 		return o, err

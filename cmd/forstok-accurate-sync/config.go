@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// config is every setting of operations.md, read from the environment once,
+// config is every setting of README's Configuration table, read from the environment once,
 // at start.
 type config struct {
 	ListenAddr          string
@@ -74,7 +74,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		EventRetention:      r.duration("EVENT_RETENTION", 30*24*time.Hour),
 	}
 	if need.mapping && c.MappingFile == "" {
-		r.missing("MAPPING_FILE", "the path of the mapping file (see the contract's mapping.md)")
+		r.missing("MAPPING_FILE", "the path of the mapping file (see docs/mapping.md)")
 	}
 	if need.service {
 		if c.RedisURL == "" && len(c.RedisSentinelAddrs) == 0 && len(c.RedisClusterAddrs) == 0 {

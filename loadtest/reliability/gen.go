@@ -37,8 +37,8 @@ func paymentBody(n int) []byte {
 		paymentID(n), n, invoiceID(n), 500000+n, invoiceNumber(n))
 }
 
-// Tokopedia orders of store 1010, shaped as the contract's
-// invoice-created-tokopedia-bundle.json: a bundle split into two items, an
+// Tokopedia orders of store 1010, shaped as
+// examples/invoice-created-tokopedia-bundle.json: a bundle split into two items, an
 // unbundled line, an order discount and shipping the seller charged.
 
 func tokopediaID(n int) int64      { return 700000 + int64(n) }

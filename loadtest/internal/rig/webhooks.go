@@ -13,7 +13,7 @@ import (
 	"forstok-accurate-sync/forstok"
 )
 
-// Bodies makes distinct webhook bodies from the contract's Shopee examples
+// Bodies makes distinct webhook bodies from the Shopee examples of examples/
 // (store 1009, SKUs the sandbox's default seed knows), so that every load
 // run sends what Forstok sends, at its real size (≈1.7 kB an invoice).
 type Bodies struct {
