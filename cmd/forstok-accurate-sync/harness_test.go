@@ -214,6 +214,21 @@ func (w *world) waitFor(keys []string, within time.Duration, final ...string) ma
 	}
 }
 
+// poll checks cond every interval until it holds or within has passed, and
+// reports whether it held: tests wait on what they assert, never on a sleep.
+func poll(within, every time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(every)
+	}
+}
+
 func isOneOf(s string, set []string) bool {
 	for _, v := range set {
 		if s == v {
@@ -288,4 +303,29 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// metrics is the service's /metrics page.
+func (w *world) metrics() string {
+	w.t.Helper()
+	resp, err := http.Get(w.url + "/metrics")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	return body.String()
+}
+
+// states reads each key's state once from the admin API ("" when unknown).
+func (w *world) states(keys []string) map[string]string {
+	w.t.Helper()
+	out := map[string]string{}
+	for _, k := range keys {
+		if status, ev := w.admin(http.MethodGet, "/admin/events/"+k, nil); status == http.StatusOK {
+			out[k], _ = ev["state"].(string)
+		}
+	}
+	return out
 }

@@ -85,18 +85,18 @@ func (w *world) startProcess() *process {
 		}
 	})
 	w.url = "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(w.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
+	ready := poll(30*time.Second, 50*time.Millisecond, func() bool {
+		resp, err := http.Get(w.url + "/readyz")
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if !ready {
+		w.t.Fatalf("the service did not become ready within 30s:\n%s", w.logs.tail(3000))
 	}
-	w.t.Fatalf("the service did not become ready:\n%s", w.logs.tail(3000))
-	return nil
+	return p
 }
 
 func TestSIGKILLLosesNothingAndDuplicatesNothing(t *testing.T) {
@@ -110,6 +110,21 @@ func TestSIGKILLLosesNothingAndDuplicatesNothing(t *testing.T) {
 	w.extraEnv = map[string]string{"ACCURATE_RATE_LIMIT": "40", "ACCURATE_MAX_CONCURRENCY": "8"}
 	p := w.startProcess()
 	const n = 100
+	posted := func() int { return len(w.sandbox.Invoices()) + len(w.sandbox.Receipts()) }
+	// The kill comes once a few documents are posted, while most are still
+	// queued: during the deliveries when the machine is slow to send them,
+	// else right after; deliveries after the kill go to the restarted service.
+	killed, synced := false, 0
+	kill := func() {
+		synced = posted()
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-p.done
+		killed = true
+		t.Logf("killed the service with %d of %d documents posted", synced, 2*n)
+		w.startProcess()
+	}
 	var keys []string
 	for i := range n {
 		keys = append(keys, invoiceKey(i), paymentKey(i))
@@ -118,19 +133,20 @@ func TestSIGKILLLosesNothingAndDuplicatesNothing(t *testing.T) {
 				t.Fatalf("delivery %d = %d", i, status)
 			}
 		}
+		if !killed && posted() >= 20 {
+			kill()
+		}
 	}
-	time.Sleep(1500 * time.Millisecond) // some synced, some in flight, most queued
-	synced := len(w.sandbox.Invoices()) + len(w.sandbox.Receipts())
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	if !killed {
+		if !poll(time.Minute, 10*time.Millisecond, func() bool { return posted() >= 20 }) {
+			t.Fatalf("only %d documents posted within a minute of the deliveries", posted())
+		}
+		kill()
 	}
-	<-p.done
-	if synced == 0 || synced >= 2*n {
+	if synced >= 2*n {
 		t.Fatalf("killed with %d of %d documents posted; the test wants a kill mid-run", synced, 2*n)
 	}
-	t.Logf("killed the service with %d of %d documents posted", synced, 2*n)
 
-	w.startProcess()
 	states := w.waitFor(keys, 3*time.Minute)
 	if c := count(states); c["synced"] != 2*n {
 		t.Fatalf("after the restart: %v; want all %d synced", c, 2*n)
@@ -150,9 +166,10 @@ func TestSIGTERMFinishesEventsInFlightAndLeavesTheRestQueued(t *testing.T) {
 			t.Fatalf("delivery %d = %d", i, status)
 		}
 	}
-	// Wait until two events are in a worker's hands, then ask it to stop.
-	w.waitFor(keys[:1], 5*time.Second, "processing")
-	time.Sleep(300 * time.Millisecond)
+	// Wait until both workers hold an event, then ask the service to stop.
+	if !poll(30*time.Second, 20*time.Millisecond, func() bool { return count(w.states(keys))["processing"] == 2 }) {
+		t.Fatalf("two events never showed as processing at once: %v", w.states(keys))
+	}
 	began := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
