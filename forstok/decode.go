@@ -59,7 +59,7 @@ func (d *Decoder) decodeCarefully(body []byte) (Event, error) {
 	if err := json.Unmarshal(body, &env); err != nil {
 		return Event{}, bodySyntaxError(body, err)
 	}
-	typ, err := eventType(env.Type)
+	typ, err := readType(env.Type)
 	if err != nil {
 		return Event{}, err
 	}
@@ -77,23 +77,17 @@ func (d *Decoder) decodeCarefully(body []byte) (Event, error) {
 			problems = append(problems, FieldError{Field: "timestamp", Problem: problemTime})
 		}
 	}
-	switch typ {
-	case TypeInvoiceCreated:
-		inv := new(Invoice)
-		problems = append(problems, d.decodeData(env.Data, inv)...)
-		ev.Invoice = inv
-	case TypePaymentReceived:
-		p := new(Payment)
-		problems = append(problems, d.decodeData(env.Data, p)...)
-		ev.Payment = p
-	}
+	t, _ := lookupType(typ) // readType only returns names of the table
+	payload := t.newData()
+	problems = append(problems, d.decodeData(env.Data, payload)...)
+	t.set(&ev, payload)
 	if len(problems) > 0 {
 		return Event{Type: typ}, &ValidationError{Fields: problems}
 	}
 	return ev, nil
 }
 
-// decodeData fills dst (a *Invoice or *Payment) from data and returns every
+// decodeData fills dst (a payload of the table) from data and returns every
 // problem found. The common case, a valid payload, costs one Unmarshal and
 // one validation; only a failing payload pays for the diagnosis.
 func (d *Decoder) decodeData(data []byte, dst any) []FieldError {
@@ -205,7 +199,7 @@ func fieldIndex(t reflect.Type, name string) int {
 	return f.Index[0]
 }
 
-func eventType(raw json.RawMessage) (string, error) {
+func readType(raw json.RawMessage) (string, error) {
 	if isAbsent(raw) {
 		return "", &UnknownTypeError{}
 	}
@@ -213,11 +207,10 @@ func eventType(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &typ); err != nil {
 		return "", &UnknownTypeError{Type: clip(string(raw))}
 	}
-	switch typ {
-	case TypeInvoiceCreated, TypePaymentReceived:
-		return typ, nil
+	if !IsType(typ) {
+		return "", &UnknownTypeError{Type: clip(typ)}
 	}
-	return "", &UnknownTypeError{Type: clip(typ)}
+	return typ, nil
 }
 
 func bodySyntaxError(body []byte, err error) error {

@@ -18,7 +18,7 @@ type UnknownTypeError struct {
 }
 
 func (e *UnknownTypeError) Error() string {
-	accepted := "accepted types are " + TypeInvoiceCreated + ", " + TypePaymentReceived
+	accepted := "accepted types are " + strings.Join(TypeNames(), ", ")
 	if e.Type == "" {
 		return "missing event type; " + accepted
 	}

@@ -2,7 +2,6 @@ package forstok
 
 import (
 	"bytes"
-	"encoding/json"
 	"time"
 )
 
@@ -18,19 +17,6 @@ import (
 // TestValidateTagsMatchTheFastCheck makes a change to a validate tag fail
 // until valid() below is changed with it.
 
-// invoiceEnvelope and paymentEnvelope are the whole body in one decode.
-type invoiceEnvelope struct {
-	Type      string          `json:"type"`
-	Timestamp json.RawMessage `json:"timestamp"`
-	Data      *Invoice        `json:"data"`
-}
-
-type paymentEnvelope struct {
-	Type      string          `json:"type"`
-	Timestamp json.RawMessage `json:"timestamp"`
-	Data      *Payment        `json:"data"`
-}
-
 // decodeFast returns the event and true when body is a valid webhook of the
 // usual shape; false means "ask the careful path", never "invalid".
 func decodeFast(body []byte) (Event, bool) {
@@ -38,26 +24,16 @@ func decodeFast(body []byte) (Event, bool) {
 	if !ok {
 		return Event{}, false
 	}
-	var (
-		ev  = Event{Type: typ}
-		raw json.RawMessage
-	)
-	switch typ {
-	case TypeInvoiceCreated:
-		var env invoiceEnvelope
-		if json.Unmarshal(body, &env) != nil || env.Type != typ || env.Data == nil || !env.Data.valid() {
-			return Event{}, false
-		}
-		ev.Invoice, raw = env.Data, env.Timestamp
-	case TypePaymentReceived:
-		var env paymentEnvelope
-		if json.Unmarshal(body, &env) != nil || env.Type != typ || env.Data == nil || !env.Data.valid() {
-			return Event{}, false
-		}
-		ev.Payment, raw = env.Data, env.Timestamp
-	default:
+	t, ok := lookupType(typ)
+	if !ok {
 		return Event{}, false
 	}
+	d, raw, ok := t.fast(body)
+	if !ok {
+		return Event{}, false
+	}
+	ev := Event{Type: typ}
+	t.set(&ev, d)
 	if !isAbsent(raw) && ev.Timestamp.UnmarshalJSON(raw) != nil {
 		return Event{}, false
 	}

@@ -94,12 +94,7 @@ func TestValidMatchesTheValidateTags(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		var root reflect.Value
-		if ev.Invoice != nil {
-			root = reflect.ValueOf(ev.Invoice)
-		} else {
-			root = reflect.ValueOf(ev.Payment)
-		}
+		root := reflect.ValueOf(ev.Data())
 		agree := func(what string) {
 			t.Helper()
 			checked++

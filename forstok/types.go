@@ -11,12 +11,6 @@ import (
 	"forstok-accurate-sync/money"
 )
 
-// Event types the service accepts.
-const (
-	TypeInvoiceCreated  = "invoice.created"
-	TypePaymentReceived = "payment.received"
-)
-
 // Envelope is the outer shape of every webhook body.
 type Envelope struct {
 	Type      string          `json:"type"`
@@ -24,25 +18,13 @@ type Envelope struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// Event is a decoded, validated webhook: exactly one of Invoice and Payment
-// is set, according to Type.
+// Event is a decoded, validated webhook: exactly one payload field is set,
+// the one of its Type (see the table in eventtypes.go).
 type Event struct {
 	Type      string
 	Timestamp time.Time
 	Invoice   *Invoice
 	Payment   *Payment
-}
-
-// Key is the idempotency key of the business event, the same on every
-// delivery of it: "invoice.created:<invoice id>" or "payment.received:<payment id>".
-func (e Event) Key() string {
-	switch {
-	case e.Invoice != nil:
-		return KeyFor(e.Type, e.Invoice.ID)
-	case e.Payment != nil:
-		return KeyFor(e.Type, e.Payment.ID)
-	}
-	return ""
 }
 
 // KeyFor builds an idempotency key.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,10 +28,10 @@ type listEntry struct {
 func (a *api) listEvents(c echo.Context) error {
 	f := events.Filter{State: c.QueryParam("state"), Type: c.QueryParam("type"), Cursor: c.QueryParam("cursor")}
 	if f.State != "" && !slices.Contains(events.States, f.State) {
-		return &statusError{status: http.StatusBadRequest, msg: "state must be one of queued, processing, retrying, synced, failed"}
+		return &statusError{status: http.StatusBadRequest, msg: "state must be one of " + strings.Join(events.States, ", ")}
 	}
-	if f.Type != "" && f.Type != forstok.TypeInvoiceCreated && f.Type != forstok.TypePaymentReceived {
-		return &statusError{status: http.StatusBadRequest, msg: "type must be invoice.created or payment.received"}
+	if f.Type != "" && !forstok.IsType(f.Type) {
+		return &statusError{status: http.StatusBadRequest, msg: "type must be one of " + strings.Join(forstok.TypeNames(), ", ")}
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -60,6 +60,19 @@ func New(source Source) *Metrics {
 	return m
 }
 
+// EventTypes makes every series of the given event types exist from the
+// start, at zero, so that a dashboard shows a type before its first event.
+func (m *Metrics) EventTypes(names []string, outcomes, states []string) {
+	for _, name := range names {
+		for _, o := range outcomes {
+			m.webhooks.WithLabelValues(name, o)
+		}
+		for _, st := range states {
+			m.finished.WithLabelValues(name, st)
+		}
+	}
+}
+
 // Handler serves /metrics.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

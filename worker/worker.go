@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/mapping"
-	"forstok-accurate-sync/money"
 )
 
 // Store is what the worker needs of the event store.
@@ -68,6 +66,7 @@ type Config struct {
 // Worker processes events; it is an asynq.Handler.
 type Worker struct {
 	Config
+	process map[string]processor
 }
 
 // New builds a Worker.
@@ -93,7 +92,21 @@ func New(cfg Config) *Worker {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Worker{Config: cfg}
+	w := &Worker{Config: cfg}
+	w.process = w.processors()
+	return w
+}
+
+// processor turns one decoded event into its Accurate document. Each event
+// type of forstok's table has one, in a file of its own.
+type processor func(ctx context.Context, rec events.Event, ev forstok.Event) outcome
+
+// processors is the worker's dispatch, by event type.
+func (w *Worker) processors() map[string]processor {
+	return map[string]processor{
+		forstok.TypeInvoiceCreated:  w.processInvoiceCreated,
+		forstok.TypePaymentReceived: w.processPaymentReceived,
+	}
 }
 
 // outcome is how one attempt ended, before it is recorded.
@@ -140,14 +153,11 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("begin %s: %w", key, err)
 	}
 	var out outcome
-	switch {
-	case decodeErr != nil:
+	if decodeErr != nil {
 		out = failed("the stored payload is not a valid webhook any more: %v; replay a corrected body with POST /admin/replay", decodeErr)
-	case ev.Invoice != nil:
-		out = w.syncInvoice(ctx, rec, ev.Invoice)
-	case ev.Payment != nil:
-		out = w.syncReceipt(ctx, rec, ev.Payment)
-	default:
+	} else if process, ok := w.process[ev.Type]; ok {
+		out = process(ctx, rec, ev)
+	} else {
 		out = failed("event type %q has no processing", ev.Type)
 	}
 	return w.record(ctx, log, rec, eventType, retried, out)
@@ -236,112 +246,6 @@ func classify(doing string, err error) outcome {
 	}
 }
 
-// syncInvoice posts the faktur of an invoice.created event.
-func (w *Worker) syncInvoice(ctx context.Context, rec events.Event, inv *forstok.Invoice) outcome {
-	doc, err := w.Mapping.SalesInvoice(inv)
-	if err != nil {
-		return mappingFailure(err)
-	}
-	if rec.Attempts > 1 {
-		// An earlier attempt may have saved it and lost the answer.
-		found, ok, err := w.Accurate.FindSalesInvoice(ctx, doc.Number)
-		if err != nil {
-			return classify("looking up faktur "+doc.Number, err)
-		}
-		if ok {
-			return w.invoiceSynced(ctx, found, doc)
-		}
-	}
-	saved, err := w.Accurate.SaveSalesInvoice(ctx, &doc)
-	if accurate.ClassOf(err) == accurate.ClassDuplicate {
-		found, ok, ferr := w.Accurate.FindSalesInvoice(ctx, doc.Number)
-		switch {
-		case ferr != nil:
-			return classify("looking up faktur "+doc.Number, ferr)
-		case !ok:
-			return retry("Accurate says faktur %s exists but does not list it yet", doc.Number)
-		}
-		return w.invoiceSynced(ctx, found, doc)
-	}
-	if err != nil {
-		return classify("faktur "+doc.Number, err)
-	}
-	return w.invoiceSynced(ctx, saved, doc)
-}
-
-// invoiceSynced remembers the faktur's total so that its payment needs no
-// detail.do call.
-func (w *Worker) invoiceSynced(ctx context.Context, saved accurate.SavedDocument, doc accurate.SalesInvoice) outcome {
-	if saved.Number == "" {
-		saved.Number = doc.Number
-	}
-	if saved.TotalAmount > 0 {
-		if err := w.Store.RememberFaktur(ctx, saved.Number, int64(saved.TotalAmount)); err != nil {
-			w.Logger.Warn("could not remember the faktur total; its payment will ask Accurate", zap.String("accurate_number", saved.Number), zap.Error(err))
-		}
-	}
-	return synced(saved)
-}
-
-// syncReceipt posts the penerimaan of a payment.received event, once every
-// faktur it pays is in Accurate.
-func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.Payment) outcome {
-	number := receiptNumber(p)
-	if rec.Attempts > 1 {
-		found, ok, err := w.Accurate.FindSalesReceipt(ctx, number)
-		if err != nil {
-			return classify("looking up penerimaan "+number, err)
-		}
-		if ok {
-			return synced(withNumber(found, number))
-		}
-	}
-	owing := map[string]money.Amount{}
-	for _, invoiceNo := range mapping.InvoiceNumbers(p) {
-		total, ok, err := w.Store.FakturTotal(ctx, invoiceNo)
-		if err != nil {
-			return retry("reading the recorded total of faktur %s: %v", invoiceNo, err)
-		}
-		if ok {
-			owing[invoiceNo] = money.Amount(total)
-			continue
-		}
-		detail, err := w.Accurate.SalesInvoiceDetail(ctx, invoiceNo)
-		if isMissing(err) {
-			out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", invoiceNo)
-			out.waiting = true
-			return out
-		}
-		if err != nil {
-			return classify("reading faktur "+invoiceNo, err)
-		}
-		owing[invoiceNo] = detail.PrimeOwing
-	}
-	doc, err := w.Mapping.SalesReceipt(p, owing)
-	if err != nil {
-		return mappingFailure(err)
-	}
-	saved, err := w.Accurate.SaveSalesReceipt(ctx, &doc)
-	switch {
-	case accurate.ClassOf(err) == accurate.ClassDuplicate:
-		found, ok, ferr := w.Accurate.FindSalesReceipt(ctx, number)
-		if ferr != nil {
-			return classify("looking up penerimaan "+number, ferr)
-		}
-		if !ok {
-			return retry("Accurate says penerimaan %s exists but does not list it yet", number)
-		}
-		return synced(withNumber(found, number))
-	case isMissing(err) && mentionsAny(err, mapping.InvoiceNumbers(p)):
-		out := retry("Accurate does not know a faktur this payment settles yet: %v", err)
-		out.waiting = true
-		return out
-	case err != nil:
-		return classify("penerimaan "+number, err)
-	}
-	return synced(withNumber(saved, number))
-}
-
 func withNumber(doc accurate.SavedDocument, number string) accurate.SavedDocument {
 	if doc.Number == "" {
 		doc.Number = number
@@ -377,7 +281,3 @@ func mentionsAny(err error, words []string) bool {
 	}
 	return false
 }
-
-// receiptNumber is the penerimaan's number, known before the document is
-// built so that a retry can look it up first.
-func receiptNumber(p *forstok.Payment) string { return "FP-" + strconv.FormatInt(p.ID, 10) }

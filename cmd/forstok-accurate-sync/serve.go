@@ -96,6 +96,8 @@ func newApp(cfg config, opts options) (*app, error) {
 	}
 	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention})
 	meter := metrics.New(store)
+	meter.EventTypes(forstok.TypeNames(), []string{"accepted", "duplicate", "invalid", "unavailable"},
+		[]string{events.StateSynced, events.StateRetrying, events.StateFailed})
 	limiter := accurate.NewRedisLimiter(rdb, cfg.RedisNamespace+":accurate", cfg.AccurateRateLimit, cfg.AccurateConcurrency)
 	limiter.OnWait = meter.LimiterWait
 	client, err := accurate.New(accurate.Config{
