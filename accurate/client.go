@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -22,6 +23,10 @@ const (
 	DefaultAccountURL = "https://account.accurate.id"
 	// DefaultTimeout bounds each HTTP request to Accurate.
 	DefaultTimeout = 30 * time.Second
+	// DefaultReadAttempts is how often a read is tried before its failure
+	// is returned; DefaultReadRetryBase the first wait between tries.
+	DefaultReadAttempts  = 3
+	DefaultReadRetryBase = 150 * time.Millisecond
 
 	maxRedirects = 3
 	maxAnswer    = 16 << 20 // bytes; a list page is far smaller
@@ -36,6 +41,13 @@ type Config struct {
 	Timeout         time.Duration // per HTTP request, default DefaultTimeout
 	HTTPClient      *http.Client  // optional; its redirect policy is replaced
 	Limiter         Limiter       // nil: no limit
+	// ReadAttempts is how many times a read (list.do, detail.do) is tried
+	// when it fails for a passing reason (5xx, timeout, rate limit), with
+	// ReadRetryBase doubling between tries. Defaults DefaultReadAttempts
+	// and DefaultReadRetryBase; 1 turns retrying off. Saves are never
+	// retried here: the caller looks the number up first.
+	ReadAttempts  int
+	ReadRetryBase time.Duration
 	// Observe, when set, is told of every call: endpoint like
 	// "sales-invoice/save", outcome "ok" or the error's Class, and the time
 	// spent talking to Accurate (limiter waits excluded).
@@ -44,17 +56,20 @@ type Config struct {
 }
 
 // Client calls Accurate with an API token. It is safe for concurrent use.
-// It never retries: the caller decides, by the error's Class.
+// It never retries a save: the caller decides, by the error's Class. Reads
+// are retried briefly (Config.ReadAttempts).
 type Client struct {
-	accountURL string
-	discovers  bool // false when Config.Host fixed the host
-	token      string
-	secret     string
-	timeout    time.Duration
-	http       *http.Client
-	limiter    Limiter
-	observe    func(endpoint, outcome string, took time.Duration)
-	now        func() time.Time
+	accountURL    string
+	discovers     bool // false when Config.Host fixed the host
+	token         string
+	secret        string
+	timeout       time.Duration
+	readAttempts  int
+	readRetryBase time.Duration
+	http          *http.Client
+	limiter       Limiter
+	observe       func(endpoint, outcome string, took time.Duration)
+	now           func() time.Time
 
 	discovering chan struct{} // a lock that honours ctx: one discovery at a time
 	mu          sync.Mutex
@@ -96,6 +111,13 @@ func New(cfg Config) (*Client, error) {
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
+	c.readAttempts, c.readRetryBase = cfg.ReadAttempts, cfg.ReadRetryBase
+	if c.readAttempts <= 0 {
+		c.readAttempts = DefaultReadAttempts
+	}
+	if c.readRetryBase <= 0 {
+		c.readRetryBase = DefaultReadRetryBase
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -136,7 +158,50 @@ type response struct {
 
 // call runs one data call (following moves of the host) and reads its
 // envelope; an "s": false answer comes back as an *Error.
+//
+// A read (GET: list.do, detail.do) changes nothing at Accurate, so a
+// transient failure of one is tried again here, briefly and with jitter,
+// before the caller hears of it: a blip of Accurate's then costs a few
+// hundred milliseconds instead of an event's whole retry backoff.
 func (c *Client) call(ctx context.Context, endpoint, method string, query url.Values, body any) (*answer, error) {
+	for attempt := 1; ; attempt++ {
+		a, err := c.callOnce(ctx, endpoint, method, query, body)
+		if err == nil || method != http.MethodGet || attempt >= c.readAttempts || !passing(err) {
+			return a, err
+		}
+		if !c.pause(ctx, attempt) {
+			return a, err
+		}
+	}
+}
+
+// passing tells a failure that another try soon may not meet.
+func passing(err error) bool {
+	switch ClassOf(err) {
+	case ClassTransient, ClassRateLimited:
+		return true
+	}
+	return false
+}
+
+// pause waits before read attempt+1: readRetryBase doubled per attempt, half
+// of it fixed and half random, so that callers failing together spread out.
+// It reports false when ctx ended first.
+func (c *Client) pause(ctx context.Context, attempt int) bool {
+	d := c.readRetryBase << (attempt - 1)
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// callOnce is one attempt of call.
+func (c *Client) callOnce(ctx context.Context, endpoint, method string, query url.Values, body any) (*answer, error) {
 	target, payload, err := c.prepare(ctx, endpoint, query, body)
 	if err != nil {
 		return nil, err

@@ -457,3 +457,87 @@ func TestListReadsEveryPage(t *testing.T) {
 		}
 	})
 }
+
+func TestReadsAreRetriedInPlace(t *testing.T) {
+	// failFirst answers 503 to the first n requests, then a list with F-1.
+	failFirst := func(n int32) (*httptest.Server, *atomic.Int32) {
+		var seen atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !checkAuth(w, r) {
+				return
+			}
+			if seen.Add(1) <= n {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, `{"s":false,"d":["Service Unavailable"]}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"s":true,"d":[{"id":7,"number":"F-1","totalAmount":1000}]}`)
+		}))
+		t.Cleanup(srv.Close)
+		return srv, &seen
+	}
+	ctx := context.Background()
+	t.Run("a look-up that meets two 5xx answers is tried again and succeeds", func(t *testing.T) {
+		srv, seen := failFirst(2)
+		c := newTestClient(t, Config{Host: srv.URL, ReadRetryBase: time.Millisecond})
+		doc, ok, err := c.FindSalesInvoice(ctx, "F-1")
+		if err != nil || !ok || doc.ID != 7 {
+			t.Fatalf("doc %+v ok %v err %v", doc, ok, err)
+		}
+		if n := seen.Load(); n != 3 {
+			t.Fatalf("%d requests, want 3", n)
+		}
+	})
+	t.Run("a look-up failing every time gives up after ReadAttempts tries", func(t *testing.T) {
+		srv, seen := failFirst(100)
+		c := newTestClient(t, Config{Host: srv.URL, ReadAttempts: 4, ReadRetryBase: time.Millisecond})
+		if _, _, err := c.FindSalesInvoice(ctx, "F-1"); ClassOf(err) != ClassTransient {
+			t.Fatalf("err %v", err)
+		}
+		if n := seen.Load(); n != 4 {
+			t.Fatalf("%d requests, want 4", n)
+		}
+	})
+	t.Run("a save is never retried in place", func(t *testing.T) {
+		srv, seen := failFirst(1)
+		c := newTestClient(t, Config{Host: srv.URL, ReadRetryBase: time.Millisecond})
+		if _, err := c.SaveSalesInvoice(ctx, &SalesInvoice{Number: "F-1"}); ClassOf(err) != ClassTransient {
+			t.Fatalf("err %v", err)
+		}
+		if n := seen.Load(); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+	})
+	t.Run("a read Accurate refused is not retried", func(t *testing.T) {
+		var seen atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Add(1)
+			_, _ = io.WriteString(w, `{"s":false,"d":["Data Faktur Penjualan dengan No \"F-9\" tidak ditemukan atau sudah dihapus"]}`)
+		}))
+		defer srv.Close()
+		c := newTestClient(t, Config{Host: srv.URL, ReadRetryBase: time.Millisecond})
+		if _, err := c.SalesInvoiceDetail(ctx, "F-9"); ClassOf(err) != ClassNotFound {
+			t.Fatalf("err %v", err)
+		}
+		if n := seen.Load(); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+	})
+	t.Run("a cancelled context stops the retries at once", func(t *testing.T) {
+		srv, seen := failFirst(100)
+		c := newTestClient(t, Config{Host: srv.URL, ReadAttempts: 10, ReadRetryBase: time.Hour})
+		cctx, cancel := context.WithCancel(ctx)
+		go func() {
+			for seen.Load() == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+		}()
+		if _, _, err := c.FindSalesInvoice(cctx, "F-1"); err == nil {
+			t.Fatal("no error")
+		}
+		if n := seen.Load(); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+	})
+}
