@@ -51,6 +51,41 @@ func main() {
 	}
 }
 
+// usageText is what -h prints before the flags; docs/sandbox.md says the
+// same at more length.
+const usageText = `usage: accurate-sandbox [flags]
+
+A stand-in for Accurate Online's API (host discovery, faktur penjualan and
+penerimaan penjualan save, list and detail, master-data lists), with
+Accurate's API-token signature check, its {"s":false} errors and words, its
+limits (HTTP 429) and injectable faults. Point the service at it with
+ACCURATE_HOST=http://127.0.0.1:8081 (or ACCURATE_ACCOUNT_URL, to go through
+host discovery) and the same token and secret.
+
+Token and secret: -token and -secret, else ACCURATE_API_TOKEN and
+ACCURATE_SIGNATURE_SECRET; with neither, the demo token "` + demoToken + `" and
+secret "` + demoSecret + `" are used and printed.
+
+Master data: by default what examples/mapping.yaml and the example webhooks
+need (customers C-SHOPEE, C-TOKOPEDIA; items KAOS-HTM-L, BRG-TOPI-01,
+KAOS-PTH-M; warehouse Utama; accounts 410201 410202 610201 610202 610203
+610204 610299; banks 110201 110202; branch Jakarta). -seed FILE replaces it
+whole with a JSON file:
+  {"customers":["C-1"],"items":["SKU-1"],"warehouses":["Utama"],
+   "accounts":["610202"],"banks":["110201"],"branches":["Jakarta"]}
+
+Its own routes, without a signature:
+  GET  /sandbox/state   every faktur and penerimaan saved, call counts, faults
+  GET  /sandbox/faults  the faults in force
+  POST /sandbox/faults  replace them: {"latency":"150ms","error_rate":0.1,
+                        "lose_rate":0.05,"move_host_to":""}
+  POST /sandbox/reset   forget every document and call; faults back to the flags'
+
+It keeps everything in memory: a restart forgets every document.
+
+Flags:
+`
+
 // options are the command line, after the environment's defaults.
 type options struct {
 	listen         string
@@ -79,6 +114,10 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 	fs.StringVar(&o.faults.MoveHostTo, "move-host-to", "", "answer every data call 308 to this base URL")
 	fs.StringVar(&o.seedFile, "seed", "", "JSON file of master data (customers, items, warehouses, accounts, banks, branches); default: what the webhooks in examples/ need")
 	fs.Uint64Var(&o.randSeed, "rand-seed", 0, "seed for fault injection, 0 for random")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"forstok-accurate-sync/accurate/sandbox"
 )
 
 // syncBuffer is stdout shared between run and the test.
@@ -186,4 +190,64 @@ func TestBadInvocationsFailBeforeListening(t *testing.T) {
 			t.Fatalf("run -h = %v, output %q", err, out.String())
 		}
 	})
+}
+
+// TestHelpAndDocsSayTheSame holds -h and docs/sandbox.md to each other and
+// to the code: every flag, the demo credentials, the default master data and
+// the sandbox's own routes appear in both.
+func TestHelpAndDocsSayTheSame(t *testing.T) {
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, env(nil), &help); err != nil {
+		t.Fatalf("--help = %v; it must succeed", err)
+	}
+	page, err := os.ReadFile("../../docs/sandbox.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags []string
+	if _, err := parse([]string{"-h"}, env(nil), &bytes.Buffer{}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("parse -h = %v", err)
+	}
+	for _, line := range strings.Split(help.String(), "\n") {
+		if f, ok := strings.CutPrefix(line, "  -"); ok {
+			flags = append(flags, "-"+strings.Fields(f)[0])
+		}
+	}
+	if len(flags) < 10 {
+		t.Fatalf("-h lists %d flags: %v", len(flags), flags)
+	}
+	seed := sandbox.DefaultSeed()
+	var seeded []string
+	for _, list := range [][]string{seed.Customers, seed.Items, seed.Warehouses, seed.Accounts, seed.Banks, seed.Branches} {
+		seeded = append(seeded, list...)
+	}
+	routes := []string{"GET  /sandbox/state", "GET  /sandbox/faults", "POST /sandbox/faults", "POST /sandbox/reset"}
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"docs/sandbox.md describes every flag -h lists", string(page), wrap(flags, "`")},
+		{"docs/sandbox.md names the demo credentials", string(page), []string{"`" + demoToken + "`", "`" + demoSecret + "`"}},
+		{"docs/sandbox.md lists the default master data", string(page), wrap(seeded, "`")},
+		{"docs/sandbox.md lists the sandbox routes", string(page), []string{"`GET /sandbox/state`", "`GET /sandbox/faults`", "`POST /sandbox/faults`", "`POST /sandbox/reset`"}},
+		{"-h names the demo credentials", help.String(), []string{demoToken, demoSecret}},
+		{"-h lists the default master data", help.String(), seeded},
+		{"-h lists the sandbox routes", help.String(), routes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, w := range tc.want {
+				if !strings.Contains(tc.text, w) {
+					t.Errorf("missing %s", w)
+				}
+			}
+		})
+	}
+}
+
+func wrap(words []string, quote string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = quote + w + quote
+	}
+	return out
 }

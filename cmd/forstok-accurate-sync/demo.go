@@ -102,11 +102,11 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	var keys []string
 	for _, name := range examples.Webhooks {
 		body, _ := examples.Files.ReadFile(name)
-		status, answer, err := deliver(ctx, serviceURL, webhookSecret, body)
+		status, answer, err := postWebhook(ctx, http.DefaultClient, serviceURL+"/webhooks/forstok", webhookSecret, newMessageID("demo"), body)
 		if err != nil {
 			return fmt.Errorf("demo: send %s: %w", name, err)
 		}
-		fmt.Fprintf(stdout, "POST /webhooks/forstok %-40s → %d %s\n", name, status, answer)
+		fmt.Fprintf(stdout, "POST /webhooks/forstok %-40s → %d %s\n", name, status, bytes.TrimSpace(answer))
 		if status != http.StatusAccepted {
 			return fmt.Errorf("demo: %s was answered %d, want 202", name, status)
 		}
@@ -149,31 +149,6 @@ func listenAndServe(h http.Handler) (url string, stop func(), err error) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
-}
-
-// deliver signs body as Forstok would and posts it.
-func deliver(ctx context.Context, serviceURL, secret string, body []byte) (int, string, error) {
-	id := "msg_demo_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	ts := time.Now().Unix()
-	sig, err := forstok.Sign(secret, id, ts, body)
-	if err != nil {
-		return 0, "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, serviceURL+"/webhooks/forstok", bytes.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", id)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", sig)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(answer)), nil
 }
 
 // waitForEvents polls the store until every event is synced or failed.

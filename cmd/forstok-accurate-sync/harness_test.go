@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +19,6 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/examples"
-	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -138,24 +135,11 @@ func (w *world) start() {
 // send delivers a signed webhook and returns the status.
 func (w *world) send(body []byte) int {
 	w.t.Helper()
-	id := "msg_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	ts := time.Now().Unix()
-	sig, err := forstok.Sign(testWebhookSecret, id, ts, body)
+	status, _, err := postWebhook(context.Background(), http.DefaultClient, w.url+"/webhooks/forstok", testWebhookSecret, newMessageID("test"), body)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, w.url+"/webhooks/forstok", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", id)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", sig)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return status
 }
 
 func (w *world) admin(method, path string, body []byte) (int, map[string]any) {

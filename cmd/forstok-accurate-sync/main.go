@@ -1,7 +1,8 @@
 // Command forstok-accurate-sync keeps a seller's Accurate Online books in step
 // with their Forstok marketplace sales: `serve` (the default) runs the
 // webhook intake, the workers and the admin API; `check` validates the
-// mapping file; `demo` runs the whole flow on one machine.
+// mapping file; `demo` runs the whole flow on one machine; `send` posts a
+// signed test webhook to a running service.
 package main
 
 import (
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return check(ctx, rest, getenv, stdout)
 	case "demo":
 		return demo(ctx, rest, stdout)
+	case "send":
+		return send(ctx, rest, getenv, stdout)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "forstok-accurate-sync %s (%s)\n", version, commit)
 		return nil
