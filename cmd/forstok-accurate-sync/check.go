@@ -8,23 +8,27 @@ import (
 	"io"
 
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/sellers"
 )
 
 // checkFailed means the check ran and found problems (exit status 2).
 type checkFailed struct{ problems int }
 
 func (e *checkFailed) Error() string {
-	return fmt.Sprintf("the mapping has %d problem(s); fix them and run check again", e.problems)
+	return fmt.Sprintf("the configuration has %d problem(s); fix them and run check again", e.problems)
 }
 
-// check validates MAPPING_FILE and prints every problem; with --online it
-// also asks Accurate whether what the mapping names exists.
+// check validates the configuration and prints every problem: MAPPING_FILE
+// of a single-seller setup, or every seller of SELLERS_DIR (--seller for one).
+// With --online it also asks each seller's Accurate whether what its
+// mapping names exists.
 func check(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	online := fs.Bool("online", false, "also ask Accurate whether the accounts, customers, warehouses and items exist")
+	only := fs.String("seller", "", "with SELLERS_DIR: check this seller only")
 	if err := fs.Parse(args); err != nil {
-		return usageError("check [--online]: %v", err)
+		return usageError("check [--online] [--seller ID]: %v", err)
 	}
 	need := needCheck
 	if *online {
@@ -33,6 +37,12 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg, err := loadConfig(getenv, need)
 	if err != nil {
 		return err
+	}
+	if cfg.SellersDir != "" {
+		return checkSellers(ctx, cfg, getenv, *only, *online, stdout)
+	}
+	if *only != "" && *only != sellers.DefaultID {
+		return usageError("--seller %s: without SELLERS_DIR the only seller is %q", *only, sellers.DefaultID)
 	}
 	settings, err := mapping.Load(cfg.MappingFile)
 	var problems *mapping.Problems
@@ -47,7 +57,7 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	if !*online {
 		return nil
 	}
-	missing, err := checkOnline(ctx, cfg, settings, stdout)
+	missing, err := checkOnline(ctx, defaultAccurate(cfg), settings, stdout)
 	if err != nil {
 		return err
 	}
@@ -55,4 +65,73 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		return &checkFailed{problems: missing}
 	}
 	return nil
+}
+
+// checkSellers checks every file of SELLERS_DIR, or one seller's.
+func checkSellers(ctx context.Context, cfg config, getenv func(string) string, only string, online bool, stdout io.Writer) error {
+	reg, err := sellers.Open(sellers.Config{Dir: cfg.SellersDir, Getenv: getenv, Defaults: sellerDefaults(cfg)})
+	if err != nil {
+		return err
+	}
+	problems, seen := 0, false
+	for _, st := range reg.Status() {
+		if only != "" && st.ID != only {
+			continue
+		}
+		seen = true
+		if len(st.Problems) > 0 {
+			fmt.Fprintf(stdout, "seller %s has %d problem(s):\n", st.ID, len(st.Problems))
+			for _, p := range st.Problems {
+				fmt.Fprintf(stdout, "  %s\n", p)
+			}
+			problems += len(st.Problems)
+			continue
+		}
+		s, _ := reg.Get(st.ID)
+		fmt.Fprintf(stdout, "seller %s (%s): valid, config version %s (%d stores, %d warehouses).\n",
+			s.ID, s.Name, s.Version, len(s.Mapping.Stores), len(s.Mapping.Warehouses))
+		if !online {
+			continue
+		}
+		fmt.Fprintf(stdout, "seller %s in Accurate:\n", s.ID)
+		missing, err := checkOnline(ctx, s.Accurate, s.Mapping, stdout)
+		if err != nil {
+			fmt.Fprintf(stdout, "  seller %s: %v\n", s.ID, err)
+			problems++
+			continue
+		}
+		problems += missing
+	}
+	switch {
+	case only != "" && !seen:
+		return fmt.Errorf("seller %s: no file %s.yaml in SELLERS_DIR %s", only, only, cfg.SellersDir)
+	case !seen:
+		fmt.Fprintf(stdout, "SELLERS_DIR %s holds no seller files (<seller>.yaml).\n", cfg.SellersDir)
+	}
+	if problems > 0 {
+		return &checkFailed{problems: problems}
+	}
+	return nil
+}
+
+// sellerDefaults are the application's settings a seller file may leave out.
+func sellerDefaults(cfg config) sellers.Defaults {
+	return sellers.Defaults{
+		SignatureSecret: cfg.AccurateSignature,
+		AccountURL:      cfg.AccurateAccountURL,
+		RateLimit:       cfg.AccurateRateLimit,
+		MaxConcurrency:  cfg.AccurateConcurrency,
+	}
+}
+
+// defaultAccurate is the Accurate database of the single-seller setup.
+func defaultAccurate(cfg config) sellers.Accurate {
+	return sellers.Accurate{
+		APIToken:        cfg.AccurateAPIToken,
+		SignatureSecret: cfg.AccurateSignature,
+		AccountURL:      cfg.AccurateAccountURL,
+		Host:            cfg.AccurateHost,
+		RateLimit:       cfg.AccurateRateLimit,
+		MaxConcurrency:  cfg.AccurateConcurrency,
+	}
 }

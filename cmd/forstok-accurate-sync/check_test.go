@@ -132,3 +132,72 @@ func TestConfig(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckSellers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mappingYAML, err := os.ReadFile("../../examples/mapping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"toko.mapping.yaml": string(mappingYAML),
+		"toko.yaml":         "name: Toko\nforstok:\n  webhook_secrets_env: TOKO_WEBHOOK\naccurate:\n  api_token_env: TOKO_TOKEN\nmapping_file: toko.mapping.yaml\n",
+		"rusak.yaml":        "forstok:\n  webhook_secrets_env: RUSAK_WEBHOOK\naccurate:\n  api_token_env: TOKO_TOKEN\nmapping_file: toko.mapping.yaml\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"SELLERS_DIR": dir, "TOKO_WEBHOOK": "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=",
+		"TOKO_TOKEN": "secret-token-value", "ACCURATE_SIGNATURE_SECRET": "app-secret"}
+
+	t.Run("every seller is checked and a broken one fails the check, naming seller and key", func(t *testing.T) {
+		var out bytes.Buffer
+		err := run(ctx, []string{"fas", "check"}, envOf(env), &out)
+		var failed *checkFailed
+		if !errors.As(err, &failed) {
+			t.Fatalf("check = %v; want a failed check\n%s", err, out.String())
+		}
+		for _, want := range []string{"seller toko (Toko): valid", "seller rusak: forstok.webhook_secrets", "RUSAK_WEBHOOK"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("report lacks %q:\n%s", want, out.String())
+			}
+		}
+		if strings.Contains(out.String(), "secret-token-value") {
+			t.Errorf("report shows a secret:\n%s", out.String())
+		}
+	})
+	t.Run("--seller checks that seller only", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(ctx, []string{"fas", "check", "--seller", "toko"}, envOf(env), &out); err != nil {
+			t.Fatalf("check --seller toko = %v\n%s", err, out.String())
+		}
+		if strings.Contains(out.String(), "rusak") {
+			t.Errorf("another seller was reported:\n%s", out.String())
+		}
+	})
+	t.Run("--seller of an unknown seller is an error", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(ctx, []string{"fas", "check", "--seller", "nobody"}, envOf(env), &out); err == nil || !strings.Contains(err.Error(), "nobody.yaml") {
+			t.Fatalf("check --seller nobody = %v", err)
+		}
+	})
+	t.Run("--online asks each seller's own Accurate", func(t *testing.T) {
+		sb := sandbox.New(sandbox.Config{APIToken: "secret-token-value", SignatureSecret: "app-secret", Seed: sandbox.DefaultSeed()})
+		srv := httptest.NewServer(sb)
+		defer srv.Close()
+		onlineEnv := map[string]string{"ACCURATE_ACCOUNT_URL": srv.URL}
+		for k, v := range env {
+			onlineEnv[k] = v
+		}
+		var out bytes.Buffer
+		if err := run(ctx, []string{"fas", "check", "--online", "--seller", "toko"}, envOf(onlineEnv), &out); err != nil {
+			t.Fatalf("check --online = %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "Accurate has every customer") || sb.Calls()["customer/list"] == 0 {
+			t.Errorf("Accurate was not asked:\n%s\n%v", out.String(), sb.Calls())
+		}
+	})
+}

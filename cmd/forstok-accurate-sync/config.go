@@ -29,6 +29,7 @@ type config struct {
 	AccurateRateLimit   int
 	AccurateConcurrency int
 	MappingFile         string
+	SellersDir          string
 	AdminToken          string
 	LogLevel            zapcore.Level
 	WorkerConcurrency   int
@@ -65,6 +66,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		AccurateRateLimit:   r.positiveInt("ACCURATE_RATE_LIMIT", 8),
 		AccurateConcurrency: r.positiveInt("ACCURATE_MAX_CONCURRENCY", 8),
 		MappingFile:         r.str("MAPPING_FILE", ""),
+		SellersDir:          r.str("SELLERS_DIR", ""),
 		AdminToken:          r.str("ADMIN_TOKEN", ""),
 		LogLevel:            r.level("LOG_LEVEL"),
 		WorkerConcurrency:   r.positiveInt("WORKER_CONCURRENCY", 8),
@@ -72,6 +74,10 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		PaymentInvoiceWait:  r.duration("PAYMENT_INVOICE_WAIT", 24*time.Hour),
 		MaxRetries:          r.positiveInt("MAX_RETRIES", 20),
 		EventRetention:      r.duration("EVENT_RETENTION", 30*24*time.Hour),
+	}
+	if c.SellersDir != "" {
+		// Each seller's file names its own secrets and mapping.
+		need.mapping, need.accurate, need.webhook = false, false, false
 	}
 	if need.mapping && c.MappingFile == "" {
 		r.missing("MAPPING_FILE", "the path of the mapping file (see docs/mapping.md)")
@@ -83,7 +89,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		if len(c.RedisSentinelAddrs) > 0 && c.RedisSentinelMaster == "" {
 			r.missing("REDIS_SENTINEL_MASTER", "the master name Sentinel knows, needed with REDIS_SENTINEL_ADDRS")
 		}
-		if c.WebhookSecrets == "" {
+		if need.webhook && c.WebhookSecrets == "" {
 			r.missing("FORSTOK_WEBHOOK_SECRET", "one or more whsec_... secrets, space-separated")
 		}
 	}
@@ -101,10 +107,10 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 	return c, nil
 }
 
-type requirement struct{ service, accurate, mapping bool }
+type requirement struct{ service, accurate, mapping, webhook bool }
 
 var (
-	needServe       = requirement{service: true, accurate: true, mapping: true}
+	needServe       = requirement{service: true, accurate: true, mapping: true, webhook: true}
 	needCheck       = requirement{mapping: true}
 	needCheckOnline = requirement{mapping: true, accurate: true}
 )

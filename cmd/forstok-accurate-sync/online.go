@@ -8,17 +8,18 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/sellers"
 )
 
 // checkOnline asks Accurate for its customers, GL accounts, items,
 // warehouses and branches and prints every mapping entry it does not have.
 // It returns how many are missing.
-func checkOnline(ctx context.Context, cfg config, settings *mapping.Settings, stdout io.Writer) (int, error) {
+func checkOnline(ctx context.Context, acc sellers.Accurate, settings *mapping.Settings, stdout io.Writer) (int, error) {
 	client, err := accurate.New(accurate.Config{
-		AccountURL:      cfg.AccurateAccountURL,
-		Host:            cfg.AccurateHost,
-		APIToken:        cfg.AccurateAPIToken,
-		SignatureSecret: cfg.AccurateSignature,
+		AccountURL:      acc.AccountURL,
+		Host:            acc.Host,
+		APIToken:        acc.APIToken,
+		SignatureSecret: acc.SignatureSecret,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("accurate client: %w", err)

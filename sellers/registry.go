@@ -1,0 +1,279 @@
+package sellers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.uber.org/zap"
+)
+
+// Registry is the current set of sellers: the last valid version of each,
+// and the problems of the files that are not valid now.
+type Registry struct {
+	dir    string // empty: a fixed set (the single-seller setup)
+	loader loader
+	log    *zap.Logger
+
+	mu       sync.RWMutex
+	current  map[string]*Seller
+	problems map[string]Problems // by seller id, problems of its file as it is now
+	inFolder map[string]bool     // sellers whose file is in the folder now
+	byToken  map[string]string   // admin token → seller id
+}
+
+// Config builds a Registry over a folder.
+type Config struct {
+	Dir      string
+	Getenv   func(string) string
+	Defaults Defaults
+	Logger   *zap.Logger
+	Now      func() time.Time
+}
+
+// Open reads every seller file of cfg.Dir. A folder that cannot be read is an
+// error; invalid files are not: their problems are recorded (Status) and the
+// other sellers start.
+func Open(cfg Config) (*Registry, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = func(string) string { return "" }
+	}
+	r := newRegistry(cfg.Logger)
+	r.dir = cfg.Dir
+	r.loader = loader{getenv: cfg.Getenv, defaults: cfg.Defaults, now: cfg.Now}
+	if err := r.Reload(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Fixed is a registry of sellers that never change: the single-seller setup,
+// where the environment defines the seller "default".
+func Fixed(ss ...*Seller) *Registry {
+	r := newRegistry(zap.NewNop())
+	for _, s := range ss {
+		r.current[s.ID] = s
+		r.inFolder[s.ID] = true
+	}
+	r.indexTokens()
+	return r
+}
+
+func newRegistry(log *zap.Logger) *Registry {
+	return &Registry{log: log, current: map[string]*Seller{}, problems: map[string]Problems{},
+		inFolder: map[string]bool{}, byToken: map[string]string{}}
+}
+
+// Dir is the folder the sellers come from; empty for a fixed set.
+func (r *Registry) Dir() string { return r.dir }
+
+// Get returns the seller's current valid version; false for a seller that is
+// unknown, removed, or never had a valid file.
+func (r *Registry) Get(id string) (*Seller, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.current[id]
+	return s, ok
+}
+
+// IDs lists the sellers that can take webhooks now, in order.
+func (r *Registry) IDs() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return sortedIDs(r.current)
+}
+
+// ByAdminToken returns the seller whose own admin token is token.
+func (r *Registry) ByAdminToken(token string) (string, bool) {
+	if token == "" {
+		return "", false
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	id, ok := r.byToken[token]
+	return id, ok
+}
+
+// Status is what an operator sees of one seller's configuration.
+type Status struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Version  string    `json:"config_version"`
+	LoadedAt time.Time `json:"loaded_at"`
+	// Active: the seller takes webhooks (it has a valid version).
+	Active   bool     `json:"active"`
+	Problems Problems `json:"problems"`
+}
+
+// Status lists every seller that is configured or has problems, in order.
+func (r *Registry) Status() []Status {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ids := map[string]bool{}
+	for id := range r.current {
+		ids[id] = true
+	}
+	for id := range r.problems {
+		ids[id] = true
+	}
+	out := make([]Status, 0, len(ids))
+	for _, id := range sortedIDs(ids) {
+		st := Status{ID: id, Name: id, Problems: r.problems[id]}
+		if st.Problems == nil {
+			st.Problems = Problems{}
+		}
+		if s, ok := r.current[id]; ok {
+			st.Name, st.Version, st.LoadedAt, st.Active = s.Name, s.Version, s.LoadedAt, true
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Reload reads every file of the folder again. A valid file replaces its
+// seller's version (when it changed); an invalid one keeps the last valid
+// version and records its problems; a removed file removes its seller. It
+// is an error only when the folder itself cannot be read, and then nothing
+// changes.
+func (r *Registry) Reload() error {
+	if r.dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(r.dir)
+	if err != nil {
+		return fmt.Errorf("SELLERS_DIR %s: %s", r.dir, describeIOError(err))
+	}
+	loaded := map[string]*Seller{}
+	problems := map[string]Problems{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".yaml") || strings.HasPrefix(name, ".") ||
+			strings.HasSuffix(name, ".mapping.yaml") {
+			continue // mapping files and editors' leftovers live beside the sellers
+		}
+		s, ps := r.loader.load(filepath.Join(r.dir, name))
+		id := strings.TrimSuffix(name, ".yaml")
+		if len(ps) > 0 {
+			problems[id] = ps
+			continue
+		}
+		loaded[id] = s
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := map[string]*Seller{}
+	inFolder := map[string]bool{}
+	for id, s := range loaded {
+		inFolder[id] = true
+		old, had := r.current[id]
+		switch {
+		case had && old.Version == s.Version:
+			next[id] = old // unchanged: keep its load time
+		case had:
+			next[id] = s
+			r.log.Info("seller configuration changed", zap.String("seller", id), zap.String("config_version", s.Version))
+		default:
+			next[id] = s
+			r.log.Info("seller added", zap.String("seller", id), zap.String("config_version", s.Version))
+		}
+	}
+	for id, ps := range problems {
+		inFolder[id] = true
+		if old, had := r.current[id]; had {
+			next[id] = old
+			r.log.Warn("seller file is invalid; the seller keeps its last valid configuration",
+				zap.String("seller", id), zap.String("config_version", old.Version), zap.String("problems", ps.Error()))
+		} else if !slices.Equal(ps, r.problems[id]) {
+			r.log.Warn("seller file is invalid; the seller is not started", zap.String("seller", id), zap.String("problems", ps.Error()))
+		}
+	}
+	for id := range r.current {
+		if !inFolder[id] {
+			r.log.Info("seller removed: its webhooks answer 404, its queued events are kept", zap.String("seller", id))
+		}
+	}
+	r.current, r.problems, r.inFolder = next, problems, inFolder
+	r.indexTokens()
+	return nil
+}
+
+// indexTokens rebuilds the admin token index; r.mu must be held.
+func (r *Registry) indexTokens() {
+	r.byToken = map[string]string{}
+	for id, s := range r.current {
+		if s.AdminToken != "" {
+			r.byToken[s.AdminToken] = id
+		}
+	}
+}
+
+// Watch reloads on every change in the folder (within debounce, 1 s by
+// default, so that an editor's burst of writes is one reload) and on every
+// value from hup (SIGHUP), until ctx ends. A Kubernetes ConfigMap or Secret
+// mounted as the folder changes by swapping its "..data" link, which is a
+// change in the folder too.
+func (r *Registry) Watch(ctx context.Context, hup <-chan os.Signal, debounce time.Duration) error {
+	if debounce <= 0 {
+		debounce = time.Second
+	}
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if r.dir != "" {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			return fmt.Errorf("watching SELLERS_DIR: %w", err)
+		}
+		defer w.Close()
+		if err := w.Add(r.dir); err != nil {
+			return fmt.Errorf("watching SELLERS_DIR %s: %w", r.dir, err)
+		}
+		events, errs = w.Events, w.Errors
+	}
+	var pending <-chan time.Time
+	reload := func(why string) {
+		if err := r.Reload(); err != nil {
+			r.log.Warn("could not reload the sellers; the current ones stay", zap.String("why", why), zap.Error(err))
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			reload("SIGHUP")
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if pending == nil {
+				pending = time.After(debounce)
+			}
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			if !errors.Is(err, fsnotify.ErrEventOverflow) {
+				r.log.Warn("watching SELLERS_DIR", zap.Error(err))
+			}
+			pending = time.After(debounce)
+		case <-pending:
+			pending = nil
+			reload("folder changed")
+		}
+	}
+}
