@@ -28,6 +28,9 @@ func NewDecoder() *Decoder {
 	if err := v.RegisterValidation("money", validMoney, true); err != nil {
 		panic(fmt.Sprintf("forstok: registering the money validation: %v", err))
 	}
+	if err := v.RegisterValidation("nonblank", nonBlank); err != nil {
+		panic(fmt.Sprintf("forstok: registering the nonblank validation: %v", err))
+	}
 	return &Decoder{validate: v}
 }
 
@@ -46,7 +49,7 @@ type envelope struct {
 // On a *ValidationError the returned Event still carries Type (for metrics),
 // but never a half-valid payload.
 func (d *Decoder) Decode(body []byte) (Event, error) {
-	if ev, ok := decodeFast(body); ok {
+	if ev, ok := d.decodeFast(body); ok {
 		return ev, nil
 	}
 	return d.decodeCarefully(body)
@@ -63,6 +66,10 @@ func (d *Decoder) decodeCarefully(body []byte) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
+	t, _ := lookupType(typ) // readType only returns names of the table
+	if problems, more := strictCheck(body, t.shape); len(problems) > 0 {
+		return Event{Type: typ}, newValidationError(problems, more)
+	}
 	if isAbsent(env.Data) {
 		return Event{Type: typ}, &SyntaxError{Msg: "data is missing: it must be a JSON object"}
 	}
@@ -77,12 +84,11 @@ func (d *Decoder) decodeCarefully(body []byte) (Event, error) {
 			problems = append(problems, FieldError{Field: "timestamp", Problem: problemTime})
 		}
 	}
-	t, _ := lookupType(typ) // readType only returns names of the table
 	payload := t.newData()
 	problems = append(problems, d.decodeData(env.Data, payload)...)
 	t.set(&ev, payload)
 	if len(problems) > 0 {
-		return Event{Type: typ}, &ValidationError{Fields: problems}
+		return Event{Type: typ}, newValidationError(problems, 0)
 	}
 	return ev, nil
 }
@@ -165,6 +171,11 @@ func (w *walker) message(fe validator.FieldError, path string) string {
 			return "must not be empty"
 		}
 		return "must have at least " + fe.Param() + " items"
+	case "nonblank":
+		if fe.Value() == "" {
+			return "required"
+		}
+		return "must not be blank"
 	case "money":
 		if m, ok := fe.Value().(Money); ok && m.problem != "" {
 			return m.problem
@@ -183,6 +194,12 @@ func validMoney(fl validator.FieldLevel) bool {
 	}
 	// Read the fields in place: Interface() would copy every Money to the heap.
 	return v.Field(moneyProblem).Len() == 0 && v.Field(moneyAmount).Int() >= 0
+}
+
+// nonBlank is the "nonblank" validation: a string with something other than
+// white space in it (a faktur number of spaces is no number).
+func nonBlank(fl validator.FieldLevel) bool {
+	return strings.TrimSpace(fl.Field().String()) != ""
 }
 
 // Field indexes of Money, for validMoney.

@@ -25,16 +25,37 @@ func (e *UnknownTypeError) Error() string {
 	return "unknown event type " + strconv.Quote(e.Type) + "; " + accepted
 }
 
-// ValidationError lists every schema and value problem of a payload at once.
-// The HTTP edge answers 422 with Fields as the errors list.
-type ValidationError struct{ Fields []FieldError }
+// ValidationError lists the schema and value problems of a payload at once:
+// the first maxListed of them in Fields, and how many more were found in
+// More. The HTTP edge answers 422 with Fields as the errors list.
+type ValidationError struct {
+	Fields []FieldError
+	More   int
+}
+
+// maxListed bounds the problems a ValidationError lists, so that a body of a
+// hundred thousand bad lines gets an answer of a few kilobytes.
+const maxListed = 100
 
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
 		parts[i] = f.String()
 	}
-	return "invalid payload: " + strings.Join(parts, "; ")
+	msg := "invalid payload: " + strings.Join(parts, "; ")
+	if e.More > 0 {
+		msg += "; and " + strconv.Itoa(e.More) + " more"
+	}
+	return msg
+}
+
+// newValidationError lists the first maxListed problems and counts the rest.
+func newValidationError(problems []FieldError, more int) *ValidationError {
+	if len(problems) > maxListed {
+		more += len(problems) - maxListed
+		problems = problems[:maxListed:maxListed]
+	}
+	return &ValidationError{Fields: problems, More: more}
 }
 
 // FieldError is one problem at one JSON path, e.g.

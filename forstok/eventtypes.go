@@ -2,6 +2,7 @@ package forstok
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 )
 
@@ -58,6 +59,8 @@ type eventType struct {
 	set func(*Event, data)
 	// fast decodes a whole body in one pass, or says to ask the careful path.
 	fast func(body []byte) (data, json.RawMessage, bool)
+	// shape is the whole body's, for the strict check (strict.go).
+	shape *shape
 }
 
 func newEventType[T any, P payloadOf[T]](name string, field func(*Event) *P) eventType {
@@ -70,7 +73,8 @@ func newEventType[T any, P payloadOf[T]](name string, field func(*Event) *P) eve
 			}
 			return nil
 		},
-		set: func(e *Event, d data) { *field(e) = d.(P) },
+		set:   func(e *Event, d data) { *field(e) = d.(P) },
+		shape: envelopeShape(reflect.TypeFor[T]()),
 		fast: func(body []byte) (data, json.RawMessage, bool) {
 			var env struct {
 				Type      string          `json:"type"`

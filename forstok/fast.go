@@ -2,6 +2,7 @@ package forstok
 
 import (
 	"bytes"
+	"strings"
 	"time"
 )
 
@@ -19,7 +20,7 @@ import (
 
 // decodeFast returns the event and true when body is a valid webhook of the
 // usual shape; false means "ask the careful path", never "invalid".
-func decodeFast(body []byte) (Event, bool) {
+func (d *Decoder) decodeFast(body []byte) (Event, bool) {
 	typ, ok := topLevelType(body)
 	if !ok {
 		return Event{}, false
@@ -28,12 +29,15 @@ func decodeFast(body []byte) (Event, bool) {
 	if !ok {
 		return Event{}, false
 	}
-	d, raw, ok := t.fast(body)
+	if problems, _ := strictCheck(body, t.shape); len(problems) > 0 {
+		return Event{}, false
+	}
+	payload, raw, ok := t.fast(body)
 	if !ok {
 		return Event{}, false
 	}
 	ev := Event{Type: typ}
-	t.set(&ev, d)
+	t.set(&ev, payload)
 	if !isAbsent(raw) && ev.Timestamp.UnmarshalJSON(raw) != nil {
 		return Event{}, false
 	}
@@ -179,7 +183,7 @@ func (inv *Invoice) valid() bool {
 }
 
 func (o *Order) valid() bool {
-	if o.ID <= 0 || o.LocalName == "" || o.Channel == "" || o.ChannelID <= 0 || o.StoreID <= 0 ||
+	if o.ID <= 0 || strings.TrimSpace(o.LocalName) == "" || o.Channel == "" || o.ChannelID <= 0 || o.StoreID <= 0 ||
 		o.WarehouseID <= 0 || o.Cashless == nil {
 		return false
 	}
@@ -232,7 +236,7 @@ func (p *Payment) valid() bool {
 }
 
 func (pi *PaymentInvoice) valid() bool {
-	return pi.ID > 0 && pi.Order != (PaymentOrder{}) && pi.Order.ID > 0 && pi.Order.LocalName != "" &&
+	return pi.ID > 0 && pi.Order != (PaymentOrder{}) && pi.Order.ID > 0 && strings.TrimSpace(pi.Order.LocalName) != "" &&
 		pi.Total.valid() && pi.VoucherSeller.valid() && pi.ServiceFee.valid() && pi.FulfillmentFee.valid() &&
 		pi.CashlessShippingDifference.valid() && pi.PlatformRebate.valid()
 }

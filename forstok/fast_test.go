@@ -17,7 +17,7 @@ import (
 // the test unless they agree exactly: same event, same error.
 func decodeBoth(t *testing.T, d *Decoder, body []byte) (Event, bool) {
 	t.Helper()
-	fast, fastOK := decodeFast(body)
+	fast, fastOK := d.decodeFast(body)
 	careful, carefulErr := d.decodeCarefully(body)
 	if fastOK {
 		if carefulErr != nil {

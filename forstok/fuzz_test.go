@@ -1,6 +1,7 @@
 package forstok
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -29,6 +30,19 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"type":"payment.received","data":{"id":1},"data":{"id":2}}`))
 	f.Add([]byte(`{"Type":"invoice.created","type":"payment.received","data":{}}`))
+	// What the strict check refuses: keys in another case or repeated, text
+	// that is not UTF-8, deep nesting.
+	shopeeBody, err := os.ReadFile(filepath.Join(examplesDir, "invoice-created-shopee.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, edit := range [][2]string{
+		{`"sku"`, `"SKU"`}, {`"sku"`, `"ſku"`}, {`"sku"`, `"s\u006bu"`}, {`"id": 1,`, `"id": 1, "id": 1,`},
+		{`"name": "Kaos`, "\"name\": \"\xff"}, {`"local_name": "`, `"local_name": " `},
+		{`"address": {`, `"address": {"a":[[[[{"b":{"c":[1]}}]]]],`},
+	} {
+		f.Add(bytes.Replace(shopeeBody, []byte(edit[0]), []byte(edit[1]), 1))
+	}
 
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -11,13 +11,6 @@ import (
 	"forstok-accurate-sync/money"
 )
 
-// Envelope is the outer shape of every webhook body.
-type Envelope struct {
-	Type      string          `json:"type"`
-	Timestamp string          `json:"timestamp"`
-	Data      json.RawMessage `json:"data"`
-}
-
 // Event is a decoded, validated webhook: exactly one payload field is set,
 // the one of its Type (see the table in eventtypes.go).
 type Event struct {
@@ -55,7 +48,7 @@ type Invoice struct {
 type Order struct {
 	ID             int64           `json:"id" validate:"gt=0"`
 	LocalID        string          `json:"local_id"`
-	LocalName      string          `json:"local_name" validate:"required"`
+	LocalName      string          `json:"local_name" validate:"nonblank"`
 	Channel        string          `json:"channel" validate:"required"`
 	ChannelID      int64           `json:"channel_id" validate:"gt=0"`
 	StoreID        int64           `json:"store_id" validate:"gt=0"`
@@ -150,6 +143,6 @@ type PaymentInvoice struct {
 // PaymentOrder identifies the order of a paid invoice.
 type PaymentOrder struct {
 	ID        int64  `json:"id" validate:"gt=0"`
-	LocalName string `json:"local_name" validate:"required"`
+	LocalName string `json:"local_name" validate:"nonblank"`
 	StoreID   int64  `json:"store_id"`
 }

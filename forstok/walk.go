@@ -3,9 +3,7 @@ package forstok
 import (
 	"encoding/json"
 	"errors"
-	"maps"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,12 +91,9 @@ func (w *walker) walk(path string, v any, t reflect.Type) any {
 	return v
 }
 
-// walkObject matches keys to fields as encoding/json does (exact name, or
-// the same name in another case).
+// walkObject matches keys to fields by their exact names: the strict check
+// has refused keys that encoding/json would match in another case.
 func (w *walker) walkObject(path string, obj map[string]any, t reflect.Type) {
-	// Sorted keys: the same payload always gives the same problems in the
-	// same order, even when several keys differ only in case.
-	keys := slices.Sorted(maps.Keys(obj))
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := jsonName(f)
@@ -106,14 +101,10 @@ func (w *walker) walkObject(path string, obj map[string]any, t reflect.Type) {
 			continue
 		}
 		fieldPath := path + "." + name
-		present := false
-		for _, k := range keys {
-			if k != name && !strings.EqualFold(k, name) {
-				continue
-			}
-			fv := obj[k]
-			present = present || fv != nil
-			obj[k] = w.walk(fieldPath, fv, f.Type)
+		fv, present := obj[name]
+		present = present && fv != nil
+		if present {
+			obj[name] = w.walk(fieldPath, fv, f.Type)
 		}
 		if !present && f.Tag.Get("validate") != "" {
 			w.absent[fieldPath] = true

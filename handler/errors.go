@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -53,7 +54,12 @@ func (a *api) describe(err error) (int, any) {
 	)
 	switch {
 	case errors.As(err, &invalid):
-		return http.StatusUnprocessableEntity, map[string]any{"status": "invalid", "errors": invalid.Fields}
+		body := map[string]any{"status": "invalid", "errors": invalid.Fields}
+		if invalid.More > 0 {
+			body["more"] = invalid.More
+			body["error"] = fmt.Sprintf("%d problems are listed and %d more were found: fix these and send the event again", len(invalid.Fields), invalid.More)
+		}
+		return http.StatusUnprocessableEntity, body
 	case errors.As(err, &syntax), errors.As(err, &unknown):
 		return rejected(http.StatusBadRequest, err.Error())
 	case errors.As(err, &sig):

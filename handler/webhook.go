@@ -5,6 +5,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -71,14 +73,26 @@ func typeOf(ev forstok.Event) string {
 	return ev.Type
 }
 
-// readJSONBody insists on a JSON content type and reads at most
-// MaxBodyBytes, answering 415 and 413 otherwise.
+// readJSONBody insists on a JSON content type sent without a content
+// encoding and reads at most MaxBodyBytes, answering 415 and 413 otherwise.
 func readJSONBody(c echo.Context) ([]byte, error) {
 	req := c.Request()
 	mediaType, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	if err != nil || mediaType != echo.MIMEApplicationJSON {
 		return nil, &statusError{status: http.StatusUnsupportedMediaType,
 			msg: "Content-Type must be application/json"}
+	}
+	// The signature is over the bytes as sent and the body is read as JSON:
+	// a gzip body would be verified as gzip and then refused as "not JSON",
+	// or worse, a plain body labelled gzip would be taken as something it
+	// says it is not.
+	for _, enc := range req.Header.Values(echo.HeaderContentEncoding) {
+		for _, e := range strings.Split(enc, ",") {
+			if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "identity") {
+				return nil, &statusError{status: http.StatusUnsupportedMediaType,
+					msg: "Content-Encoding " + strconv.Quote(clip(e)) + " is not supported: send the body uncompressed (identity)"}
+			}
+		}
 	}
 	if req.ContentLength > MaxBodyBytes {
 		return nil, errBodyTooLarge
@@ -112,3 +126,12 @@ func readBody(r io.Reader, contentLength int64) ([]byte, error) {
 }
 
 var errBodyTooLarge = &statusError{status: http.StatusRequestEntityTooLarge, msg: "body is larger than 1 MiB"}
+
+// clip keeps an echoed header value short: it comes from the sender.
+func clip(s string) string {
+	const max = 32
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}

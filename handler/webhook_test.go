@@ -70,6 +70,7 @@ type delivery struct {
 	signature   string // overrides signing
 	secret      string
 	contentType string
+	encoding    string // Content-Encoding
 }
 
 func (s *service) deliver(t *testing.T, d delivery) (int, map[string]any) {
@@ -98,6 +99,9 @@ func (s *service) deliver(t *testing.T, d delivery) (int, map[string]any) {
 	req.Header.Set("webhook-id", d.id)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(d.timestamp, 10))
 	req.Header.Set("webhook-signature", sig)
+	if d.encoding != "" {
+		req.Header.Set("Content-Encoding", d.encoding)
+	}
 	return do(t, req)
 }
 
@@ -252,6 +256,16 @@ func mutate(t *testing.T, edit func(data map[string]any)) []byte {
 	return b
 }
 
+// edit changes the Shopee example's bytes as sent, once.
+func edit(t *testing.T, old, new string) []byte {
+	t.Helper()
+	b := example(t, "invoice-created-shopee.json")
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("the example does not contain %q", old)
+	}
+	return bytes.Replace(b, []byte(old), []byte(new), 1)
+}
+
 func firstLine(data map[string]any) map[string]any {
 	return data["order"].(map[string]any)["item_lines"].([]any)[0].(map[string]any)
 }
@@ -262,6 +276,7 @@ func TestBadInput(t *testing.T) {
 		name        string
 		body        []byte
 		contentType string
+		encoding    string
 		status      int
 		field       string // for 422: a field the errors must name
 		mention     string // for other statuses: a word the error must contain
@@ -275,11 +290,18 @@ func TestBadInput(t *testing.T) {
 		{name: "an id of 0", body: mutate(t, func(d map[string]any) { d["id"] = 0 }), status: 422, field: "data.id"},
 		{name: "a body over 1 MiB", body: bytes.Repeat([]byte(" "), handler.MaxBodyBytes+1), status: 413, mention: "1 MiB"},
 		{name: "a wrong content type", body: example(t, "invoice-created-shopee.json"), contentType: "text/plain", status: 415, mention: "application/json"},
+		{name: "a plain body labelled gzip", body: example(t, "invoice-created-shopee.json"), encoding: "gzip", status: 415, mention: "Content-Encoding"},
+		{name: "a body in an encoding not decoded", body: example(t, "invoice-created-shopee.json"), encoding: "identity, br", status: 415, mention: "br"},
+		{name: "a blank local_name", body: mutate(t, func(d map[string]any) { d["order"].(map[string]any)["local_name"] = "  " }), status: 422, field: "data.order.local_name"},
+		{name: "a key in capitals", body: edit(t, `"sku"`, `"SKU"`), status: 422, field: "data.order.item_lines[0].SKU"},
+		{name: "a key that folds to a field (ſku)", body: edit(t, `"sku"`, `"ſku"`), status: 422, field: `data.order.item_lines[0]."\u017fku"`},
+		{name: "a repeated key", body: edit(t, `"store_id": 1009,`, `"store_id": 1009, "store_id": 1002,`), status: 422, field: "data.order.store_id"},
+		{name: "invalid UTF-8 in a name", body: edit(t, `"name": "Kaos`, "\"name\": \"\xc3(Kaos"), status: 422, field: "data.order.item_lines[0].name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+fmt.Sprintf(" gets %d, names the problem and records nothing", tc.status), func(t *testing.T) {
 			before := s.keys(t)
-			status, body := s.deliver(t, delivery{body: tc.body, contentType: tc.contentType})
+			status, body := s.deliver(t, delivery{body: tc.body, contentType: tc.contentType, encoding: tc.encoding})
 			if status != tc.status {
 				t.Fatalf("status = %d %v; want %d", status, body, tc.status)
 			}
