@@ -31,7 +31,8 @@ type Settings struct {
 	Items      map[string]string `yaml:"items"`      // Forstok SKU → Accurate item no, where they differ
 	Amounts    Amounts           `yaml:"amounts"`
 
-	loc *time.Location
+	loc   *time.Location
+	lines map[string]int // YAML path → line of its value, for References
 }
 
 // Tax is how PPN appears on faktur lines.
@@ -124,6 +125,11 @@ func (e *Problems) Error() string {
 	return b.String()
 }
 
+// SortByLine puts the problems in file order, as a compiler lists them.
+func (e *Problems) SortByLine() {
+	slices.SortStableFunc(e.List, func(a, b Problem) int { return a.Line - b.Line })
+}
+
 // Load reads and checks the mapping file at path. A file that is read but
 // invalid gives a *Problems naming the file.
 func Load(path string) (*Settings, error) {
@@ -149,9 +155,9 @@ func Parse(data []byte) (*Settings, error) {
 	c := &checker{}
 	s := c.file(&doc)
 	if len(c.problems) > 0 {
-		// In file order, as a compiler lists them.
-		slices.SortStableFunc(c.problems, func(a, b Problem) int { return a.Line - b.Line })
-		return nil, &Problems{List: c.problems}
+		p := &Problems{List: c.problems}
+		p.SortByLine()
+		return nil, p
 	}
 	return s, nil
 }
@@ -161,6 +167,7 @@ func Parse(data []byte) (*Settings, error) {
 // problem is reported, not only the first.
 type checker struct {
 	problems []Problem
+	lines    map[string]int // YAML path → line of every value read
 }
 
 func (c *checker) add(n *yaml.Node, path, format string, args ...any) {
@@ -258,6 +265,10 @@ func kindName(n *yaml.Node) string {
 // (110201 is the string "110201").
 func (c *checker) text(n *yaml.Node, path string) string {
 	n = resolve(n)
+	if c.lines == nil {
+		c.lines = map[string]int{}
+	}
+	c.lines[path] = n.Line
 	switch {
 	case n.Kind != yaml.ScalarNode:
 		c.add(n, path, "must be a single value, not %s", kindName(n))
@@ -328,6 +339,7 @@ func (c *checker) file(doc *yaml.Node) *Settings {
 	if !hasStores {
 		c.add(root, "stores", "missing: list at least one Forstok store_id with its customer_no and bank_no")
 	}
+	s.lines = c.lines
 	if s.loc == nil && s.Timezone == DefaultTimezone {
 		s.loc, _ = time.LoadLocation(DefaultTimezone) // embedded tzdata: cannot fail
 	}
@@ -462,6 +474,7 @@ func (c *checker) amounts(s *Settings, n *yaml.Node) {
 // Reference is one thing in Accurate that the mapping names, with where.
 type Reference struct {
 	Path  string // YAML path, e.g. stores."1009".customer_no
+	Line  int    // 1-based line of the value in the file; 0 for hand-built settings
 	Value string // what Accurate must know, e.g. C-SHOPEE
 }
 
@@ -480,6 +493,12 @@ type References struct {
 // GL account the mapping names.
 func (s *Settings) References() References {
 	var r References
+	appendRef := func(refs []Reference, path, value string) []Reference {
+		if value == "" {
+			return refs
+		}
+		return append(refs, Reference{Path: path, Line: s.lines[path], Value: value})
+	}
 	for _, id := range sortedIDs(s.Stores) {
 		st := s.Stores[id]
 		path := dataChild("stores", id)
@@ -511,13 +530,6 @@ func (s *Settings) References() References {
 		r.Accounts = appendRef(r.Accounts, child("amounts", f.key), f.no)
 	}
 	return r
-}
-
-func appendRef(refs []Reference, path, value string) []Reference {
-	if value == "" {
-		return refs
-	}
-	return append(refs, Reference{Path: path, Value: value})
 }
 
 // sortedIDs orders id keys as numbers (9 before 10); Parse has checked

@@ -264,13 +264,14 @@ amounts: {shipping_fee: "410201", payment_difference: "610299"}
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each reference carries the line of its value, for check --online.
 	want := References{
-		Customers:  []Reference{{`stores."9".customer_no`, "C-SHOPEE"}, {`stores."1010".customer_no`, "C-TOKOPEDIA"}},
-		Banks:      []Reference{{`stores."9".bank_no`, "110201"}, {`stores."1010".bank_no`, "110202"}},
-		Branches:   []Reference{{`stores."9".branch`, "Jakarta"}},
-		Warehouses: []Reference{{`warehouses."78"`, "Utama"}},
-		Items:      []Reference{{`items."TOPI-01"`, "BRG-TOPI-01"}},
-		Accounts:   []Reference{{"amounts.shipping_fee", "410201"}, {"amounts.payment_difference", "610299"}},
+		Customers:  []Reference{{`stores."9".customer_no`, 4, "C-SHOPEE"}, {`stores."1010".customer_no`, 3, "C-TOKOPEDIA"}},
+		Banks:      []Reference{{`stores."9".bank_no`, 4, "110201"}, {`stores."1010".bank_no`, 3, "110202"}},
+		Branches:   []Reference{{`stores."9".branch`, 4, "Jakarta"}},
+		Warehouses: []Reference{{`warehouses."78"`, 5, "Utama"}},
+		Items:      []Reference{{`items."TOPI-01"`, 6, "BRG-TOPI-01"}},
+		Accounts:   []Reference{{"amounts.shipping_fee", 7, "410201"}, {"amounts.payment_difference", 7, "610299"}},
 	}
 	if got := s.References(); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -27,8 +27,29 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.SetOutput(stdout)
 	online := fs.Bool("online", false, "also ask Accurate whether the accounts, customers, warehouses and items exist")
 	only := fs.String("seller", "", "with SELLERS_DIR: check this seller only")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: forstok-accurate-sync check [--online] [--seller ID]
+
+Checks the mapping file in MAPPING_FILE (or every seller of SELLERS_DIR) and
+lists every problem with its line and YAML path (docs/mapping.md explains
+every key). --online also asks Accurate (ACCURATE_API_TOKEN,
+ACCURATE_SIGNATURE_SECRET, ACCURATE_HOST or ACCURATE_ACCOUNT_URL) whether
+every customer, account, item, warehouse and branch the mapping names
+exists, listed the same way; it keeps to Accurate's limit, shared through
+Redis with the running service when REDIS_URL is set. Exits 0 when all is
+well, 2 when there are problems, 1 when the check could not run.
+
+`)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return usageError("check [--online] [--seller ID]: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageError("check [--online] [--seller ID]: unexpected argument %q", fs.Arg(0))
 	}
 	need := needCheck
 	if *online {
@@ -57,13 +78,21 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	if !*online {
 		return nil
 	}
-	missing, err := checkOnline(ctx, defaultAccurate(cfg), settings, stdout)
+	limits, err := openLimits(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if missing > 0 {
-		return &checkFailed{problems: missing}
+	defer limits.close()
+	acc := defaultAccurate(cfg)
+	missing, err := checkOnline(ctx, acc, limits.limiter(cfg.RedisNamespace+":accurate", acc), settings)
+	if err != nil {
+		return err
 	}
+	if len(missing) > 0 {
+		fmt.Fprintln(stdout, (&mapping.Problems{File: cfg.MappingFile, List: missing}).Error())
+		return &checkFailed{problems: len(missing)}
+	}
+	fmt.Fprintln(stdout, allInAccurate)
 	return nil
 }
 
@@ -72,6 +101,13 @@ func checkSellers(ctx context.Context, cfg config, getenv func(string) string, o
 	reg, err := sellers.Open(sellers.Config{Dir: cfg.SellersDir, Getenv: getenv, Defaults: sellerDefaults(cfg)})
 	if err != nil {
 		return err
+	}
+	var limits *onlineLimits
+	if online {
+		if limits, err = openLimits(ctx, cfg); err != nil {
+			return err
+		}
+		defer limits.close()
 	}
 	problems, seen := 0, false
 	for _, st := range reg.Status() {
@@ -94,13 +130,18 @@ func checkSellers(ctx context.Context, cfg config, getenv func(string) string, o
 			continue
 		}
 		fmt.Fprintf(stdout, "seller %s in Accurate:\n", s.ID)
-		missing, err := checkOnline(ctx, s.Accurate, s.Mapping, stdout)
+		missing, err := checkOnline(ctx, s.Accurate, limits.limiter(limiterKey(cfg.RedisNamespace, s), s.Accurate), s.Mapping)
 		if err != nil {
 			fmt.Fprintf(stdout, "  seller %s: %v\n", s.ID, err)
 			problems++
 			continue
 		}
-		problems += missing
+		if len(missing) == 0 {
+			fmt.Fprintln(stdout, allInAccurate)
+		} else {
+			fmt.Fprintln(stdout, (&mapping.Problems{File: "seller " + s.ID + "'s mapping", List: missing}).Error())
+		}
+		problems += len(missing)
 	}
 	switch {
 	case only != "" && !seen:

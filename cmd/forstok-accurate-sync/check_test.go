@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testredis"
 )
 
 func writeFile(t *testing.T, content string) string {
@@ -57,7 +59,7 @@ amounts:
 		}
 	})
 
-	t.Run("check --online names what Accurate does not have", func(t *testing.T) {
+	t.Run("check --online names what Accurate does not have, with line and path", func(t *testing.T) {
 		sb := sandbox.New(sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed()})
 		acc := httptest.NewServer(sb)
 		defer acc.Close()
@@ -84,14 +86,128 @@ amounts:
 		if !errors.As(err, &failed) || failed.problems != 3 {
 			t.Fatalf("check --online = %v; want 3 problems\n%s", err, out.String())
 		}
-		for _, want := range []string{
-			`stores."1011".customer_no: customer "C-LAZADA" is not in Accurate`,
-			`warehouses."79": warehouse "Gudang Bekasi" is not in Accurate`,
-			`amounts.fulfillment_fee: GL account "699999" is not in Accurate`,
-		} {
-			if !strings.Contains(out.String(), want) {
-				t.Errorf("report lacks %q:\n%s", want, out.String())
+		// In file order, each with its line, as the offline check lists them.
+		want := path + ` has 3 problems:
+  line 6: stores."1011".customer_no: customer "C-LAZADA" is not in Accurate: create the customer in Accurate or correct the customer no
+  line 10: warehouses."79": warehouse "Gudang Bekasi" is not in Accurate: use the warehouse name exactly as Accurate shows it
+  line 13: amounts.fulfillment_fee: GL account "699999" is not in Accurate: create the account in Accurate or correct the account no
+`
+		if !strings.HasSuffix(out.String(), want) {
+			t.Errorf("report\n%s\nwant it to end\n%s", out.String(), want)
+		}
+	})
+
+	t.Run("check --help prints the usage and succeeds", func(t *testing.T) {
+		var out bytes.Buffer
+		err := run(ctx, []string{"fas", "check", "--help"}, envOf(nil), &out)
+		if err != nil || !strings.Contains(out.String(), "usage: forstok-accurate-sync check [--online]") || !strings.Contains(out.String(), "-online") {
+			t.Errorf("check --help = %v\n%s", err, out.String())
+		}
+	})
+
+	t.Run("check with an unknown flag is a usage error", func(t *testing.T) {
+		err := run(ctx, []string{"fas", "check", "--onlien"}, envOf(nil), &bytes.Buffer{})
+		if !errors.Is(err, errUsage) {
+			t.Errorf("check --onlien = %v; want a usage error (exit status 2)", err)
+		}
+	})
+}
+
+// TestCheckOnlineKeepsToAccuratesLimit runs check --online against a sandbox
+// that admits one request a second, as a database whose limit is shared.
+func TestCheckOnlineKeepsToAccuratesLimit(t *testing.T) {
+	ctx := context.Background()
+	newSandbox := func(t *testing.T) (*sandbox.Server, string) {
+		sb := sandbox.New(sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(), RateLimit: 1, MaxConcurrency: 8})
+		acc := httptest.NewServer(sb)
+		t.Cleanup(acc.Close)
+		return sb, acc.URL
+	}
+	checkOnline := func(t *testing.T, env map[string]string) {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, []string{"fas", "check", "--online"}, envOf(env), &out); err != nil {
+			t.Fatalf("check --online = %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "Accurate has every customer") {
+			t.Errorf("output:\n%s", out.String())
+		}
+	}
+	// The example mapping names customers, accounts, items, warehouses and
+	// branches: five lists, one call each.
+	lists := []string{"customer/list", "glaccount/list", "item/list", "warehouse/list", "branch/list"}
+	env := func(accURL string) map[string]string {
+		return map[string]string{
+			"MAPPING_FILE": "../../examples/mapping.yaml", "ACCURATE_HOST": accURL,
+			"ACCURATE_API_TOKEN": testToken, "ACCURATE_SIGNATURE_SECRET": testSigSecret,
+			"ACCURATE_RATE_LIMIT": "1",
+		}
+	}
+
+	t.Run("it paces its calls under the limit instead of being refused", func(t *testing.T) {
+		sb, url := newSandbox(t)
+		checkOnline(t, env(url))
+		calls := sb.Calls()
+		for _, l := range lists {
+			if calls[l] != 1 {
+				t.Errorf("%s called %d times, want 1 (calls %v)", l, calls[l], calls)
 			}
+		}
+		if calls["rate_limited"] != 0 {
+			t.Errorf("Accurate refused %d calls for the rate: the check did not pace itself (calls %v)", calls["rate_limited"], calls)
+		}
+	})
+
+	t.Run("it shares the limit with the service through Redis", func(t *testing.T) {
+		sb, url := newSandbox(t)
+		r := testredis.New(t)
+		// The service, under the same limiter key, has just made a call.
+		service, err := accurate.New(accurate.Config{Host: url, APIToken: testToken, SignatureSecret: testSigSecret, ReadAttempts: 1,
+			Limiter: accurate.NewRedisLimiter(r.Client(t), r.Namespace+":accurate", 1, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := service.List(ctx, accurate.ListBranches); err != nil {
+			t.Fatal(err)
+		}
+		e := env(url)
+		e["REDIS_URL"], e["REDIS_NAMESPACE"] = r.URL, r.Namespace
+		checkOnline(t, e)
+		// A check pacing alone would have called at once and met a 429.
+		if calls := sb.Calls(); calls["rate_limited"] != 0 {
+			t.Errorf("Accurate refused %d calls for the rate: the check did not wait behind the service's call (calls %v)", calls["rate_limited"], calls)
+		}
+	})
+
+	t.Run("a 429 from another program using the limit is waited out", func(t *testing.T) {
+		sb, url := newSandbox(t)
+		// Another program takes this second's one request just before the check.
+		c, err := accurate.New(accurate.Config{Host: url, APIToken: testToken, SignatureSecret: testSigSecret, ReadAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.List(ctx, accurate.ListBranches); err != nil {
+			t.Fatal(err)
+		}
+		checkOnline(t, env(url))
+		calls := sb.Calls()
+		if calls["rate_limited"] == 0 {
+			t.Fatalf("Accurate never refused a call, so nothing was waited out (calls %v)", calls)
+		}
+		for _, l := range lists {
+			if calls[l] < 1 {
+				t.Errorf("%s was never read (calls %v)", l, calls)
+			}
+		}
+	})
+
+	t.Run("a configured Redis that does not answer is named", func(t *testing.T) {
+		_, url := newSandbox(t)
+		e := env(url)
+		e["REDIS_URL"] = "redis://127.0.0.1:1/0"
+		err := run(ctx, []string{"fas", "check", "--online"}, envOf(e), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "Redis does not answer") || !strings.Contains(err.Error(), "REDIS_URL") {
+			t.Errorf("check --online = %v; want it to say Redis does not answer and name REDIS_URL", err)
 		}
 	})
 }

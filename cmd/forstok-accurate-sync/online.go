@@ -3,26 +3,43 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/sellers"
 )
 
+// check --online reads a handful of lists; it may share Accurate's limit
+// with a running service, so it waits out a refusal for longer than the
+// service's own reads do (about 4 to 8 s in all).
+const (
+	onlineReadAttempts  = 6
+	onlineReadRetryBase = 250 * time.Millisecond
+)
+
+const allInAccurate = "Accurate has every customer, account, item, warehouse and branch the mapping names."
+
 // checkOnline asks Accurate for its customers, GL accounts, items,
-// warehouses and branches and prints every mapping entry it does not have.
-// It returns how many are missing.
-func checkOnline(ctx context.Context, acc sellers.Accurate, settings *mapping.Settings, stdout io.Writer) (int, error) {
+// warehouses and branches and returns every mapping entry it does not have,
+// with its line and path, as the offline check reports problems. Its calls
+// go through limiter, so that checking beside a running service never
+// pushes the database over Accurate's limit.
+func checkOnline(ctx context.Context, acc sellers.Accurate, limiter accurate.Limiter, settings *mapping.Settings) ([]mapping.Problem, error) {
 	client, err := accurate.New(accurate.Config{
 		AccountURL:      acc.AccountURL,
 		Host:            acc.Host,
 		APIToken:        acc.APIToken,
 		SignatureSecret: acc.SignatureSecret,
+		Limiter:         limiter,
+		ReadAttempts:    onlineReadAttempts,
+		ReadRetryBase:   onlineReadRetryBase,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("accurate client: %w", err)
+		return nil, fmt.Errorf("accurate client: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -42,7 +59,7 @@ func checkOnline(ctx context.Context, acc sellers.Accurate, settings *mapping.Se
 		{"branch", accurate.ListBranches, false, refs.Branches, "use the branch name exactly as Accurate shows it"},
 	}
 	lists := map[accurate.ListKind][]accurate.Entity{}
-	missing := 0
+	missing := &mapping.Problems{}
 	for _, c := range checks {
 		if len(c.refs) == 0 {
 			continue
@@ -50,7 +67,7 @@ func checkOnline(ctx context.Context, acc sellers.Accurate, settings *mapping.Se
 		entities, ok := lists[c.kind]
 		if !ok {
 			if entities, err = client.List(ctx, c.kind); err != nil {
-				return missing, fmt.Errorf("asking Accurate for its %s list: %w", c.kind, err)
+				return nil, fmt.Errorf("asking Accurate for its %s list: %w", c.kind, err)
 			}
 			lists[c.kind] = entities
 		}
@@ -64,13 +81,58 @@ func checkOnline(ctx context.Context, acc sellers.Accurate, settings *mapping.Se
 		}
 		for _, r := range c.refs {
 			if !known[r.Value] {
-				missing++
-				fmt.Fprintf(stdout, "%s: %s %q is not in Accurate: %s\n", r.Path, c.what, r.Value, c.fixIt)
+				missing.List = append(missing.List, mapping.Problem{Path: r.Path, Line: r.Line,
+					Message: fmt.Sprintf("%s %q is not in Accurate: %s", c.what, r.Value, c.fixIt)})
 			}
 		}
 	}
-	if missing == 0 {
-		fmt.Fprintln(stdout, "Accurate has every customer, account, item, warehouse and branch the mapping names.")
+	missing.SortByLine()
+	return missing.List, nil
+}
+
+// onlineLimits hands out the service's limiters: in the configured Redis
+// under the service's keys, or, without Redis, in an in-process Redis of
+// its own, where the check paces itself alone.
+type onlineLimits struct {
+	rdb   redis.UniversalClient
+	close func()
+}
+
+func openLimits(ctx context.Context, cfg config) (*onlineLimits, error) {
+	if cfg.RedisURL == "" && len(cfg.RedisSentinelAddrs) == 0 && len(cfg.RedisClusterAddrs) == 0 {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return nil, fmt.Errorf("starting the in-process limiter: %w", err)
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		return &onlineLimits{rdb: rdb, close: func() { _ = rdb.Close(); mr.Close() }}, nil
 	}
-	return missing, nil
+	rdb, err := newRedis(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pingCtx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("check --online keeps to the service's shared Accurate limit in Redis, but Redis does not answer (%w): start it, or unset REDIS_URL to check alone", err)
+	}
+	return &onlineLimits{rdb: rdb, close: func() { _ = rdb.Close() }}, nil
+}
+
+// limiter is the limiter the service uses under key for acc's database.
+func (l *onlineLimits) limiter(key string, acc sellers.Accurate) accurate.Limiter {
+	return accurate.NewRedisLimiter(l.rdb, key, acc.RateLimit, acc.MaxConcurrency)
+}
+
+// limiterKey is where the service keeps a seller's Accurate limit: one per
+// Accurate database, so that sellers sharing a database share its limit.
+func limiterKey(ns string, s *sellers.Seller) string {
+	switch {
+	case s.Accurate.Database != "":
+		return ns + ":accurate:db:" + s.Accurate.Database
+	case s.ID == sellers.DefaultID:
+		return ns + ":accurate"
+	}
+	return ns + ":accurate:seller:" + s.ID
 }
