@@ -35,7 +35,7 @@ amounts:
 		Items:      map[string]string{"SKU-OLD-1": "0001"},
 		Amounts:    Amounts{ServiceFee: "610202"},
 	}
-	want.loc = s.loc
+	want.loc, want.lines = s.loc, s.lines // internal: the zone, and the lines References reports
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got %+v\nwant %+v", s, want)
 	}
