@@ -2,6 +2,7 @@ package handler
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,8 +57,22 @@ func (a *api) listEvents(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"events": out, "next_cursor": cursor})
 }
 
+// eventKey is the :key of an admin path, decoded: a client may escape the
+// colon of "invoice.created:80001" as %3A.
+func eventKey(c echo.Context) (string, error) {
+	key, err := url.PathUnescape(c.Param("key"))
+	if err != nil {
+		return "", &statusError{status: http.StatusBadRequest, msg: "the event key in the path is not validly escaped: write it as invoice.created:70001 or invoice.created%3A70001"}
+	}
+	return key, nil
+}
+
 func (a *api) getEvent(c echo.Context) error {
-	ev, err := a.Store.Get(c.Request().Context(), c.Param("key"))
+	key, err := eventKey(c)
+	if err != nil {
+		return err
+	}
+	ev, err := a.Store.Get(c.Request().Context(), key)
 	if err != nil {
 		return err
 	}
@@ -65,7 +80,10 @@ func (a *api) getEvent(c echo.Context) error {
 }
 
 func (a *api) replayEvent(c echo.Context) error {
-	key := c.Param("key")
+	key, err := eventKey(c)
+	if err != nil {
+		return err
+	}
 	c.Set(eventKeyKey, key)
 	if err := a.Store.Replay(c.Request().Context(), key); err != nil {
 		return err

@@ -118,6 +118,25 @@ func TestAdminEvents(t *testing.T) {
 		}
 	})
 
+	t.Run("an event key with its colon escaped as %3A is found", func(t *testing.T) {
+		status, body := s.admin(t, http.MethodGet, "/admin/events/invoice.created%3A70001", admin, nil)
+		if status != 200 || body["key"] != "invoice.created:70001" {
+			t.Errorf("get = %d %v; want 200 with the event", status, body)
+		}
+	})
+
+	t.Run("an escaped key can be replayed", func(t *testing.T) {
+		key := "payment.received:90001"
+		if _, err := s.store.Begin(ctx, events.Incoming{Key: key, Type: "payment.received"}); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.store.Finish(ctx, key, events.Result{State: events.StateFailed, Error: "store 9 is not in stores"})
+		status, body := s.admin(t, http.MethodPost, "/admin/events/payment.received%3a90001/replay", admin, nil)
+		if status != http.StatusAccepted || body["key"] != key {
+			t.Errorf("replay = %d %v; want 202 for %s", status, body, key)
+		}
+	})
+
 	t.Run("an unknown event is 404 to get and to replay", func(t *testing.T) {
 		if status, _ := s.admin(t, http.MethodGet, "/admin/events/invoice.created:404", admin, nil); status != 404 {
 			t.Errorf("get = %d; want 404", status)

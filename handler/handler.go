@@ -73,6 +73,7 @@ func New(cfg Config) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
+	e.Use(boundRequestID)
 	e.Use(middleware.RequestID())
 	e.Use(a.logRequests)
 	e.Use(middleware.Recover())
@@ -168,4 +169,34 @@ func (a *api) logger(c echo.Context) *zap.Logger {
 
 func requestID(c echo.Context) zap.Field {
 	return zap.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+}
+
+// maxRequestIDBytes bounds a client's X-Request-ID: it is written on every
+// log line of its request.
+const maxRequestIDBytes = 128
+
+// boundRequestID drops a client's X-Request-ID that is longer than
+// maxRequestIDBytes or holds anything but printable ASCII, so that the
+// request gets a fresh id instead: a request id is for finding log lines,
+// not for carrying a megabyte or a forged line break into them.
+func boundRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !printableID(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+func printableID(id string) bool {
+	if len(id) > maxRequestIDBytes {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,7 @@ type service struct {
 	ns    string
 	store *events.Store
 	now   time.Time
+	h     http.Handler // what the server serves
 }
 
 func start(t *testing.T, opts ...func(*handler.Config)) *service {
@@ -57,7 +58,8 @@ func startOn(t *testing.T, rdb *redis.Client, ns string, opts ...func(*handler.C
 	for _, o := range opts {
 		o(&cfg)
 	}
-	srv := httptest.NewServer(handler.New(cfg))
+	s.h = handler.New(cfg)
+	srv := httptest.NewServer(s.h)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s
