@@ -19,7 +19,7 @@ func (s *Store) Begin(ctx context.Context, in Incoming) (Event, error) {
 	if err := s.ensureRecord(ctx, in, StateQueued, "recorded by the worker"); err != nil {
 		return Event{}, err
 	}
-	if _, err := s.transition(ctx, in.Key, change{state: StateProcessing, attempt: true}); err != nil {
+	if err := s.transition(ctx, in.Key, change{state: StateProcessing, attempt: true}); err != nil {
 		return Event{}, err
 	}
 	return s.Get(ctx, in.Key)
@@ -52,8 +52,7 @@ func (s *Store) Finish(ctx context.Context, key string, r Result) error {
 	default:
 		return fmt.Errorf("finish %s: %q is not a final state", key, r.State)
 	}
-	_, err := s.transition(ctx, key, change{state: r.State, note: note, fields: fields})
-	return err
+	return s.transition(ctx, key, change{state: r.State, note: note, fields: fields})
 }
 
 // Replay queues a known event again, whatever its state, from the payload
@@ -75,7 +74,7 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		if err := s.enqueue(ctx, in); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return fmt.Errorf("%w: queue %s: %v", ErrUnavailable, in.Key, err)
+			return unavailable("queue "+in.Key, err)
 		}
 		return s.ensureRecord(ctx, in, StateQueued, "replayed from a body by an operator")
 	case err != nil:
@@ -85,7 +84,7 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 	}
 	if err := s.rdb.HSet(ctx, s.recordKey(in.Key), "payload", in.Payload).Err(); err != nil {
-		return fmt.Errorf("%w: replay %s: %v", ErrUnavailable, in.Key, err)
+		return unavailable("replay "+in.Key, err)
 	}
 	return s.requeue(ctx, in, "replayed from a body by an operator")
 }
@@ -99,15 +98,14 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 	case isActiveTaskError(err):
 		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 	default:
-		return fmt.Errorf("%w: replay %s: %v", ErrUnavailable, in.Key, err)
+		return unavailable("replay "+in.Key, err)
 	}
 	if err := s.enqueue(ctx, in); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		// A conflict means a delivery queued it in between: queued all the same.
-		return fmt.Errorf("%w: replay %s: %v", ErrUnavailable, in.Key, err)
+		return unavailable("replay "+in.Key, err)
 	}
-	_, err = s.transition(ctx, in.Key, change{state: StateQueued, note: note,
+	return s.transition(ctx, in.Key, change{state: StateQueued, note: note,
 		fields: map[string]string{"next_attempt_at": ""}})
-	return err
 }
 
 func (s *Store) isActive(key string) bool {
@@ -128,7 +126,7 @@ func (s *Store) fakturKey(number string) string { return s.keyPrefix + ":faktur:
 // RememberFaktur records the total of a synced faktur.
 func (s *Store) RememberFaktur(ctx context.Context, number string, totalSen int64) error {
 	if err := s.rdb.Set(ctx, s.fakturKey(number), totalSen, s.retention).Err(); err != nil {
-		return fmt.Errorf("%w: remember faktur %s: %v", ErrUnavailable, number, err)
+		return unavailable("remember faktur "+number, err)
 	}
 	return nil
 }
@@ -141,7 +139,7 @@ func (s *Store) FakturTotal(ctx context.Context, number string) (totalSen int64,
 	case errors.Is(err, redis.Nil):
 		return 0, false, nil
 	case err != nil:
-		return 0, false, fmt.Errorf("%w: faktur %s: %v", ErrUnavailable, number, err)
+		return 0, false, unavailable("faktur "+number, err)
 	}
 	return v, true, nil
 }
@@ -153,7 +151,7 @@ func (s *Store) QueueDepth(ctx context.Context) (int, error) {
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("%w: queue depth: %v", ErrUnavailable, err)
+		return 0, unavailable("queue depth", err)
 	}
 	return info.Pending + info.Scheduled + info.Retry, nil
 }

@@ -71,7 +71,7 @@ func (s *Store) ensureRecord(ctx context.Context, in Incoming, state, note strin
 	err := ensureScript.Run(ctx, s.rdb, keys,
 		in.Key, state, in.Type, in.Payload, now.UnixMilli(), int64(s.retention/time.Second), line).Err()
 	if err != nil {
-		return fmt.Errorf("%w: record %s: %v", ErrUnavailable, in.Key, err)
+		return unavailable("record "+in.Key, err)
 	}
 	return nil
 }
@@ -101,19 +101,18 @@ redis.call("ZADD", KEYS[3] .. "all", created, key)
 redis.call("RPUSH", KEYS[2], ARGV[4])
 redis.call("LTRIM", KEYS[2], -tonumber(ARGV[5]), -1)
 redis.call("EXPIRE", KEYS[2], ARGV[3])
-return old
+return 1
 `)
 
 // change is one transition of a record.
 type change struct {
-	state    string
-	note     string
-	attempt  bool
-	fields   map[string]string
-	expected string // when set, the transition only applies from this state
+	state   string
+	note    string
+	attempt bool
+	fields  map[string]string
 }
 
-func (s *Store) transition(ctx context.Context, key string, c change) (previous string, err error) {
+func (s *Store) transition(ctx context.Context, key string, c change) error {
 	now := s.now()
 	args := []any{c.state, now.UnixMilli(), int64(s.retention / time.Second),
 		historyLine(now, c.state, c.note), historyLimit, boolInt(c.attempt)}
@@ -121,14 +120,13 @@ func (s *Store) transition(ctx context.Context, key string, c change) (previous 
 		args = append(args, f, v)
 	}
 	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:"}
-	old, err := transitionScript.Run(ctx, s.rdb, keys, args...).Text()
-	if err != nil {
+	if err := transitionScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
 		if strings.Contains(err.Error(), "NOTFOUND") {
-			return "", fmt.Errorf("%s: %w", key, ErrNotFound)
+			return fmt.Errorf("%s: %w", key, ErrNotFound)
 		}
-		return "", fmt.Errorf("%w: update %s: %v", ErrUnavailable, key, err)
+		return unavailable("update "+key, err)
 	}
-	return old, nil
+	return nil
 }
 
 func boolInt(b bool) int {
@@ -149,7 +147,7 @@ func (s *Store) Get(ctx context.Context, key string) (Event, error) {
 	fields := pipe.HGetAll(ctx, s.recordKey(key))
 	hist := pipe.LRange(ctx, s.historyKey(key), 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return Event{}, fmt.Errorf("%w: get %s: %v", ErrUnavailable, key, err)
+		return Event{}, unavailable("get "+key, err)
 	}
 	if len(fields.Val()) == 0 {
 		return Event{}, fmt.Errorf("%s: %w", key, ErrNotFound)
@@ -226,7 +224,7 @@ func (s *Store) List(ctx context.Context, f Filter) (events []Event, nextCursor 
 			Max: max, Min: minScore, Offset: offset, Count: batchSize,
 		}).Result()
 		if err != nil {
-			return nil, "", fmt.Errorf("%w: list: %v", ErrUnavailable, err)
+			return nil, "", unavailable("list", err)
 		}
 		keys := make([]string, 0, len(batch))
 		for _, z := range batch {
@@ -279,7 +277,7 @@ func (s *Store) records(ctx context.Context, keys []string) ([]Event, error) {
 		cmds[i] = pipe.HGetAll(ctx, s.recordKey(k))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("%w: list: %v", ErrUnavailable, err)
+		return nil, unavailable("list", err)
 	}
 	out := make([]Event, 0, len(keys))
 	for _, c := range cmds {
@@ -340,7 +338,7 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 		cmds[st] = pipe.ZCard(ctx, s.indexKey(st))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("%w: counts: %v", ErrUnavailable, err)
+		return nil, unavailable("counts", err)
 	}
 	out := map[string]int64{}
 	for st, c := range cmds {
@@ -359,7 +357,7 @@ func (s *Store) Prune(ctx context.Context) error {
 		pipe.ZRemRangeByScore(ctx, s.indexKey(st), "-inf", "("+cutoff)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("%w: prune: %v", ErrUnavailable, err)
+		return unavailable("prune", err)
 	}
 	return nil
 }

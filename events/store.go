@@ -20,6 +20,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 )
 
 // TaskType is the asynq task type of every queued event.
@@ -47,19 +48,41 @@ var (
 	ErrBusy = errors.New("event is being processed")
 )
 
+// Defaults of Config, the one home of these figures (the service's settings
+// fall back to them).
+const (
+	DefaultNamespace = "fas"
+	DefaultRetention = 30 * 24 * time.Hour
+)
+
+// unavailable wraps a Redis failure met while doing op so that errors.Is
+// finds both ErrUnavailable and the cause. A context the caller cancelled is
+// the caller's doing, not Redis being away: it is wrapped without
+// ErrUnavailable, so the edge does not report a Redis outage.
+func unavailable(op string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+}
+
 // Config tunes a Store. The zero value is usable.
 type Config struct {
 	// Namespace prefixes every Redis key and names the asynq queue, so that
-	// tests and several services can share one Redis. Default "fas".
+	// tests and several services can share one Redis. Default
+	// DefaultNamespace.
 	Namespace string
 	// Retention is how long events, keys and history are kept after their
-	// last change. Default 30 days.
+	// last change. Default DefaultRetention.
 	Retention time.Duration
 	// MaxRetry is asynq's retry budget per task; the worker decides by error
 	// class when to give up well before it. Default 10,000.
 	MaxRetry int
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Logger hears what the store handles itself (a record left to the
+	// worker); nil logs nothing.
+	Logger *zap.Logger
 }
 
 // Store keeps events in Redis and queues them through asynq.
@@ -72,21 +95,25 @@ type Store struct {
 	retention time.Duration
 	maxRetry  int
 	now       func() time.Time
+	log       *zap.Logger
 }
 
 // New builds a Store on rdb. Close releases asynq's side, not rdb.
 func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.Namespace == "" {
-		cfg.Namespace = "fas"
+		cfg.Namespace = DefaultNamespace
 	}
 	if cfg.Retention <= 0 {
-		cfg.Retention = 30 * 24 * time.Hour
+		cfg.Retention = DefaultRetention
 	}
 	if cfg.MaxRetry <= 0 {
 		cfg.MaxRetry = 10000
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
 	}
 	return &Store{
 		rdb:       rdb,
@@ -97,19 +124,17 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
 		now:       cfg.Now,
+		log:       cfg.Logger,
 	}
 }
 
 // Queue is the asynq queue the workers must serve.
 func (s *Store) Queue() string { return s.ns }
 
-// Retention is how long events are kept.
-func (s *Store) Retention() time.Duration { return s.retention }
-
 // Ping tells whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return unavailable("ping", err)
 	}
 	return nil
 }
@@ -142,21 +167,22 @@ func (o Outcome) String() string {
 }
 
 // Accept takes the event's key and queues it, atomically; a key seen before
-// is a Duplicate and queues nothing. Any Redis failure is ErrUnavailable,
-// never a duplicate.
+// is a Duplicate and queues nothing. An error means nothing was accepted:
+// ErrUnavailable when Redis failed (never a duplicate), or the context's
+// error when the caller gave up.
 func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 	err := s.enqueue(ctx, in)
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		return Duplicate, nil
 	case err != nil:
-		return 0, fmt.Errorf("%w: queue %s: %v", ErrUnavailable, in.Key, err)
+		return 0, unavailable("queue "+in.Key, err)
 	}
 	// The event is durably queued. The record is a view of it: if writing it
 	// fails, the worker writes it when it takes the task, so the answer is
 	// still "accepted".
 	if err := s.ensureRecord(ctx, in, StateQueued, "accepted"); err != nil {
-		return Accepted, fmt.Errorf("event %s queued, record deferred to the worker: %w", in.Key, err)
+		s.log.Warn("event queued; its record is left to the worker", zap.String("event_key", in.Key), zap.Error(err))
 	}
 	return Accepted, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -90,10 +91,46 @@ func TestAccept(t *testing.T) {
 		if !errors.Is(err, events.ErrUnavailable) || out == events.Duplicate {
 			t.Fatalf("Accept with Redis down = %v, %v; want ErrUnavailable", out, err)
 		}
+		var netErr net.Error
+		if !errors.As(err, &netErr) {
+			t.Errorf("Accept with Redis down = %v; want the connection error kept as the cause", err)
+		}
 		srv.Restart()
 		out, err = store.Accept(ctx, incoming("invoice.created:5"))
 		if err != nil || out != events.Accepted {
 			t.Fatalf("Accept after restart = %v, %v; want accepted", out, err)
+		}
+	})
+}
+
+func TestErrorsKeepTheirCause(t *testing.T) {
+	store, _, _ := newStore(t)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls := map[string]func() error{
+		"Accept": func() error { _, err := store.Accept(cancelled, incoming("invoice.created:6")); return err },
+		"Get":    func() error { _, err := store.Get(cancelled, "invoice.created:6"); return err },
+		"Ping":   func() error { return store.Ping(cancelled) },
+		"List":   func() error { _, _, err := store.List(cancelled, events.Filter{}); return err },
+		"Replay": func() error { return store.Replay(cancelled, "invoice.created:6") },
+	}
+	for name, call := range calls {
+		t.Run(name+" with a cancelled context says so and does not claim Redis is down", func(t *testing.T) {
+			err := call()
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s = %v; want context.Canceled", name, err)
+			}
+			if errors.Is(err, events.ErrUnavailable) {
+				t.Errorf("%s = %v; a cancelled caller is not an unavailable store", name, err)
+			}
+		})
+	}
+	t.Run("a deadline passed while waiting on Redis is both unavailable and the deadline", func(t *testing.T) {
+		expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel()
+		err := store.Ping(expired)
+		if !errors.Is(err, events.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Ping = %v; want ErrUnavailable and context.DeadlineExceeded", err)
 		}
 	})
 }

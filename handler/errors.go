@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,10 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
+
+// statusClientClosedRequest is the status (nginx's) logged for a request
+// whose caller went away before it was answered.
+const statusClientClosedRequest = 499
 
 // statusError is an answer the edge decided on itself (415, 413, 401 ...).
 type statusError struct {
@@ -66,6 +71,12 @@ func (a *api) describe(err error) (int, any) {
 		return rejected(http.StatusUnauthorized, err.Error())
 	case errors.As(err, &status):
 		return rejected(status.status, status.msg)
+	case errors.Is(err, context.Canceled):
+		// The caller hung up before the store answered: not an outage, and
+		// nobody reads the answer. Forstok redelivers what it did not see
+		// acknowledged.
+		return statusClientClosedRequest, map[string]any{"status": "cancelled",
+			"error": "the request was cancelled before the event store answered; deliver it again"}
 	case errors.Is(err, events.ErrUnavailable):
 		return http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
 			"error": "the event store (Redis) cannot be reached; nothing was recorded, retry the delivery"}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"go.uber.org/zap"
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
@@ -38,13 +37,9 @@ func (a *api) webhook(c echo.Context) error {
 	key := ev.Key()
 	c.Set(eventKeyKey, key)
 	outcome, err := a.Store.Accept(req.Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body})
-	if err != nil && outcome == 0 {
+	if err != nil {
 		a.count(ev.Type, "unavailable")
 		return err
-	}
-	if err != nil {
-		// Queued, but the record waits for the worker: still accepted.
-		a.logger(c).Warn("event queued without its record", zap.String("event_key", key), zap.Error(err))
 	}
 	a.count(ev.Type, outcome.String())
 	status := http.StatusAccepted

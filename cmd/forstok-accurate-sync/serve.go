@@ -84,7 +84,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("MAPPING_FILE %s: %w", cfg.MappingFile, err)
 	}
-	verifier, err := forstok.NewVerifier(cfg.WebhookSecrets, 5*time.Minute)
+	verifier, err := forstok.NewVerifier(cfg.WebhookSecrets, forstok.DefaultTolerance)
 	if err != nil {
 		return nil, fmt.Errorf("FORSTOK_WEBHOOK_SECRET: %w", err)
 	}
@@ -94,7 +94,7 @@ func newApp(cfg config, opts options) (*app, error) {
 			return nil, err
 		}
 	}
-	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention})
+	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention, Logger: log.Named("events")})
 	meter := metrics.New(store)
 	meter.EventTypes(forstok.TypeNames(), []string{"accepted", "duplicate", "invalid", "unavailable"},
 		[]string{events.StateSynced, events.StateRetrying, events.StateFailed})
