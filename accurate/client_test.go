@@ -54,6 +54,7 @@ func TestAnswersAreClassifiedBySAndStatus(t *testing.T) {
 	}{
 		{"a duplicate number is ClassDuplicate", 200, `{"s":false,"d":["Sudah ada data lain dengan No Faktur \"F-1\""]}`, ClassDuplicate, `Sudah ada data lain dengan No Faktur "F-1"`, false},
 		{"an unknown customer is ClassNotFound", 200, `{"s":false,"d":["Pelanggan \"C-X\" tidak ditemukan atau sudah dihapus"]}`, ClassNotFound, `Pelanggan "C-X" tidak ditemukan atau sudah dihapus`, false},
+		{"an unknown faktur worded tidak ditemukan alone is ClassNotFound too", 200, `{"s":false,"d":["Faktur Penjualan \"INV-9\" tidak ditemukan"]}`, ClassNotFound, `Faktur Penjualan "INV-9" tidak ditemukan`, false},
 		{"any other refusal is ClassValidation", 200, `{"s":false,"d":["Nilai Pembayaran tidak mencukupi"]}`, ClassValidation, "Nilai Pembayaran tidak mencukupi", false},
 		{"a refusal given as one string is read", 200, `{"s":false,"d":"Tanggal wajib diisi"}`, ClassValidation, "Tanggal wajib diisi", false},
 		{"a refusal given as an object is read", 200, `{"s":false,"d":{"number":"Nomor wajib diisi"}}`, ClassValidation, "Nomor wajib diisi", false},

@@ -33,8 +33,11 @@ const (
 
 // Messages Accurate answers with, as Forstok's own worker recognises them.
 const (
-	msgDuplicate   = "sudah ada data lain dengan no"
-	msgNotFound    = "tidak ditemukan atau sudah dihapus"
+	msgDuplicate = "sudah ada data lain dengan no"
+	// Accurate words it "... tidak ditemukan atau sudah dihapus" mostly, and
+	// "... tidak ditemukan" alone on some endpoints: the shorter text covers
+	// both.
+	msgNotFound    = "tidak ditemukan"
 	msgRateLimited = "request per detik"
 )
 
@@ -89,6 +92,17 @@ func ClassOf(err error) Class {
 	}
 	return ClassTransient
 }
+
+// IsNotFound reports whether Accurate said a document, or something a
+// request names, does not exist: the one test of "not found" the service
+// uses.
+func IsNotFound(err error) bool { return ClassOf(err) == ClassNotFound }
+
+// IsDuplicate reports whether Accurate said the number is already taken.
+func IsDuplicate(err error) bool { return ClassOf(err) == ClassDuplicate }
+
+// IsAuth reports whether Accurate refused the API token or the signature.
+func IsAuth(err error) bool { return ClassOf(err) == ClassAuth }
 
 // IsAmbiguous reports whether err says the request may have been carried
 // out although no answer told so.

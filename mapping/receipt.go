@@ -11,6 +11,11 @@ import (
 	"forstok-accurate-sync/money"
 )
 
+// ReceiptNumber is the number of the penerimaan a payment becomes: the one
+// place it is made, known before the document is built so that a retry can
+// look it up first.
+func ReceiptNumber(p *forstok.Payment) string { return "FP-" + strconv.FormatInt(p.ID, 10) }
+
 // InvoiceNumbers lists the Accurate faktur numbers (order.local_name) a
 // payment settles, in order, each once.
 func InvoiceNumbers(p *forstok.Payment) []string {
@@ -59,7 +64,7 @@ func (s *Settings) SalesReceipt(p *forstok.Payment, owing map[string]money.Amoun
 		desc += " (" + m + ")"
 	}
 	doc := accurate.SalesReceipt{
-		Number:       "FP-" + strconv.FormatInt(p.ID, 10),
+		Number:       ReceiptNumber(p),
 		TransDate:    accurate.DateOf(p.PaidAt, s.Location()),
 		CustomerNo:   store.CustomerNo,
 		BankNo:       store.BankNo,

@@ -165,7 +165,7 @@ func (l *loader) load(path string) (*Seller, Problems) {
 	}
 	webhook := secret("forstok.webhook_secrets", f.Forstok.WebhookSecretsEnv, f.Forstok.WebhookSecretsFile, true)
 	if webhook != "" {
-		v, err := forstok.NewVerifier(webhook, 5*time.Minute)
+		v, err := forstok.NewVerifier(webhook, forstok.DefaultTolerance)
 		if err != nil {
 			c.add("forstok.webhook_secrets", "the secrets are malformed: want one or more whsec_... secrets, space-separated")
 		}

@@ -32,7 +32,7 @@ func (w *Worker) syncInvoice(ctx context.Context, rec events.Event, inv *forstok
 		}
 	}
 	saved, err := w.Accurate.SaveSalesInvoice(ctx, &doc)
-	if accurate.ClassOf(err) == accurate.ClassDuplicate {
+	if accurate.IsDuplicate(err) {
 		found, ok, ferr := w.Accurate.FindSalesInvoice(ctx, doc.Number)
 		switch {
 		case ferr != nil:

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"strconv"
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
@@ -19,7 +18,7 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 // syncReceipt posts the penerimaan of a payment.received event, once every
 // faktur it pays is in Accurate.
 func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.Payment) outcome {
-	number := receiptNumber(p)
+	number := mapping.ReceiptNumber(p)
 	if rec.Attempts > 1 {
 		found, ok, err := w.Accurate.FindSalesReceipt(ctx, number)
 		if err != nil {
@@ -40,7 +39,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 			continue
 		}
 		detail, err := w.Accurate.SalesInvoiceDetail(ctx, invoiceNo)
-		if isMissing(err) {
+		if accurate.IsNotFound(err) {
 			out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", invoiceNo)
 			out.waiting = true
 			return out
@@ -56,7 +55,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	}
 	saved, err := w.Accurate.SaveSalesReceipt(ctx, &doc)
 	switch {
-	case accurate.ClassOf(err) == accurate.ClassDuplicate:
+	case accurate.IsDuplicate(err):
 		found, ok, ferr := w.Accurate.FindSalesReceipt(ctx, number)
 		if ferr != nil {
 			return classify("looking up penerimaan "+number, ferr)
@@ -65,7 +64,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 			return retry("Accurate says penerimaan %s exists but does not list it yet", number)
 		}
 		return synced(withNumber(found, number))
-	case isMissing(err) && mentionsAny(err, mapping.InvoiceNumbers(p)):
+	case accurate.IsNotFound(err) && mentionsAny(err, mapping.InvoiceNumbers(p)):
 		out := retry("Accurate does not know a faktur this payment settles yet: %v", err)
 		out.waiting = true
 		return out
@@ -74,7 +73,3 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	}
 	return synced(withNumber(saved, number))
 }
-
-// receiptNumber is the penerimaan's number, known before the document is
-// built so that a retry can look it up first.
-func receiptNumber(p *forstok.Payment) string { return "FP-" + strconv.FormatInt(p.ID, 10) }

@@ -45,6 +45,18 @@ type Metrics interface {
 	EventFinished(eventType, state string)
 }
 
+// Defaults of Config, the one home of these figures (the service's settings
+// fall back to them).
+const (
+	DefaultInvoiceWait = 24 * time.Hour
+	DefaultMaxAttempts = 20
+	// DefaultConcurrency is how many events one replica works at once; as
+	// many as Accurate's own default of requests in flight.
+	DefaultConcurrency = accurate.DefaultMaxInFlight
+	DefaultRetryBase   = 2 * time.Second
+	DefaultRetryCap    = 10 * time.Minute
+)
+
 // Config builds a Worker.
 type Config struct {
 	Store    Store
@@ -54,11 +66,13 @@ type Config struct {
 	Logger   *zap.Logger
 	Metrics  Metrics
 	// InvoiceWait is how long a payment waits for its faktur to appear in
-	// Accurate before it fails. Default 24h.
+	// Accurate before it fails. Default DefaultInvoiceWait.
 	InvoiceWait time.Duration
-	// MaxAttempts bounds attempts after transient failures. Default 20.
+	// MaxAttempts bounds the attempts in all (the first one included) while
+	// failures are transient. Default DefaultMaxAttempts.
 	MaxAttempts int
-	// RetryBase and RetryCap shape the exponential backoff. Defaults 2s, 10m.
+	// RetryBase and RetryCap shape the exponential backoff. Defaults
+	// DefaultRetryBase, DefaultRetryCap.
 	RetryBase, RetryCap time.Duration
 	Now                 func() time.Time
 }
@@ -78,16 +92,16 @@ func New(cfg Config) *Worker {
 		cfg.Decoder = forstok.NewDecoder()
 	}
 	if cfg.InvoiceWait <= 0 {
-		cfg.InvoiceWait = 24 * time.Hour
+		cfg.InvoiceWait = DefaultInvoiceWait
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 20
+		cfg.MaxAttempts = DefaultMaxAttempts
 	}
 	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = 2 * time.Second
+		cfg.RetryBase = DefaultRetryBase
 	}
 	if cfg.RetryCap <= 0 {
-		cfg.RetryCap = 10 * time.Minute
+		cfg.RetryCap = DefaultRetryCap
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -261,15 +275,6 @@ func mappingFailure(err error) outcome {
 		return failed("%s, then replay", me.Error())
 	}
 	return failed("cannot build the Accurate document: %v; fix the data or the mapping, then replay", err)
-}
-
-// isMissing tells whether Accurate said the document does not exist.
-func isMissing(err error) bool {
-	if err == nil {
-		return false
-	}
-	return accurate.ClassOf(err) == accurate.ClassNotFound ||
-		strings.Contains(strings.ToLower(err.Error()), "tidak ditemukan")
 }
 
 func mentionsAny(err error, words []string) bool {

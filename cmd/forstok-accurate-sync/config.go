@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/worker"
 )
 
 // config is every setting of README's Configuration table, read from the environment once,
@@ -57,23 +61,23 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		RedisSentinelMaster: r.str("REDIS_SENTINEL_MASTER", ""),
 		RedisClusterAddrs:   r.list("REDIS_CLUSTER_ADDRS"),
 		RedisPassword:       r.str("REDIS_PASSWORD", ""),
-		RedisNamespace:      r.str("REDIS_NAMESPACE", "fas"),
+		RedisNamespace:      r.str("REDIS_NAMESPACE", events.DefaultNamespace),
 		WebhookSecrets:      r.str("FORSTOK_WEBHOOK_SECRET", ""),
 		AccurateAPIToken:    r.str("ACCURATE_API_TOKEN", ""),
 		AccurateSignature:   r.str("ACCURATE_SIGNATURE_SECRET", ""),
-		AccurateAccountURL:  r.url("ACCURATE_ACCOUNT_URL", "https://account.accurate.id"),
+		AccurateAccountURL:  r.url("ACCURATE_ACCOUNT_URL", accurate.DefaultAccountURL),
 		AccurateHost:        r.url("ACCURATE_HOST", ""),
-		AccurateRateLimit:   r.positiveInt("ACCURATE_RATE_LIMIT", 8),
-		AccurateConcurrency: r.positiveInt("ACCURATE_MAX_CONCURRENCY", 8),
+		AccurateRateLimit:   r.positiveInt("ACCURATE_RATE_LIMIT", accurate.DefaultRatePerSecond),
+		AccurateConcurrency: r.positiveInt("ACCURATE_MAX_CONCURRENCY", accurate.DefaultMaxInFlight),
 		MappingFile:         r.str("MAPPING_FILE", ""),
 		SellersDir:          r.str("SELLERS_DIR", ""),
 		AdminToken:          r.str("ADMIN_TOKEN", ""),
 		LogLevel:            r.level("LOG_LEVEL"),
-		WorkerConcurrency:   r.positiveInt("WORKER_CONCURRENCY", 8),
+		WorkerConcurrency:   r.positiveInt("WORKER_CONCURRENCY", worker.DefaultConcurrency),
 		ShutdownTimeout:     r.duration("SHUTDOWN_TIMEOUT", 25*time.Second),
-		PaymentInvoiceWait:  r.duration("PAYMENT_INVOICE_WAIT", 24*time.Hour),
-		MaxRetries:          r.positiveInt("MAX_RETRIES", 20),
-		EventRetention:      r.duration("EVENT_RETENTION", 30*24*time.Hour),
+		PaymentInvoiceWait:  r.duration("PAYMENT_INVOICE_WAIT", worker.DefaultInvoiceWait),
+		MaxRetries:          r.positiveInt("MAX_RETRIES", worker.DefaultMaxAttempts),
+		EventRetention:      r.duration("EVENT_RETENTION", events.DefaultRetention),
 	}
 	if c.SellersDir != "" {
 		// Each seller's file names its own secrets and mapping.
