@@ -33,7 +33,8 @@ COPY --from=build /src/bin/forstok-accurate-sync /src/bin/accurate-sandbox /usr/
 # MAPPING_FILE at it, so a seller's settings change without a rebuild.
 USER 65532:65532
 EXPOSE 8080
-# No HEALTHCHECK: liveness (/healthz) and readiness (/readyz) are probed by
-# the orchestrator (Kubernetes probes, compose), not by the image.
+# No HEALTHCHECK: the orchestrator probes liveness (/healthz) and readiness
+# (/readyz) itself: Kubernetes with its probes, compose.yaml with
+# `forstok-accurate-sync probe` (no shell or curl in this image).
 ENTRYPOINT ["/usr/local/bin/forstok-accurate-sync"]
 CMD ["serve"]

@@ -263,6 +263,9 @@ type container struct {
 		MountPath string `yaml:"mountPath"`
 	} `yaml:"volumeMounts"`
 	SecurityContext securityContext `yaml:"securityContext"`
+	Resources       struct {
+		Limits map[string]string `yaml:"limits"`
+	} `yaml:"resources"`
 }
 
 type keyRef struct {
@@ -290,6 +293,9 @@ type composeService struct {
 	Environment     any    `yaml:"environment"`
 	Volumes         []any  `yaml:"volumes"`
 	StopGracePeriod string `yaml:"stop_grace_period"`
+	Healthcheck     *struct {
+		Test any `yaml:"test"`
+	} `yaml:"healthcheck"`
 }
 
 type manifests struct {
@@ -855,6 +861,173 @@ func TestComposeRunsTheServiceSafely(t *testing.T) {
 				}
 				t.Errorf("no read-only volume mounted at MAPPING_FILE %q", file)
 			})
+			t.Run("the mapping mounted is one the user names: compose refuses to start without it", func(t *testing.T) {
+				file := env["MAPPING_FILE"].value
+				for _, v := range svc.Volumes {
+					mount := fmt.Sprint(v)
+					if !strings.HasSuffix(mount, ":"+file+":ro") {
+						continue
+					}
+					source := strings.TrimSuffix(mount, ":"+file+":ro")
+					if !requiredInterpolation.MatchString(source) {
+						t.Errorf("the mapping mounted at %s is %q; write ${MAPPING_PATH:?...} so that no example is used by default", file, source)
+					}
+				}
+			})
+			t.Run("a health check asks the service's /readyz through the binary", func(t *testing.T) {
+				if svc.Healthcheck == nil {
+					t.Fatalf("compose service %q has no healthcheck", name)
+				}
+				test := words(svc.Healthcheck.Test)
+				if len(test) < 3 || test[0] != "CMD" || path.Base(test[1]) != imageName || test[2] != "probe" {
+					t.Errorf("healthcheck test %v; want [CMD /usr/local/bin/%s probe ...]: the image has no shell or curl", test, imageName)
+				}
+			})
+		}
+	}
+}
+
+// requiredInterpolation is compose's ${VAR:?message} (or ${VAR?message}),
+// which stops compose when VAR is unset, with nothing else in the value.
+var requiredInterpolation = regexp.MustCompile(`^\$\{[A-Z_][A-Z0-9_]*:?\?[^}]*\}$`)
+
+func TestRedisKeepsItsMemoryBelowItsLimitAndNeverEvicts(t *testing.T) {
+	m := loadManifests(t)
+	found := false
+	for _, o := range m.objects {
+		spec, _, ok := o.podSpec()
+		if !ok {
+			continue
+		}
+		for _, c := range spec.Containers {
+			if !strings.HasPrefix(path.Base(c.Image), "redis") {
+				continue
+			}
+			found = true
+			args := slices.Concat(c.Command, c.Args)
+			flag := func(name string) string {
+				if i := slices.Index(args, "--"+name); i >= 0 && i+1 < len(args) {
+					return args[i+1]
+				}
+				return ""
+			}
+			t.Run(o.Metadata.Name+" never evicts the queue or the idempotency keys", func(t *testing.T) {
+				if p := flag("maxmemory-policy"); p != "noeviction" {
+					t.Errorf("--maxmemory-policy %q, want noeviction", p)
+				}
+			})
+			t.Run(o.Metadata.Name+" refuses writes before the kernel kills it", func(t *testing.T) {
+				limit, err := kubernetesBytes(c.Resources.Limits["memory"])
+				if err != nil {
+					t.Fatalf("memory limit: %v", err)
+				}
+				maxmemory, err := redisBytes(flag("maxmemory"))
+				if err != nil {
+					t.Fatalf("--maxmemory: %v", err)
+				}
+				// Room for client buffers and the AOF rewrite's copy-on-write.
+				if maxmemory <= 0 || maxmemory > limit*80/100 {
+					t.Errorf("--maxmemory %d bytes under a %d-byte limit; want it set, at most 80%% of the limit", maxmemory, limit)
+				}
+			})
+		}
+	}
+	if !found {
+		t.Skip("no Redis in deploy/")
+	}
+}
+
+func TestSizesAreRead(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		k8s  bool
+		want int64
+	}{
+		{"512Mi", true, 512 << 20},
+		{"1Gi", true, 1 << 30},
+		{"500M", true, 500_000_000},
+		{"384mb", false, 384 << 20},
+		{"1gb", false, 1 << 30},
+		{"100000", false, 100000},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			read := redisBytes
+			if tc.k8s {
+				read = kubernetesBytes
+			}
+			if got, err := read(tc.in); err != nil || got != tc.want {
+				t.Errorf("= %d, %v; want %d", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := kubernetesBytes(""); err == nil {
+		t.Error("an unset limit was read as a size")
+	}
+}
+
+// kubernetesBytes reads a quantity such as 512Mi or 500M.
+func kubernetesBytes(q string) (int64, error) {
+	return sizeWithUnits(q, map[string]int64{"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "k": 1e3, "M": 1e6, "G": 1e9, "": 1})
+}
+
+// redisBytes reads a Redis memory size such as 384mb (Redis's mb is 2^20).
+func redisBytes(q string) (int64, error) {
+	return sizeWithUnits(strings.ToLower(q), map[string]int64{"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "k": 1e3, "m": 1e6, "g": 1e9, "": 1})
+}
+
+func sizeWithUnits(q string, units map[string]int64) (int64, error) {
+	i := strings.IndexFunc(q, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(q)
+	}
+	n, err := strconv.ParseInt(q[:i], 10, 64)
+	unit, ok := units[q[i:]]
+	if err != nil || !ok {
+		return 0, fmt.Errorf("%q is not a size", q)
+	}
+	return n * unit, nil
+}
+
+func TestDeploymentDocCreatesTheSecretBeforeWhatReadsIt(t *testing.T) {
+	doc, err := os.ReadFile("../docs/deployment.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(doc)
+	create := strings.Index(page, "create secret generic "+imageName)
+	if create < 0 {
+		t.Fatal("docs/deployment.md never creates the Secret")
+	}
+	for _, apply := range []string{"kubectl apply -k deploy/k8s/redis", "kubectl apply -k deploy/k8s "} {
+		if i := strings.Index(page, apply); i >= 0 && i < create {
+			t.Errorf("docs/deployment.md runs %q before it creates the Secret that needs", apply)
+		}
+	}
+	command := page[create:]
+	command = command[:strings.Index(command, "```")]
+	m := loadManifests(t)
+	for _, o := range m.objects {
+		spec, _, ok := o.podSpec()
+		if !ok {
+			continue
+		}
+		for _, c := range spec.Containers {
+			for _, e := range c.Env {
+				if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != imageName {
+					continue
+				}
+				key := e.ValueFrom.SecretKeyRef.Key
+				t.Run(fmt.Sprintf("the key %s that %s/%s reads is created", key, o.Kind, o.Metadata.Name), func(t *testing.T) {
+					if !strings.Contains(command, "--from-literal="+key+"=") {
+						t.Errorf("docs/deployment.md's kubectl create secret has no --from-literal=%s=", key)
+					}
+					if ex, ok := m.find("Secret", imageName); ok {
+						if _, ok := ex.StringData[key]; !ok {
+							t.Errorf("secret.example.yaml has no %s", key)
+						}
+					}
+				})
+			}
 		}
 	}
 }

@@ -200,7 +200,7 @@ func (r *envReader) level(name string) zapcore.Level {
 	return lvl
 }
 
-var errUsage = errors.New("usage: forstok-accurate-sync [serve | check [--online] | demo | send [--url URL] FILE]")
+var errUsage = errors.New("usage: forstok-accurate-sync [serve | check [--online] | demo | send [--url URL] FILE | probe]")
 
 func usageError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
