@@ -21,6 +21,9 @@ func (w *Worker) syncInvoice(ctx context.Context, rec events.Event, inv *forstok
 	if err != nil {
 		return mappingFailure(err)
 	}
+	if out, ok := w.claim(ctx, rec, "faktur", doc.Number); !ok {
+		return out
+	}
 	if rec.Attempts > 1 {
 		// An earlier attempt may have saved it and lost the answer.
 		found, ok, err := w.Accurate.FindSalesInvoice(ctx, doc.Number)

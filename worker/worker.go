@@ -29,6 +29,7 @@ type Store interface {
 	Finish(ctx context.Context, key string, r events.Result) error
 	RememberFaktur(ctx context.Context, number string, totalSen int64) error
 	FakturTotal(ctx context.Context, number string) (int64, bool, error)
+	ClaimNumber(ctx context.Context, kind, number, key string) (owner string, err error)
 }
 
 // Accurate is the part of the Accurate client the worker calls.
@@ -258,6 +259,23 @@ func classify(doing string, err error) outcome {
 	default:
 		return retry("Accurate did not answer while %s: %s", doing, msg)
 	}
+}
+
+// claim makes the event the owner of an Accurate number before anything is
+// posted under it. Only the owner goes on: its own retries and replays find
+// the number theirs and look it up before saving, while another event with
+// the same number (two Forstok invoices sharing an order.local_name) fails,
+// naming the owner, instead of being taken for the owner's document.
+func (w *Worker) claim(ctx context.Context, rec events.Event, kind, number string) (outcome, bool) {
+	owner, err := w.Store.ClaimNumber(ctx, kind, number, rec.Key)
+	switch {
+	case err != nil:
+		return retry("could not claim %s %s for this event (the event store did not answer): %v", kind, number, err), false
+	case owner != rec.Key:
+		return failed("%s %s already belongs to event %s: two Forstok events cannot share one Accurate number, and this one's content was not posted. "+
+			"Give this order its own local_name in Forstok and replay the corrected body with POST /admin/replay", kind, number, owner), false
+	}
+	return outcome{}, true
 }
 
 func withNumber(doc accurate.SavedDocument, number string) accurate.SavedDocument {
