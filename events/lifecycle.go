@@ -36,6 +36,7 @@ type Result struct {
 
 // Finish records how an attempt ended.
 func (s *Store) Finish(ctx context.Context, key string, r Result) error {
+	r.Error = BoundNote(r.Error)
 	fields := map[string]string{"next_attempt_at": ""}
 	note := r.Error
 	switch r.State {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -45,8 +46,30 @@ func (s *Store) indexKey(state string) string {
 	return s.keyPrefix + ":index:" + state
 }
 
-// historyLimit bounds each event's history; the oldest lines go first.
-const historyLimit = 100
+// Bounds of what an event keeps, so that a huge field of one webhook (a
+// 1 MB order number quoted in every error) cannot grow Redis by its size on
+// every retry.
+const (
+	// HistoryLimit is how many history lines an event keeps; the oldest go
+	// first.
+	HistoryLimit = 100
+	// MaxNoteBytes bounds last_error and each history note.
+	MaxNoteBytes = 2048
+)
+
+// BoundNote cuts s to MaxNoteBytes, on a character boundary, and says so at
+// the end with the full size.
+func BoundNote(s string) string {
+	if len(s) <= MaxNoteBytes {
+		return s
+	}
+	marker := fmt.Sprintf(" … [cut: %d bytes in all]", len(s))
+	cut := MaxNoteBytes - len(marker)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + marker
+}
 
 // ensureScript creates the record when it does not exist yet, in state
 // ARGV[2], and indexes it. An existing record is left as it is (a worker may
@@ -115,7 +138,7 @@ type change struct {
 func (s *Store) transition(ctx context.Context, key string, c change) error {
 	now := s.now()
 	args := []any{c.state, now.UnixMilli(), int64(s.retention / time.Second),
-		historyLine(now, c.state, c.note), historyLimit, boolInt(c.attempt)}
+		historyLine(now, c.state, c.note), HistoryLimit, boolInt(c.attempt)}
 	for f, v := range c.fields {
 		args = append(args, f, v)
 	}
@@ -137,7 +160,7 @@ func boolInt(b bool) int {
 }
 
 func historyLine(at time.Time, state, note string) string {
-	b, _ := json.Marshal(Step{At: at.UTC(), State: state, Note: note})
+	b, _ := json.Marshal(Step{At: at.UTC(), State: state, Note: BoundNote(note)})
 	return string(b)
 }
 

@@ -189,6 +189,9 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 			out = failed("%s; gave up after %d attempts: replay when Accurate answers again", out.reason, retried+1)
 		}
 	}
+	// The reason may quote a huge field of the webhook: the log line and the
+	// record get the same bounded text.
+	out.reason = events.BoundNote(out.reason)
 	// The store must hear how it ended: if Redis is away now, asynq runs the
 	// event again and the look-up before saving keeps Accurate whole.
 	var delay time.Duration
