@@ -114,3 +114,56 @@ func (c *Client) detail(ctx context.Context, endpoint, number string, into any) 
 	}
 	return nil
 }
+
+// DeleteSalesInvoice deletes a faktur (sales-invoice/delete.do). A faktur
+// that does not exist is ClassNotFound; one that a penerimaan or retur uses,
+// or that lies in a closed period, is ClassValidation with Accurate's words.
+func (c *Client) DeleteSalesInvoice(ctx context.Context, number string) error {
+	return c.delete(ctx, "sales-invoice/delete", number)
+}
+
+// DeleteSalesReceipt deletes a penerimaan (sales-receipt/delete.do), which
+// frees the fakturs it paid.
+func (c *Client) DeleteSalesReceipt(ctx context.Context, number string) error {
+	return c.delete(ctx, "sales-receipt/delete", number)
+}
+
+// SaveSalesReturn creates a retur penjualan (sales-return/save.do).
+func (c *Client) SaveSalesReturn(ctx context.Context, ret *SalesReturn) (SavedDocument, error) {
+	if ret == nil {
+		return SavedDocument{}, &Error{Class: ClassValidation, Endpoint: "sales-return/save", Err: errors.New("no retur given")}
+	}
+	return c.save(ctx, "sales-return/save", ret, ret.Number)
+}
+
+// FindSalesReturn looks a retur up by its number (sales-return/list.do).
+func (c *Client) FindSalesReturn(ctx context.Context, number string) (SavedDocument, bool, error) {
+	return c.find(ctx, "sales-return/list", number)
+}
+
+// SaveItem creates an item (item/save.do); a number in use is ClassDuplicate.
+func (c *Client) SaveItem(ctx context.Context, item *Item) error {
+	if item == nil {
+		return &Error{Class: ClassValidation, Endpoint: "item/save", Err: errors.New("no item given")}
+	}
+	_, err := c.save(ctx, "item/save", item, item.No)
+	return err
+}
+
+// SaveCustomer creates a customer (customer/save.do); a number in use is
+// ClassDuplicate.
+func (c *Client) SaveCustomer(ctx context.Context, cust *Customer) error {
+	if cust == nil {
+		return &Error{Class: ClassValidation, Endpoint: "customer/save", Err: errors.New("no customer given")}
+	}
+	_, err := c.save(ctx, "customer/save", cust, cust.CustomerNo)
+	return err
+}
+
+func (c *Client) delete(ctx context.Context, endpoint, number string) error {
+	if number == "" {
+		return &Error{Class: ClassValidation, Endpoint: endpoint, Err: errors.New("no number given")}
+	}
+	_, err := c.call(ctx, endpoint, http.MethodDelete, url.Values{"number": {number}}, nil)
+	return err
+}

@@ -180,3 +180,51 @@ type ReceiptDetail struct {
 	ChequeAmount  money.Amount     `json:"chequeAmount"`
 	DetailInvoice []ReceiptInvoice `json:"detailInvoice,omitempty"`
 }
+
+// Return types of sales-return/save.do.
+const (
+	ReturnTypeInvoice = "INVOICE" // against a faktur: invoiceNumber is required
+)
+
+// SalesReturn is a retur penjualan as sales-return/save.do takes it.
+type SalesReturn struct {
+	Number        string           `json:"number"`
+	TransDate     Date             `json:"transDate"`
+	CustomerNo    string           `json:"customerNo"`
+	BranchName    string           `json:"branchName,omitempty"`
+	Description   string           `json:"description,omitempty"`
+	ReturnType    string           `json:"returnType"`
+	InvoiceNumber string           `json:"invoiceNumber,omitempty"`
+	CashDiscount  money.Amount     `json:"cashDiscount,omitempty"`
+	DetailItem    []InvoiceItem    `json:"detailItem"`
+	DetailExpense []InvoiceExpense `json:"detailExpense,omitempty"`
+}
+
+// Total is what the retur takes off the faktur: items − cashDiscount +
+// expenses, as a faktur's.
+func (r SalesReturn) Total() money.Amount {
+	return SalesInvoice{DetailItem: r.DetailItem, CashDiscount: r.CashDiscount, DetailExpense: r.DetailExpense}.Total()
+}
+
+// Item is a barang & jasa as item/save.do takes it.
+type Item struct {
+	No                   string       `json:"no"`
+	Name                 string       `json:"name"`
+	ItemType             string       `json:"itemType"`
+	Unit1Name            string       `json:"unit1Name,omitempty"`
+	UnitPrice            money.Amount `json:"unitPrice,omitempty"`
+	SalesGlAccountNo     string       `json:"salesGlAccountNo,omitempty"`
+	InventoryGlAccountNo string       `json:"inventoryGlAccountNo,omitempty"`
+	CogsGlAccountNo      string       `json:"cogsGlAccountNo,omitempty"`
+}
+
+// ItemNameMax is the longest item name Accurate takes; a longer one is cut
+// by the service rather than refused.
+const ItemNameMax = 100
+
+// Customer is a pelanggan as customer/save.do takes it.
+type Customer struct {
+	CustomerNo string `json:"customerNo"`
+	Name       string `json:"name"`
+	TransDate  Date   `json:"transDate"`
+}

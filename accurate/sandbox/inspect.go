@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"forstok-accurate-sync/accurate"
 	"io"
 	"net/http"
 )
@@ -9,15 +10,19 @@ import (
 // State is what GET /sandbox/state answers: everything saved, the call
 // counts and the faults in force.
 type State struct {
-	Invoices []StoredInvoice `json:"invoices"`
-	Receipts []StoredReceipt `json:"receipts"`
-	Calls    map[string]int  `json:"calls"`
-	Faults   Faults          `json:"faults"`
+	Invoices  []StoredInvoice     `json:"invoices"`
+	Receipts  []StoredReceipt     `json:"receipts"`
+	Returns   []StoredReturn      `json:"returns"`
+	Items     []accurate.Item     `json:"created_items"`
+	Customers []accurate.Customer `json:"created_customers"`
+	Calls     map[string]int      `json:"calls"`
+	Faults    Faults              `json:"faults"`
 }
 
 // State returns the sandbox's state at once.
 func (s *Server) State() State {
-	return State{Invoices: s.Invoices(), Receipts: s.Receipts(), Calls: s.Calls(), Faults: s.CurrentFaults()}
+	return State{Invoices: s.Invoices(), Receipts: s.Receipts(), Returns: s.Returns(),
+		Items: s.CreatedItems(), Customers: s.CreatedCustomers(), Calls: s.Calls(), Faults: s.CurrentFaults()}
 }
 
 // serveInspection answers the sandbox's own routes, which need no

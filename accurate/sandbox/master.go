@@ -17,7 +17,7 @@ type masterEntry struct {
 	AccountType string `json:"accountType,omitempty"` // glaccount only
 }
 
-// masterRows is the seed as one kind's list.
+// masterRows is the seed, and what was created since, as one kind's list.
 func (s *Server) masterRows(kind string) []masterEntry {
 	var rows []masterEntry
 	numbered := func(nos []string, accountType string) {
@@ -36,8 +36,18 @@ func (s *Server) masterRows(kind string) []masterEntry {
 		numbered(s.seed.Accounts, "OTHER")
 	case "customer":
 		numbered(s.seed.Customers, "")
+		s.mu.Lock()
+		for _, c := range s.createdCustomers {
+			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), No: c.CustomerNo, Name: c.Name})
+		}
+		s.mu.Unlock()
 	case "item":
 		numbered(s.seed.Items, "")
+		s.mu.Lock()
+		for _, it := range s.createdItems {
+			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), No: it.No, Name: it.Name})
+		}
+		s.mu.Unlock()
 	case "warehouse":
 		named(s.seed.Warehouses)
 	case "branch":

@@ -1,6 +1,7 @@
 // Package sandbox is a stand-in for Accurate Online: the API-token signature,
-// host discovery, the calls the sync path makes (save, bulk-save, list and
-// detail of sales invoices and sales receipts), the master-data lists a mapping check
+// host discovery, the calls the sync path makes (save, bulk-save, list,
+// detail and delete of sales invoices and sales receipts; save, list and
+// detail of sales returns; item and customer save), the master-data lists a mapping check
 // reads, Accurate's validation messages, its 8 requests per second and 8 in
 // flight, and injectable faults (latency, 5xx, lost responses, a moved host).
 // Documents live in memory. Tests, the demo and load tests run the service
@@ -36,6 +37,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"forstok-accurate-sync/accurate"
 )
 
 // Config sets up a Server. APIToken and SignatureSecret must be set: with
@@ -78,11 +81,16 @@ type Server struct {
 	calls    map[string]int
 	invoices []*StoredInvoice
 	receipts []*StoredReceipt
+	returns  []*StoredReturn
 	byNumber struct {
 		invoices map[string]*StoredInvoice
 		receipts map[string]*StoredReceipt
+		returns  map[string]*StoredReturn
 	}
-	lastID struct{ invoice, receipt int64 }
+	lastID           struct{ invoice, receipt, ret int64 }
+	createdItems     []accurate.Item
+	createdCustomers []accurate.Customer
+	closedThrough    accurate.Date
 }
 
 // known holds the seed as sets, for the validation of saves.
@@ -110,21 +118,10 @@ func New(cfg Config) *Server {
 	if rnd == nil {
 		rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
-	seed := cfg.Seed.clone()
 	s := &Server{
-		token:  cfg.APIToken,
-		secret: cfg.SignatureSecret,
-		seed:   seed,
-		known: known{
-			customers:  setOf(seed.Customers),
-			items:      setOf(seed.Items),
-			warehouses: setOf(seed.Warehouses),
-			// A cash & bank account is a GL account too: a fee may be booked
-			// to it and a mapping check finds it in glaccount/list.
-			accounts: setOf(seed.Accounts, seed.Banks),
-			banks:    setOf(seed.Banks),
-			branches: setOf(seed.Branches),
-		},
+		token:         cfg.APIToken,
+		secret:        cfg.SignatureSecret,
+		seed:          cfg.Seed.clone(),
 		now:           now,
 		initialFaults: cfg.Faults,
 		limiter:       newLimiter(cfg.RateLimit, cfg.MaxConcurrency),
@@ -135,8 +132,9 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Reset forgets every document, the call counts and the rate window, and
-// restores the faults given in Config. The seed stays.
+// Reset forgets every document, every item and customer created, the call
+// counts and the rate window, and restores the faults given in Config. The
+// seed stays.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -145,13 +143,27 @@ func (s *Server) Reset() {
 }
 
 func (s *Server) resetLocked() {
+	s.known = known{
+		customers:  setOf(s.seed.Customers),
+		items:      setOf(s.seed.Items),
+		warehouses: setOf(s.seed.Warehouses),
+		// A cash & bank account is a GL account too: a fee may be booked
+		// to it and a mapping check finds it in glaccount/list.
+		accounts: setOf(s.seed.Accounts, s.seed.Banks),
+		banks:    setOf(s.seed.Banks),
+		branches: setOf(s.seed.Branches),
+	}
 	s.faults = s.initialFaults
 	s.calls = make(map[string]int)
 	s.invoices = nil
 	s.receipts = nil
 	s.byNumber.invoices = make(map[string]*StoredInvoice)
 	s.byNumber.receipts = make(map[string]*StoredReceipt)
-	s.lastID.invoice, s.lastID.receipt = 0, 0
+	s.returns = nil
+	s.byNumber.returns = make(map[string]*StoredReturn)
+	s.lastID.invoice, s.lastID.receipt, s.lastID.ret = 0, 0, 0
+	s.createdItems, s.createdCustomers = nil, nil
+	s.closedThrough = accurate.Date{}
 }
 
 // SetFaults replaces the faults injected from the next request on.
@@ -239,6 +251,7 @@ type reply struct {
 func endpoints() map[string]endpoint {
 	getOrPost := []string{http.MethodGet, http.MethodPost}
 	postOnly := []string{http.MethodPost}
+	deleteOnly := []string{http.MethodDelete}
 	eps := map[string]endpoint{
 		"/api/api-token.do":                     {key: "api-token", methods: getOrPost, serve: (*Server).apiToken},
 		"/accurate/api/sales-invoice/save.do":   {key: "sales-invoice/save", methods: postOnly, serve: (*Server).saveInvoice},
@@ -247,6 +260,13 @@ func endpoints() map[string]endpoint {
 		"/accurate/api/sales-receipt/save.do":   {key: "sales-receipt/save", methods: postOnly, serve: (*Server).saveReceipt},
 		"/accurate/api/sales-receipt/list.do":   {key: "sales-receipt/list", methods: getOrPost, serve: (*Server).listReceipts},
 		"/accurate/api/sales-receipt/detail.do": {key: "sales-receipt/detail", methods: getOrPost, serve: (*Server).receiptDetail},
+		"/accurate/api/sales-invoice/delete.do": {key: "sales-invoice/delete", methods: deleteOnly, serve: (*Server).deleteInvoice},
+		"/accurate/api/sales-receipt/delete.do": {key: "sales-receipt/delete", methods: deleteOnly, serve: (*Server).deleteReceipt},
+		"/accurate/api/sales-return/save.do":    {key: "sales-return/save", methods: postOnly, serve: (*Server).saveReturn},
+		"/accurate/api/sales-return/list.do":    {key: "sales-return/list", methods: getOrPost, serve: (*Server).listReturns},
+		"/accurate/api/sales-return/detail.do":  {key: "sales-return/detail", methods: getOrPost, serve: (*Server).returnDetail},
+		"/accurate/api/item/save.do":            {key: "item/save", methods: postOnly, serve: (*Server).saveItem},
+		"/accurate/api/customer/save.do":        {key: "customer/save", methods: postOnly, serve: (*Server).saveCustomer},
 	}
 	// bulk-save.do takes up to MaxBulkRecords of what save.do takes, each
 	// answered on its own; the whole request counts once against the limits.
