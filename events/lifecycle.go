@@ -27,11 +27,13 @@ func (s *Store) Begin(ctx context.Context, in Incoming) (Event, error) {
 
 // Result is how an attempt ended.
 type Result struct {
-	State          string // synced, retrying or failed
-	Error          string // what went wrong, for retrying and failed
+	State          string // synced, retrying, failed or voided
+	Error          string // what went wrong, for retrying and failed; for voided, why
 	AccurateID     int64
 	AccurateNumber string
 	NextAttemptAt  time.Time // for retrying
+	VoidedBy       string    // for voided: the key of the invoice.voided event
+	Note           string    // for synced: what else was done, for the history
 }
 
 // Finish records how an attempt ended.
@@ -45,11 +47,21 @@ func (s *Store) Finish(ctx context.Context, key string, r Result) error {
 		fields["accurate_id"] = strconv.FormatInt(r.AccurateID, 10)
 		fields["accurate_number"] = r.AccurateNumber
 		note = "Accurate " + r.AccurateNumber
+		if r.Note != "" {
+			note += "; " + r.Note
+		}
 	case StateRetrying:
 		fields["last_error"] = r.Error
 		fields["next_attempt_at"] = strconv.FormatInt(r.NextAttemptAt.UnixMilli(), 10)
 	case StateFailed:
 		fields["last_error"] = r.Error
+	case StateVoided:
+		fields["last_error"] = r.Error
+		fields["voided_by"] = r.VoidedBy
+		note = "voided by " + r.VoidedBy
+		if r.Error != "" {
+			note += ": " + r.Error
+		}
 	default:
 		return fmt.Errorf("finish %s: %q is not a final state", key, r.State)
 	}
@@ -63,6 +75,9 @@ func (s *Store) Finish(ctx context.Context, key string, r Result) error {
 func (s *Store) Replay(ctx context.Context, key string) error {
 	ev, err := s.Get(ctx, key)
 	if err != nil {
+		return err
+	}
+	if err := refuseVoided(ev); err != nil {
 		return err
 	}
 	return s.requeue(ctx, Incoming{Key: key, Type: ev.Type, Payload: ev.Payload}, "replayed by an operator")
@@ -81,6 +96,9 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	case err != nil:
 		return err
 	}
+	if err := refuseVoided(ev); err != nil {
+		return err
+	}
 	if ev.State == StateProcessing && s.isActive(in.Key) {
 		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 	}
@@ -88,6 +106,15 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 		return unavailable("replay "+in.Key, err)
 	}
 	return s.requeue(ctx, in, "replayed from a body by an operator")
+}
+
+// refuseVoided keeps a voided invoice from being posted by a replay.
+func refuseVoided(ev Event) error {
+	if ev.State != StateVoided {
+		return nil
+	}
+	return fmt.Errorf("%s was voided by %s and must never post; to book the sale after all, re-create the invoice in Forstok: %w",
+		ev.Key, ev.VoidedBy, ErrVoided)
 }
 
 // requeue replaces the event's task with a fresh one (a fresh retry budget)

@@ -24,6 +24,7 @@ type Event struct {
 	AccurateID     int64           `json:"accurate_id"`
 	AccurateNumber string          `json:"accurate_number"`
 	NextAttemptAt  *time.Time      `json:"next_attempt_at"`
+	VoidedBy       string          `json:"voided_by,omitempty"` // the invoice.voided that stopped it
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	Payload        json.RawMessage `json:"payload,omitempty"`
@@ -192,6 +193,7 @@ func decodeRecord(f map[string]string, withPayload bool) Event {
 		State:          f["state"],
 		LastError:      f["last_error"],
 		AccurateNumber: f["accurate_number"],
+		VoidedBy:       f["voided_by"],
 		CreatedAt:      msTime(f["created_at"]),
 		UpdatedAt:      msTime(f["updated_at"]),
 	}

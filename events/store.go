@@ -33,10 +33,13 @@ const (
 	StateRetrying   = "retrying"
 	StateSynced     = "synced"
 	StateFailed     = "failed"
+	// StateVoided is an invoice.created whose invoice was voided before it
+	// posted: terminal, like synced; it never posts.
+	StateVoided = "voided"
 )
 
 // States lists every state, in lifecycle order.
-var States = []string{StateQueued, StateProcessing, StateRetrying, StateSynced, StateFailed}
+var States = []string{StateQueued, StateProcessing, StateRetrying, StateSynced, StateFailed, StateVoided}
 
 // Errors the edges map to statuses.
 var (
@@ -46,6 +49,9 @@ var (
 	ErrNotFound = errors.New("event not found")
 	// ErrBusy: a worker holds the event right now.
 	ErrBusy = errors.New("event is being processed")
+	// ErrVoided: the event is an invoice.created that was voided; it must
+	// never post, so it cannot be replayed.
+	ErrVoided = errors.New("event was voided")
 )
 
 // Defaults of Config, the one home of these figures (the service's settings

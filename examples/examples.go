@@ -18,3 +18,10 @@ var Webhooks = []string{
 	"payment-received-shopee.json",
 	"payment-received-tokopedia.json",
 }
+
+// Lifecycle lists the sample bodies of the rest of an order's life, each
+// after the one it follows: an invoice that is then voided.
+var Lifecycle = []string{
+	"invoice-created-shopee-cancelled.json",
+	"invoice-voided-shopee.json",
+}

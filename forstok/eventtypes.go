@@ -10,6 +10,7 @@ import (
 const (
 	TypeInvoiceCreated  = "invoice.created"
 	TypePaymentReceived = "payment.received"
+	TypeInvoiceVoided   = "invoice.voided"
 )
 
 // eventTypes is the one table of every event type the service accepts: its
@@ -20,6 +21,7 @@ const (
 var eventTypes = []eventType{
 	newEventType(TypeInvoiceCreated, func(e *Event) **Invoice { return &e.Invoice }),
 	newEventType(TypePaymentReceived, func(e *Event) **Payment { return &e.Payment }),
+	newEventType(TypeInvoiceVoided, func(e *Event) **Void { return &e.Void }),
 }
 
 // TypeNames lists the accepted event types, in the table's order.
@@ -124,3 +126,4 @@ func (e Event) Key() string {
 
 func (inv *Invoice) eventID() int64 { return inv.ID }
 func (p *Payment) eventID() int64   { return p.ID }
+func (v *Void) eventID() int64      { return v.ID }

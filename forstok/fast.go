@@ -240,3 +240,8 @@ func (pi *PaymentInvoice) valid() bool {
 		pi.Total.valid() && pi.VoucherSeller.valid() && pi.ServiceFee.valid() && pi.FulfillmentFee.valid() &&
 		pi.CashlessShippingDifference.valid() && pi.PlatformRebate.valid()
 }
+
+func (v *Void) valid() bool {
+	o := v.Order
+	return v.ID > 0 && v.VoidedAt != (time.Time{}) && o != (VoidOrder{}) && o.ID > 0 && o.LocalName != "" && o.StoreID > 0
+}

@@ -18,6 +18,7 @@ type Event struct {
 	Timestamp time.Time
 	Invoice   *Invoice
 	Payment   *Payment
+	Void      *Void
 }
 
 // KeyFor builds an idempotency key.
@@ -145,4 +146,21 @@ type PaymentOrder struct {
 	ID        int64  `json:"id" validate:"gt=0"`
 	LocalName string `json:"local_name" validate:"nonblank"`
 	StoreID   int64  `json:"store_id"`
+}
+
+// Void is the data of invoice.voided: Forstok voided an invoice (the order
+// was cancelled), so its faktur must go.
+type Void struct {
+	ID               int64     `json:"id" validate:"gt=0"`
+	InvoiceReference string    `json:"invoice_reference"`
+	VoidedAt         time.Time `json:"voided_at" validate:"required"`
+	Reason           string    `json:"reason"`
+	Order            VoidOrder `json:"order" validate:"required"`
+}
+
+// VoidOrder identifies the order of a voided invoice.
+type VoidOrder struct {
+	ID        int64  `json:"id" validate:"gt=0"`
+	LocalName string `json:"local_name" validate:"required"`
+	StoreID   int64  `json:"store_id" validate:"gt=0"`
 }

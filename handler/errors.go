@@ -85,6 +85,8 @@ func (a *api) describe(err error) (int, any) {
 	case errors.Is(err, events.ErrBusy):
 		return http.StatusConflict, map[string]any{"status": "conflict",
 			"error": err.Error() + ": wait until it finishes, then replay again if needed"}
+	case errors.Is(err, events.ErrVoided):
+		return http.StatusConflict, map[string]any{"status": "voided", "error": err.Error()}
 	case errors.Is(err, events.ErrBadCursor):
 		return rejected(http.StatusBadRequest, "cursor: "+err.Error())
 	case errors.As(err, &httpErr):

@@ -12,7 +12,25 @@ import (
 
 // processInvoiceCreated: invoice.created → faktur penjualan.
 func (w *Worker) processInvoiceCreated(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
-	return w.syncInvoice(ctx, rec, ev.Invoice)
+	// A void that came first wins: this invoice must never post. The void
+	// sets its mark before it looks at this event's state, and this event
+	// is "processing" before it reads the mark, so one of them sees the other.
+	voidKey, voided, err := w.Orders.VoidOf(ctx, ev.Invoice.ID)
+	if err != nil {
+		return retry("reading whether invoice %d was voided: %v", ev.Invoice.ID, err)
+	}
+	if voided {
+		return outcome{state: events.StateVoided, voidedBy: voidKey,
+			reason: "its invoice was voided (" + voidKey + ") before its faktur was posted; nothing to do"}
+	}
+	out := w.syncInvoice(ctx, rec, ev.Invoice)
+	if out.state == events.StateSynced {
+		if err := w.Orders.NotePosted(ctx, out.doc.Number, rec.Key); err != nil {
+			w.Logger.Warn("could not note which event posted the faktur; a return of it will read the faktur from Accurate",
+				zap.String("event_key", rec.Key), zap.Error(err))
+		}
+	}
+	return out
 }
 
 // syncInvoice posts the faktur of an invoice.created event.

@@ -2,6 +2,10 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
@@ -12,7 +16,31 @@ import (
 
 // processPaymentReceived: payment.received → penerimaan penjualan.
 func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
-	return w.syncReceipt(ctx, rec, ev.Payment)
+	p := ev.Payment
+	// A voided invoice's faktur will never come: fail now, naming every
+	// voided invoice, rather than wait for it.
+	var voided []string
+	for _, inv := range p.Invoices {
+		voidKey, ok, err := w.Orders.VoidOf(ctx, inv.ID)
+		if err != nil {
+			return retry("reading whether invoice %d was voided: %v", inv.ID, err)
+		}
+		if ok {
+			voided = append(voided, fmt.Sprintf("invoice %d (faktur %s) was voided by %s", inv.ID, inv.Order.LocalName, voidKey))
+		}
+	}
+	if len(voided) > 0 {
+		return failed("%s: its faktur will never be in Accurate. Book this payout by hand in Accurate, or have Forstok send the payment without the voided invoice",
+			strings.Join(voided, "; "))
+	}
+	out := w.syncReceipt(ctx, rec, p)
+	if out.state == events.StateSynced {
+		if err := w.Orders.NotePaid(ctx, out.doc.Number, mapping.InvoiceNumbers(p)); err != nil {
+			w.Logger.Warn("could not note the fakturs this penerimaan pays; a void of one of them will be refused by Accurate instead",
+				zap.String("event_key", rec.Key), zap.Error(err))
+		}
+	}
+	return out
 }
 
 // syncReceipt posts the penerimaan of a payment.received event, once every

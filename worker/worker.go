@@ -32,6 +32,25 @@ type Store interface {
 	ClaimNumber(ctx context.Context, kind, number, key string) (owner string, err error)
 }
 
+// Orders is what the worker remembers across events of one order, for
+// voids and returns; *events.Store has it.
+type Orders interface {
+	Get(ctx context.Context, key string) (events.Event, error)
+	MarkVoided(ctx context.Context, invoiceID int64, voidKey string) error
+	VoidOf(ctx context.Context, invoiceID int64) (string, bool, error)
+	VoidUnposted(ctx context.Context, key, voidKey string) (string, error)
+	NotePaid(ctx context.Context, receipt string, fakturs []string) error
+	PaidBy(ctx context.Context, faktur string) ([]string, error)
+	ForgetFaktur(ctx context.Context, faktur string) error
+	NotePosted(ctx context.Context, faktur, eventKey string) error
+	PostedBy(ctx context.Context, faktur string) (string, bool, error)
+	RecordReturn(ctx context.Context, faktur, number string, what []byte) error
+	ReturnsOf(ctx context.Context, faktur string) (map[string][]byte, error)
+	Lock(ctx context.Context, name string, ttl time.Duration) (func(), bool, error)
+	MarkDone(ctx context.Context, name string) error
+	IsDone(ctx context.Context, name string) (bool, error)
+}
+
 // Accurate is the part of the Accurate client the worker calls.
 type Accurate interface {
 	SaveSalesInvoice(ctx context.Context, doc *accurate.SalesInvoice) (accurate.SavedDocument, error)
@@ -39,6 +58,13 @@ type Accurate interface {
 	SalesInvoiceDetail(ctx context.Context, number string) (accurate.InvoiceDetail, error)
 	SaveSalesReceipt(ctx context.Context, doc *accurate.SalesReceipt) (accurate.SavedDocument, error)
 	FindSalesReceipt(ctx context.Context, number string) (accurate.SavedDocument, bool, error)
+	SalesReceiptDetail(ctx context.Context, number string) (accurate.ReceiptDetail, error)
+	DeleteSalesInvoice(ctx context.Context, number string) error
+	DeleteSalesReceipt(ctx context.Context, number string) error
+	SaveSalesReturn(ctx context.Context, doc *accurate.SalesReturn) (accurate.SavedDocument, error)
+	FindSalesReturn(ctx context.Context, number string) (accurate.SavedDocument, bool, error)
+	SaveItem(ctx context.Context, item *accurate.Item) error
+	SaveCustomer(ctx context.Context, cust *accurate.Customer) error
 }
 
 // Metrics receives how events end; nil counts nothing.
@@ -60,14 +86,16 @@ const (
 
 // Config builds a Worker.
 type Config struct {
-	Store    Store
+	Store Store
+	// Orders defaults to Store when Store has it.
+	Orders   Orders
 	Accurate Accurate
 	Mapping  *mapping.Settings
 	Decoder  *forstok.Decoder
 	Logger   *zap.Logger
 	Metrics  Metrics
-	// InvoiceWait is how long a payment waits for its faktur to appear in
-	// Accurate before it fails. Default DefaultInvoiceWait.
+	// InvoiceWait is how long a payment or a return waits for its faktur to
+	// appear in Accurate before it fails. Default DefaultInvoiceWait.
 	InvoiceWait time.Duration
 	// MaxAttempts bounds the attempts in all (the first one included) while
 	// failures are transient. Default DefaultMaxAttempts.
@@ -91,6 +119,9 @@ func New(cfg Config) *Worker {
 	}
 	if cfg.Decoder == nil {
 		cfg.Decoder = forstok.NewDecoder()
+	}
+	if o, ok := cfg.Store.(Orders); ok && cfg.Orders == nil {
+		cfg.Orders = o
 	}
 	if cfg.InvoiceWait <= 0 {
 		cfg.InvoiceWait = DefaultInvoiceWait
@@ -121,15 +152,18 @@ func (w *Worker) processors() map[string]processor {
 	return map[string]processor{
 		forstok.TypeInvoiceCreated:  w.processInvoiceCreated,
 		forstok.TypePaymentReceived: w.processPaymentReceived,
+		forstok.TypeInvoiceVoided:   w.processInvoiceVoided,
 	}
 }
 
 // outcome is how one attempt ended, before it is recorded.
 type outcome struct {
-	state   string // synced, retrying, failed
-	reason  string
-	doc     accurate.SavedDocument
-	waiting bool // a payment waiting for its faktur
+	state    string // synced, retrying, failed, voided
+	reason   string
+	doc      accurate.SavedDocument
+	waiting  bool   // a payment or return waiting for its faktur
+	voidedBy string // for voided: the invoice.voided event
+	note     string // for synced: what else was done, for the history
 }
 
 func synced(doc accurate.SavedDocument) outcome { return outcome{state: events.StateSynced, doc: doc} }
@@ -184,7 +218,7 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	if out.state == events.StateRetrying {
 		switch {
 		case out.waiting && now.Sub(rec.CreatedAt) >= w.InvoiceWait:
-			out = failed("%s; gave up after waiting %s: sync the invoice first, then replay this payment", out.reason, w.InvoiceWait)
+			out = failed("%s; gave up after waiting %s: sync the invoice first, then replay this event", out.reason, w.InvoiceWait)
 		case !out.waiting && retried+1 >= w.MaxAttempts:
 			out = failed("%s; gave up after %d attempts: replay when Accurate answers again", out.reason, retried+1)
 		}
@@ -195,7 +229,8 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	// The store must hear how it ended: if Redis is away now, asynq runs the
 	// event again and the look-up before saving keeps Accurate whole.
 	var delay time.Duration
-	result := events.Result{State: out.state, Error: out.reason, AccurateID: out.doc.ID, AccurateNumber: out.doc.Number}
+	result := events.Result{State: out.state, Error: out.reason, AccurateID: out.doc.ID, AccurateNumber: out.doc.Number,
+		VoidedBy: out.voidedBy, Note: out.note}
 	if out.state == events.StateRetrying {
 		delay = w.backoff(retried, out.waiting)
 		result.NextAttemptAt = now.Add(delay)
@@ -210,6 +245,9 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	switch out.state {
 	case events.StateSynced:
 		log.Info("event synced", zap.String("accurate_number", out.doc.Number), zap.Int64("accurate_id", out.doc.ID), zap.Int("attempt", rec.Attempts))
+		return nil
+	case events.StateVoided:
+		log.Info("event voided before it posted", zap.String("voided_by", out.voidedBy))
 		return nil
 	case events.StateFailed:
 		log.Warn("event failed", zap.String("reason", out.reason), zap.Int("attempt", rec.Attempts))

@@ -97,7 +97,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention, Logger: log.Named("events")})
 	meter := metrics.New(store)
 	meter.EventTypes(forstok.TypeNames(), []string{"accepted", "duplicate", "invalid", "unavailable"},
-		[]string{events.StateSynced, events.StateRetrying, events.StateFailed})
+		[]string{events.StateSynced, events.StateRetrying, events.StateFailed, events.StateVoided})
 	limiter := accurate.NewRedisLimiter(rdb, cfg.RedisNamespace+":accurate", cfg.AccurateRateLimit, cfg.AccurateConcurrency)
 	limiter.OnWait = meter.LimiterWait
 	client, err := accurate.New(accurate.Config{

@@ -1,0 +1,88 @@
+package forstok
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"forstok-accurate-sync/money"
+)
+
+func TestDecodeLifecycleExamples(t *testing.T) {
+	d := NewDecoder()
+	t.Run("the void names the invoice, its order and when", func(t *testing.T) {
+		ev, err := d.Decode(readExample(t, "invoice-voided-shopee.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Key() != "invoice.voided:70003" || ev.Void == nil || payloadsSet(ev) != 1 {
+			t.Fatalf("key %q, event %+v", ev.Key(), ev)
+		}
+		want := VoidOrder{ID: 35003, LocalName: "2411280XY99ZZ1", StoreID: 1009}
+		if ev.Void.Order != want || !ev.Void.VoidedAt.Equal(time.Date(2026, 11, 28, 11, 45, 0, 0, time.UTC)) {
+			t.Errorf("void = %+v", ev.Void)
+		}
+	})
+	t.Run("the cancelled invoice is an ordinary invoice.created", func(t *testing.T) {
+		ev, err := d.Decode(readExample(t, "invoice-created-shopee-cancelled.json"))
+		if err != nil || ev.Key() != "invoice.created:70003" {
+			t.Fatalf("%q %v", ev.Key(), err)
+		}
+		if got := ev.Invoice.Order.ItemLines[0].UnitPrice(); got != money.Rupiah(89000) {
+			t.Errorf("unit price %v", got)
+		}
+	})
+}
+
+func TestDecodeLifecycleNamesEveryBadFieldByItsPath(t *testing.T) {
+	d := NewDecoder()
+	tests := []struct {
+		name string
+		body string
+		want []FieldError
+	}{
+		{"an empty void names every required field",
+			`{"type":"invoice.voided","data":{}}`,
+			[]FieldError{{"data.id", "required"}, {"data.voided_at", "required"}, {"data.order", "required"}}},
+		{"a void's order without its number or store",
+			`{"type":"invoice.voided","data":{"id":70003,"voided_at":"2026-11-28T18:45:00+07:00","order":{"id":35003}}}`,
+			[]FieldError{{"data.order.local_name", "required"}, {"data.order.store_id", "required"}}},
+		{"a void with wrong types",
+			`{"type":"invoice.voided","data":{"id":"70003","voided_at":"yesterday","order":{"id":35003,"local_name":"X","store_id":1009}}}`,
+			[]FieldError{{"data.id", "must be an integer"}, {"data.voided_at", "must be an RFC 3339 time"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			decodeBoth(t, d, []byte(tt.body))
+			ev, err := d.Decode([]byte(tt.body))
+			var invalid *ValidationError
+			if !errors.As(err, &invalid) {
+				t.Fatalf("Decode = %+v, %v; want a ValidationError", ev, err)
+			}
+			if !sameProblems(invalid.Fields, tt.want) {
+				t.Errorf("problems %v, want %v", invalid.Fields, tt.want)
+			}
+			if ev.Data() != nil {
+				t.Errorf("an invalid payload came back: %+v", ev)
+			}
+		})
+	}
+}
+
+// sameProblems compares two lists of problems in any order.
+func sameProblems(got, want []FieldError) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	seen := map[FieldError]int{}
+	for _, f := range got {
+		seen[f]++
+	}
+	for _, f := range want {
+		if seen[f] == 0 {
+			return false
+		}
+		seen[f]--
+	}
+	return true
+}
