@@ -89,7 +89,7 @@ func TestAdminEvents(t *testing.T) {
 
 	badQueries := map[string]string{
 		"an unknown state": "/admin/events?state=lost",
-		"an unknown type":  "/admin/events?type=invoice.voided",
+		"an unknown type":  "/admin/events?type=order.shipped",
 		"a limit of 0":     "/admin/events?limit=0",
 		"a forged cursor":  "/admin/events?cursor=abc",
 	}

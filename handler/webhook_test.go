@@ -284,7 +284,7 @@ func TestBadInput(t *testing.T) {
 		mention     string // for other statuses: a word the error must contain
 	}{
 		{name: "a body that is not JSON", body: []byte(`{"type": "invoice.created", `), status: 400, mention: "JSON"},
-		{name: "an unknown type", body: []byte(`{"type":"invoice.voided","data":{}}`), status: 400, mention: "invoice.voided"},
+		{name: "an unknown type", body: []byte(`{"type":"order.shipped","data":{}}`), status: 400, mention: "order.shipped"},
 		{name: "an empty SKU", body: mutate(t, func(d map[string]any) { firstLine(d)["sku"] = "" }), status: 422, field: "data.order.item_lines[0].sku"},
 		{name: "a negative price", body: mutate(t, func(d map[string]any) { firstLine(d)["price"] = -1 }), status: 422, field: "data.order.item_lines[0].price"},
 		{name: "a price with 3 decimals", body: mutate(t, func(d map[string]any) { firstLine(d)["price"] = "100000.005" }), status: 422, field: "data.order.item_lines[0].price"},
