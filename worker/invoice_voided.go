@@ -53,11 +53,11 @@ func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev 
 		return out
 	}
 	for _, r := range receipts {
-		if err := w.Accurate.DeleteSalesReceipt(ctx, r); err != nil && !isMissing(err) {
+		if err := w.Accurate.DeleteSalesReceipt(ctx, r); err != nil && !accurate.IsNotFound(err) {
 			return deleteRefused("penerimaan "+r, err)
 		}
 	}
-	if err := w.Accurate.DeleteSalesInvoice(ctx, number); err != nil && !isMissing(err) {
+	if err := w.Accurate.DeleteSalesInvoice(ctx, number); err != nil && !accurate.IsNotFound(err) {
 		return deleteRefused("faktur "+number, err)
 	}
 	if err := w.Orders.ForgetFaktur(ctx, number); err != nil {
@@ -83,7 +83,7 @@ func (w *Worker) receiptsPayingOnly(ctx context.Context, faktur string) (only []
 	var shared []string
 	for _, r := range paidBy {
 		d, err := w.Accurate.SalesReceiptDetail(ctx, r)
-		if isMissing(err) {
+		if accurate.IsNotFound(err) {
 			continue // deleted in Accurate already
 		}
 		if err != nil {
