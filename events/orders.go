@@ -27,7 +27,6 @@ func (s *Store) returnedKey(faktur string) string { return s.keyPrefix + ":retur
 func (s *Store) lockKey(name string) string       { return s.keyPrefix + ":lock:" + name }
 func (s *Store) doneKey(name string) string       { return s.keyPrefix + ":done:" + name }
 
-
 // MarkVoided records that an invoice was voided by the event voidKey, so
 // that its invoice.created never posts and a payment of it fails at once.
 func (s *Store) MarkVoided(ctx context.Context, invoiceID int64, voidKey string) error {
