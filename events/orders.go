@@ -79,7 +79,7 @@ func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous
 	reason := "its invoice was voided (" + voidKey + ") before its faktur was posted; nothing to do"
 	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:"}
 	old, err := voidScript.Run(ctx, s.rdb, keys, now.UnixMilli(), int64(s.retention/time.Second),
-		historyLine(now, StateVoided, "voided by "+voidKey), historyLimit, voidKey, reason).Text()
+		historyLine(now, StateVoided, "voided by "+voidKey), HistoryLimit, voidKey, reason).Text()
 	if err != nil {
 		return "", unavailable("void "+key, err)
 	}

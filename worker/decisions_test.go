@@ -123,6 +123,42 @@ func (a *fakeAccurate) FindSalesReceipt(_ context.Context, number string) (accur
 	return a.find("sales-receipt/list", number)
 }
 
+// The calls of voids, returns and master data: counted, answered like the
+// saves above; the decisions here do not reach them.
+
+func (a *fakeAccurate) SalesReceiptDetail(_ context.Context, number string) (accurate.ReceiptDetail, error) {
+	a.count("sales-receipt/detail")
+	return accurate.ReceiptDetail{}, accurateSaid(accurate.ClassNotFound, number+" tidak ditemukan atau sudah dihapus")
+}
+
+func (a *fakeAccurate) DeleteSalesInvoice(_ context.Context, number string) error {
+	_, err := a.save("sales-invoice/delete", number)
+	return err
+}
+
+func (a *fakeAccurate) DeleteSalesReceipt(_ context.Context, number string) error {
+	_, err := a.save("sales-receipt/delete", number)
+	return err
+}
+
+func (a *fakeAccurate) SaveSalesReturn(_ context.Context, doc *accurate.SalesReturn) (accurate.SavedDocument, error) {
+	return a.save("sales-return/save", doc.Number)
+}
+
+func (a *fakeAccurate) FindSalesReturn(_ context.Context, number string) (accurate.SavedDocument, bool, error) {
+	return a.find("sales-return/list", number)
+}
+
+func (a *fakeAccurate) SaveItem(_ context.Context, item *accurate.Item) error {
+	_, err := a.save("item/save", item.No)
+	return err
+}
+
+func (a *fakeAccurate) SaveCustomer(_ context.Context, c *accurate.Customer) error {
+	_, err := a.save("customer/save", c.CustomerNo)
+	return err
+}
+
 func accurateSaid(class accurate.Class, msg string) error {
 	return &accurate.Error{Class: class, Endpoint: "test", Status: 200, Messages: []string{msg}}
 }

@@ -15,7 +15,7 @@ func (w *Worker) processInvoiceCreated(ctx context.Context, rec events.Event, ev
 	// A void that came first wins: this invoice must never post. The void
 	// sets its mark before it looks at this event's state, and this event
 	// is "processing" before it reads the mark, so one of them sees the other.
-	voidKey, voided, err := w.Orders.VoidOf(ctx, ev.Invoice.ID)
+	voidKey, voided, err := w.voidOf(ctx, ev.Invoice.ID)
 	if err != nil {
 		return retry("reading whether invoice %d was voided: %v", ev.Invoice.ID, err)
 	}
@@ -24,7 +24,7 @@ func (w *Worker) processInvoiceCreated(ctx context.Context, rec events.Event, ev
 			reason: "its invoice was voided (" + voidKey + ") before its faktur was posted; nothing to do"}
 	}
 	out := w.syncInvoice(ctx, rec, ev.Invoice)
-	if out.state == events.StateSynced {
+	if out.state == events.StateSynced && w.Orders != nil {
 		if err := w.Orders.NotePosted(ctx, out.doc.Number, rec.Key); err != nil {
 			w.Logger.Warn("could not note which event posted the faktur; a return of it will read the faktur from Accurate",
 				zap.String("event_key", rec.Key), zap.Error(err))

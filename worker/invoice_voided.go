@@ -18,6 +18,9 @@ import (
 // that penerimaan first; one whose penerimaan pays other fakturs too is
 // left alone and the void fails, naming them.
 func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
+	if w.Orders == nil {
+		return failed("this worker keeps no order memory (Config.Orders): voids cannot be processed")
+	}
 	v := ev.Void
 	number := v.Order.LocalName
 	createdKey := forstok.KeyFor(forstok.TypeInvoiceCreated, v.ID)
@@ -116,4 +119,12 @@ func deleteRefused(what string, err error) outcome {
 		return failed("Accurate refused to delete %s: %s. Resolve it in Accurate (reopen the period, delete the retur that uses it), then replay this void", what, err)
 	}
 	return classify("deleting "+what, err)
+}
+
+// voidOf is the void of an invoice, when the worker keeps order memory.
+func (w *Worker) voidOf(ctx context.Context, invoiceID int64) (string, bool, error) {
+	if w.Orders == nil {
+		return "", false, nil
+	}
+	return w.Orders.VoidOf(ctx, invoiceID)
 }

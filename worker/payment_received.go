@@ -21,7 +21,7 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 	// voided invoice, rather than wait for it.
 	var voided []string
 	for _, inv := range p.Invoices {
-		voidKey, ok, err := w.Orders.VoidOf(ctx, inv.ID)
+		voidKey, ok, err := w.voidOf(ctx, inv.ID)
 		if err != nil {
 			return retry("reading whether invoice %d was voided: %v", inv.ID, err)
 		}
@@ -34,7 +34,7 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 			strings.Join(voided, "; "))
 	}
 	out := w.syncReceipt(ctx, rec, p)
-	if out.state == events.StateSynced {
+	if out.state == events.StateSynced && w.Orders != nil {
 		if err := w.Orders.NotePaid(ctx, out.doc.Number, mapping.InvoiceNumbers(p)); err != nil {
 			w.Logger.Warn("could not note the fakturs this penerimaan pays; a void of one of them will be refused by Accurate instead",
 				zap.String("event_key", rec.Key), zap.Error(err))
