@@ -47,7 +47,12 @@ func TestSemaphoreHoldsAcrossReplicas(t *testing.T) {
 				n := inFlight.Add(1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 				}
-				time.Sleep(15 * time.Millisecond)
+				// Hold until the limit has been seen full (or a while has
+				// passed), so a loaded machine cannot hide the limit's reach.
+				for deadline := time.Now().Add(2 * time.Second); peak.Load() < maxInFlight && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+				time.Sleep(2 * time.Millisecond)
 				inFlight.Add(-1)
 				release()
 			}
