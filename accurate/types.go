@@ -160,14 +160,17 @@ type SavedDocument struct {
 // InvoiceDetail is a faktur as sales-invoice/detail.do returns it: its total
 // and what the customer still owes on it.
 type InvoiceDetail struct {
-	ID          int64         `json:"id"`
-	Number      string        `json:"number"`
-	TransDate   Date          `json:"transDate"`
-	CustomerNo  string        `json:"customerNo,omitempty"`
-	TotalAmount money.Amount  `json:"totalAmount"`
-	PrimeOwing  money.Amount  `json:"primeOwing"`
-	Status      string        `json:"status,omitempty"`
-	DetailItem  []InvoiceItem `json:"detailItem,omitempty"`
+	ID          int64        `json:"id"`
+	Number      string       `json:"number"`
+	TransDate   Date         `json:"transDate"`
+	CustomerNo  string       `json:"customerNo,omitempty"`
+	TotalAmount money.Amount `json:"totalAmount"`
+	PrimeOwing  money.Amount `json:"primeOwing"`
+	// CashDiscount is the order's discount on the faktur, which the return
+	// of the whole order gives back.
+	CashDiscount money.Amount  `json:"cashDiscount,omitempty"`
+	Status       string        `json:"status,omitempty"`
+	DetailItem   []InvoiceItem `json:"detailItem,omitempty"`
 }
 
 // ReceiptDetail is a penerimaan as sales-receipt/detail.do returns it.

@@ -20,8 +20,10 @@ var Webhooks = []string{
 }
 
 // Lifecycle lists the sample bodies of the rest of an order's life, each
-// after the one it follows: an invoice that is then voided.
+// after the one it follows: an invoice that is then voided, and a return of
+// the Tokopedia bundle (after the Tokopedia invoice of Webhooks).
 var Lifecycle = []string{
 	"invoice-created-shopee-cancelled.json",
 	"invoice-voided-shopee.json",
+	"return-created-tokopedia.json",
 }

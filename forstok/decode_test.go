@@ -355,7 +355,7 @@ func TestDecodeRefusesWhatIsNotAWebhook(t *testing.T) {
 		{"a JSON array is a syntax error", `[{"type":"invoice.created"}]`, &SyntaxError{}, "JSON object"},
 		{"data that is a string is a syntax error", `{"type":"invoice.created","data":"70001"}`, &SyntaxError{}, "data must be a JSON object"},
 		{"data that is missing is a syntax error", `{"type":"payment.received"}`, &SyntaxError{}, "data"},
-		{"an unknown type is refused, naming the accepted ones", `{"type":"order.shipped","data":{}}`, &UnknownTypeError{}, "invoice.created, payment.received, invoice.voided"},
+		{"an unknown type is refused, naming the accepted ones", `{"type":"order.shipped","data":{}}`, &UnknownTypeError{}, "invoice.created, payment.received, invoice.voided, return.created"},
 		{"a missing type is refused", `{"data":{"id":1}}`, &UnknownTypeError{}, "missing"},
 		{"a type that is not a string is refused", `{"type":7,"data":{}}`, &UnknownTypeError{}, "7"},
 	}

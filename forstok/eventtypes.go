@@ -11,6 +11,7 @@ const (
 	TypeInvoiceCreated  = "invoice.created"
 	TypePaymentReceived = "payment.received"
 	TypeInvoiceVoided   = "invoice.voided"
+	TypeReturnCreated   = "return.created"
 )
 
 // eventTypes is the one table of every event type the service accepts: its
@@ -22,6 +23,7 @@ var eventTypes = []eventType{
 	newEventType(TypeInvoiceCreated, func(e *Event) **Invoice { return &e.Invoice }),
 	newEventType(TypePaymentReceived, func(e *Event) **Payment { return &e.Payment }),
 	newEventType(TypeInvoiceVoided, func(e *Event) **Void { return &e.Void }),
+	newEventType(TypeReturnCreated, func(e *Event) **Return { return &e.Return }),
 }
 
 // TypeNames lists the accepted event types, in the table's order.
@@ -127,3 +129,4 @@ func (e Event) Key() string {
 func (inv *Invoice) eventID() int64 { return inv.ID }
 func (p *Payment) eventID() int64   { return p.ID }
 func (v *Void) eventID() int64      { return v.ID }
+func (r *Return) eventID() int64    { return r.ID }

@@ -245,3 +245,17 @@ func (v *Void) valid() bool {
 	o := v.Order
 	return v.ID > 0 && v.VoidedAt != (time.Time{}) && o != (VoidOrder{}) && o.ID > 0 && o.LocalName != "" && o.StoreID > 0
 }
+
+func (r *Return) valid() bool {
+	o := r.Order
+	if r.ID <= 0 || r.ReturnedAt == (time.Time{}) || o == (ReturnOrder{}) || o.ID <= 0 || o.LocalName == "" ||
+		o.StoreID <= 0 || o.WarehouseID <= 0 || len(r.ItemLines) == 0 || !r.ShippingRefund.valid() {
+		return false
+	}
+	for _, l := range r.ItemLines {
+		if l.OrderItemLineID <= 0 || l.SKU == "" || l.Quantity <= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -2,6 +2,7 @@ package forstok
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -21,6 +22,20 @@ func TestDecodeLifecycleExamples(t *testing.T) {
 		want := VoidOrder{ID: 35003, LocalName: "2411280XY99ZZ1", StoreID: 1009}
 		if ev.Void.Order != want || !ev.Void.VoidedAt.Equal(time.Date(2026, 11, 28, 11, 45, 0, 0, time.UTC)) {
 			t.Errorf("void = %+v", ev.Void)
+		}
+	})
+	t.Run("the return names its lines in units and a zero shipping refund", func(t *testing.T) {
+		ev, err := d.Decode(readExample(t, "return-created-tokopedia.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := ev.Return
+		if ev.Key() != "return.created:95001" || r == nil || payloadsSet(ev) != 1 {
+			t.Fatalf("key %q, event %+v", ev.Key(), ev)
+		}
+		if !reflect.DeepEqual(r.ItemLines, []ReturnLine{{OrderItemLineID: 11, SKU: "PAKET-HEMAT", Quantity: 1}}) ||
+			r.Order.WarehouseID != 78 || r.ShippingRefund.Amount != 0 || !r.ShippingRefund.Present() {
+			t.Errorf("return = %+v", r)
 		}
 	})
 	t.Run("the cancelled invoice is an ordinary invoice.created", func(t *testing.T) {
@@ -50,6 +65,15 @@ func TestDecodeLifecycleNamesEveryBadFieldByItsPath(t *testing.T) {
 		{"a void with wrong types",
 			`{"type":"invoice.voided","data":{"id":"70003","voided_at":"yesterday","order":{"id":35003,"local_name":"X","store_id":1009}}}`,
 			[]FieldError{{"data.id", "must be an integer"}, {"data.voided_at", "must be an RFC 3339 time"}}},
+		{"a return without lines",
+			`{"type":"return.created","data":{"id":1,"returned_at":"2026-12-03T10:00:00+07:00","order":{"id":2,"local_name":"X","store_id":3,"warehouse_id":78},"item_lines":[]}}`,
+			[]FieldError{{"data.item_lines", "must not be empty"}}},
+		{"a return line with no sku, a zero quantity and a negative refund",
+			`{"type":"return.created","data":{"id":1,"returned_at":"2026-12-03T10:00:00+07:00","order":{"id":2,"local_name":"X","store_id":3,"warehouse_id":78},"item_lines":[{"order_item_line_id":11,"sku":"","quantity":0}],"shipping_refund":"-5"}}`,
+			[]FieldError{{"data.item_lines[0].sku", "required"}, {"data.item_lines[0].quantity", "must be greater than 0"}, {"data.shipping_refund", "must not be negative"}}},
+		{"a return whose order has no warehouse and a line with a fractional quantity",
+			`{"type":"return.created","data":{"id":1,"returned_at":"2026-12-03T10:00:00+07:00","order":{"id":2,"local_name":"X","store_id":3},"item_lines":[{"order_item_line_id":11,"sku":"A","quantity":1.5}]}}`,
+			[]FieldError{{"data.item_lines[0].quantity", "must be an integer"}, {"data.order.warehouse_id", "required"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

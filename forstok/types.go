@@ -19,6 +19,7 @@ type Event struct {
 	Invoice   *Invoice
 	Payment   *Payment
 	Void      *Void
+	Return    *Return
 }
 
 // KeyFor builds an idempotency key.
@@ -163,4 +164,31 @@ type VoidOrder struct {
 	ID        int64  `json:"id" validate:"gt=0"`
 	LocalName string `json:"local_name" validate:"required"`
 	StoreID   int64  `json:"store_id" validate:"gt=0"`
+}
+
+// Return is the data of return.created: goods of an order came back.
+type Return struct {
+	ID              int64        `json:"id" validate:"gt=0"`
+	ReturnReference string       `json:"return_reference"`
+	ReturnedAt      time.Time    `json:"returned_at" validate:"required"`
+	Reason          string       `json:"reason"`
+	Order           ReturnOrder  `json:"order" validate:"required"`
+	ItemLines       []ReturnLine `json:"item_lines" validate:"required,min=1,dive"`
+	ShippingRefund  Money        `json:"shipping_refund" validate:"money"`
+}
+
+// ReturnOrder identifies the order goods came back from, and the warehouse
+// they came back to.
+type ReturnOrder struct {
+	ID          int64  `json:"id" validate:"gt=0"`
+	LocalName   string `json:"local_name" validate:"required"`
+	StoreID     int64  `json:"store_id" validate:"gt=0"`
+	WarehouseID int64  `json:"warehouse_id" validate:"gt=0"`
+}
+
+// ReturnLine is one order line coming back, in units.
+type ReturnLine struct {
+	OrderItemLineID int64  `json:"order_item_line_id" validate:"gt=0"`
+	SKU             string `json:"sku" validate:"required"`
+	Quantity        int64  `json:"quantity" validate:"gt=0"`
 }

@@ -153,6 +153,7 @@ func (w *Worker) processors() map[string]processor {
 		forstok.TypeInvoiceCreated:  w.processInvoiceCreated,
 		forstok.TypePaymentReceived: w.processPaymentReceived,
 		forstok.TypeInvoiceVoided:   w.processInvoiceVoided,
+		forstok.TypeReturnCreated:   w.processReturnCreated,
 	}
 }
 

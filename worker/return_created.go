@@ -1,0 +1,136 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/mapping"
+)
+
+// returnLockTTL bounds how long one return of a faktur keeps the others of
+// the same faktur waiting, should its worker die holding the lock.
+const returnLockTTL = 2 * time.Minute
+
+// processReturnCreated: return.created → retur penjualan RJ-<id> against
+// the faktur, at the faktur's prices. Returns of one faktur run one at a
+// time (a lock per faktur), because each one's share of the discounts
+// depends on what the earlier ones gave back.
+func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
+	r := ev.Return
+	faktur := r.Order.LocalName
+	number := "RJ-" + strconv.FormatInt(r.ID, 10)
+
+	unlock, ok, err := w.Orders.Lock(ctx, "return:"+faktur, returnLockTTL)
+	if err != nil {
+		return retry("locking the returns of faktur %s: %v", faktur, err)
+	}
+	if !ok {
+		return retry("another return of faktur %s is being posted; this one follows", faktur)
+	}
+	defer unlock()
+
+	sold, out, ok := w.soldBy(ctx, faktur)
+	if !ok {
+		return out
+	}
+	recorded, err := w.Orders.ReturnsOf(ctx, faktur)
+	if err != nil {
+		return retry("reading the earlier returns of faktur %s: %v", faktur, err)
+	}
+	var prior []mapping.Returned
+	for n, raw := range recorded {
+		if n == number {
+			continue // this return's own record, from an earlier attempt
+		}
+		var p mapping.Returned
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return failed("the record of retur %s of faktur %s is unreadable (%v): replay that return first", n, faktur, err)
+		}
+		prior = append(prior, p)
+	}
+	doc, returned, err := w.Mapping.SalesReturn(r, sold, prior)
+	if err != nil {
+		return mappingFailure(err)
+	}
+
+	var saved accurate.SavedDocument
+	found := false
+	if rec.Attempts > 1 {
+		saved, found, err = w.Accurate.FindSalesReturn(ctx, number)
+		if err != nil {
+			return classify("looking up retur "+number, err)
+		}
+	}
+	if !found {
+		saved, err = w.Accurate.SaveSalesReturn(ctx, &doc)
+		switch {
+		case accurate.ClassOf(err) == accurate.ClassDuplicate:
+			f, ok, ferr := w.Accurate.FindSalesReturn(ctx, number)
+			if ferr != nil {
+				return classify("looking up retur "+number, ferr)
+			}
+			if !ok {
+				return retry("Accurate says retur %s exists but does not list it yet", number)
+			}
+			saved = f
+		case accurate.IsNotFound(err) && strings.Contains(err.Error(), faktur):
+			out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", faktur)
+			out.waiting = true
+			return out
+		case err != nil:
+			return classify("retur "+number, err)
+		}
+	}
+	what, _ := json.Marshal(returned) // plain data: cannot fail
+	if err := w.Orders.RecordReturn(ctx, faktur, number, what); err != nil {
+		return retry("recording what retur %s gave back: %v", number, err)
+	}
+	// What the faktur owes changed: a payment must ask Accurate.
+	if err := w.Orders.ForgetFaktur(ctx, faktur); err != nil {
+		return retry("forgetting the old total of faktur %s: %v", faktur, err)
+	}
+	return synced(withNumber(saved, number))
+}
+
+// soldBy is what the faktur sold: from the invoice.created this service
+// posted it from, else from Accurate's detail.do. A faktur not in Accurate
+// yet makes the return wait, as a payment does.
+func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outcome, bool) {
+	key, posted, err := w.Orders.PostedBy(ctx, faktur)
+	if err != nil {
+		return mapping.Sold{}, retry("reading which event posted faktur %s: %v", faktur, err), false
+	}
+	if posted {
+		stored, err := w.Orders.Get(ctx, key)
+		if err != nil {
+			return mapping.Sold{}, retry("reading %s: %v", key, err), false
+		}
+		inv, err := w.Decoder.Decode(stored.Payload)
+		if err == nil && inv.Invoice != nil {
+			if voidKey, voided, err := w.Orders.VoidOf(ctx, inv.Invoice.ID); err == nil && voided {
+				return mapping.Sold{}, failed("faktur %s was voided by %s: there is nothing to return against. Book the return by hand in Accurate if goods came back", faktur, voidKey), false
+			}
+			sold, err := w.Mapping.SoldByInvoice(inv.Invoice)
+			if err != nil {
+				return mapping.Sold{}, mappingFailure(err), false
+			}
+			return sold, outcome{}, true
+		}
+	}
+	detail, err := w.Accurate.SalesInvoiceDetail(ctx, faktur)
+	if accurate.IsNotFound(err) {
+		out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", faktur)
+		out.waiting = true
+		return mapping.Sold{}, out, false
+	}
+	if err != nil {
+		return mapping.Sold{}, classify("reading faktur "+faktur, err), false
+	}
+	return mapping.SoldByDetail(detail), outcome{}, true
+}
