@@ -118,6 +118,26 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	// The rest of an order's life, one event after the other: a cancelled
+	// order's invoice is posted and then voided (its faktur deleted), and
+	// the Tokopedia bundle comes back (a retur).
+	for _, name := range examples.Lifecycle {
+		body, _ := examples.Files.ReadFile(name)
+		status, answer, err := postWebhook(ctx, http.DefaultClient, serviceURL+"/webhooks/forstok", webhookSecret, newMessageID("demo"), body)
+		if err != nil {
+			return fmt.Errorf("demo: send %s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "POST /webhooks/forstok %-40s → %d %s\n", name, status, bytes.TrimSpace(answer))
+		if status != http.StatusAccepted {
+			return fmt.Errorf("demo: %s was answered %d, want 202", name, status)
+		}
+		ev, _ := forstok.NewDecoder().Decode(body)
+		settled, err := waitForEvents(ctx, a.store, []string{ev.Key()}, *timeout)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		final = append(final, settled...)
+	}
 	fmt.Fprintln(stdout)
 	printEvents(stdout, final)
 	printDocuments(stdout, accurateSandbox)
@@ -130,7 +150,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("demo: not every event synced:\n  %s", strings.Join(problems, "\n  "))
 	}
-	fmt.Fprintln(stdout, "\nAll four events synced: every faktur is paid and every penerimaan balances.")
+	fmt.Fprintln(stdout, "\nEvery event synced: every faktur left is paid, every penerimaan balances, the voided order's faktur is gone and the returned bundle is a retur.")
 	return nil
 }
 
@@ -234,5 +254,14 @@ func printDocuments(w io.Writer, sb *sandbox.Server) {
 			}
 		}
 		fmt.Fprintf(w, "    %-55s  %12s\n", "balance (payments - discounts)", r.Balance().Format())
+	}
+	fmt.Fprintln(w, "\nRetur penjualan in Accurate:")
+	for _, r := range sb.Returns() {
+		fmt.Fprintf(w, "\n  %s  %s  customer %s  against faktur %s\n", r.Number, r.TransDate, r.CustomerNo, r.InvoiceNumber)
+		line("item", "qty", "unit price", "discount", "amount")
+		for _, l := range r.DetailItem {
+			line(l.ItemNo+" → "+l.WarehouseName, strconv.FormatInt(l.Quantity, 10), l.UnitPrice.Format(), l.ItemCashDiscount.Format(), l.Amount().Format())
+		}
+		line("total", "", "", "", r.TotalAmount.Format())
 	}
 }
