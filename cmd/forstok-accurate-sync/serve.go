@@ -153,6 +153,7 @@ func newApp(cfg config, opts options) (*app, error) {
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	log := newLogger(cfg.LogLevel, stdout)
 	defer func() { _ = log.Sync() }()
+	routeRedisLogs(log)
 	a, err := newApp(cfg, options{logger: log})
 	if err != nil {
 		return err
