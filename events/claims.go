@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,4 +38,17 @@ func (s *Store) ClaimNumber(ctx context.Context, kind, number, key string) (owne
 		return "", unavailable(fmt.Sprintf("claim %s %s for %s", kind, number, key), err)
 	}
 	return owner, nil
+}
+
+// NumberOwner is the event that claimed an Accurate number; ok is false when
+// no event of this service has.
+func (s *Store) NumberOwner(ctx context.Context, kind, number string) (key string, ok bool, err error) {
+	key, err = s.rdb.Get(ctx, s.claimKey(kind, number)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return "", false, nil
+	case err != nil:
+		return "", false, unavailable(fmt.Sprintf("owner of %s %s", kind, number), err)
+	}
+	return key, true, nil
 }

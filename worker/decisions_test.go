@@ -22,10 +22,24 @@ type fakeStore struct {
 	totals   map[string]int64
 	claimErr error
 	finished []events.Result
+	records  map[string]events.Event
 }
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{claims: map[string]string{}, totals: map[string]int64{}}
+}
+
+func (s *fakeStore) NumberOwner(_ context.Context, kind, number string) (string, bool, error) {
+	owner, ok := s.claims[kind+" "+number]
+	return owner, ok, nil
+}
+
+func (s *fakeStore) Get(_ context.Context, key string) (events.Event, error) {
+	ev, ok := s.records[key]
+	if !ok {
+		return ev, events.ErrNotFound
+	}
+	return ev, nil
 }
 
 func (s *fakeStore) Begin(context.Context, events.Incoming) (events.Event, error) {
@@ -277,7 +291,8 @@ func TestPaymentDecisions(t *testing.T) {
 	cases := []struct {
 		name    string
 		attempt int
-		total   bool // the store remembers the faktur's total
+		total   bool          // the store remembers the faktur's total
+		invoice *events.Event // the invoice event owning the faktur's number
 		acc     fakeAccurate
 		state   string
 		reason  string
@@ -290,8 +305,17 @@ func TestPaymentDecisions(t *testing.T) {
 		{name: "a payment of a faktur the service does not know reads what is owed from Accurate",
 			attempt: 1, acc: fakeAccurate{detail: map[string]accurate.InvoiceDetail{invoiceNumber: {Number: invoiceNumber, PrimeOwing: money.Rupiah(233000)}}},
 			state: events.StateSynced, calls: map[string]int{"sales-invoice/detail": 1, "sales-receipt/save": 1}},
-		{name: "a payment whose faktur is not in Accurate yet waits for it",
-			attempt: 1, state: events.StateRetrying, waiting: true, reason: "is not in Accurate yet",
+		{name: "a payment whose faktur is not in Accurate yet waits for it, saying no invoice came",
+			attempt: 1, state: events.StateRetrying, waiting: true, reason: "no invoice.created for it has reached this service",
+			calls: map[string]int{"sales-invoice/detail": 1}},
+		{name: "a payment behind a failed invoice waits naming the invoice event, its error and what to do",
+			attempt: 1, invoice: &events.Event{Key: invoiceKey, State: events.StateFailed, LastError: "Accurate refused faktur: Tanggal wajib diisi"},
+			state: events.StateRetrying, waiting: true,
+			reason: "because its invoice event " + invoiceKey + " failed: Accurate refused faktur: Tanggal wajib diisi. Fix that and replay " + invoiceKey,
+			calls:  map[string]int{"sales-invoice/detail": 1}},
+		{name: "a payment behind an invoice still retrying waits naming it",
+			attempt: 1, invoice: &events.Event{Key: invoiceKey, State: events.StateRetrying},
+			state: events.StateRetrying, waiting: true, reason: "its invoice event " + invoiceKey + " is retrying",
 			calls: map[string]int{"sales-invoice/detail": 1}},
 		{name: "a payment whose faktur Accurate cannot find when saving waits for it",
 			attempt: 1, total: true,
@@ -315,6 +339,10 @@ func TestPaymentDecisions(t *testing.T) {
 			store := newFakeStore()
 			if tc.total {
 				store.totals[invoiceNumber] = int64(money.Rupiah(233000))
+			}
+			if tc.invoice != nil {
+				store.claims["faktur "+invoiceNumber] = tc.invoice.Key
+				store.records = map[string]events.Event{tc.invoice.Key: *tc.invoice}
 			}
 			acc := tc.acc
 			w := New(Config{Store: store, Accurate: &acc, Mapping: exampleSettings(t)})

@@ -68,9 +68,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 		}
 		detail, err := w.Accurate.SalesInvoiceDetail(ctx, invoiceNo)
 		if accurate.IsNotFound(err) {
-			out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", invoiceNo)
-			out.waiting = true
-			return out
+			return w.waitForFaktur(ctx, invoiceNo)
 		}
 		if err != nil {
 			return classify("reading faktur "+invoiceNo, err)
@@ -100,4 +98,32 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 		return classify("penerimaan "+number, err)
 	}
 	return synced(withNumber(saved, number))
+}
+
+// waitForFaktur words a payment's wait for a faktur not in Accurate: by what
+// became of the invoice event that owns the number, so that a payment behind
+// a failed invoice says which one to fix.
+func (w *Worker) waitForFaktur(ctx context.Context, number string) outcome {
+	out := retry("faktur %s is not in Accurate yet: no invoice.created for it has reached this service; "+
+		"the payment waits for it (PAYMENT_INVOICE_WAIT)", number)
+	out.waiting = true
+	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", number)
+	if err != nil || !ok {
+		return out
+	}
+	inv, err := w.Store.Get(ctx, owner)
+	if err != nil {
+		return out
+	}
+	switch inv.State {
+	case events.StateFailed:
+		out.reason = fmt.Sprintf("faktur %s is not in Accurate because its invoice event %s failed: %s. "+
+			"Fix that and replay %s; this payment follows on its next attempt", number, owner, inv.LastError, owner)
+	case events.StateSynced:
+		out.reason = fmt.Sprintf("faktur %s is not in Accurate although its invoice event %s synced it: if it was deleted in Accurate, "+
+			"replay %s to post it again; this payment follows on its next attempt", number, owner, owner)
+	default:
+		out.reason = fmt.Sprintf("faktur %s is not in Accurate yet: its invoice event %s is %s; the payment waits for it", number, owner, inv.State)
+	}
+	return out
 }

@@ -30,6 +30,8 @@ type Store interface {
 	RememberFaktur(ctx context.Context, number string, totalSen int64) error
 	FakturTotal(ctx context.Context, number string) (int64, bool, error)
 	ClaimNumber(ctx context.Context, kind, number, key string) (owner string, err error)
+	NumberOwner(ctx context.Context, kind, number string) (key string, ok bool, err error)
+	Get(ctx context.Context, key string) (events.Event, error)
 }
 
 // Orders is what the worker remembers across events of one order, for
@@ -219,9 +221,9 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	if out.state == events.StateRetrying {
 		switch {
 		case out.waiting && now.Sub(rec.CreatedAt) >= w.InvoiceWait:
-			out = failed("%s; gave up after waiting %s: sync the invoice first, then replay this event", out.reason, w.InvoiceWait)
+			out = failed("%s; gave up after waiting %s (PAYMENT_INVOICE_WAIT): get the invoice synced first, then replay this event", out.reason, w.InvoiceWait)
 		case !out.waiting && retried+1 >= w.MaxAttempts:
-			out = failed("%s; gave up after %d attempts: replay when Accurate answers again", out.reason, retried+1)
+			out = failed("%s; gave up after %d attempts (MAX_ATTEMPTS): replay this event when Accurate answers again", out.reason, retried+1)
 		}
 	}
 	// The reason may quote a huge field of the webhook: the log line and the
@@ -291,15 +293,18 @@ func classify(doing string, err error) outcome {
 	msg := err.Error()
 	switch accurate.ClassOf(err) {
 	case accurate.ClassNotFound:
-		return failed("Accurate refused %s: %s. Create it in Accurate or fix the mapping, then replay", doing, msg)
+		return failed("Accurate refused %s: %s. Create it in Accurate and replay this event; "+
+			"or correct the mapping, restart the service (it reads the mapping only at start), then replay", doing, msg)
 	case accurate.ClassValidation, accurate.ClassDuplicate:
-		return failed("Accurate refused %s: %s. Fix the data or the mapping, then replay", doing, msg)
+		return failed("Accurate refused %s: %s. Correct the data in Forstok and replay the corrected body with POST /admin/replay; "+
+			"or correct the mapping, restart the service (it reads the mapping only at start), then replay", doing, msg)
 	case accurate.ClassAuth:
-		return retry("Accurate refused the API token while %s: check ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET: %s", doing, msg)
+		return retry("Accurate refused the API token or its signature while %s: %s. Check ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET, "+
+			"correct them and restart the service; the event is retried meanwhile", doing, msg)
 	case accurate.ClassRateLimited:
-		return retry("Accurate's rate limit while %s: %s", doing, msg)
+		return retry("Accurate's rate limit stopped %s: %s. It is retried after a pause; if this persists, another program shares the database's limit", doing, msg)
 	default:
-		return retry("Accurate did not answer while %s: %s", doing, msg)
+		return retry("Accurate did not answer while %s: %s. It is retried; nothing to do unless Accurate stays down", doing, msg)
 	}
 }
 
@@ -332,9 +337,10 @@ func withNumber(doc accurate.SavedDocument, number string) accurate.SavedDocumen
 func mappingFailure(err error) outcome {
 	var me *mapping.Error
 	if errors.As(err, &me) {
-		return failed("%s, then replay", me.Error())
+		return failed("%s, restart the service (it reads the mapping only at start), then replay this event", me.Error())
 	}
-	return failed("cannot build the Accurate document: %v; fix the data or the mapping, then replay", err)
+	return failed("cannot build the Accurate document: %v; correct the data in Forstok and replay the corrected body with POST /admin/replay, "+
+		"or correct the mapping, restart the service, then replay", err)
 }
 
 func mentionsAny(err error, words []string) bool {

@@ -18,11 +18,11 @@ func TestClassify(t *testing.T) {
 		state string
 		hint  string
 	}{
-		{accurate.ClassNotFound, events.StateFailed, "Create it in Accurate or fix the mapping, then replay"},
-		{accurate.ClassValidation, events.StateFailed, "Fix the data or the mapping, then replay"},
-		{accurate.ClassAuth, events.StateRetrying, "check ACCURATE_API_TOKEN"},
-		{accurate.ClassRateLimited, events.StateRetrying, "rate limit"},
-		{accurate.ClassTransient, events.StateRetrying, "did not answer"},
+		{accurate.ClassNotFound, events.StateFailed, "Create it in Accurate and replay this event; or correct the mapping, restart the service"},
+		{accurate.ClassValidation, events.StateFailed, "Correct the data in Forstok and replay the corrected body with POST /admin/replay; or correct the mapping, restart the service"},
+		{accurate.ClassAuth, events.StateRetrying, "refused the API token or its signature while faktur X: accurate sales-invoice/save: auth: Accurate's own words. Check ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET, correct them and restart"},
+		{accurate.ClassRateLimited, events.StateRetrying, "rate limit stopped faktur X"},
+		{accurate.ClassTransient, events.StateRetrying, "did not answer while faktur X"},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("a %s answer ends %s and says what to do", tc.class, tc.state), func(t *testing.T) {
@@ -37,10 +37,10 @@ func TestClassify(t *testing.T) {
 
 func TestMappingFailureKeepsTheSellersSentence(t *testing.T) {
 	out := mappingFailure(&mapping.Error{Key: `stores."1011"`, Msg: `store 1011 is not in stores: add stores."1011".customer_no and bank_no`})
-	if out.state != events.StateFailed || out.reason != `store 1011 is not in stores: add stores."1011".customer_no and bank_no, then replay` {
+	if out.state != events.StateFailed || out.reason != `store 1011 is not in stores: add stores."1011".customer_no and bank_no, restart the service (it reads the mapping only at start), then replay this event` {
 		t.Errorf("mappingFailure = %+v", out)
 	}
-	if other := mappingFailure(errors.New("boom")); !strings.Contains(other.reason, "fix the data or the mapping") {
+	if other := mappingFailure(errors.New("boom")); !strings.Contains(other.reason, "or correct the mapping, restart the service, then replay") {
 		t.Errorf("mappingFailure of another error = %+v", other)
 	}
 }

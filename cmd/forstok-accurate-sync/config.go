@@ -39,9 +39,14 @@ type config struct {
 	WorkerConcurrency   int
 	ShutdownTimeout     time.Duration
 	PaymentInvoiceWait  time.Duration
-	MaxRetries          int
+	MaxAttempts         int
 	EventRetention      time.Duration
+	deprecated          []string
 }
+
+// warnings are settings that work but should change (a deprecated name);
+// serve logs them at start.
+func (c config) warnings() []string { return c.deprecated }
 
 // configError lists every missing or malformed setting at once.
 type configError struct{ problems []string }
@@ -76,7 +81,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		WorkerConcurrency:   r.positiveInt("WORKER_CONCURRENCY", worker.DefaultConcurrency),
 		ShutdownTimeout:     r.duration("SHUTDOWN_TIMEOUT", 25*time.Second),
 		PaymentInvoiceWait:  r.duration("PAYMENT_INVOICE_WAIT", worker.DefaultInvoiceWait),
-		MaxRetries:          r.positiveInt("MAX_RETRIES", worker.DefaultMaxAttempts),
+		MaxAttempts:         r.renamed("MAX_ATTEMPTS", "MAX_RETRIES", worker.DefaultMaxAttempts),
 		EventRetention:      r.duration("EVENT_RETENTION", events.DefaultRetention),
 	}
 	if c.SellersDir != "" {
@@ -105,6 +110,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 			r.missing("ACCURATE_SIGNATURE_SECRET", "the app's signature secret")
 		}
 	}
+	c.deprecated = r.deprecated
 	if len(r.problems) > 0 {
 		return c, &configError{problems: r.problems}
 	}
@@ -122,8 +128,23 @@ var (
 // envReader reads settings and collects every problem, naming the variable
 // but never echoing a value (it may be a secret).
 type envReader struct {
-	getenv   func(string) string
-	problems []string
+	getenv     func(string) string
+	problems   []string
+	deprecated []string
+}
+
+// renamed reads a whole-number setting by its name, or by the old name it
+// had, with a warning to rename it; the new name wins when both are set.
+func (r *envReader) renamed(name, old string, def int) int {
+	if r.str(old, "") == "" {
+		return r.positiveInt(name, def)
+	}
+	if r.str(name, "") != "" {
+		r.deprecated = append(r.deprecated, old+" is ignored because "+name+" is set: remove "+old)
+		return r.positiveInt(name, def)
+	}
+	r.deprecated = append(r.deprecated, old+" is deprecated: rename it "+name+" (the same figure: attempts in all, the first included)")
+	return r.positiveInt(old, def)
 }
 
 func (r *envReader) missing(name, what string) {

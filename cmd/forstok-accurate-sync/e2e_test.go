@@ -296,9 +296,9 @@ func sameJSON(t *testing.T, a, b any) bool {
 }
 
 func TestRetriesEndInFailureWithTheLastReason(t *testing.T) {
-	t.Run("Accurate down for good: the event fails after MAX_RETRIES with Accurate's answer", func(t *testing.T) {
+	t.Run("Accurate down for good: the event fails after MAX_ATTEMPTS with Accurate's answer", func(t *testing.T) {
 		w := newWorld(t, func(c *sandbox.Config) { c.Faults.ErrorRate = 1 })
-		w.extraEnv = map[string]string{"MAX_RETRIES": "3"}
+		w.extraEnv = map[string]string{"MAX_ATTEMPTS": "3"}
 		w.start()
 		w.send(generatedInvoice(1))
 		states := w.waitFor([]string{invoiceKey(1)}, 30*time.Second)

@@ -120,7 +120,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Logger:      log.Named("worker"),
 		Metrics:     meter,
 		InvoiceWait: cfg.PaymentInvoiceWait,
-		MaxAttempts: cfg.MaxRetries,
+		MaxAttempts: cfg.MaxAttempts,
 		RetryBase:   opts.retryMin,
 	})
 	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
@@ -154,6 +154,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	log := newLogger(cfg.LogLevel, stdout)
 	defer func() { _ = log.Sync() }()
 	routeRedisLogs(log)
+	for _, w := range cfg.warnings() {
+		log.Warn("configuration: " + w)
+	}
 	a, err := newApp(cfg, options{logger: log})
 	if err != nil {
 		return err

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"forstok-accurate-sync/worker"
+)
+
+func TestMaxAttemptsAndItsOldName(t *testing.T) {
+	cases := []struct {
+		name     string
+		env      map[string]string
+		attempts int
+		warning  string // a phrase of the one warning, "" for none
+	}{
+		{"unset, the worker's default applies", nil, worker.DefaultMaxAttempts, ""},
+		{"MAX_ATTEMPTS sets the attempts in all", map[string]string{"MAX_ATTEMPTS": "3"}, 3, ""},
+		{"the old MAX_RETRIES still works and asks to be renamed", map[string]string{"MAX_RETRIES": "4"}, 4, "MAX_RETRIES is deprecated: rename it MAX_ATTEMPTS"},
+		{"with both set MAX_ATTEMPTS wins and MAX_RETRIES is called ignored", map[string]string{"MAX_ATTEMPTS": "5", "MAX_RETRIES": "4"}, 5, "MAX_RETRIES is ignored"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) string { return tc.env[k] }, requirement{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MaxAttempts != tc.attempts {
+				t.Errorf("MaxAttempts = %d; want %d", cfg.MaxAttempts, tc.attempts)
+			}
+			warnings := cfg.warnings()
+			switch {
+			case tc.warning == "" && len(warnings) != 0:
+				t.Errorf("warnings = %q; want none", warnings)
+			case tc.warning != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], tc.warning)):
+				t.Errorf("warnings = %q; want one saying %q", warnings, tc.warning)
+			}
+		})
+	}
+	t.Run("a malformed old name is reported by its name", func(t *testing.T) {
+		_, err := loadConfig(func(k string) string { return map[string]string{"MAX_RETRIES": "many"}[k] }, requirement{})
+		if err == nil || !strings.Contains(err.Error(), "MAX_RETRIES is malformed") {
+			t.Errorf("err = %v; want MAX_RETRIES is malformed", err)
+		}
+	})
+}
