@@ -42,8 +42,9 @@ type Config struct {
 	Logger   *zap.Logger
 	// AdminToken guards /admin; empty turns the admin API off (404).
 	AdminToken string
-	// Ready reports extra readiness conditions (the mapping is loaded); nil
-	// means none beyond Redis.
+	// Ready reports extra readiness conditions (Accurate accepts the
+	// credentials); its error is /readyz's reason. Nil means none beyond
+	// Redis.
 	Ready func(ctx context.Context) error
 	// MetricsHandler serves /metrics when set.
 	MetricsHandler http.Handler

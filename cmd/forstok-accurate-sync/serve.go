@@ -33,6 +33,7 @@ type app struct {
 	handler http.Handler
 	workers *asynq.Server
 	worker  *worker.Worker
+	creds   *credentials
 }
 
 // options lets tests and the demo replace what a deployment reads from the
@@ -100,17 +101,22 @@ func newApp(cfg config, opts options) (*app, error) {
 		[]string{events.StateSynced, events.StateRetrying, events.StateFailed, events.StateVoided})
 	limiter := accurate.NewRedisLimiter(rdb, cfg.RedisNamespace+":accurate", cfg.AccurateRateLimit, cfg.AccurateConcurrency)
 	limiter.OnWait = meter.LimiterWait
+	creds := &credentials{log: log.Named("accurate")}
 	client, err := accurate.New(accurate.Config{
 		AccountURL:      cfg.AccurateAccountURL,
 		Host:            cfg.AccurateHost,
 		APIToken:        cfg.AccurateAPIToken,
 		SignatureSecret: cfg.AccurateSignature,
 		Limiter:         limiter,
-		Observe:         meter.AccurateCall,
+		Observe: func(endpoint, outcome string, took time.Duration) {
+			meter.AccurateCall(endpoint, outcome, took)
+			creds.observe(endpoint, outcome)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("accurate client: %w", err)
 	}
+	creds.check = client.CheckCredentials
 	decoder := forstok.NewDecoder()
 	w := worker.New(worker.Config{
 		Store:       store,
@@ -135,6 +141,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		TaskCheckInterval:        opts.poll,
 	})
 	h := handler.New(handler.Config{
+		Ready:          creds.ready,
 		Store:          store,
 		Verifier:       verifier,
 		Decoder:        decoder,
@@ -143,7 +150,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Metrics:        meter,
 		MetricsHandler: meter.Handler(),
 	})
-	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, worker: w}, nil
+	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, worker: w, creds: creds}, nil
 }
 
 // serve runs the service until ctx ends, then shuts down gracefully: the
@@ -190,6 +197,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		defer close(pruneDone)
 		a.pruneLoop(ctx)
 	}()
+	credsDone := make(chan struct{})
+	go func() {
+		defer close(credsDone)
+		a.creds.watch(ctx, time.Minute)
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -214,6 +226,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	httpErr := srv.Shutdown(shutdownCtx)
 	<-workersDone
 	<-pruneDone
+	<-credsDone
 	a.log.Info("stopped")
 	if httpErr != nil && !errors.Is(httpErr, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", httpErr)
