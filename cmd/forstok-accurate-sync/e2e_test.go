@@ -342,7 +342,9 @@ func TestMetricsMove(t *testing.T) {
 		`fas_queue_depth 0`,
 		`fas_accurate_requests_total{endpoint="sales-invoice/save",outcome="ok"} 1`,
 		`fas_accurate_request_duration_seconds_count{endpoint="sales-invoice/save"} 1`,
-		`fas_accurate_limiter_wait_seconds_count 1`,
+		// The save, and the credentials check at start (one customer id).
+		`fas_accurate_requests_total{endpoint="customer/list",outcome="ok"} 1`,
+		`fas_accurate_limiter_wait_seconds_count 2`,
 	}
 	// The worker counts an attempt just after it records the state the
 	// admin API shows, so the figures are polled, not read once.
