@@ -85,9 +85,17 @@ type InvoiceItem struct {
 	UseTax1          bool         `json:"useTax1"`
 }
 
-// Amount is the line's value: quantity × unit price − its cash discount.
+// Amount is the line's value: quantity × unit price − its cash discount;
+// money.Overflow when that cannot be computed.
 func (l InvoiceItem) Amount() money.Amount {
-	return money.Amount(l.Quantity)*l.UnitPrice - l.ItemCashDiscount
+	a, err := l.UnitPrice.Mul(l.Quantity)
+	if err == nil {
+		a, err = a.Sub(l.ItemCashDiscount)
+	}
+	if err != nil {
+		return money.Overflow
+	}
+	return a
 }
 
 // InvoiceExpense is a non-item line of a faktur, such as shipping charged to
@@ -99,15 +107,30 @@ type InvoiceExpense struct {
 }
 
 // Total is what the faktur asks of the customer: items − cashDiscount +
-// expenses (before tax, which the service leaves to Accurate).
+// expenses (before tax, which the service leaves to Accurate). It is
+// money.Overflow when it cannot be computed; a line's amount beyond
+// money.Max makes it so too, since Accurate holds neither.
 func (s SalesInvoice) Total() money.Amount {
-	var t money.Amount
+	var (
+		t   money.Amount
+		err error
+	)
 	for _, l := range s.DetailItem {
-		t += l.Amount()
+		a := l.Amount()
+		if !a.InBooks() {
+			return money.Overflow
+		}
+		if t, err = t.Add(a); err != nil {
+			return money.Overflow
+		}
 	}
-	t -= s.CashDiscount
+	if t, err = t.Sub(s.CashDiscount); err != nil {
+		return money.Overflow
+	}
 	for _, e := range s.DetailExpense {
-		t += e.ExpenseAmount
+		if t, err = t.Add(e.ExpenseAmount); err != nil {
+			return money.Overflow
+		}
 	}
 	return t
 }
@@ -139,12 +162,21 @@ type ReceiptDiscount struct {
 }
 
 // Balance is Σ(paymentAmount − Σ discounts): what chequeAmount must equal.
+// It is money.Overflow when it cannot be computed, which no chequeAmount
+// Accurate holds can equal.
 func (r SalesReceipt) Balance() money.Amount {
-	var t money.Amount
+	var (
+		t   money.Amount
+		err error
+	)
 	for _, inv := range r.DetailInvoice {
-		t += inv.PaymentAmount
+		if t, err = t.Add(inv.PaymentAmount); err != nil {
+			return money.Overflow
+		}
 		for _, d := range inv.DetailDiscount {
-			t -= d.Amount
+			if t, err = t.Sub(d.Amount); err != nil {
+				return money.Overflow
+			}
 		}
 	}
 	return t

@@ -30,6 +30,9 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	m.present = true
 	if sen, ok := wholeRupiah(b); ok {
 		m.Amount = sen // the usual case, without money.Parse's string copies
+		if sen > money.Max {
+			m.Amount, m.problem = 0, problemTooLarge
+		}
 		return nil
 	}
 	var lit string
@@ -53,11 +56,23 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 		m.problem = amountProblem(err)
 	case a < 0:
 		m.problem = "must not be negative" // Forstok's amounts never are
+	case a > money.Max:
+		m.problem = problemTooLarge
 	default:
 		m.Amount = a
 	}
 	return nil
 }
+
+// problemTooLarge words an amount beyond money.Max. Bounding every amount
+// here keeps every sum of a payload's amounts far inside int64, and a
+// document within what Accurate holds.
+var problemTooLarge = "is more than " + money.Max.Group(',', '.') + ", the most Accurate holds"
+
+// MaxQuantity bounds a line's quantity and a bundle component's qty: far
+// above any marketplace order, and small enough that quantity × price
+// stays exact (mapping checks that the totals fit Accurate).
+const MaxQuantity = 1_000_000
 
 // wholeRupiah reads a bare JSON integer of at most 16 digits (money's own
 // bound), which money.Parse would read the same way, as sen.

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-playground/validator/v10"
+
+	"forstok-accurate-sync/money"
 )
 
 // Decoder turns a webhook body into a validated Event. It is safe for
@@ -176,24 +178,31 @@ func (w *walker) message(fe validator.FieldError, path string) string {
 			return "required"
 		}
 		return "must not be blank"
+	case "lte":
+		return "must be at most " + fe.Param()
 	case "money":
-		if m, ok := fe.Value().(Money); ok && m.problem != "" {
+		m, _ := fe.Value().(Money)
+		switch {
+		case m.problem != "":
 			return m.problem
+		case m.Amount > money.Max:
+			return problemTooLarge
 		}
 		return "must not be negative"
 	}
 	return "failed the " + fe.Tag() + " check"
 }
 
-// validMoney is the "money" validation: the value was readable and is not
-// negative (Forstok's amounts never are).
+// validMoney is the "money" validation: the value was readable, is not
+// negative (Forstok's amounts never are) and is at most money.Max.
 func validMoney(fl validator.FieldLevel) bool {
 	v := fl.Field()
 	if v.Type() != moneyType {
 		return false
 	}
 	// Read the fields in place: Interface() would copy every Money to the heap.
-	return v.Field(moneyProblem).Len() == 0 && v.Field(moneyAmount).Int() >= 0
+	a := v.Field(moneyAmount).Int()
+	return v.Field(moneyProblem).Len() == 0 && a >= 0 && a <= int64(money.Max)
 }
 
 // nonBlank is the "nonblank" validation: a string with something other than

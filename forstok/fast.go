@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"time"
+
+	"forstok-accurate-sync/money"
 )
 
 // The fast path. Nearly every body the service sees is a valid webhook, and
@@ -173,7 +175,7 @@ func skipSpace(b []byte, i int) int {
 // amount. They answer only "certainly valid"; the validator has the last
 // word, and the words, whenever they say no.
 
-func (m Money) valid() bool { return m.problem == "" && m.Amount >= 0 }
+func (m Money) valid() bool { return m.problem == "" && m.Amount >= 0 && m.Amount <= money.Max }
 
 func (m Money) required() bool { return m != Money{} }
 
@@ -203,7 +205,7 @@ func (o *Order) valid() bool {
 }
 
 func (l *ItemLine) valid() bool {
-	if l.ID <= 0 || l.SKU == "" || !l.Price.required() || (l.Quantity != nil && *l.Quantity <= 0) {
+	if l.ID <= 0 || l.SKU == "" || !l.Price.required() || (l.Quantity != nil && (*l.Quantity <= 0 || *l.Quantity > MaxQuantity)) {
 		return false
 	}
 	if !l.Price.valid() || !l.SalePrice.valid() || !l.VoucherAmount.valid() || !l.VoucherSeller.valid() ||
@@ -219,7 +221,7 @@ func (l *ItemLine) valid() bool {
 }
 
 func (c *BundleComponent) valid() bool {
-	return c.SKU != "" && c.Qty > 0 && c.ItemPrice.required() && c.ItemPrice.valid()
+	return c.SKU != "" && c.Qty > 0 && c.Qty <= MaxQuantity && c.ItemPrice.required() && c.ItemPrice.valid()
 }
 
 func (p *Payment) valid() bool {

@@ -156,7 +156,7 @@ func edgeValues(t reflect.Type) []reflect.Value {
 	add := func(x any) { out = append(out, reflect.ValueOf(x).Convert(t)) }
 	switch {
 	case t == moneyType:
-		for _, m := range []Money{{}, NewMoney(0), NewMoney(1), NewMoney(-1), {present: true, problem: "is not a decimal number"}} {
+		for _, m := range []Money{{}, NewMoney(0), NewMoney(1), NewMoney(-1), NewMoney(money.Max), NewMoney(money.Max + 1), {present: true, problem: "is not a decimal number"}} {
 			add(m)
 		}
 		return out
@@ -168,7 +168,7 @@ func edgeValues(t reflect.Type) []reflect.Value {
 	}
 	switch t.Kind() {
 	case reflect.Int64:
-		for _, n := range []int64{-1, 0, 1} {
+		for _, n := range []int64{-1, 0, 1, MaxQuantity, MaxQuantity + 1} {
 			add(n)
 		}
 	case reflect.String:

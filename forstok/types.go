@@ -83,7 +83,7 @@ type ItemLine struct {
 	Note            string            `json:"note"`
 	Price           Money             `json:"price" validate:"required,money"`
 	SalePrice       Money             `json:"sale_price" validate:"money"`
-	Quantity        *int64            `json:"quantity" validate:"omitnil,gt=0"`
+	Quantity        *int64            `json:"quantity" validate:"omitnil,gt=0,lte=1000000"`
 	VoucherAmount   Money             `json:"voucher_amount" validate:"money"`
 	VoucherSeller   Money             `json:"voucher_seller" validate:"money"`
 	VoucherPlatform Money             `json:"voucher_platform" validate:"money"`
@@ -112,7 +112,7 @@ func (l ItemLine) UnitPrice() money.Amount {
 type BundleComponent struct {
 	SKU       string `json:"sku" validate:"required"`
 	Name      string `json:"name"`
-	Qty       int64  `json:"qty" validate:"gt=0"`
+	Qty       int64  `json:"qty" validate:"gt=0,lte=1000000"`
 	ItemPrice Money  `json:"item_price" validate:"required,money"`
 }
 

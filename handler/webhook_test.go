@@ -261,9 +261,14 @@ func mutate(t *testing.T, edit func(data map[string]any)) []byte {
 // edit changes the Shopee example's bytes as sent, once.
 func edit(t *testing.T, old, new string) []byte {
 	t.Helper()
-	b := example(t, "invoice-created-shopee.json")
+	return editExample(t, "invoice-created-shopee.json", old, new)
+}
+
+func editExample(t *testing.T, name, old, new string) []byte {
+	t.Helper()
+	b := example(t, name)
 	if !bytes.Contains(b, []byte(old)) {
-		t.Fatalf("the example does not contain %q", old)
+		t.Fatalf("%s does not contain %q", name, old)
 	}
 	return bytes.Replace(b, []byte(old), []byte(new), 1)
 }
@@ -297,6 +302,9 @@ func TestBadInput(t *testing.T) {
 		{name: "a blank local_name", body: mutate(t, func(d map[string]any) { d["order"].(map[string]any)["local_name"] = "  " }), status: 422, field: "data.order.local_name"},
 		{name: "a key in capitals", body: edit(t, `"sku"`, `"SKU"`), status: 422, field: "data.order.item_lines[0].SKU"},
 		{name: "a key that folds to a field (ſku)", body: edit(t, `"sku"`, `"ſku"`), status: 422, field: `data.order.item_lines[0]."\u017fku"`},
+		{name: "a quantity of 2^63−1", body: mutate(t, func(d map[string]any) { firstLine(d)["quantity"] = json.Number("9223372036854775807") }), status: 422, field: "data.order.item_lines[0].quantity"},
+		{name: "a fee of 10^16 rupiah", body: editExample(t, "payment-received-shopee.json", `"service_fee": 11650`, `"service_fee": 10000000000000000`), status: 422, field: "data.invoices[0].service_fee"},
+		{name: "a price one sen above what Accurate holds", body: edit(t, `"price": 100000,`, `"price": "1000000000000.00",`), status: 422, field: "data.order.item_lines[0].price"},
 		{name: "a repeated key", body: edit(t, `"store_id": 1009,`, `"store_id": 1009, "store_id": 1002,`), status: 422, field: "data.order.store_id"},
 		{name: "invalid UTF-8 in a name", body: edit(t, `"name": "Kaos`, "\"name\": \"\xc3(Kaos"), status: 422, field: "data.order.item_lines[0].name"},
 	}

@@ -55,6 +55,8 @@ func (s *Settings) SalesInvoice(inv *forstok.Invoice) (accurate.SalesInvoice, er
 	}
 
 	switch d := o.DiscountAmount.Amount; {
+	case !d.InBooks():
+		return accurate.SalesInvoice{}, dataError("invoice %d has a discount_amount above %s, the most Accurate holds: correct the order in Forstok", inv.ID, rp(money.Max))
 	case d < 0:
 		return accurate.SalesInvoice{}, dataError("invoice %d has a negative discount_amount %s: correct the order in Forstok", inv.ID, rp(d))
 	case d > 0:
@@ -64,6 +66,8 @@ func (s *Settings) SalesInvoice(inv *forstok.Invoice) (accurate.SalesInvoice, er
 	// Shipping the marketplace collects (cashless) never reaches the seller's
 	// faktur; shipping the seller charged is an expense line.
 	switch ship := o.ShippingPrice.Amount; {
+	case !ship.InBooks():
+		return accurate.SalesInvoice{}, dataError("invoice %d has a shipping_price above %s, the most Accurate holds: correct the order in Forstok", inv.ID, rp(money.Max))
 	case ship < 0:
 		return accurate.SalesInvoice{}, dataError("invoice %d has a negative shipping_price %s: correct the order in Forstok", inv.ID, rp(ship))
 	case ship > 0 && !o.IsCashless():
@@ -76,6 +80,11 @@ func (s *Settings) SalesInvoice(inv *forstok.Invoice) (accurate.SalesInvoice, er
 			ExpenseAmount: ship,
 			ExpenseName:   strings.TrimSpace("Ongkos kirim " + o.Channel),
 		}}
+	}
+	// Every line fits; their sum might not. Sent anyway, Accurate would
+	// refuse it, or worse, take a wrapped number: it fails here, for good.
+	if t := doc.Total(); !t.InBooks() {
+		return accurate.SalesInvoice{}, dataError("invoice %d comes to more than %s, the most Accurate holds on a faktur: split or correct the order in Forstok", inv.ID, rp(money.Max))
 	}
 	return doc, nil
 }
@@ -129,16 +138,21 @@ func (s *Settings) invoiceItems(inv *forstok.Invoice, warehouse string) ([]accur
 	}
 	var lines []accurate.InvoiceItem
 	at := map[key]int{}
-	add := func(l accurate.InvoiceItem) {
+	add := func(l accurate.InvoiceItem) error {
 		if l.ItemCashDiscount == 0 {
 			k := key{l.ItemNo, l.UnitPrice}
 			if i, ok := at[k]; ok {
+				if l.Quantity > maxQuantity-lines[i].Quantity {
+					return dataError("invoice %d: item %s comes to more than %s units, the most Accurate holds on a line: correct the order in Forstok",
+						inv.ID, l.ItemNo, strconv.FormatInt(maxQuantity, 10))
+				}
 				lines[i].Quantity += l.Quantity
-				return
+				return nil
 			}
 			at[k] = len(lines)
 		}
 		lines = append(lines, l)
+		return nil
 	}
 
 	for _, l := range inv.Order.ItemLines {
@@ -150,14 +164,16 @@ func (s *Settings) invoiceItems(inv *forstok.Invoice, warehouse string) ([]accur
 			return nil, dataError("invoice %d line %d (SKU %s) has a negative price %s: correct the order in Forstok", inv.ID, l.ID, l.SKU, rp(price))
 		}
 		if len(l.BundleInfo) == 0 {
-			add(accurate.InvoiceItem{
+			if err := add(accurate.InvoiceItem{
 				ItemNo:        s.itemNo(l.SKU),
 				DetailName:    strings.TrimSpace(l.Name + " " + l.VariantName),
 				Quantity:      units,
 				UnitPrice:     price,
 				WarehouseName: warehouse,
 				UseTax1:       s.Tax.Enabled,
-			})
+			}); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		parts, err := explodeBundle(l)
@@ -165,7 +181,7 @@ func (s *Settings) invoiceItems(inv *forstok.Invoice, warehouse string) ([]accur
 			return nil, dataError("invoice %d line %d (bundle %s): %v: correct the order in Forstok", inv.ID, l.ID, l.SKU, err)
 		}
 		for _, p := range parts {
-			add(accurate.InvoiceItem{
+			if err := add(accurate.InvoiceItem{
 				ItemNo:           s.itemNo(p.sku),
 				DetailName:       p.name,
 				Quantity:         p.quantity,
@@ -173,14 +189,30 @@ func (s *Settings) invoiceItems(inv *forstok.Invoice, warehouse string) ([]accur
 				ItemCashDiscount: p.discount,
 				WarehouseName:    warehouse,
 				UseTax1:          s.Tax.Enabled,
-			})
+			}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(lines) == 0 {
 		return nil, dataError("invoice %d has no item_lines: correct the order in Forstok", inv.ID)
 	}
+	for _, l := range lines {
+		switch {
+		case l.Quantity > maxQuantity:
+			return nil, dataError("invoice %d: item %s has %d units, more than the %s Accurate holds on a line: correct the order in Forstok",
+				inv.ID, l.ItemNo, l.Quantity, strconv.FormatInt(maxQuantity, 10))
+		case !l.Amount().InBooks():
+			return nil, dataError("invoice %d: the line of item %s (%d × %s) comes to more than %s, the most Accurate holds: correct the order in Forstok",
+				inv.ID, l.ItemNo, l.Quantity, rp(l.UnitPrice), rp(money.Max))
+		}
+	}
 	return lines, nil
 }
+
+// maxQuantity is the largest quantity Accurate holds on a line (twelve
+// integer digits, as its amounts).
+const maxQuantity = 999_999_999_999
 
 // bundlePart is one component of an exploded bundle line: quantity ×
 // unitPrice − discount is its share of the bundle.
@@ -201,10 +233,10 @@ func explodeBundle(l forstok.ItemLine) ([]bundlePart, error) {
 	if units <= 0 || price < 0 {
 		return nil, fmt.Errorf("quantity %d at %s cannot be booked", units, rp(price))
 	}
-	if price > 0 && units > math.MaxInt64/int64(price) {
-		return nil, fmt.Errorf("%d × %s is too large", units, rp(price))
+	total, err := price.Mul(units)
+	if err != nil || !total.InBooks() {
+		return nil, fmt.Errorf("%d × %s comes to more than %s, the most Accurate holds", units, rp(price), rp(money.Max))
 	}
-	total := money.Amount(units) * price
 
 	byPrice := make([]uint64, len(l.BundleInfo))
 	byQty := make([]uint64, len(l.BundleInfo))
@@ -235,18 +267,19 @@ func explodeBundle(l forstok.ItemLine) ([]bundlePart, error) {
 	shares := splitShares(total, weights)
 	parts := make([]bundlePart, len(l.BundleInfo))
 	for i, c := range l.BundleInfo {
-		q := c.Qty * units
-		if q > (math.MaxInt64-int64(total))/100 {
-			// quantity × unit price would not fit once rounded up.
-			return nil, fmt.Errorf("component %s: quantity %d is too large", c.SKU, q)
-		}
+		q := c.Qty * units // both at most MaxInt64/units: checked above
 		up := ceilDiv(shares[i], q, total)
+		// up × q exceeds the share by less than q steps; it still may not fit.
+		gross, err := up.Mul(q)
+		if err != nil || !gross.InBooks() {
+			return nil, fmt.Errorf("component %s: quantity %d at %s comes to more than %s, the most Accurate holds", c.SKU, q, rp(up), rp(money.Max))
+		}
 		parts[i] = bundlePart{
 			sku:       c.SKU,
 			name:      strings.TrimSpace(c.Name),
 			quantity:  q,
 			unitPrice: up,
-			discount:  up*money.Amount(q) - shares[i],
+			discount:  gross - shares[i],
 		}
 	}
 	return parts, nil

@@ -107,11 +107,17 @@ func (s *Settings) SalesReceipt(p *forstok.Payment, owing map[string]money.Amoun
 	}
 
 	// What the fakturs less their fees should have brought, against what came.
-	if residual := doc.Balance() - doc.ChequeAmount; residual != 0 {
+	balance := doc.Balance()
+	if !balance.InBooks() || !doc.ChequeAmount.InBooks() {
+		// Fees that wrap around int64 to the right sum must not balance.
+		return accurate.SalesReceipt{}, dataError("payment %d: its fakturs less fees, vouchers and rebates, or its amount_receive, come to more than %s, the most Accurate holds: correct the payment in Forstok",
+			p.ID, rp(money.Max))
+	}
+	if residual := balance - doc.ChequeAmount; residual != 0 {
 		if s.Amounts.PaymentDifference == "" {
 			return accurate.SalesReceipt{}, mappingError("amounts.payment_difference",
 				"payment %d does not balance: the fakturs less fees, vouchers and rebates come to %s but amount_receive is %s, %s apart: add amounts.payment_difference to book the difference, or correct the payment in Forstok",
-				p.ID, rp(doc.Balance()), rp(doc.ChequeAmount), rp(residual))
+				p.ID, rp(balance), rp(doc.ChequeAmount), rp(residual))
 		}
 		last := &doc.DetailInvoice[len(doc.DetailInvoice)-1]
 		last.DetailDiscount = append(last.DetailDiscount, accurate.ReceiptDiscount{AccountNo: s.Amounts.PaymentDifference, Amount: residual})
@@ -155,6 +161,9 @@ func (s *Settings) receiptDiscounts(inv forstok.PaymentInvoice) ([]accurate.Rece
 	for _, k := range kinds {
 		if k.amount == 0 {
 			continue
+		}
+		if !k.amount.InBooks() {
+			return nil, dataError("invoice %d has %s above %s, the most Accurate holds: correct the payment in Forstok", inv.ID, k.field, rp(money.Max))
 		}
 		if k.account == "" {
 			key := "amounts." + k.key

@@ -157,12 +157,3 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	*a = v
 	return nil
 }
-
-// Sum adds amounts.
-func Sum(amounts ...Amount) Amount {
-	var t Amount
-	for _, v := range amounts {
-		t += v
-	}
-	return t
-}

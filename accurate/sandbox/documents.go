@@ -252,7 +252,11 @@ func (s *Server) checkInvoice(p problems, inv accurate.SalesInvoice, fields invo
 	for i, e := range inv.DetailExpense {
 		s.checkAccount(&p, e.AccountNo, fmt.Sprintf("Akun biaya pada baris %d", i+1))
 	}
-	if total := inv.Total(); total < 0 {
+	switch total := inv.Total(); {
+	case !total.InBooks():
+		// Accurate's numbers hold twelve integer digits.
+		p.add("Total faktur melebihi nilai maksimum %s", money.Max.Format())
+	case total < 0:
 		p.add("Total faktur tidak boleh negatif (%s)", total.Format())
 	}
 	if _, dup := s.byNumber.invoices[inv.Number]; inv.Number != "" && dup {
