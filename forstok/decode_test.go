@@ -213,7 +213,9 @@ func TestDecodeReportsEveryProblemWithItsPath(t *testing.T) {
 			func(r map[string]any) { line(r, 0)["quantity"] = json.Number("9223372036854775807") },
 			[]FieldError{{"data.order.item_lines[0].quantity", "must be at most 1000000"}}},
 		{"a bundle component's qty above the bound is refused", tokopedia,
-			func(r map[string]any) { at(r, "data", "order", "item_lines", 0, "bundle_info", 0)["qty"] = json.Number("1000001") },
+			func(r map[string]any) {
+				at(r, "data", "order", "item_lines", 0, "bundle_info", 0)["qty"] = json.Number("1000001")
+			},
 			[]FieldError{{"data.order.item_lines[0].bundle_info[0].qty", "must be at most 1000000"}}},
 		{"a missing price is required", shopee,
 			func(r map[string]any) { delete(line(r, 0), "price") },
