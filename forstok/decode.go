@@ -178,6 +178,8 @@ func (w *walker) message(fe validator.FieldError, path string) string {
 			return "required"
 		}
 		return "must not be blank"
+	case "max":
+		return "has more than " + fe.Param() + " items, the most one event takes"
 	case "lte":
 		return "must be at most " + fe.Param()
 	case "money":

@@ -29,6 +29,7 @@ type shape struct {
 	fields map[string]*shape // exact JSON name → the value's shape
 	names  []string          // the same names, for the case check
 	elem   *shape
+	max    int // the most elements of an array; 0 is no bound
 }
 
 // shapeOf builds the shape of the JSON that decodes into t.
@@ -54,10 +55,32 @@ func shapeOf(t reflect.Type) *shape {
 		if !f.IsExported() || name == "" {
 			continue
 		}
-		s.fields[name] = shapeOf(f.Type)
+		child := shapeOf(f.Type)
+		if n := tagMax(f); n > 0 && child != nil && child.elem != nil {
+			bounded := *child
+			bounded.max = n
+			child = &bounded
+		}
+		s.fields[name] = child
 		s.names = append(s.names, name)
 	}
 	return s
+}
+
+// tagMax is the max=N of a slice field's validate tag: the validator checks
+// it after decoding, the strict check before, so that a body of a quarter of
+// a million empty lines is refused without decoding them.
+func tagMax(f reflect.StructField) int {
+	if f.Type.Kind() != reflect.Slice {
+		return 0
+	}
+	for _, rule := range strings.Split(f.Tag.Get("validate"), ",") {
+		if v, ok := strings.CutPrefix(rule, "max="); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
 }
 
 // envelopeShape is the shape of a whole webhook body whose data decodes
@@ -150,10 +173,11 @@ func (sc *strictScanner) value(i int, s *shape, depth int) int {
 		return sc.object(i+1, s, depth)
 	case '[':
 		var elem *shape
+		max := 0
 		if s != nil {
-			elem = s.elem
+			elem, max = s.elem, s.max
 		}
-		return sc.array(i+1, elem, depth)
+		return sc.array(i+1, elem, max, depth)
 	case '"':
 		content, _, next := scanString(sc.body, i)
 		if next < 0 {
@@ -174,7 +198,7 @@ func (sc *strictScanner) value(i int, s *shape, depth int) int {
 	return i
 }
 
-func (sc *strictScanner) array(i int, elem *shape, depth int) int {
+func (sc *strictScanner) array(i int, elem *shape, max, depth int) int {
 	sc.path = append(sc.path, segment{})
 	defer func() { sc.path = sc.path[:len(sc.path)-1] }()
 	i = skipSpace(sc.body, i)
@@ -182,6 +206,12 @@ func (sc *strictScanner) array(i int, elem *shape, depth int) int {
 		return i + 1
 	}
 	for n := 0; ; n++ {
+		if max > 0 && n == max {
+			sc.path = sc.path[:len(sc.path)-1]
+			sc.report("has more than " + strconv.Itoa(max) + " items, the most one event takes")
+			sc.path = append(sc.path, segment{})
+			return -1 // the rest is not read: it is refused whatever it holds
+		}
 		sc.path[len(sc.path)-1].index = n
 		if i = sc.value(skipSpace(sc.body, i), elem, depth+1); i < 0 {
 			return -1

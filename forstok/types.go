@@ -67,7 +67,7 @@ type Order struct {
 	TotalPrice     Money           `json:"total_price" validate:"money"`
 	TaxPrice       Money           `json:"tax_price" validate:"money"`
 	Note           string          `json:"note"`
-	ItemLines      []ItemLine      `json:"item_lines" validate:"required,min=1,dive"`
+	ItemLines      []ItemLine      `json:"item_lines" validate:"required,min=1,max=1000,dive"`
 }
 
 // IsCashless reports whether shipping was paid through the marketplace.
@@ -89,7 +89,7 @@ type ItemLine struct {
 	VoucherPlatform Money             `json:"voucher_platform" validate:"money"`
 	TaxPrice        Money             `json:"tax_price" validate:"money"`
 	TotalPrice      Money             `json:"total_price" validate:"money"`
-	BundleInfo      []BundleComponent `json:"bundle_info" validate:"omitempty,dive"`
+	BundleInfo      []BundleComponent `json:"bundle_info" validate:"omitempty,max=100,dive"`
 }
 
 // Units is the number of units the line stands for (Quantity, default 1).
@@ -125,7 +125,7 @@ type Payment struct {
 	PaidAt        time.Time        `json:"paid_at" validate:"required"`
 	StoreID       int64            `json:"store_id" validate:"gt=0"`
 	AmountReceive Money            `json:"amount_receive" validate:"required,money"`
-	Invoices      []PaymentInvoice `json:"invoices" validate:"required,min=1,dive"`
+	Invoices      []PaymentInvoice `json:"invoices" validate:"required,min=1,max=10000,dive"`
 }
 
 // PaymentInvoice is one invoice a payout settles, with the fees, vouchers and

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -126,10 +125,15 @@ func (w *walker) report(path, problem string) any {
 }
 
 // covered reports whether a type problem was already recorded at path or at
-// a value containing it, which then speaks for it.
+// a value containing it, which then speaks for it. It looks up path and each
+// of its parents (cut at '.' and '['), so it costs the path's length, not
+// the number of problems.
 func (w *walker) covered(path string) bool {
-	for p := range w.bad {
-		if path == p || strings.HasPrefix(path, p+".") || strings.HasPrefix(path, p+"[") {
+	if w.bad[path] {
+		return true
+	}
+	for i := len(path) - 1; i > 0; i-- {
+		if (path[i] == '.' || path[i] == '[') && w.bad[path[:i]] {
 			return true
 		}
 	}

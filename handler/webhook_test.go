@@ -258,6 +258,13 @@ func mutate(t *testing.T, edit func(data map[string]any)) []byte {
 	return b
 }
 
+// emptyLines is an invoice of n empty item lines, each missing its id, sku
+// and price.
+func emptyLines(n int) []byte {
+	return []byte(`{"type":"invoice.created","data":{"id":1,"invoice_reference":"R","created_at":"2026-11-26T09:30:00+07:00","order":{"id":1,"local_name":"X","channel":"Shopee","channel_id":1,"store_id":1,"warehouse_id":1,"cashless":true,"item_lines":[{}` +
+		strings.Repeat(",{}", n-1) + `]}}}`)
+}
+
 // edit changes the Shopee example's bytes as sent, once.
 func edit(t *testing.T, old, new string) []byte {
 	t.Helper()
@@ -305,6 +312,8 @@ func TestBadInput(t *testing.T) {
 		{name: "a quantity of 2^63−1", body: mutate(t, func(d map[string]any) { firstLine(d)["quantity"] = json.Number("9223372036854775807") }), status: 422, field: "data.order.item_lines[0].quantity"},
 		{name: "a fee of 10^16 rupiah", body: editExample(t, "payment-received-shopee.json", `"service_fee": 11650`, `"service_fee": 10000000000000000`), status: 422, field: "data.invoices[0].service_fee"},
 		{name: "a price one sen above what Accurate holds", body: edit(t, `"price": 100000,`, `"price": "1000000000000.00",`), status: 422, field: "data.order.item_lines[0].price"},
+		{name: "a 1 MiB body of 250,000 empty item lines", body: emptyLines(250_000), status: 422, field: "data.order.item_lines"},
+		{name: "an invoice of 1,000 empty item lines", body: emptyLines(1000), status: 422, field: "data.order.item_lines[0].sku"},
 		{name: "a repeated key", body: edit(t, `"store_id": 1009,`, `"store_id": 1009, "store_id": 1002,`), status: 422, field: "data.order.store_id"},
 		{name: "invalid UTF-8 in a name", body: edit(t, `"name": "Kaos`, "\"name\": \"\xc3(Kaos"), status: 422, field: "data.order.item_lines[0].name"},
 	}
@@ -317,7 +326,10 @@ func TestBadInput(t *testing.T) {
 			}
 			if tc.field != "" {
 				if body["status"] != "invalid" || !namesField(body["errors"], tc.field) {
-					t.Errorf("body = %v; want errors naming %s", body, tc.field)
+					t.Errorf("body = %.2000v; want errors naming %s", body, tc.field)
+				}
+				if errs, _ := body["errors"].([]any); len(errs) > 100 {
+					t.Errorf("%d errors listed; want at most 100, and how many more", len(errs))
 				}
 			} else if !strings.Contains(fmt.Sprint(body["error"]), tc.mention) {
 				t.Errorf("body = %v; want an error mentioning %q", body, tc.mention)
