@@ -337,6 +337,9 @@ func withNumber(doc accurate.SavedDocument, number string) accurate.SavedDocumen
 func mappingFailure(err error) outcome {
 	var me *mapping.Error
 	if errors.As(err, &me) {
+		if me.Key == "" {
+			return failed("%s, then replay this event", me.Error()) // a data problem: no restart needed
+		}
 		return failed("%s, restart the service (it reads the mapping only at start), then replay this event", me.Error())
 	}
 	return failed("cannot build the Accurate document: %v; correct the data in Forstok and replay the corrected body with POST /admin/replay, "+
