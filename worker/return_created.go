@@ -106,6 +106,26 @@ func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outco
 	if err != nil {
 		return mapping.Sold{}, retry("reading which event posted faktur %s: %v", faktur, err), false
 	}
+	if !posted {
+		// The invoice event claims its number before it posts and notes the
+		// post after: in between, Accurate may already hold the faktur, and
+		// its detail.do cannot give back a bundle. Our own invoice event, if
+		// there is one, is the source; wait for it to finish.
+		owner, claimed, err := w.Store.NumberOwner(ctx, "faktur", faktur)
+		if err != nil {
+			return mapping.Sold{}, retry("reading which event claims faktur %s: %v", faktur, err), false
+		}
+		if claimed {
+			inv, err := w.Orders.Get(ctx, owner)
+			if err != nil {
+				return mapping.Sold{}, retry("reading %s: %v", owner, err), false
+			}
+			if inv.State != events.StateSynced && inv.State != events.StateVoided {
+				return mapping.Sold{}, w.waitForFaktur(ctx, faktur), false
+			}
+			key, posted = owner, true
+		}
+	}
 	if posted {
 		stored, err := w.Orders.Get(ctx, key)
 		if err != nil {
