@@ -86,6 +86,9 @@ func (s *Store) Replay(ctx context.Context, key string) error {
 // ReplayRaw queues an event from a body an operator supplies, even when its
 // key was seen before (an event lost upstream or expired here).
 func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
+	if err := s.indexOrders(ctx, in.Key, in.Orders); err != nil {
+		return err
+	}
 	ev, err := s.Get(ctx, in.Key)
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -151,6 +151,9 @@ type Incoming struct {
 	Key     string
 	Type    string
 	Payload []byte
+	// Orders are the marketplace order numbers the event is about, for the
+	// search by order number; optional.
+	Orders []string
 }
 
 // Outcome of Accept.
@@ -189,6 +192,9 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 	// still "accepted".
 	if err := s.ensureRecord(ctx, in, StateQueued, "accepted"); err != nil {
 		s.log.Warn("event queued; its record is left to the worker", zap.String("event_key", in.Key), zap.Error(err))
+	}
+	if err := s.indexOrders(ctx, in.Key, in.Orders); err != nil {
+		s.log.Warn("event queued; a search by its order number will miss it", zap.String("event_key", in.Key), zap.Error(err))
 	}
 	return Accepted, nil
 }

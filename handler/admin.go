@@ -3,17 +3,18 @@ package handler
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/forstok"
 )
+
+// The JSON admin API: a thin coat over admin.Service, which the console
+// calls too, so the two never disagree. The admin token sees every seller.
 
 // listEntry is an event as the list shows it (docs/runbook.md).
 type listEntry struct {
@@ -26,35 +27,43 @@ type listEntry struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
+// listEvents lists events, or with ?order= finds those of one marketplace
+// order number.
 func (a *api) listEvents(c echo.Context) error {
-	f := events.Filter{State: c.QueryParam("state"), Type: c.QueryParam("type"), Cursor: c.QueryParam("cursor")}
-	if f.State != "" && !slices.Contains(events.States, f.State) {
-		return &statusError{status: http.StatusBadRequest, msg: "state must be one of " + strings.Join(events.States, ", ")}
+	ctx := c.Request().Context()
+	if c.QueryParams().Has("order") {
+		evs, err := a.Admin.Search(ctx, admin.All, c.QueryParam("order"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"events": entries(evs), "next_cursor": nil})
 	}
-	if f.Type != "" && !forstok.IsType(f.Type) {
-		return &statusError{status: http.StatusBadRequest, msg: "type must be one of " + strings.Join(forstok.TypeNames(), ", ")}
-	}
+	q := admin.ListQuery{State: c.QueryParam("state"), Type: c.QueryParam("type"), Cursor: c.QueryParam("cursor")}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return &statusError{status: http.StatusBadRequest, msg: "limit must be a number from 1 to 500"}
+		if err != nil || n < 1 {
+			return &admin.InputError{Field: "limit", Msg: "must be a number from 1 to 500"}
 		}
-		f.Limit = n
+		q.Limit = n
 	}
-	evs, next, err := a.Store.List(c.Request().Context(), f)
+	evs, next, err := a.Admin.List(ctx, admin.All, q)
 	if err != nil {
 		return err
-	}
-	out := make([]listEntry, len(evs))
-	for i, ev := range evs {
-		out[i] = listEntry{Key: ev.Key, Type: ev.Type, State: ev.State, Attempts: ev.Attempts,
-			LastError: ev.LastError, AccurateNumber: ev.AccurateNumber, UpdatedAt: ev.UpdatedAt}
 	}
 	var cursor any
 	if next != "" {
 		cursor = next
 	}
-	return c.JSON(http.StatusOK, map[string]any{"events": out, "next_cursor": cursor})
+	return c.JSON(http.StatusOK, map[string]any{"events": entries(evs), "next_cursor": cursor})
+}
+
+func entries(evs []events.Event) []listEntry {
+	out := make([]listEntry, len(evs))
+	for i, ev := range evs {
+		out[i] = listEntry{Key: ev.Key, Type: ev.Type, State: ev.State, Attempts: ev.Attempts,
+			LastError: ev.LastError, AccurateNumber: ev.AccurateNumber, UpdatedAt: ev.UpdatedAt}
+	}
+	return out
 }
 
 // eventKey is the :key of an admin path, decoded: a client may escape the
@@ -72,7 +81,7 @@ func (a *api) getEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ev, err := a.Store.Get(c.Request().Context(), key)
+	ev, err := a.Admin.Get(c.Request().Context(), admin.All, key)
 	if err != nil {
 		return err
 	}
@@ -85,7 +94,7 @@ func (a *api) replayEvent(c echo.Context) error {
 		return err
 	}
 	c.Set(eventKeyKey, key)
-	if err := a.Store.Replay(c.Request().Context(), key); err != nil {
+	if err := a.Admin.Replay(c.Request().Context(), admin.All, key); err != nil {
 		return err
 	}
 	a.logger(c).Info("event replayed", zap.String("event_key", key))
@@ -100,15 +109,48 @@ func (a *api) replayBody(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ev, err := a.Decoder.Decode(body)
-	if err != nil {
-		return err
+	key, err := a.Admin.ReplayBody(c.Request().Context(), admin.All, body)
+	if key != "" {
+		c.Set(eventKeyKey, key)
 	}
-	key := ev.Key()
-	c.Set(eventKeyKey, key)
-	if err := a.Store.ReplayRaw(c.Request().Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body}); err != nil {
+	if err != nil {
 		return err
 	}
 	a.logger(c).Info("event replayed from a body", zap.String("event_key", key))
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued", "key": key})
+}
+
+// replayFailed queues every failed event of ?seller= (of every seller
+// without it) again, after a fix.
+func (a *api) replayFailed(c echo.Context) error {
+	done, err := a.Admin.ReplayFailed(c.Request().Context(), admin.All, c.QueryParam("seller"))
+	if err != nil {
+		return err
+	}
+	a.logger(c).Info("failed events replayed", zap.Int("queued", len(done.Queued)), zap.Int("busy", len(done.Busy)))
+	return c.JSON(http.StatusAccepted, map[string]any{"status": "queued", "queued": nonNil(done.Queued),
+		"busy": nonNil(done.Busy), "more": done.More})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (a *api) overview(c echo.Context) error {
+	o, err := a.Admin.Overview(c.Request().Context(), admin.All)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, o)
+}
+
+func (a *api) sellers(c echo.Context) error {
+	s, err := a.Admin.Sellers(c.Request().Context(), admin.All)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sellers": s})
 }

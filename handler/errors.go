@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
@@ -52,6 +53,7 @@ func (a *api) describe(err error) (int, any) {
 		invalid  *forstok.ValidationError
 		sig      *forstok.SignatureError
 		status   *statusError
+		input    *admin.InputError
 		httpErr  *echo.HTTPError
 		rejected = func(code int, msg string) (int, any) {
 			return code, map[string]any{"status": "rejected", "error": msg}
@@ -69,6 +71,8 @@ func (a *api) describe(err error) (int, any) {
 		return rejected(http.StatusBadRequest, err.Error())
 	case errors.As(err, &sig):
 		return rejected(http.StatusUnauthorized, err.Error())
+	case errors.As(err, &input):
+		return rejected(http.StatusBadRequest, input.Error())
 	case errors.As(err, &status):
 		return rejected(status.status, status.msg)
 	case errors.Is(err, context.Canceled):

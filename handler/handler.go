@@ -15,17 +15,16 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
 
+	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
 
-// Store is what the edge needs of the event store.
+// Store is what the edge needs of the event store: intake's and the
+// probes' calls, and those of the admin operations it serves.
 type Store interface {
+	admin.Store
 	Accept(ctx context.Context, in events.Incoming) (events.Outcome, error)
-	Get(ctx context.Context, key string) (events.Event, error)
-	List(ctx context.Context, f events.Filter) ([]events.Event, string, error)
-	Replay(ctx context.Context, key string) error
-	ReplayRaw(ctx context.Context, in events.Incoming) error
 	Ping(ctx context.Context) error
 }
 
@@ -40,8 +39,11 @@ type Config struct {
 	Verifier *forstok.Verifier
 	Decoder  *forstok.Decoder
 	Logger   *zap.Logger
-	// AdminToken guards /admin; empty turns the admin API off (404).
+	// AdminToken guards /admin and /console; empty turns both off (404).
 	AdminToken string
+	// Sellers describes the sellers for the admin operations; nil is the
+	// one default seller.
+	Sellers func() []admin.Seller
 	// Ready reports extra readiness conditions (Accurate accepts the
 	// credentials); its error is /readyz's reason. Nil means none beyond
 	// Redis.
@@ -57,6 +59,7 @@ const MaxBodyBytes = 1 << 20
 
 type api struct {
 	Config
+	Admin *admin.Service
 }
 
 // New builds the service's HTTP handler.
@@ -70,7 +73,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Decoder == nil {
 		cfg.Decoder = forstok.NewDecoder()
 	}
-	a := &api{Config: cfg}
+	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
@@ -85,15 +88,18 @@ func New(cfg Config) http.Handler {
 	if cfg.MetricsHandler != nil {
 		e.GET("/metrics", echo.WrapHandler(cfg.MetricsHandler))
 	}
-	admin := e.Group("/admin", a.adminAuth)
-	admin.GET("/events", a.listEvents)
-	admin.GET("/events/:key", a.getEvent)
-	admin.POST("/events/:key/replay", a.replayEvent)
-	admin.POST("/replay", a.replayBody)
+	adminAPI := e.Group("/admin", a.adminAuth)
+	adminAPI.GET("/events", a.listEvents)
+	adminAPI.GET("/events/:key", a.getEvent)
+	adminAPI.POST("/events/:key/replay", a.replayEvent)
+	adminAPI.POST("/replay", a.replayBody)
+	adminAPI.POST("/replay-failed", a.replayFailed)
+	adminAPI.GET("/overview", a.overview)
+	adminAPI.GET("/sellers", a.sellers)
 	// Unknown admin paths go through the same guard, so that with no token
 	// every /admin route is a 404 and with one an unauthenticated caller
 	// learns nothing.
-	admin.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	adminAPI.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 	return e
 }
 

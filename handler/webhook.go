@@ -36,7 +36,7 @@ func (a *api) webhook(c echo.Context) error {
 	}
 	key := ev.Key()
 	c.Set(eventKeyKey, key)
-	outcome, err := a.Store.Accept(req.Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body})
+	outcome, err := a.Store.Accept(req.Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body, Orders: ev.OrderNumbers()})
 	if err != nil {
 		a.count(ev.Type, "unavailable")
 		return err

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
@@ -147,6 +148,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Decoder:        decoder,
 		Logger:         log.Named("http"),
 		AdminToken:     cfg.AdminToken,
+		Sellers:        func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} },
 		Metrics:        meter,
 		MetricsHandler: meter.Handler(),
 	})

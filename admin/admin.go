@@ -1,0 +1,256 @@
+// Package admin is what an operator can do to the sync: list, read, search
+// and replay events, see the overview and the sellers' configuration. The
+// JSON admin API (handler) and the operator console (console) both call this
+// one Service, so the two never disagree on what an action does or who may
+// see what.
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+)
+
+// Store is what the admin operations need of the event store.
+type Store interface {
+	Get(ctx context.Context, key string) (events.Event, error)
+	List(ctx context.Context, f events.Filter) ([]events.Event, string, error)
+	Replay(ctx context.Context, key string) error
+	ReplayRaw(ctx context.Context, in events.Incoming) error
+	ByOrder(ctx context.Context, number string) ([]events.Event, error)
+	Counts(ctx context.Context) (map[string]int64, error)
+	HourCounts(ctx context.Context, state string, until time.Time, hours int) ([]int64, error)
+	Oldest(ctx context.Context, state string) (time.Time, bool, error)
+	QueueDepth(ctx context.Context) (int, error)
+}
+
+// DefaultSeller is the name of the one seller of a single-seller setup.
+const DefaultSeller = "default"
+
+// Scope is who is asking: an admin token sees every seller, a seller's token
+// only its own.
+type Scope struct {
+	Seller string // empty: every seller
+}
+
+// All is the admin token's scope.
+var All = Scope{}
+
+// Allows tells whether the scope may see the seller's events.
+func (s Scope) Allows(seller string) bool { return s.Seller == "" || s.Seller == seller }
+
+// InputError is a request the service refuses before touching anything; it
+// names the field.
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
+
+// Config builds a Service.
+type Config struct {
+	Store   Store
+	Decoder *forstok.Decoder
+	// Sellers lists the sellers and their configuration; nil is the one
+	// default seller with nothing known about its configuration.
+	Sellers func() []Seller
+	Now     func() time.Time
+}
+
+// Service is the operators' operations.
+type Service struct {
+	store   Store
+	decoder *forstok.Decoder
+	sellers func() []Seller
+	now     func() time.Time
+}
+
+// New builds a Service.
+func New(cfg Config) *Service {
+	if cfg.Decoder == nil {
+		cfg.Decoder = forstok.NewDecoder()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sellers == nil {
+		cfg.Sellers = func() []Seller { return []Seller{{Name: DefaultSeller, Location: time.UTC}} }
+	}
+	return &Service{store: cfg.Store, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now}
+}
+
+// SellerOf is the seller an event belongs to. Until events carry their
+// seller, every event is the default seller's.
+func SellerOf(events.Event) string { return DefaultSeller }
+
+// ListQuery selects events to list.
+type ListQuery struct {
+	State  string
+	Type   string
+	Limit  int // 0: 50
+	Cursor string
+}
+
+// List returns events newest first, a page at a time.
+func (s *Service) List(ctx context.Context, scope Scope, q ListQuery) ([]events.Event, string, error) {
+	if q.State != "" && !slices.Contains(events.States, q.State) {
+		return nil, "", &InputError{Field: "state", Msg: "must be one of " + strings.Join(events.States, ", ")}
+	}
+	if q.Type != "" && !forstok.IsType(q.Type) {
+		return nil, "", &InputError{Field: "type", Msg: "must be one of " + strings.Join(forstok.TypeNames(), ", ")}
+	}
+	if q.Limit < 0 || q.Limit > 500 {
+		return nil, "", &InputError{Field: "limit", Msg: "must be a number from 1 to 500"}
+	}
+	evs, next, err := s.store.List(ctx, events.Filter{State: q.State, Type: q.Type, Limit: q.Limit, Cursor: q.Cursor})
+	if err != nil {
+		return nil, "", err
+	}
+	return visible(scope, evs), next, nil
+}
+
+func visible(scope Scope, evs []events.Event) []events.Event {
+	out := evs[:0:0]
+	for _, ev := range evs {
+		if scope.Allows(SellerOf(ev)) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// Get returns one event with its payload and history; an event of another
+// seller is not found.
+func (s *Service) Get(ctx context.Context, scope Scope, key string) (events.Event, error) {
+	ev, err := s.store.Get(ctx, key)
+	if err != nil {
+		return events.Event{}, err
+	}
+	if !scope.Allows(SellerOf(ev)) {
+		return events.Event{}, fmt.Errorf("%s: %w", key, events.ErrNotFound)
+	}
+	return ev, nil
+}
+
+// Replay queues a known event again, whatever its state.
+func (s *Service) Replay(ctx context.Context, scope Scope, key string) error {
+	if _, err := s.Get(ctx, scope, key); err != nil {
+		return err
+	}
+	return s.store.Replay(ctx, key)
+}
+
+// ReplayBody validates a webhook body like intake does (without a
+// signature: the token stands for it) and queues it even if its key was
+// seen before. It returns the event's key.
+func (s *Service) ReplayBody(ctx context.Context, scope Scope, body []byte) (string, error) {
+	ev, err := s.decoder.Decode(body)
+	if err != nil {
+		return "", err
+	}
+	if scope.Seller != "" && scope.Seller != DefaultSeller {
+		return "", &InputError{Field: "body", Msg: "this token may only replay events of seller " + scope.Seller}
+	}
+	key := ev.Key()
+	return key, s.store.ReplayRaw(ctx, events.Incoming{Key: key, Type: ev.Type, Payload: body, Orders: ev.OrderNumbers()})
+}
+
+// MaxReplayAll bounds one "replay every failed event": a seller with more
+// presses again.
+const MaxReplayAll = 5000
+
+// Replayed is what a replay of every failed event did.
+type Replayed struct {
+	Queued []string `json:"queued"`
+	// Busy were being processed (a worker took them in between); replay
+	// them again if they fail.
+	Busy []string `json:"busy"`
+	// More is true when MaxReplayAll was reached and failed events remain.
+	More bool `json:"more"`
+}
+
+// ReplayFailed queues every failed event of a seller again ("" : of every
+// seller the scope sees).
+func (s *Service) ReplayFailed(ctx context.Context, scope Scope, seller string) (Replayed, error) {
+	if seller != "" && !s.knownSeller(seller) {
+		return Replayed{}, &InputError{Field: "seller", Msg: fmt.Sprintf("no seller is named %q", seller)}
+	}
+	if seller != "" && !scope.Allows(seller) {
+		return Replayed{}, &InputError{Field: "seller", Msg: "this token may only replay events of seller " + scope.Seller}
+	}
+	// Collect first, then replay: a replayed event leaves the failed index,
+	// which would shift the pages under a cursor.
+	var keys []string
+	cursor := ""
+	for len(keys) < MaxReplayAll {
+		evs, next, err := s.store.List(ctx, events.Filter{State: events.StateFailed, Limit: 500, Cursor: cursor})
+		if err != nil {
+			return Replayed{}, err
+		}
+		for _, ev := range visible(scope, evs) {
+			if seller == "" || SellerOf(ev) == seller {
+				keys = append(keys, ev.Key)
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	var out Replayed
+	if len(keys) > MaxReplayAll {
+		keys, out.More = keys[:MaxReplayAll], true
+	}
+	for _, key := range keys {
+		err := s.store.Replay(ctx, key)
+		switch {
+		case err == nil:
+			out.Queued = append(out.Queued, key)
+		case errors.Is(err, events.ErrBusy):
+			out.Busy = append(out.Busy, key)
+		case errors.Is(err, events.ErrNotFound): // expired meanwhile
+		default:
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// Search finds the events about a marketplace order number (across event
+// types), newest first; an event key (invoice.created:70001) finds that
+// event too.
+func (s *Service) Search(ctx context.Context, scope Scope, order string) ([]events.Event, error) {
+	if events.NormalizeOrderNumber(order) == "" {
+		return nil, &InputError{Field: "order", Msg: "type a marketplace order number"}
+	}
+	if len(order) > 200 {
+		return nil, &InputError{Field: "order", Msg: "is longer than 200 characters; an order number is shorter"}
+	}
+	evs, err := s.store.ByOrder(ctx, order)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		if ev, err := s.store.Get(ctx, order); err == nil {
+			ev.Payload, ev.History = nil, nil
+			evs = []events.Event{ev}
+		}
+	}
+	return visible(scope, evs), nil
+}
+
+func (s *Service) knownSeller(name string) bool {
+	for _, sl := range s.sellers() {
+		if sl.Name == name {
+			return true
+		}
+	}
+	return false
+}

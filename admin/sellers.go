@@ -1,0 +1,111 @@
+package admin
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/mapping"
+)
+
+// Seller is one seller's configuration as operators see it.
+type Seller struct {
+	Name       string         `json:"name"`
+	Location   *time.Location `json:"-"`
+	Timezone   string         `json:"timezone"`
+	Stores     int            `json:"stores"`
+	Warehouses int            `json:"warehouses"`
+	Items      int            `json:"items"`
+	// Problems are what the configuration itself lacks.
+	Problems []Problem `json:"problems"`
+}
+
+// Problem is one thing to fix in a seller's configuration.
+type Problem struct {
+	Key string `json:"key"` // the mapping key
+	// Code says what is wrong: "unmapped" (the key is empty, events that
+	// need it fail) or "failing" (failed events name it).
+	Code string `json:"code"`
+	// Failed counts the failed events that name the key, Example is one.
+	Failed  int    `json:"failed"`
+	Example string `json:"example,omitempty"`
+}
+
+// SellerFromMapping describes a seller by its mapping: the amount kinds it
+// leaves unmapped are problems, since events that carry them fail.
+func SellerFromMapping(name string, s *mapping.Settings) Seller {
+	sl := Seller{Name: name, Location: s.Location(), Timezone: s.Location().String(),
+		Stores: len(s.Stores), Warehouses: len(s.Warehouses), Items: len(s.Items)}
+	amounts := []struct{ key, account string }{
+		{"amounts.shipping_fee", s.Amounts.ShippingFee},
+		{"amounts.platform_rebate", s.Amounts.PlatformRebate},
+		{"amounts.voucher_seller", s.Amounts.VoucherSeller},
+		{"amounts.service_fee", s.Amounts.ServiceFee},
+		{"amounts.fulfillment_fee", s.Amounts.FulfillmentFee},
+		{"amounts.shipping_difference", s.Amounts.ShippingDifference},
+		{"amounts.payment_difference", s.Amounts.PaymentDifference},
+	}
+	for _, a := range amounts {
+		if strings.TrimSpace(a.account) == "" {
+			sl.Problems = append(sl.Problems, Problem{Key: a.key, Code: "unmapped"})
+		}
+	}
+	return sl
+}
+
+// failedScan bounds how many of the newest failed events the sellers'
+// report reads for the mapping keys they name.
+const failedScan = 1000
+
+// Sellers returns the sellers the scope sees, each with its configuration's
+// problems: the keys it leaves empty and the keys its failed events name.
+func (s *Service) Sellers(ctx context.Context, scope Scope) ([]Seller, error) {
+	var out []Seller
+	for _, sl := range s.sellers() {
+		if scope.Allows(sl.Name) {
+			sl.Problems = slices.Clone(sl.Problems)
+			out = append(out, sl)
+		}
+	}
+	var failed []events.Event
+	cursor := ""
+	for len(failed) < failedScan {
+		evs, next, err := s.store.List(ctx, events.Filter{State: events.StateFailed, Limit: 500, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		failed = append(failed, evs...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	for i := range out {
+		sl := &out[i]
+		for _, ev := range failed {
+			if SellerOf(ev) != sl.Name {
+				continue
+			}
+			d := Diagnose(ev.LastError)
+			if d.Kind != FixMapping {
+				continue
+			}
+			j := slices.IndexFunc(sl.Problems, func(p Problem) bool { return p.Key == d.Key })
+			if j < 0 {
+				sl.Problems = append(sl.Problems, Problem{Key: d.Key, Code: "failing"})
+				j = len(sl.Problems) - 1
+			}
+			p := &sl.Problems[j]
+			if p.Failed == 0 {
+				p.Example = ev.Key // the newest
+			}
+			p.Code = "failing"
+			p.Failed++
+		}
+		// The ones that fail events now come first.
+		slices.SortStableFunc(sl.Problems, func(a, b Problem) int { return b.Failed - a.Failed })
+	}
+	return out, nil
+}
