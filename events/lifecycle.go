@@ -179,7 +179,9 @@ func (s *Store) FakturTotal(ctx context.Context, number string) (totalSen int64,
 func (s *Store) QueueDepth(ctx context.Context) (int, error) {
 	info, err := s.inspector.GetQueueInfo(s.ns)
 	if err != nil {
-		if errors.Is(err, asynq.ErrQueueNotFound) {
+		// asynq's GetQueueInfo does not wrap ErrQueueNotFound: a queue no
+		// event has reached yet is only recognisable by its words.
+		if errors.Is(err, asynq.ErrQueueNotFound) || strings.Contains(err.Error(), "does not exist") {
 			return 0, nil
 		}
 		return 0, unavailable("queue depth", err)

@@ -120,3 +120,10 @@ func accept(t *testing.T, store *events.Store, key string) {
 		t.Fatal(err)
 	}
 }
+
+func TestQueueDepthOfAQueueNoEventReached(t *testing.T) {
+	store, _, _ := newStore(t)
+	if n, err := store.QueueDepth(context.Background()); n != 0 || err != nil {
+		t.Fatalf("QueueDepth of a new queue = %d, %v; want 0, nil", n, err)
+	}
+}
