@@ -109,3 +109,7 @@ func (s *Service) Sellers(ctx context.Context, scope Scope) ([]Seller, error) {
 	}
 	return out, nil
 }
+
+// SellerList is every seller's configuration, without the problems failed
+// events name (Sellers reads those).
+func (s *Service) SellerList() []Seller { return s.sellers() }

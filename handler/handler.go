@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/admin"
+	"forstok-accurate-sync/console"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
@@ -100,6 +101,19 @@ func New(cfg Config) http.Handler {
 	// every /admin route is a 404 and with one an unauthenticated caller
 	// learns nothing.
 	adminAPI.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	// The console is on the admin token too: without one it is not there.
+	if cfg.AdminToken != "" {
+		pages := echo.WrapHandler(console.New(console.Config{
+			Admin:        a.Admin,
+			Authenticate: console.AdminToken(cfg.AdminToken),
+			SessionKey:   console.SessionKey(cfg.AdminToken),
+			Decoder:      cfg.Decoder,
+			Logger:       cfg.Logger.Named("console"),
+			Now:          cfg.Now,
+		}))
+		e.Any("/console", pages)
+		e.Any("/console/*", pages)
+	}
 	return e
 }
 

@@ -1,0 +1,243 @@
+package console
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"forstok-accurate-sync/money"
+)
+
+// Languages the console speaks; Indonesian first, as the seller's
+// accountant reads it.
+const (
+	langID = "id"
+	langEN = "en"
+)
+
+// lang is one request's language and time zone: what the templates call to
+// word, date and price things.
+type lang struct {
+	Code string
+	loc  *time.Location
+}
+
+// T is the message with that id, or the id itself when none is written
+// (so a missing word shows, rather than nothing).
+func (l lang) T(id string) string {
+	if m, ok := messages[id]; ok {
+		if l.Code == langEN {
+			return m.en
+		}
+		return m.id
+	}
+	return id
+}
+
+// F fills a message's %s with args.
+func (l lang) F(id string, args ...any) string { return fmt.Sprintf(l.T(id), args...) }
+
+// Other is the code of the other language, for the toggle.
+func (l lang) Other() string {
+	if l.Code == langEN {
+		return langID
+	}
+	return langEN
+}
+
+var monthsID = [...]string{"Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"}
+
+// Date writes a time in the seller's zone: "1 Des 2026 14.05 WIB" or
+// "1 Dec 2026 14:05 WIB".
+func (l lang) Date(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.In(l.loc)
+	if l.Code == langEN {
+		return t.Format("2 Jan 2006 15:04 MST")
+	}
+	return fmt.Sprintf("%d %s %d %s", t.Day(), monthsID[t.Month()-1], t.Year(), t.Format("15.04 MST"))
+}
+
+// DatePtr is Date of an optional time.
+func (l lang) DatePtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return l.Date(*t)
+}
+
+// Hour writes the hour a chart bar starts, in the seller's zone.
+func (l lang) Hour(t time.Time) string { return t.In(l.loc).Format("15") }
+
+// Zone is the seller's zone's abbreviation now (WIB).
+func (l lang) Zone() string { return time.Now().In(l.loc).Format("MST") }
+
+// Rp writes rupiah the Indonesian way: "Rp 1.234.567" or "Rp 106.952,50".
+func (l lang) Rp(a money.Amount) string { return "Rp\u00a0" + a.Format() }
+
+// Num writes a count with the language's thousands separator.
+func (l lang) Num(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	sep := "."
+	if l.Code == langEN {
+		sep = ","
+	}
+	var b strings.Builder
+	for i, d := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && d != '-' && s[i-1] != '-' {
+			b.WriteString(sep)
+		}
+		b.WriteRune(d)
+	}
+	return b.String()
+}
+
+// Age writes how long ago t was: "3 menit", "2 jam 5 menit", "4 hari".
+func (l lang) Age(t *time.Time, now time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	d := now.Sub(*t)
+	if d < time.Minute {
+		return l.T("age.now")
+	}
+	mins := int64(d / time.Minute)
+	switch {
+	case mins < 60:
+		return l.F("age.min", mins)
+	case mins < 48*60:
+		return l.F("age.hour", mins/60, mins%60)
+	}
+	return l.F("age.day", mins/(24*60))
+}
+
+type message struct{ id, en string }
+
+var messages = map[string]message{
+	"app":          {"Sinkronisasi Forstok → Accurate", "Forstok → Accurate sync"},
+	"nav.overview": {"Ringkasan", "Overview"},
+	"nav.failed":   {"Gagal", "Failed"},
+	"nav.search":   {"Cari pesanan", "Find an order"},
+	"nav.sellers":  {"Penjual", "Sellers"},
+	"signout":      {"Keluar", "Sign out"},
+	"lang.toggle":  {"English", "Bahasa Indonesia"},
+	"skip":         {"Lewati ke isi", "Skip to content"},
+
+	"signin.title":   {"Masuk", "Sign in"},
+	"signin.lead":    {"Masukkan token admin (ADMIN_TOKEN) atau token penjual Anda. Token disimpan hanya selama peramban terbuka.", "Enter the admin token (ADMIN_TOKEN) or your seller token. It is kept only while the browser is open."},
+	"signin.token":   {"Token", "Token"},
+	"signin.submit":  {"Masuk", "Sign in"},
+	"signin.wrong":   {"Token tidak dikenal. Periksa lalu coba lagi; token admin adalah nilai ADMIN_TOKEN layanan ini.", "That token is not known. Check it and try again; the admin token is this service's ADMIN_TOKEN."},
+	"signin.expired": {"Formulir masuk sudah kedaluwarsa. Muat ulang halaman lalu coba lagi.", "The sign-in form expired. Reload the page and try again."},
+
+	"state.queued":     {"antre", "queued"},
+	"state.processing": {"diproses", "processing"},
+	"state.retrying":   {"dicoba lagi", "retrying"},
+	"state.synced":     {"tersinkron", "synced"},
+	"state.failed":     {"gagal", "failed"},
+	"state.voided":     {"dibatalkan", "voided"},
+
+	"type.invoice.created":  {"Faktur penjualan", "Sales invoice"},
+	"type.payment.received": {"Penerimaan penjualan", "Sales receipt"},
+
+	"overview.title":    {"Ringkasan", "Overview"},
+	"overview.states":   {"Peristiwa menurut status", "Events by state"},
+	"overview.sellers":  {"Per penjual", "By seller"},
+	"overview.seller":   {"Penjual", "Seller"},
+	"overview.chart":    {"Tersinkron dan gagal per jam (24 jam terakhir, menurut jam diterima, %s)", "Synced and failed per hour (last 24 hours, by hour accepted, %s)"},
+	"overview.queue":    {"Antrean", "Queue"},
+	"overview.depth":    {"Menunggu diproses", "Waiting to run"},
+	"overview.age":      {"Umur peristiwa tertua yang menunggu", "Age of the oldest waiting event"},
+	"overview.none":     {"tidak ada", "none"},
+	"overview.chartalt": {"Tabel angka per jam", "The figures per hour"},
+	"overview.hour":     {"Jam", "Hour"},
+	"overview.failedgo": {"Lihat peristiwa gagal", "See the failed events"},
+
+	"failed.title":   {"Peristiwa gagal", "Failed events"},
+	"failed.lead":    {"Terbaru di atas. Perbaiki penyebabnya, lalu tekan Kirim ulang.", "Newest first. Fix the cause, then press Replay."},
+	"failed.none":    {"Tidak ada peristiwa gagal. Semua beres.", "No failed events. All is well."},
+	"failed.all":     {"Kirim ulang semua yang gagal (%s)", "Replay every failed event (%s)"},
+	"failed.next":    {"Halaman berikutnya", "Next page"},
+	"failed.reason":  {"Alasan", "Reason"},
+	"failed.fix":     {"Yang perlu diperbaiki", "What to fix"},
+	"failed.orig":    {"Pesan asli", "Original message"},
+	"failed.more":    {"Lihat ceritanya", "See its story"},
+	"replay":         {"Kirim ulang", "Replay"},
+	"done.queued":    {"Peristiwa dikirim ulang ke antrean. Halaman ini diperbarui sendiri sampai selesai.", "The event is queued again. This page refreshes itself until it is done."},
+	"done.all":       {"%s peristiwa dikirim ulang ke antrean.", "%s events queued again."},
+	"done.busy":      {"%s sedang diproses saat itu; kirim ulang lagi bila gagal.", "%s were being processed at that moment; replay them again if they fail."},
+	"done.more":      {"Masih ada peristiwa gagal lainnya: tekan lagi.", "More failed events remain: press again."},
+	"done.allnone":   {"Tidak ada peristiwa gagal untuk dikirim ulang.", "There were no failed events to replay."},
+	"error.busy":     {"Peristiwa ini sedang diproses. Tunggu sampai selesai, lalu kirim ulang bila perlu.", "This event is being processed. Wait until it finishes, then replay it if needed."},
+	"error.notfound": {"Peristiwa itu tidak ada (atau sudah lewat masa simpan).", "There is no such event (or it is past its retention)."},
+	"error.store":    {"Redis tidak bisa dihubungi. Coba lagi sebentar lagi.", "Redis cannot be reached. Try again in a moment."},
+	"error.internal": {"Terjadi kesalahan. Log layanan memuat rinciannya.", "Something went wrong. The service's log has the details."},
+	"error.csrf":     {"Permintaan ditolak: token formulir (CSRF) tidak ada atau salah. Muat ulang halaman lalu coba lagi.", "Request refused: the form's token (CSRF) is missing or wrong. Reload the page and try again."},
+	"error.title":    {"Tidak bisa", "Cannot do that"},
+	"back":           {"Kembali", "Back"},
+
+	"fix.mapping":     {"Mapping belum lengkap. Tambahkan atau perbaiki kunci %s di file mapping, muat ulang layanan, lalu tekan Kirim ulang.", "The mapping is missing something. Add or fix the key %s in the mapping file, restart the service, then press Replay."},
+	"fix.accurate":    {"Accurate menolak dokumen: %s. Buat atau perbaiki data itu di Accurate (atau perbaiki mapping), lalu tekan Kirim ulang.", "Accurate refused the document: %s. Create or fix that record in Accurate (or fix the mapping), then press Replay."},
+	"fix.invoice":     {"Faktur yang dibayar belum ada di Accurate (%s). Sinkronkan fakturnya dulu, lalu kirim ulang pembayaran ini.", "The invoice it pays is not in Accurate yet (%s). Sync the invoice first, then replay this payment."},
+	"fix.forstok":     {"Data pesanan atau pembayaran dari Forstok tidak bisa dibukukan. Perbaiki di Forstok, lalu kirim ulang isinya lewat POST /admin/replay.", "Forstok's order or payment data cannot be booked. Correct it in Forstok, then replay its body with POST /admin/replay."},
+	"fix.credentials": {"Accurate menolak token API. Periksa ACCURATE_API_TOKEN dan ACCURATE_SIGNATURE_SECRET, lalu tekan Kirim ulang.", "Accurate refused the API token. Check ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET, then press Replay."},
+	"fix.wait":        {"Accurate terlalu lama tidak menjawab. Tekan Kirim ulang setelah Accurate bisa dihubungi lagi.", "Accurate did not answer for too long. Press Replay once Accurate answers again."},
+	"fix.other":       {"Baca pesan asli di bawah; perbaiki penyebabnya lalu tekan Kirim ulang.", "Read the original message below; fix the cause, then press Replay."},
+
+	"search.title":   {"Cari menurut nomor pesanan", "Find by marketplace order number"},
+	"search.label":   {"Nomor pesanan marketplace", "Marketplace order number"},
+	"search.hint":    {"Contoh: 2411260AB12CD3. Menemukan faktur dan penerimaannya sekaligus.", "For example 2411260AB12CD3. Finds the invoice and its receipts together."},
+	"search.submit":  {"Cari", "Search"},
+	"search.none":    {"Tidak ada peristiwa untuk nomor pesanan “%s”.", "No events for order number “%s”."},
+	"search.results": {"Peristiwa untuk “%s”", "Events for “%s”"},
+
+	"col.event":    {"Peristiwa", "Event"},
+	"col.type":     {"Jenis", "Type"},
+	"col.order":    {"No. pesanan", "Order no."},
+	"col.state":    {"Status", "State"},
+	"col.attempts": {"Percobaan", "Attempts"},
+	"col.accurate": {"Dokumen Accurate", "Accurate document"},
+	"col.updated":  {"Diperbarui", "Updated"},
+	"col.accepted": {"Diterima", "Accepted"},
+	"col.amount":   {"Jumlah", "Amount"},
+
+	"event.title":    {"Cerita peristiwa", "Event story"},
+	"event.summary":  {"Ringkasan", "Summary"},
+	"event.history":  {"Setiap langkah", "Every step"},
+	"event.when":     {"Waktu", "When"},
+	"event.outcome":  {"Hasil", "Outcome"},
+	"event.payload":  {"Isi webhook", "Webhook payload"},
+	"event.document": {"Dokumen Accurate", "Accurate document"},
+	"event.nodoc":    {"Belum ada dokumen di Accurate.", "No document in Accurate yet."},
+	"event.docid":    {"Nomor %s (id %s)", "Number %s (id %s)"},
+	"event.next":     {"Percobaan berikutnya", "Next attempt"},
+	"event.store":    {"Toko", "Store"},
+	"event.channel":  {"Marketplace", "Marketplace"},
+	"event.total":    {"Total pesanan", "Order total"},
+	"event.received": {"Diterima dari marketplace", "Received from the marketplace"},
+	"event.paid":     {"Dibayar", "Paid"},
+	"event.lines":    {"Barang", "Items"},
+	"event.sku":      {"SKU", "SKU"},
+	"event.price":    {"Harga satuan", "Unit price"},
+	"event.fees":     {"Biaya layanan", "Service fee"},
+	"event.refresh":  {"Halaman ini diperbarui sendiri setiap 2 detik sampai peristiwa selesai.", "This page refreshes itself every 2 seconds until the event is done."},
+
+	"sellers.title":      {"Penjual dan pengaturannya", "Sellers and their configuration"},
+	"sellers.tz":         {"Zona waktu", "Time zone"},
+	"sellers.stores":     {"Toko", "Stores"},
+	"sellers.warehouses": {"Gudang", "Warehouses"},
+	"sellers.items":      {"Barang dipetakan", "Items mapped"},
+	"sellers.problems":   {"Masalah pengaturan", "Configuration problems"},
+	"sellers.ok":         {"Tidak ada masalah yang diketahui.", "No known problems."},
+	"sellers.key":        {"Kunci mapping", "Mapping key"},
+	"sellers.failing":    {"%s peristiwa gagal karena kunci ini; contoh:", "%s failed events name this key; for example"},
+	"sellers.unmapped":   {"Kosong: peristiwa yang memerlukannya akan gagal.", "Empty: events that need it will fail."},
+
+	"age.now":  {"baru saja", "just now"},
+	"age.min":  {"%d menit", "%d min"},
+	"age.hour": {"%d jam %d menit", "%d h %d min"},
+	"age.day":  {"%d hari", "%d days"},
+}

@@ -1,0 +1,36 @@
+package console
+
+import (
+	"html/template"
+	"net/url"
+)
+
+var pageNames = []string{"signin", "error", "overview", "failed", "search", "event", "sellers"}
+
+// parsePages parses each page with the layout and the shared rows; the
+// templates are embedded, so a mistake in one is a programming error found
+// by the first test.
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"eventURL":  func(key string) string { return "/console/event?" + url.Values{"key": {key}}.Encode() },
+		"searchURL": func(order string) string { return "/console/search?" + url.Values{"order": {order}}.Encode() },
+		"langURL": func(path, code string) string {
+			u, err := url.Parse(path)
+			if err != nil {
+				return "/console?lang=" + code
+			}
+			q := u.Query()
+			q.Set("lang", code)
+			u.RawQuery = q.Encode()
+			return u.String()
+		},
+		"rows":  func(l lang, rows []row) map[string]any { return map[string]any{"L": l, "Rows": rows} },
+		"int64": func(n int) int64 { return int64(n) },
+	}
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		out[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles,
+			"templates/layout.html", "templates/rows.html", "templates/"+name+".html"))
+	}
+	return out
+}
