@@ -105,7 +105,7 @@ func (w *world) start() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	a, err := newApp(cfg, options{logger: newLogger(zapcore.InfoLevel, w.logs), retryMin: 20 * time.Millisecond, poll: 100 * time.Millisecond})
+	a, err := newApp(cfg, options{logger: newLogger(zapcore.InfoLevel, w.logs), retryMin: 20 * time.Millisecond, retryCap: time.Second, poll: 100 * time.Millisecond})
 	if err != nil {
 		w.t.Fatal(err)
 	}

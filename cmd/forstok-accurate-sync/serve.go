@@ -43,6 +43,10 @@ type options struct {
 	logger   *zap.Logger
 	redis    redis.UniversalClient
 	retryMin time.Duration // shorter backoff for tests and the demo
+	// retryCap bounds the backoff (zero keeps the worker's 10 minutes): a
+	// test that shortens retryMin must shorten it too, or an event that
+	// failed a dozen times waits minutes, past any test's deadline.
+	retryCap time.Duration
 	// poll is how often asynq looks for due retries and new tasks; zero
 	// keeps asynq's defaults (5 s and 1 s), tests and the demo go faster.
 	poll time.Duration
@@ -129,6 +133,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		InvoiceWait: cfg.PaymentInvoiceWait,
 		MaxAttempts: cfg.MaxAttempts,
 		RetryBase:   opts.retryMin,
+		RetryCap:    opts.retryCap,
 	})
 	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
