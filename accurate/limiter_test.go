@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -17,13 +18,11 @@ import (
 func newTestLimiters(t *testing.T, n, perSecond, maxInFlight int) []*RedisLimiter {
 	t.Helper()
 	r := testredis.New(t)
-	prefix := r.Namespace + ":accurate"
+	prefix := events.LimiterPrefix(r.Namespace) // deleted with the namespace when the test ends
 	var out []*RedisLimiter
 	for range n {
 		out = append(out, NewRedisLimiter(r.Client(t), prefix, perSecond, maxInFlight))
 	}
-	cleanup := r.Client(t)
-	t.Cleanup(func() { cleanup.Del(context.Background(), prefix+":inflight", "rate:"+prefix+":rate") })
 	return out
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/money"
 )
@@ -429,7 +430,7 @@ func (c *inFlightCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestSharedLimiterKeepsTwoReplicasWithinAccuratesLimits(t *testing.T) {
 	r := testredis.New(t)
-	prefix := r.Namespace + ":accurate"
+	prefix := events.LimiterPrefix(r.Namespace)
 	sb := sandbox.New(sandbox.Config{
 		APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed(),
 		RateLimit: 8, MaxConcurrency: 8, Faults: sandbox.Faults{Latency: 200 * time.Millisecond},

@@ -126,7 +126,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		queue:     asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		ns:        cfg.Namespace,
-		keyPrefix: "{" + cfg.Namespace + "}",
+		keyPrefix: KeyPrefix(cfg.Namespace),
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
 		now:       cfg.Now,

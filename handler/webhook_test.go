@@ -124,14 +124,12 @@ func do(t *testing.T, req *http.Request) (int, map[string]any) {
 func (s *service) keys(t *testing.T) int {
 	t.Helper()
 	n := 0
-	for _, pattern := range []string{"{" + s.ns + "}:*", "asynq:{" + s.ns + "}:*"} {
-		iter := s.rdb.Scan(context.Background(), 0, pattern, 1000).Iterator()
-		for iter.Next(context.Background()) {
-			n++
-		}
-		if err := iter.Err(); err != nil {
-			t.Fatal(err)
-		}
+	err := events.EachKey(context.Background(), s.rdb, s.ns, func(keys []string) error {
+		n += len(keys)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return n
 }

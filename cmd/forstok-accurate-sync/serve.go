@@ -104,7 +104,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	meter := metrics.New(store)
 	meter.EventTypes(forstok.TypeNames(), []string{"accepted", "duplicate", "invalid", "unavailable"},
 		[]string{events.StateSynced, events.StateRetrying, events.StateFailed, events.StateVoided})
-	limiter := accurate.NewRedisLimiter(rdb, cfg.RedisNamespace+":accurate", cfg.AccurateRateLimit, cfg.AccurateConcurrency)
+	limiter := accurate.NewRedisLimiter(rdb, events.LimiterPrefix(cfg.RedisNamespace), cfg.AccurateRateLimit, cfg.AccurateConcurrency)
 	limiter.OnWait = meter.LimiterWait
 	creds := &credentials{log: log.Named("accurate")}
 	client, err := accurate.New(accurate.Config{

@@ -1,7 +1,14 @@
 // Package testredis gives tests a Redis to talk to, real wherever one can be
-// had: REDIS_URL, else 127.0.0.1:6379, else a redis-server started on a spare
-// port, else (outside CI) an embedded miniredis so that a machine with only Go
-// still runs the suite. Under CI=true a real Redis is required.
+// had: TEST_REDIS_URL, else 127.0.0.1:6379, else a redis-server started on a
+// spare port, else (outside CI) an embedded miniredis so that a machine with
+// only Go still runs the suite. Under CI=true a real Redis is required.
+//
+// Tests never read REDIS_URL: a shell set up to run the service against
+// production must not send the tests there.
+//
+// Each test works under its own namespace and deletes every key of it when
+// it ends. Namespaces carry their creation time, so that keys a killed test
+// run left behind are swept by the next run after an hour.
 package testredis
 
 import (
@@ -13,12 +20,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/events"
 )
 
 // Redis is a server a test may use. Tests share it with other packages
@@ -51,28 +62,85 @@ func (r Redis) Options(t testing.TB) *redis.Options {
 	return opt
 }
 
-// New finds a Redis for the test, in the order the package comment gives.
+// New finds a Redis for the test, in the order the package comment gives,
+// and deletes the test's namespace from it when the test ends.
 func New(t testing.TB) Redis {
 	t.Helper()
-	ns := "test-" + randomHex(6)
-	if url := os.Getenv("REDIS_URL"); url != "" {
-		if err := ping(url); err != nil {
-			t.Fatalf("testredis: REDIS_URL=%s does not answer: %v", url, err)
+	r := find(t)
+	r.Namespace = namespacePrefix + strconv.FormatInt(time.Now().Unix(), 10) + "-" + randomHex(4)
+	if r.Real {
+		sweepOnce.Do(func() { sweep(r.URL, time.Hour) })
+	}
+	t.Cleanup(func() {
+		// The test's service and clients have stopped by now: cleanups
+		// registered after this one run before it.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rdb := redis.NewClient(r.Options(t))
+		defer rdb.Close()
+		if _, err := events.DropNamespace(ctx, rdb, r.Namespace); err != nil {
+			t.Errorf("testredis: delete the test's keys: %v", err)
 		}
-		return Redis{URL: url, Real: true, Namespace: ns}
+	})
+	return r
+}
+
+func find(t testing.TB) Redis {
+	t.Helper()
+	if url := os.Getenv("TEST_REDIS_URL"); url != "" {
+		if err := ping(url); err != nil {
+			t.Fatalf("testredis: TEST_REDIS_URL=%s does not answer: %v", url, err)
+		}
+		return Redis{URL: url, Real: true}
 	}
 	if err := ping("redis://127.0.0.1:6379/0"); err == nil {
-		return Redis{URL: "redis://127.0.0.1:6379/0", Real: true, Namespace: ns}
+		return Redis{URL: "redis://127.0.0.1:6379/0", Real: true}
 	}
 	if _, err := exec.LookPath("redis-server"); err == nil {
 		s := StartServer(t)
-		return Redis{URL: s.URL, Real: true, Namespace: ns}
+		return Redis{URL: s.URL, Real: true}
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("testredis: CI=true needs a real Redis: set REDIS_URL, run one on 127.0.0.1:6379, or install redis-server")
+		t.Fatalf("testredis: CI=true needs a real Redis: set TEST_REDIS_URL, run one on 127.0.0.1:6379, or install redis-server")
 	}
 	m := miniredis.RunT(t)
-	return Redis{URL: "redis://" + m.Addr() + "/0", Namespace: ns}
+	return Redis{URL: "redis://" + m.Addr() + "/0"}
+}
+
+// namespacePrefix starts every test namespace: "test-<unix seconds>-<hex>".
+const namespacePrefix = "test-"
+
+var (
+	sweepOnce   sync.Once
+	namespaceRE = regexp.MustCompile(`test-([0-9]+)-[0-9a-f]+`)
+)
+
+// sweep deletes the namespaces of tests that began longer than age ago:
+// the backstop for runs killed before their cleanups ran. It is best effort;
+// a Redis that cannot be swept still runs the tests.
+func sweep(url string, age time.Duration) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stale := map[string]bool{}
+	_ = events.EachKey(ctx, rdb, namespacePrefix+"*", func(keys []string) error {
+		for _, k := range keys {
+			if m := namespaceRE.FindStringSubmatch(k); m != nil {
+				if began, err := strconv.ParseInt(m[1], 10, 64); err == nil && time.Since(time.Unix(began, 0)) > age {
+					stale[m[0]] = true
+				}
+			}
+		}
+		return nil
+	})
+	for ns := range stale {
+		_, _ = events.DropNamespace(ctx, rdb, ns)
+	}
 }
 
 // Server is a redis-server owned by one test, which may stop and restart it.

@@ -1,0 +1,82 @@
+package events_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/testredis"
+)
+
+func TestDropNamespace(t *testing.T) {
+	ctx := context.Background()
+	r := testredis.New(t)
+	rdb := r.Client(t)
+	// other shares ns's spelling as a prefix, so a pattern too wide shows.
+	ns, other := r.Namespace, r.Namespace+"0"
+	t.Cleanup(func() { _, _ = events.DropNamespace(context.Background(), rdb, other) })
+
+	keysOf := func(ns string) []string {
+		var out []string
+		if err := events.EachKey(ctx, rdb, ns, func(keys []string) error { out = append(out, keys...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, n := range []string{ns, other} {
+		store := events.New(rdb, events.Config{Namespace: n})
+		if _, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil {
+			t.Fatal(err)
+		}
+		// The slot is held, so the limiter's set of holders stays.
+		if _, err := accurate.NewRedisLimiter(rdb, events.LimiterPrefix(n), 8, 8).Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, otherBefore := keysOf(ns), len(keysOf(other))
+
+	// The limiter's rate key ("rate:" + LimiterPrefix) lives about a second,
+	// too short to count on here.
+	rateKeys := 0
+	for _, k := range before {
+		if strings.HasPrefix(k, "rate:") {
+			rateKeys++
+		}
+	}
+
+	t.Run("the namespace's keys are the store's, asynq's and the limiter's", func(t *testing.T) {
+		for _, prefix := range []string{events.KeyPrefix(ns) + ":", events.QueueKeyPrefix(ns) + ":", events.LimiterPrefix(ns) + ":"} {
+			found := false
+			for _, k := range before {
+				found = found || strings.HasPrefix(k, prefix)
+			}
+			if !found {
+				t.Errorf("no key starts with %s among %v", prefix, before)
+			}
+		}
+	})
+
+	t.Run("dropping it deletes every one of them and takes its queue off asynq's list", func(t *testing.T) {
+		n, err := events.DropNamespace(ctx, rdb, ns)
+		if err != nil || n < len(before)-rateKeys || n > len(before) {
+			t.Fatalf("DropNamespace = %d, %v; want the %d keys deleted", n, err, len(before))
+		}
+		if left := keysOf(ns); len(left) != 0 {
+			t.Errorf("left behind: %v", left)
+		}
+		if member, err := rdb.SIsMember(ctx, "asynq:queues", ns).Result(); err != nil || member {
+			t.Errorf("asynq still lists queue %s (%v)", ns, err)
+		}
+	})
+
+	t.Run("another namespace is left whole", func(t *testing.T) {
+		if n := len(keysOf(other)); n != otherBefore || n == 0 {
+			t.Errorf("namespace %s holds %d keys; want its %d", other, n, otherBefore)
+		}
+		if member, _ := rdb.SIsMember(ctx, "asynq:queues", other).Result(); !member {
+			t.Errorf("asynq no longer lists queue %s", other)
+		}
+	})
+}
