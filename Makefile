@@ -24,8 +24,10 @@ build:
 test:
 	$(GO) test -race -count=1 ./...
 
+# staticcheck is a tool in go.mod, so its version is pinned there.
 vet:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 # go test -fuzz takes one target in one package at a time, hence the loop.
 fuzz:

@@ -150,7 +150,7 @@ func (c *Client) bulkResult(endpoint string, status int, number string, e bulkEn
 	}
 	msgs := c.messages(nil, e.D)
 	r.Err = &Error{Class: classifyMessages(msgs), Endpoint: endpoint, Status: status, Messages: msgs,
-		Err: fmt.Errorf(`Accurate answered "s": false for %s`, number)}
+		Err: fmt.Errorf(`the answer was "s": false for %s`, number)}
 	switch r.Err.Class {
 	case ClassDuplicate:
 		r.Outcome = OutcomeExists

@@ -354,7 +354,7 @@ func (c *Client) interpret(endpoint string, res response) (*answer, error) {
 	case !*a.S:
 		msgs := c.messages(res.body, a.D)
 		return nil, &Error{Class: classifyMessages(msgs), Endpoint: endpoint, Status: res.status, Messages: msgs,
-			Err: errors.New(`Accurate answered "s": false`)}
+			Err: errors.New(`the answer was "s": false`)}
 	}
 	return &a, nil
 }

@@ -512,10 +512,12 @@ func documentKey(r *http.Request) (id int64, number string, err error) {
 	}
 	raw := formValue(r, "id")
 	if raw == "" {
+		//lint:ignore ST1005 Accurate's own words, capital and all
 		return 0, "", fmt.Errorf("Parameter id atau number harus diisi")
 	}
 	id, err = strconv.ParseInt(raw, 10, 64)
 	if err != nil {
+		//lint:ignore ST1005 Accurate's own words, capital and all
 		return 0, "", fmt.Errorf("Parameter id %q bukan angka", raw)
 	}
 	return id, "", nil

@@ -85,6 +85,7 @@ func masterList(kind string) func(*Server, *http.Request) reply {
 // No filter matches everything.
 func filterOf(r *http.Request, name string) (func(string) bool, error) {
 	if err := r.ParseForm(); err != nil {
+		//lint:ignore ST1005 Accurate's own words, capital and all
 		return nil, fmt.Errorf("Parameter tidak valid: %w", err)
 	}
 	vals := slices.Concat(r.Form[name+".val"], r.Form[name])
@@ -119,6 +120,7 @@ func filterOf(r *http.Request, name string) (func(string) bool, error) {
 			return false
 		}, nil
 	default:
+		//lint:ignore ST1005 Accurate's own words, capital and all
 		return nil, fmt.Errorf("Operator %s.op %q tidak didukung", name, op)
 	}
 }

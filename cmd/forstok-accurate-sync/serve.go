@@ -72,7 +72,7 @@ func newRedis(cfg config) (redis.UniversalClient, error) {
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		// The URL may hold a password: name the setting, not the value.
-		return nil, errors.New("REDIS_URL is malformed: want redis://[user:password@]host:port/db or rediss://...")
+		return nil, errors.New("REDIS_URL is malformed: want redis://[user:password@]host:port/db (rediss:// for TLS)")
 	}
 	if cfg.RedisPassword != "" && opt.Password == "" {
 		opt.Password = cfg.RedisPassword
