@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/sellers"
 )
@@ -84,7 +85,7 @@ well, 2 when there are problems, 1 when the check could not run.
 	}
 	defer limits.close()
 	acc := defaultAccurate(cfg)
-	missing, err := checkOnline(ctx, acc, limits.limiter(cfg.RedisNamespace+":accurate", acc), settings)
+	missing, err := checkOnline(ctx, acc, limits.limiter(events.LimiterPrefix(cfg.RedisNamespace), acc), settings)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -163,7 +164,7 @@ func TestCheckOnlineKeepsToAccuratesLimit(t *testing.T) {
 		r := testredis.New(t)
 		// The service, under the same limiter key, has just made a call.
 		service, err := accurate.New(accurate.Config{Host: url, APIToken: testToken, SignatureSecret: testSigSecret, ReadAttempts: 1,
-			Limiter: accurate.NewRedisLimiter(r.Client(t), r.Namespace+":accurate", 1, 8)})
+			Limiter: accurate.NewRedisLimiter(r.Client(t), events.LimiterPrefix(r.Namespace), 1, 8)})
 		if err != nil {
 			t.Fatal(err)
 		}

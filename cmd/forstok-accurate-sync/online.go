@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/sellers"
 )
@@ -130,9 +131,9 @@ func (l *onlineLimits) limiter(key string, acc sellers.Accurate) accurate.Limite
 func limiterKey(ns string, s *sellers.Seller) string {
 	switch {
 	case s.Accurate.Database != "":
-		return ns + ":accurate:db:" + s.Accurate.Database
+		return events.LimiterPrefix(ns) + ":db:" + s.Accurate.Database
 	case s.ID == sellers.DefaultID:
-		return ns + ":accurate"
+		return events.LimiterPrefix(ns)
 	}
-	return ns + ":accurate:seller:" + s.ID
+	return events.LimiterPrefix(ns) + ":seller:" + s.ID
 }

@@ -90,7 +90,7 @@ func run(ctx context.Context, n, conns int, redisURL string, out io.Writer) erro
 	}
 	defer func() {
 		svc.Stop(30 * time.Second)
-		if err := rig.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
+		if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
 			fmt.Fprintln(out, "cleanup:", err)
 		}
 	}()
@@ -175,11 +175,11 @@ type kind struct {
 // memoryByKind sums MEMORY USAGE of the namespace's keys by what they are.
 func memoryByKind(ctx context.Context, rdb *redis.Client, ns string) ([]kind, error) {
 	classes := []struct{ name, prefix string }{
-		{"asynq task hash (t:<key>)", "asynq:{" + ns + "}:t:"},
-		{"asynq other (pending list, ...)", "asynq:{" + ns + "}:"},
-		{"event record hash (event:<key>)", "{" + ns + "}:event:"},
-		{"event history list (history:<key>)", "{" + ns + "}:history:"},
-		{"state indexes (index:*)", "{" + ns + "}:index:"},
+		{"asynq task hash (t:<key>)", events.QueueKeyPrefix(ns) + ":t:"},
+		{"asynq other (pending list, ...)", events.QueueKeyPrefix(ns) + ":"},
+		{"event record hash (event:<key>)", events.KeyPrefix(ns) + ":event:"},
+		{"event history list (history:<key>)", events.KeyPrefix(ns) + ":history:"},
+		{"state indexes (index:*)", events.KeyPrefix(ns) + ":index:"},
 		{"other", ""},
 	}
 	sums := make([]kind, len(classes))

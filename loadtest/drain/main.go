@@ -125,7 +125,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			p.Stop(30 * time.Second)
 		}
 		// After the replicas: nothing may write once the keys are gone.
-		if err := rig.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
+		if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
 			fmt.Fprintln(out, "cleanup:", err)
 		}
 	}()

@@ -66,7 +66,7 @@ func run(ctx context.Context, listen, redisURL, secret string) error {
 	defer rdb.Close()
 	ns := rig.Namespace("edge")
 	defer func() {
-		if err := rig.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
+		if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
 			fmt.Fprintln(os.Stderr, "cleanup:", err)
 		}
 	}()

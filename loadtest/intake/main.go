@@ -32,6 +32,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
@@ -119,7 +120,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		tgt.close() // first, so nothing writes after the keys are dropped
 		// A service given by URL has its own namespace: nothing of ours to drop.
 		if !o.keep && o.against == "binary" {
-			if err := rig.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
+			if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
 				fmt.Fprintln(out, "cleanup:", err)
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
 )
 
 // lab is what every scenario shares: the built service binary, a scratch
@@ -279,10 +280,7 @@ func namespace(scenario string) string {
 	return "rel-" + scenario + "-" + hex.EncodeToString(randomBytes(4))
 }
 
-// dropNamespace deletes a scenario's keys from the shared Redis: its own
-// prefix (the store writes it as a hash tag, {ns}:, so that a Cluster keeps
-// an event's keys on one node) and its asynq queue, key by key (never a
-// flush: other runs share this Redis).
+// dropNamespace deletes a scenario's keys from the shared Redis.
 func dropNamespace(ctx context.Context, redisURL, ns string) error {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
@@ -290,27 +288,8 @@ func dropNamespace(ctx context.Context, redisURL, ns string) error {
 	}
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
-	var errs []error
-	for _, pattern := range []string{"{" + ns + "}:*", ns + ":*", "asynq:{" + ns + "}:*"} {
-		iter := rdb.Scan(ctx, 0, pattern, 500).Iterator()
-		var batch []string
-		for iter.Next(ctx) {
-			batch = append(batch, iter.Val())
-			if len(batch) == 500 {
-				errs = append(errs, rdb.Unlink(ctx, batch...).Err())
-				batch = batch[:0]
-			}
-		}
-		errs = append(errs, iter.Err())
-		if len(batch) > 0 {
-			errs = append(errs, rdb.Unlink(ctx, batch...).Err())
-		}
-	}
-	errs = append(errs, rdb.SRem(ctx, "asynq:queues", ns).Err())
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("drop namespace %s: %w", ns, err)
-	}
-	return nil
+	_, err = events.DropNamespace(ctx, rdb, ns)
+	return err
 }
 
 // redisServer is a private redis-server this program may stop and restart,

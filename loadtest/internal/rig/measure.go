@@ -16,74 +16,31 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
 )
-
-// Patterns are every key a service under namespace ns writes: the store's
-// ("{ns}:..."), the limiter's ("ns:accurate...") and asynq's.
-func Patterns(ns string) []string {
-	return []string{"{" + ns + "}:*", ns + ":*", "asynq:{" + ns + "}:*"}
-}
-
-// DropNamespace deletes every key of ns (SCAN + UNLINK, never a flush: the
-// Redis is shared) and takes the queue off asynq's list.
-func DropNamespace(ctx context.Context, rdb *redis.Client, ns string) error {
-	var errs []error
-	for _, pattern := range Patterns(ns) {
-		err := scan(ctx, rdb, pattern, func(keys []string) error { return rdb.Unlink(ctx, keys...).Err() })
-		errs = append(errs, err)
-	}
-	errs = append(errs, rdb.SRem(ctx, "asynq:queues", ns).Err())
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("drop namespace %s: %w", ns, err)
-	}
-	return nil
-}
 
 // EachKeyMemory calls fn with every key of ns and what Redis says it takes
 // (MEMORY USAGE with every element sampled). Unlike used_memory it counts
 // no one else's keys on a shared Redis.
 func EachKeyMemory(ctx context.Context, rdb *redis.Client, ns string, fn func(key string, bytes int64)) error {
-	for _, pattern := range Patterns(ns) {
-		err := scan(ctx, rdb, pattern, func(batch []string) error {
-			pipe := rdb.Pipeline()
-			cmds := make([]*redis.IntCmd, len(batch))
-			for i, k := range batch {
-				cmds[i] = pipe.MemoryUsage(ctx, k, 0) // SAMPLES 0: every element, exact
-			}
-			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			for i, c := range cmds {
-				if n, err := c.Result(); err == nil {
-					fn(batch[i], n)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("memory of %s: %w", pattern, err)
+	err := events.EachKey(ctx, rdb, ns, func(batch []string) error {
+		pipe := rdb.Pipeline()
+		cmds := make([]*redis.IntCmd, len(batch))
+		for i, k := range batch {
+			cmds[i] = pipe.MemoryUsage(ctx, k, 0) // SAMPLES 0: every element, exact
 		}
-	}
-	return nil
-}
-
-func scan(ctx context.Context, rdb *redis.Client, pattern string, each func([]string) error) error {
-	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-	batch := make([]string, 0, 1000)
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == cap(batch) {
-			if err := each(batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
 		}
-	}
-	if err := iter.Err(); err != nil {
-		return err
-	}
-	if len(batch) > 0 {
-		return each(batch)
+		for i, c := range cmds {
+			if n, err := c.Result(); err == nil {
+				fn(batch[i], n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("memory of namespace %s: %w", ns, err)
 	}
 	return nil
 }
