@@ -25,6 +25,8 @@ type credentials struct {
 
 // errCredentialsRefused is what /readyz and the log say while Accurate
 // refuses the credentials.
+//
+//lint:ignore ST1005 Accurate is a name and the sentence is shown as is
 var errCredentialsRefused = errors.New("Accurate refuses the credentials: check ACCURATE_API_TOKEN (the API token of the seller's database) " +
 	"and ACCURATE_SIGNATURE_SECRET (the app's signature secret), correct them and restart the service")
 
