@@ -27,6 +27,7 @@ type Registry struct {
 	problems map[string]Problems // by seller id, problems of its file as it is now
 	inFolder map[string]bool     // sellers whose file is in the folder now
 	byToken  map[string]string   // admin token → seller id
+	state    string              // folderState as of the last reload
 }
 
 // Config builds a Registry over a folder.
@@ -152,6 +153,7 @@ func (r *Registry) Reload() error {
 	if r.dir == "" {
 		return nil
 	}
+	state := folderState(r.dir)
 	entries, err := os.ReadDir(r.dir)
 	if err != nil {
 		return fmt.Errorf("SELLERS_DIR %s: %s", r.dir, describeIOError(err))
@@ -205,7 +207,7 @@ func (r *Registry) Reload() error {
 			r.log.Info("seller removed: its webhooks answer 404, its queued events are kept", zap.String("seller", id))
 		}
 	}
-	r.current, r.problems, r.inFolder = next, problems, inFolder
+	r.current, r.problems, r.inFolder, r.state = next, problems, inFolder, state
 	r.indexTokens()
 	return nil
 }
@@ -225,22 +227,34 @@ func (r *Registry) indexTokens() {
 // value from hup (SIGHUP), until ctx ends. A Kubernetes ConfigMap or Secret
 // mounted as the folder changes by swapping its "..data" link, which is a
 // change in the folder too.
+//
+// File events are the fast path, not the only one: the folder is also
+// compared with what was last loaded when the watch starts (a file written
+// before it would otherwise wait for the next change), and every few
+// seconds, so a folder where inotify is unavailable or exhausted, or a
+// network mount that sends no events, still reloads.
 func (r *Registry) Watch(ctx context.Context, hup <-chan os.Signal, debounce time.Duration) error {
 	if debounce <= 0 {
 		debounce = time.Second
 	}
 	var events <-chan fsnotify.Event
 	var errs <-chan error
+	rescanEvery := 30 * time.Second
 	if r.dir != "" {
-		w, err := fsnotify.NewWatcher()
+		w, err := watchFolder(r.dir)
 		if err != nil {
-			return fmt.Errorf("watching SELLERS_DIR: %w", err)
+			r.log.Warn("cannot watch SELLERS_DIR for changes; reading it every 2 s instead", zap.Error(err))
+			rescanEvery = 2 * time.Second
+		} else {
+			defer w.Close()
+			events, errs = w.Events, w.Errors
 		}
-		defer w.Close()
-		if err := w.Add(r.dir); err != nil {
-			return fmt.Errorf("watching SELLERS_DIR %s: %w", r.dir, err)
-		}
-		events, errs = w.Events, w.Errors
+	}
+	var rescan <-chan time.Time
+	if r.dir != "" {
+		t := time.NewTicker(rescanEvery)
+		defer t.Stop()
+		rescan = t.C
 	}
 	var pending <-chan time.Time
 	reload := func(why string) {
@@ -248,6 +262,12 @@ func (r *Registry) Watch(ctx context.Context, hup <-chan os.Signal, debounce tim
 			r.log.Warn("could not reload the sellers; the current ones stay", zap.String("why", why), zap.Error(err))
 		}
 	}
+	reloadIfChanged := func(why string) {
+		if r.dir != "" && folderState(r.dir) != r.loadedState() {
+			reload(why)
+		}
+	}
+	reloadIfChanged("the folder changed before the watch started")
 	for {
 		select {
 		case <-ctx.Done():
@@ -271,9 +291,49 @@ func (r *Registry) Watch(ctx context.Context, hup <-chan os.Signal, debounce tim
 				r.log.Warn("watching SELLERS_DIR", zap.Error(err))
 			}
 			pending = time.After(debounce)
+		case <-rescan:
+			reloadIfChanged("the folder changed (periodic check)")
 		case <-pending:
 			pending = nil
 			reload("folder changed")
 		}
 	}
+}
+
+func watchFolder(dir string) (*fsnotify.Watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watching SELLERS_DIR: %w", err)
+	}
+	if err := w.Add(dir); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("watching SELLERS_DIR %s: %w", dir, err)
+	}
+	return w, nil
+}
+
+// folderState sums up the folder's entries (name, size, modification time,
+// and for links their target) so that a periodic check can tell whether
+// anything changed since the last reload without reading every file.
+func folderState(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		fi, err := os.Stat(filepath.Join(dir, e.Name())) // follows links: a swapped ..data is a change
+		if err != nil {
+			fmt.Fprintf(&b, "%s?;", e.Name())
+			continue
+		}
+		fmt.Fprintf(&b, "%s %d %d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String()
+}
+
+func (r *Registry) loadedState() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.state
 }

@@ -234,6 +234,7 @@ func TestReloading(t *testing.T) {
 }
 
 func TestWatchingTheFolder(t *testing.T) {
+	setenv("LATE_TOKEN", "") // set by the last subtest; -count=N runs this again
 	dir := t.TempDir()
 	r := open(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -261,6 +262,19 @@ func TestWatchingTheFolder(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor("baru removed", func() bool { _, ok := r.Get("baru"); return !ok })
+	})
+	t.Run("a file written before the watch started is loaded when it starts", func(t *testing.T) {
+		dir := t.TempDir()
+		r := open(t, dir)
+		write(t, dir, "awal.yaml", header+inlineMapping(t))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Watch(ctx, nil, time.Hour) }() // an hour: only the start can load it
+		waitFor("awal loaded", func() bool { _, ok := r.Get("awal"); return ok })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	})
 	t.Run("SIGHUP reloads, for a change outside the folder", func(t *testing.T) {
 		write(t, dir, "late.yaml", strings.Replace(header, "TOKO_TOKEN", "LATE_TOKEN", 1)+inlineMapping(t))
