@@ -142,6 +142,8 @@ var messages = map[string]message{
 
 	"type.invoice.created":  {"Faktur penjualan", "Sales invoice"},
 	"type.payment.received": {"Penerimaan penjualan", "Sales receipt"},
+	"type.invoice.voided":   {"Pembatalan faktur", "Voided invoice"},
+	"type.return.created":   {"Retur penjualan", "Sales return"},
 
 	"overview.title":    {"Ringkasan", "Overview"},
 	"overview.states":   {"Peristiwa menurut status", "Events by state"},
@@ -167,6 +169,7 @@ var messages = map[string]message{
 	"failed.more":    {"Lihat ceritanya", "See its story"},
 	"replay":         {"Kirim ulang", "Replay"},
 	"done.queued":    {"Peristiwa dikirim ulang ke antrean. Halaman ini diperbarui sendiri sampai selesai.", "The event is queued again. This page refreshes itself until it is done."},
+	"done.finished":  {"Pengiriman ulang selesai: %s.", "The replay finished: %s."},
 	"done.all":       {"%s peristiwa dikirim ulang ke antrean.", "%s events queued again."},
 	"done.busy":      {"%s sedang diproses saat itu; kirim ulang lagi bila gagal.", "%s were being processed at that moment; replay them again if they fail."},
 	"done.more":      {"Masih ada peristiwa gagal lainnya: tekan lagi.", "More failed events remain: press again."},

@@ -202,7 +202,7 @@ func (c *console) event(w http.ResponseWriter, r *http.Request, q request) {
 		c.failErr(w, r, err)
 		return
 	}
-	d := eventData{row: c.row(q, ev), Final: ev.State == events.StateSynced || ev.State == events.StateFailed || ev.State == "voided"}
+	d := eventData{row: c.row(q, ev), Final: ev.State == events.StateSynced || ev.State == events.StateFailed || ev.State == events.StateVoided}
 	if dec, err := c.Decoder.Decode(ev.Payload); err == nil {
 		d.Invoice, d.Payment = dec.Invoice, dec.Payment
 	}
@@ -215,6 +215,10 @@ func (c *console) event(w http.ResponseWriter, r *http.Request, q request) {
 	p := page{Title: q.lang.T("event.title") + " " + ev.Key, Nav: "event", Data: d, Notice: c.notice(r, q.lang)}
 	if !d.Final {
 		p.Refresh = 2
+	} else if r.URL.Query().Get("done") == "queued" {
+		// The page refreshed itself until the replay ended: say how, not
+		// that it is still queued.
+		p.Notice = q.lang.F("done.finished", q.lang.T("state."+ev.State))
 	}
 	c.render(w, r, http.StatusOK, "event", q, p)
 }

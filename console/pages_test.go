@@ -159,6 +159,26 @@ func TestReplayNeedsTheCSRFToken(t *testing.T) {
 			t.Fatalf("the story after a replay does not say so or refresh:\n%s", story.body)
 		}
 	})
+	t.Run("once the replayed event is done, its story says how it ended and stops refreshing", func(t *testing.T) {
+		ev, err := s.store.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := events.Incoming{Key: key, Type: ev.Type, Payload: ev.Payload}
+		if _, err := s.store.Begin(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.store.Finish(ctx, key, events.Result{State: events.StateSynced}); err != nil {
+			t.Fatal(err)
+		}
+		story := b.get("/console/event?" + url.Values{"key": {key}, "done": {"queued"}}.Encode())
+		if strings.Contains(story.body, "dikirim ulang ke antrean") || strings.Contains(story.body, `http-equiv="refresh"`) {
+			t.Fatalf("a synced event still says it is queued, or refreshes:\n%s", story.body)
+		}
+		if !strings.Contains(story.body, "Pengiriman ulang selesai: tersinkron.") {
+			t.Fatalf("the story does not say the replay ended synced:\n%s", story.body)
+		}
+	})
 }
 
 func TestPages(t *testing.T) {

@@ -110,3 +110,23 @@ func sameProblems(got, want []FieldError) bool {
 	}
 	return true
 }
+
+func TestEveryEventTypeNamesItsOrderForTheSearch(t *testing.T) {
+	d := NewDecoder()
+	for file, want := range map[string][]string{
+		"invoice-created-shopee.json":     {"2411260AB12CD3"},
+		"payment-received-tokopedia.json": {"INV/20261126/MPL/3819022331"},
+		"invoice-voided-shopee.json":      {"2411280XY99ZZ1"},
+		"return-created-tokopedia.json":   {"INV/20261126/MPL/3819022331"},
+	} {
+		t.Run(file+" is found by its order number", func(t *testing.T) {
+			ev, err := d.Decode(readExample(t, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ev.OrderNumbers(); !reflect.DeepEqual(got, want) {
+				t.Errorf("order numbers = %q; want %q", got, want)
+			}
+		})
+	}
+}

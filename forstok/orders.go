@@ -2,7 +2,8 @@ package forstok
 
 // OrderNumbers are the marketplace order numbers (order.local_name) an
 // event is about, each once, in payload order: the faktur's own number for
-// an invoice, every settled invoice's for a payment. Operators search by them.
+// an invoice, a void or a return, every settled invoice's for a payment.
+// Operators search by them.
 func (e Event) OrderNumbers() []string {
 	var out []string
 	add := func(no string) {
@@ -19,6 +20,10 @@ func (e Event) OrderNumbers() []string {
 	switch {
 	case e.Invoice != nil && e.Invoice.Order != nil:
 		add(e.Invoice.Order.LocalName)
+	case e.Void != nil:
+		add(e.Void.Order.LocalName)
+	case e.Return != nil:
+		add(e.Return.Order.LocalName)
 	case e.Payment != nil:
 		for _, inv := range e.Payment.Invoices {
 			add(inv.Order.LocalName)
