@@ -111,7 +111,12 @@ func (s *Settings) SalesReturn(r *forstok.Return, sold Sold, prior []Returned) (
 				for len(b.Discounts) <= i {
 					b.Discounts = append(b.Discounts, 0)
 				}
-				b.Discounts[i] += d
+				sum, err := b.Discounts[i].Add(d)
+				if err != nil || !sum.InBooks() {
+					return accurate.SalesReturn{}, Returned{}, dataError("the earlier returns of faktur %s give back discounts beyond %s, the most Accurate holds: "+
+						"their records are wrong; check the returs of faktur %s in Accurate", o.LocalName, rp(money.Max), o.LocalName)
+				}
+				b.Discounts[i] = sum
 			}
 			before[k] = b
 		}
@@ -159,7 +164,13 @@ func (s *Settings) SalesReturn(r *forstok.Return, sold Sold, prior []Returned) (
 				priorDisc = before[line.Key].Discounts[i]
 			}
 			if done {
-				disc = p.ItemCashDiscount - priorDisc
+				// The completing return takes what the earlier ones left.
+				left, err := p.ItemCashDiscount.Sub(priorDisc)
+				if err != nil || left < 0 {
+					return accurate.SalesReturn{}, Returned{}, dataError("return %d: the earlier returns of faktur %s gave back %s of item %s's discount, more than the faktur's %s: "+
+						"check the returs of faktur %s in Accurate", r.ID, o.LocalName, rp(priorDisc), p.ItemNo, rp(p.ItemCashDiscount), o.LocalName)
+				}
+				disc = left
 			} else {
 				disc = proRata(p.ItemCashDiscount, q, line.Units)
 			}

@@ -190,3 +190,38 @@ func TestAnySplitOfALineIntoReturnsSumsToItExactly(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongEarlierRecordsAreRefusedNotWrapped: the discounts of earlier
+// returns are added and taken off with the money package's checked
+// arithmetic, so that a record that cannot be right fails the return with a
+// reason instead of sending Accurate a wrapped or negative discount.
+func TestWrongEarlierRecordsAreRefusedNotWrapped(t *testing.T) {
+	s := exampleSettings(t)
+	sold, err := s.SoldByInvoice(exampleInvoice(t, "invoice-created-tokopedia-bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		prior []Returned
+		want  string
+	}{
+		{"earlier discounts that add up beyond what Accurate holds are refused",
+			[]Returned{
+				{Lines: map[string]ReturnedLine{"line:12": {Units: 0, Discounts: []money.Amount{money.Max}}}},
+				{Lines: map[string]ReturnedLine{"line:12": {Units: 0, Discounts: []money.Amount{money.Max}}}},
+			},
+			"give back discounts beyond"},
+		{"earlier discounts above the faktur line's own are refused by the completing return",
+			[]Returned{{Lines: map[string]ReturnedLine{"line:11": {Units: 0, Discounts: []money.Amount{money.Rupiah(50)}}}}},
+			"more than the faktur's"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := s.SalesReturn(exampleReturn(t), sold, tc.prior)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v; want one saying %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -68,7 +68,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 		}
 		detail, err := w.Accurate.SalesInvoiceDetail(ctx, invoiceNo)
 		if accurate.IsNotFound(err) {
-			return w.waitForFaktur(ctx, invoiceNo)
+			return w.waitForFaktur(ctx, invoiceNo, "payment")
 		}
 		if err != nil {
 			return classify("reading faktur "+invoiceNo, err)
@@ -100,12 +100,13 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	return synced(withNumber(saved, number))
 }
 
-// waitForFaktur words a payment's wait for a faktur not in Accurate: by what
-// became of the invoice event that owns the number, so that a payment behind
-// a failed invoice says which one to fix.
-func (w *Worker) waitForFaktur(ctx context.Context, number string) outcome {
+// waitForFaktur words the wait of an event for a faktur not in Accurate
+// (kind says which: "payment", "return"): by what became of the invoice
+// event that owns the number, so that an event behind a failed invoice says
+// which one to fix.
+func (w *Worker) waitForFaktur(ctx context.Context, number, kind string) outcome {
 	out := retry("faktur %s is not in Accurate yet: no invoice.created for it has reached this service; "+
-		"the payment waits for it (PAYMENT_INVOICE_WAIT)", number)
+		"the %s waits for it (PAYMENT_INVOICE_WAIT)", number, kind)
 	out.waiting = true
 	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", number)
 	if err != nil || !ok {
@@ -118,12 +119,12 @@ func (w *Worker) waitForFaktur(ctx context.Context, number string) outcome {
 	switch inv.State {
 	case events.StateFailed:
 		out.reason = fmt.Sprintf("faktur %s is not in Accurate because its invoice event %s failed: %s. "+
-			"Fix that and replay %s; this payment follows on its next attempt", number, owner, inv.LastError, owner)
+			"Fix that and replay %s; this %s follows on its next attempt", number, owner, inv.LastError, owner, kind)
 	case events.StateSynced:
 		out.reason = fmt.Sprintf("faktur %s is not in Accurate although its invoice event %s synced it: if it was deleted in Accurate, "+
-			"replay %s to post it again; this payment follows on its next attempt", number, owner, owner)
+			"replay %s to post it again; this %s follows on its next attempt", number, owner, owner, kind)
 	default:
-		out.reason = fmt.Sprintf("faktur %s is not in Accurate yet: its invoice event %s is %s; the payment waits for it", number, owner, inv.State)
+		out.reason = fmt.Sprintf("faktur %s is not in Accurate yet: its invoice event %s is %s; the %s waits for it", number, owner, inv.State, kind)
 	}
 	return out
 }

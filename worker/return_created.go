@@ -121,7 +121,7 @@ func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outco
 				return mapping.Sold{}, retry("reading %s: %v", owner, err), false
 			}
 			if inv.State != events.StateSynced && inv.State != events.StateVoided {
-				return mapping.Sold{}, w.waitForFaktur(ctx, faktur), false
+				return mapping.Sold{}, w.waitForFaktur(ctx, faktur, "return"), false
 			}
 			key, posted = owner, true
 		}
