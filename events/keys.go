@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,6 +17,39 @@ import (
 // that a Redis Cluster keeps an event's keys (and the Lua scripts over them)
 // in one slot.
 func KeyPrefix(ns string) string { return "{" + ns + "}" }
+
+// DefaultSeller is the seller of a single-seller setup. Its keys are the
+// namespace's own (as before there were sellers), its task ids the bare
+// event keys.
+const DefaultSeller = "default"
+
+// SellerKeyPrefix starts every key of one seller's part of the event store:
+// the default seller's are KeyPrefix(ns)'s own, every other seller's sit
+// under "{ns}:s:<seller>", in the same hash tag.
+func SellerKeyPrefix(ns, seller string) string {
+	if seller == "" || seller == DefaultSeller {
+		return KeyPrefix(ns)
+	}
+	return KeyPrefix(ns) + ":s:" + seller
+}
+
+// TaskID is the asynq task id of a seller's event: the event key for the
+// default seller, "<seller>/<key>" for the others (an event key never holds
+// a "/"), so that the same Forstok id under two sellers is two tasks.
+func TaskID(seller, key string) string {
+	if seller == "" || seller == DefaultSeller {
+		return key
+	}
+	return seller + "/" + key
+}
+
+// SplitTaskID is TaskID undone: the seller and the event key.
+func SplitTaskID(id string) (seller, key string) {
+	if s, k, ok := strings.Cut(id, "/"); ok {
+		return s, k
+	}
+	return DefaultSeller, id
+}
 
 // QueueKeyPrefix starts every key of asynq's queue named ns.
 func QueueKeyPrefix(ns string) string { return "asynq:{" + ns + "}" }

@@ -123,7 +123,7 @@ func refuseVoided(ev Event) error {
 // requeue replaces the event's task with a fresh one (a fresh retry budget)
 // and marks the record queued.
 func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
-	err := s.inspector.DeleteTask(s.ns, in.Key)
+	err := s.inspector.DeleteTask(s.ns, s.taskID(in.Key))
 	switch {
 	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 	case isActiveTaskError(err):
@@ -140,7 +140,7 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 }
 
 func (s *Store) isActive(key string) bool {
-	info, err := s.inspector.GetTaskInfo(s.ns, key)
+	info, err := s.inspector.GetTaskInfo(s.ns, s.taskID(key))
 	return err == nil && info.State == asynq.TaskStateActive
 }
 

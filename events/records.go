@@ -16,6 +16,9 @@ import (
 
 // Event is the record of one accepted Forstok event.
 type Event struct {
+	// Seller is whose event it is (events.DefaultSeller in a single-seller
+	// setup); the store sets it from its own seller.
+	Seller         string          `json:"seller"`
 	Key            string          `json:"key"`
 	Type           string          `json:"type"`
 	State          string          `json:"state"`
@@ -176,7 +179,7 @@ func (s *Store) Get(ctx context.Context, key string) (Event, error) {
 	if len(fields.Val()) == 0 {
 		return Event{}, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
-	ev := decodeRecord(fields.Val(), true)
+	ev := s.decodeRecord(fields.Val(), true)
 	for _, line := range hist.Val() {
 		var st Step
 		if json.Unmarshal([]byte(line), &st) == nil {
@@ -186,8 +189,9 @@ func (s *Store) Get(ctx context.Context, key string) (Event, error) {
 	return ev, nil
 }
 
-func decodeRecord(f map[string]string, withPayload bool) Event {
+func (s *Store) decodeRecord(f map[string]string, withPayload bool) Event {
 	ev := Event{
+		Seller:         s.seller,
 		Key:            f["key"],
 		Type:           f["type"],
 		State:          f["state"],
@@ -309,7 +313,7 @@ func (s *Store) records(ctx context.Context, keys []string) ([]Event, error) {
 		if len(c.Val()) == 0 {
 			continue // expired since it was indexed
 		}
-		out = append(out, decodeRecord(c.Val(), false))
+		out = append(out, s.decodeRecord(c.Val(), false))
 	}
 	return out, nil
 }

@@ -97,7 +97,8 @@ type Store struct {
 	queue     *asynq.Client
 	inspector *asynq.Inspector
 	ns        string
-	keyPrefix string // "{ns}": one hash tag, so Lua scripts stay in one Redis Cluster slot
+	seller    string
+	keyPrefix string // "{ns}" (or "{ns}:s:<seller>"): one hash tag, so Lua scripts stay in one Redis Cluster slot
 	retention time.Duration
 	maxRetry  int
 	now       func() time.Time
@@ -126,6 +127,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		queue:     asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		ns:        cfg.Namespace,
+		seller:    DefaultSeller,
 		keyPrefix: KeyPrefix(cfg.Namespace),
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
@@ -133,6 +135,30 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		log:       cfg.Logger,
 	}
 }
+
+// Seller is the store of one seller's events: the same Redis and queue,
+// its own keys (SellerKeyPrefix) and task ids (TaskID), so that keys,
+// idempotency, number claims, order memory and replay are the seller's own.
+// The store New returns is the default seller's; "" is the default seller.
+func (s *Store) Seller(id string) *Store {
+	if id == "" {
+		id = DefaultSeller
+	}
+	if id == s.seller {
+		return s
+	}
+	c := *s
+	c.seller = id
+	c.keyPrefix = SellerKeyPrefix(s.ns, id)
+	c.log = s.log.With(zap.String("seller", id))
+	return &c
+}
+
+// SellerID is the seller whose events this store holds.
+func (s *Store) SellerID() string { return s.seller }
+
+// taskID is the asynq task id of one of this seller's events.
+func (s *Store) taskID(key string) string { return TaskID(s.seller, key) }
 
 // Queue is the asynq queue the workers must serve.
 func (s *Store) Queue() string { return s.ns }
@@ -202,7 +228,7 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 func (s *Store) enqueue(ctx context.Context, in Incoming) error {
 	task := asynq.NewTask(TaskType, in.Payload)
 	_, err := s.queue.EnqueueContext(ctx, task,
-		asynq.TaskID(in.Key),
+		asynq.TaskID(s.taskID(in.Key)),
 		asynq.Queue(s.ns),
 		asynq.MaxRetry(s.maxRetry),
 		asynq.Retention(s.retention),

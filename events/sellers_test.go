@@ -1,0 +1,113 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"forstok-accurate-sync/events"
+)
+
+func TestSellers(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("the same key under two sellers is two accepted events with their own keys and tasks", func(t *testing.T) {
+		store, rdb, r := newStore(t)
+		toko := store.Seller("toko-b")
+		for _, s := range []*events.Store{store, toko} {
+			out, err := s.Accept(ctx, incoming("invoice.created:1"))
+			if err != nil || out != events.Accepted {
+				t.Fatalf("Accept for %s = %v, %v; want accepted", s.SellerID(), out, err)
+			}
+		}
+		out, err := toko.Accept(ctx, incoming("invoice.created:1"))
+		if err != nil || out != events.Duplicate {
+			t.Fatalf("second Accept for toko-b = %v, %v; want duplicate", out, err)
+		}
+		insp := asynq.NewInspectorFromRedisClient(rdb)
+		for _, id := range []string{"invoice.created:1", "toko-b/invoice.created:1"} {
+			if info, err := insp.GetTaskInfo(r.Namespace, id); err != nil || info.State != asynq.TaskStatePending {
+				t.Errorf("task %s = %+v, %v; want pending", id, info, err)
+			}
+		}
+		// The default seller's keys are where they always were; the other's
+		// under {ns}:s:<seller>.
+		for key, want := range map[string]int64{
+			"{" + r.Namespace + "}:event:invoice.created:1":           1,
+			"{" + r.Namespace + "}:s:toko-b:event:invoice.created:1":  1,
+			"{" + r.Namespace + "}:s:toko-b:index:all":                1,
+			"{" + r.Namespace + "}:s:default:event:invoice.created:1": 0,
+		} {
+			if n := rdb.Exists(ctx, key).Val(); n != want {
+				t.Errorf("EXISTS %s = %d; want %d", key, n, want)
+			}
+		}
+		ev, err := toko.Get(ctx, "invoice.created:1")
+		if err != nil || ev.Seller != "toko-b" {
+			t.Errorf("toko-b's event = %+v, %v; want its seller named", ev, err)
+		}
+		if ev, _ := store.Get(ctx, "invoice.created:1"); ev.Seller != events.DefaultSeller {
+			t.Errorf("default's event seller = %q; want default", ev.Seller)
+		}
+		if store.Seller("") != store || store.Seller(events.DefaultSeller) != store {
+			t.Error(`Seller("") and Seller("default") should be the store itself`)
+		}
+	})
+
+	t.Run("listing, counting and replay see only the seller's own events", func(t *testing.T) {
+		store, _, _ := newStore(t)
+		toko := store.Seller("toko-b")
+		if _, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := toko.Accept(ctx, incoming("invoice.created:2")); err != nil {
+			t.Fatal(err)
+		}
+		evs, _, err := toko.List(ctx, events.Filter{})
+		if err != nil || len(evs) != 1 || evs[0].Key != "invoice.created:2" {
+			t.Errorf("toko-b's list = %+v, %v; want its one event", evs, err)
+		}
+		counts, err := store.Counts(ctx)
+		if err != nil || counts[events.StateQueued] != 1 {
+			t.Errorf("default's counts = %v, %v; want 1 queued", counts, err)
+		}
+		if err := toko.Replay(ctx, "invoice.created:1"); !errors.Is(err, events.ErrNotFound) {
+			t.Errorf("toko-b replaying default's event = %v; want not found", err)
+		}
+		if err := toko.Replay(ctx, "invoice.created:2"); err != nil {
+			t.Errorf("toko-b replaying its own event = %v", err)
+		}
+	})
+
+	t.Run("a number claimed by one seller is free for another", func(t *testing.T) {
+		store, _, _ := newStore(t)
+		toko := store.Seller("toko-b")
+		if owner, err := store.ClaimNumber(ctx, "faktur", "INV-1", "invoice.created:1"); err != nil || owner != "invoice.created:1" {
+			t.Fatalf("default's claim = %q, %v", owner, err)
+		}
+		if owner, err := toko.ClaimNumber(ctx, "faktur", "INV-1", "invoice.created:9"); err != nil || owner != "invoice.created:9" {
+			t.Errorf("toko-b's claim of the same number = %q, %v; want its own", owner, err)
+		}
+	})
+}
+
+func TestTaskID(t *testing.T) {
+	for _, tc := range []struct{ seller, key, id string }{
+		{events.DefaultSeller, "invoice.created:1", "invoice.created:1"},
+		{"", "invoice.created:1", "invoice.created:1"},
+		{"toko-b", "payment.received:7", "toko-b/payment.received:7"},
+	} {
+		t.Run("seller "+tc.seller+" and "+tc.key+" make "+tc.id, func(t *testing.T) {
+			if got := events.TaskID(tc.seller, tc.key); got != tc.id {
+				t.Fatalf("TaskID = %q", got)
+			}
+			seller, key := events.SplitTaskID(tc.id)
+			if key != tc.key || (seller != tc.seller && !(tc.seller == "" && seller == events.DefaultSeller)) || strings.Contains(key, "/") {
+				t.Errorf("SplitTaskID(%q) = %q, %q", tc.id, seller, key)
+			}
+		})
+	}
+}
