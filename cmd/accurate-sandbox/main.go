@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -81,6 +82,12 @@ Its own routes, without a signature:
                         "lose_rate":0.05,"move_host_to":""}
   POST /sandbox/reset   forget every document and call; faults back to the flags'
 
+Several databases: -databases a=TOKEN-A,b=TOKEN-B serves one database per API
+token (the secret is -secret's), each with its own documents, limits and
+faults; a request goes to the database of its token. Their routes are then
+under /sandbox/db/<name>/ (state, faults, reset); GET /sandbox/databases
+lists them.
+
 It keeps everything in memory: a restart forgets every document.
 
 Flags:
@@ -95,6 +102,9 @@ type options struct {
 	faults         sandbox.Faults
 	seedFile       string
 	randSeed       uint64
+	// databases, when given, are several databases by name, each with its
+	// own API token (and documents and limits).
+	databases map[string]string
 }
 
 func parse(args []string, getenv func(string) string, out io.Writer) (options, error) {
@@ -114,11 +124,13 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 	fs.StringVar(&o.faults.MoveHostTo, "move-host-to", "", "answer every data call 308 to this base URL")
 	fs.StringVar(&o.seedFile, "seed", "", "JSON file of master data (customers, items, warehouses, accounts, banks, branches); default: what the webhooks in examples/ need")
 	fs.Uint64Var(&o.randSeed, "rand-seed", 0, "seed for fault injection, 0 for random")
+	dbs := fs.String("databases", "", "several databases at once, one per API token: name=TOKEN,name=TOKEN (each with its own documents, limits and faults; the secret is -secret's)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return o, err
 	}
 	if o.token == "" {
@@ -129,6 +141,15 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *dbs != "" {
+		if o.databases, err = parseDatabases(*dbs); err != nil {
+			return o, err
+		}
+		if o.token != "" && fs.Lookup("token").Value.String() != "" {
+			return o, errors.New("-token and -databases do not go together: -databases gives each database its token")
+		}
+		o.token = ""
 	}
 	if o.rateLimit < 0 || o.maxConcurrency < 0 {
 		return o, errors.New("-rate-limit and -concurrency must not be negative")
@@ -155,22 +176,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 	}
-	if o.token == "" && o.secret == "" {
+	if o.databases != nil && o.secret == "" {
+		o.secret = demoSecret
+		fmt.Fprintf(stdout, "no signature secret given: using the demo secret %q\n", o.secret)
+	}
+	if o.databases == nil && o.token == "" && o.secret == "" {
 		o.token, o.secret = demoToken, demoSecret
 		fmt.Fprintf(stdout, "no token or secret given: using the demo token %q and signature secret %q\n", o.token, o.secret)
 	}
-	if o.token == "" || o.secret == "" {
+	if o.databases == nil && (o.token == "" || o.secret == "") {
 		return errors.New("give both the API token and the signature secret, or neither")
 	}
-	rnd := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	if o.randSeed != 0 {
-		rnd = rand.New(rand.NewPCG(o.randSeed, o.randSeed))
+	config := func(token string, i uint64) sandbox.Config {
+		// Each database draws its faults from its own source.
+		rnd := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+		if o.randSeed != 0 {
+			rnd = rand.New(rand.NewPCG(o.randSeed+i, o.randSeed))
+		}
+		return sandbox.Config{
+			APIToken: token, SignatureSecret: o.secret, Seed: seed,
+			RateLimit: o.rateLimit, MaxConcurrency: o.maxConcurrency,
+			Faults: o.faults, Rand: rnd,
+		}
 	}
-	sb := sandbox.New(sandbox.Config{
-		APIToken: o.token, SignatureSecret: o.secret, Seed: seed,
-		RateLimit: o.rateLimit, MaxConcurrency: o.maxConcurrency,
-		Faults: o.faults, Rand: rnd,
-	})
+	var sb http.Handler
+	if o.databases != nil {
+		cfgs := map[string]sandbox.Config{}
+		i := uint64(0)
+		for name, token := range o.databases {
+			cfgs[name] = config(token, i)
+			i++
+		}
+		multi := sandbox.NewMulti(cfgs)
+		fmt.Fprintf(stdout, "databases: %s (each its own documents and limits; state under /sandbox/db/<name>/state)\n", strings.Join(multi.Names(), ", "))
+		sb = multi
+	} else {
+		sb = sandbox.New(config(o.token, 0))
+	}
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -194,6 +236,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	fmt.Fprintln(stdout, "accurate-sandbox stopped")
 	return nil
+}
+
+// parseDatabases reads -databases: name=TOKEN pairs, comma-separated, with
+// distinct names and tokens.
+func parseDatabases(v string) (map[string]string, error) {
+	out := map[string]string{}
+	tokens := map[string]bool{}
+	for _, pair := range strings.Split(v, ",") {
+		name, token, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		name, token = strings.TrimSpace(name), strings.TrimSpace(token)
+		switch {
+		case !ok || name == "" || token == "":
+			return nil, fmt.Errorf("-databases: %q is not name=TOKEN", pair)
+		case strings.ContainsAny(name, "/ "):
+			return nil, fmt.Errorf("-databases: the name %q may not hold / or a space", name)
+		case out[name] != "":
+			return nil, fmt.Errorf("-databases: the name %q is given twice", name)
+		case tokens[token]:
+			return nil, fmt.Errorf("-databases: database %q has the token of another: each needs its own", name)
+		}
+		out[name], tokens[token] = token, true
+	}
+	return out, nil
 }
 
 // readSeed reads a JSON sandbox.Seed; it replaces the default seed whole.

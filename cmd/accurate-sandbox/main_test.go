@@ -251,3 +251,34 @@ func wrap(words []string, quote string) []string {
 	}
 	return out
 }
+
+func TestSeveralDatabasesOnePerToken(t *testing.T) {
+	base, out := serve(t, []string{"-databases", "a=token-a,b=token-b", "-secret", "s"}, env(nil))
+	for _, token := range []string{"token-a", "token-b"} {
+		if resp := signedGet(t, base+"/accurate/api/sales-invoice/list.do", token, "s"); resp.StatusCode != http.StatusOK {
+			t.Errorf("signed with %s: HTTP %d", token, resp.StatusCode)
+		}
+	}
+	if resp := signedGet(t, base+"/accurate/api/sales-invoice/list.do", "token-c", "s"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a token of no database: HTTP %d, want 401", resp.StatusCode)
+	}
+	var state sandbox.State
+	resp, err := http.Get(base + "/sandbox/db/a/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil || state.Calls["sales-invoice/list"] != 1 {
+		t.Errorf("database a's state = %+v, %v; want its one list call", state.Calls, err)
+	}
+	if strings.Contains(out.String(), "token-a") {
+		t.Errorf("output %q shows a token", out.String())
+	}
+	for _, bad := range []string{"a", "a=t,a=u", "a=t,b=t"} {
+		t.Run("-databases "+bad+" is refused", func(t *testing.T) {
+			if err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-databases", bad}, env(nil), &bytes.Buffer{}); err == nil {
+				t.Error("run succeeded")
+			}
+		})
+	}
+}
