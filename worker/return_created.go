@@ -102,46 +102,8 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 // posted it from, else from Accurate's detail.do. A faktur not in Accurate
 // yet makes the return wait, as a payment does.
 func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outcome, bool) {
-	key, posted, err := w.Orders.PostedBy(ctx, faktur)
-	if err != nil {
-		return mapping.Sold{}, retry("reading which event posted faktur %s: %v", faktur, err), false
-	}
-	if !posted {
-		// The invoice event claims its number before it posts and notes the
-		// post after: in between, Accurate may already hold the faktur, and
-		// its detail.do cannot give back a bundle. Our own invoice event, if
-		// there is one, is the source; wait for it to finish.
-		owner, claimed, err := w.Store.NumberOwner(ctx, "faktur", faktur)
-		if err != nil {
-			return mapping.Sold{}, retry("reading which event claims faktur %s: %v", faktur, err), false
-		}
-		if claimed {
-			inv, err := w.Orders.Get(ctx, owner)
-			if err != nil {
-				return mapping.Sold{}, retry("reading %s: %v", owner, err), false
-			}
-			if inv.State != events.StateSynced && inv.State != events.StateVoided {
-				return mapping.Sold{}, w.waitForFaktur(ctx, faktur, "return"), false
-			}
-			key, posted = owner, true
-		}
-	}
-	if posted {
-		stored, err := w.Orders.Get(ctx, key)
-		if err != nil {
-			return mapping.Sold{}, retry("reading %s: %v", key, err), false
-		}
-		inv, err := w.Decoder.Decode(stored.Payload)
-		if err == nil && inv.Invoice != nil {
-			if voidKey, voided, err := w.Orders.VoidOf(ctx, inv.Invoice.ID); err == nil && voided {
-				return mapping.Sold{}, failed("faktur %s was voided by %s: there is nothing to return against. Book the return by hand in Accurate if goods came back", faktur, voidKey), false
-			}
-			sold, err := w.Mapping.SoldByInvoice(inv.Invoice)
-			if err != nil {
-				return mapping.Sold{}, mappingFailure(err), false
-			}
-			return sold, outcome{}, true
-		}
+	if sold, out, ok, decided := w.soldByOwnInvoice(ctx, faktur); decided {
+		return sold, out, ok
 	}
 	detail, err := w.Accurate.SalesInvoiceDetail(ctx, faktur)
 	if accurate.IsNotFound(err) {
@@ -152,5 +114,58 @@ func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outco
 	if err != nil {
 		return mapping.Sold{}, classify("reading faktur "+faktur, err), false
 	}
+	// Our invoice event may have claimed and posted the faktur while
+	// detail.do was on its way: what detail.do read may be ours, and it
+	// cannot give back a bundle. The claim comes before the post, so a
+	// second look now sees it.
+	if sold, out, ok, decided := w.soldByOwnInvoice(ctx, faktur); decided {
+		return sold, out, ok
+	}
 	return mapping.SoldByDetail(detail), outcome{}, true
+}
+
+// soldByOwnInvoice is what the faktur sold according to the invoice.created
+// of this service that claimed or posted it; decided is false when no event
+// of ours did, and the faktur is to be read from Accurate.
+func (w *Worker) soldByOwnInvoice(ctx context.Context, faktur string) (sold mapping.Sold, out outcome, ok, decided bool) {
+	key, posted, err := w.Orders.PostedBy(ctx, faktur)
+	if err != nil {
+		return mapping.Sold{}, retry("reading which event posted faktur %s: %v", faktur, err), false, true
+	}
+	if !posted {
+		// The invoice event claims its number before it posts and notes the
+		// post after: in between, Accurate may already hold the faktur.
+		// Our own invoice event is the source; wait for it to finish.
+		owner, claimed, err := w.Store.NumberOwner(ctx, "faktur", faktur)
+		if err != nil {
+			return mapping.Sold{}, retry("reading which event claims faktur %s: %v", faktur, err), false, true
+		}
+		if !claimed {
+			return mapping.Sold{}, outcome{}, false, false
+		}
+		inv, err := w.Orders.Get(ctx, owner)
+		if err != nil {
+			return mapping.Sold{}, retry("reading %s: %v", owner, err), false, true
+		}
+		if inv.State != events.StateSynced && inv.State != events.StateVoided {
+			return mapping.Sold{}, w.waitForFaktur(ctx, faktur, "return"), false, true
+		}
+		key = owner
+	}
+	stored, err := w.Orders.Get(ctx, key)
+	if err != nil {
+		return mapping.Sold{}, retry("reading %s: %v", key, err), false, true
+	}
+	inv, err := w.Decoder.Decode(stored.Payload)
+	if err != nil || inv.Invoice == nil {
+		return mapping.Sold{}, outcome{}, false, false // not readable as an invoice: Accurate is the source
+	}
+	if voidKey, voided, err := w.Orders.VoidOf(ctx, inv.Invoice.ID); err == nil && voided {
+		return mapping.Sold{}, failed("faktur %s was voided by %s: there is nothing to return against. Book the return by hand in Accurate if goods came back", faktur, voidKey), false, true
+	}
+	sold, err = w.Mapping.SoldByInvoice(inv.Invoice)
+	if err != nil {
+		return mapping.Sold{}, mappingFailure(err), false, true
+	}
+	return sold, outcome{}, true, true
 }

@@ -1,0 +1,84 @@
+package worker
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/mapping"
+)
+
+// postsDuringDetail runs posting once, while the first detail.do of a
+// faktur is on its way: the race of a return with its own invoice event.
+type postsDuringDetail struct {
+	Accurate
+	posting func()
+}
+
+func (a *postsDuringDetail) SalesInvoiceDetail(ctx context.Context, number string) (accurate.InvoiceDetail, error) {
+	if p := a.posting; p != nil {
+		a.posting = nil
+		p()
+	}
+	return a.Accurate.SalesInvoiceDetail(ctx, number)
+}
+
+// TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice: a return that
+// looked for our invoice event just before it claimed the faktur, and then
+// found the faktur in Accurate, must still take what was sold from the
+// invoice (detail.do cannot give back a bundle's parts).
+func TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice(t *testing.T) {
+	ctx := context.Background()
+	r := testredis.New(t)
+	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	sb := httptest.NewServer(sandbox.New(sandbox.Config{APIToken: "token", SignatureSecret: "secret", Seed: sandbox.DefaultSeed()}))
+	t.Cleanup(sb.Close)
+	client, err := accurate.New(accurate.Config{Host: sb.URL, APIToken: "token", SignatureSecret: "secret", ReadAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawMapping, _ := examples.Files.ReadFile("mapping.yaml")
+	settings, err := mapping.Parse(rawMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &postsDuringDetail{Accurate: client}
+	w := New(Config{Store: store, Accurate: acc, Mapping: settings})
+
+	begin := func(file string) (events.Event, forstok.Event) {
+		raw, _ := examples.Files.ReadFile(file)
+		ev, err := w.Decoder.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := events.Incoming{Key: ev.Key(), Type: ev.Type, Payload: raw}
+		if _, err := store.Accept(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := store.Begin(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec, ev
+	}
+	acc.posting = func() {
+		rec, ev := begin("invoice-created-tokopedia-bundle.json")
+		out := w.processInvoiceCreated(ctx, rec, ev)
+		if out.state != events.StateSynced {
+			t.Fatalf("the invoice ended %s: %s", out.state, out.reason)
+		}
+		if err := store.Finish(ctx, rec.Key, events.Result{State: events.StateSynced, AccurateNumber: out.doc.Number}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, ev := begin("return-created-tokopedia.json")
+	if out := w.processReturnCreated(ctx, rec, ev); out.state != events.StateSynced {
+		t.Fatalf("the return ended %s: %s; want synced against the bundle of its invoice", out.state, out.reason)
+	}
+}
