@@ -2,6 +2,8 @@ package accurate_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -182,4 +184,46 @@ func TestSandboxItemsAndCustomersExistOrNot(t *testing.T) {
 	}
 	_, err = c.SaveSalesInvoice(ctx, inv)
 	refusedWith(t, err, accurate.ClassNotFound, "SKU-BARU-1")
+}
+
+func TestKnownNumbersTellsWhichItemsAndCustomersAccurateHas(t *testing.T) {
+	_, srv := newSandbox(t, sandbox.Config{})
+	c := newClient(t, accurate.Config{Host: srv.URL})
+	ctx := context.Background()
+	if err := c.SaveItem(ctx, &accurate.Item{No: "SKU-BARU-1", Name: "Barang baru", ItemType: "INVENTORY"}); err != nil {
+		t.Fatal(err)
+	}
+	many := []string{"KAOS-HTM-L"}
+	for i := range 150 { // more than one list.do's worth
+		many = append(many, fmt.Sprintf("SKU-ABSENT-%d", i))
+	}
+	many = append(many, "SKU-BARU-1")
+	for _, tc := range []struct {
+		name    string
+		kind    accurate.ListKind
+		numbers []string
+		want    map[string]bool
+	}{
+		{"items of the seed and items created are known, others not", accurate.ListItems,
+			[]string{"KAOS-HTM-L", "SKU-BARU-1", "SKU-LAIN", "BRG-TOPI-01"}, map[string]bool{"KAOS-HTM-L": true, "SKU-BARU-1": true, "BRG-TOPI-01": true}},
+		{"more numbers than one call asks about are all answered", accurate.ListItems,
+			many, map[string]bool{"KAOS-HTM-L": true, "SKU-BARU-1": true}},
+		{"customers are found by their customerNo", accurate.ListCustomers,
+			[]string{"C-SHOPEE", "C-LAZADA"}, map[string]bool{"C-SHOPEE": true}},
+		{"no numbers ask nothing", accurate.ListItems, nil, map[string]bool{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := c.KnownNumbers(ctx, tc.kind, tc.numbers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("known %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("a list without numbers is refused", func(t *testing.T) {
+		_, err := c.KnownNumbers(ctx, accurate.ListWarehouses, []string{"Utama"})
+		refusedWith(t, err, accurate.ClassValidation, "not a numbered list")
+	})
 }

@@ -30,6 +30,9 @@ type Settings struct {
 	Warehouses map[string]string `yaml:"warehouses"` // Forstok warehouse_id → Accurate warehouse name
 	Items      map[string]string `yaml:"items"`      // Forstok SKU → Accurate item no, where they differ
 	Amounts    Amounts           `yaml:"amounts"`
+	// AutoCreate says what the service may create in Accurate when a
+	// faktur names it and Accurate lacks it; the zero value creates nothing.
+	AutoCreate AutoCreate `yaml:"auto_create"`
 
 	loc   *time.Location
 	lines map[string]int // YAML path → line of its value, for References
@@ -294,7 +297,7 @@ func (c *checker) unknown(e entry, path string, known []string) {
 }
 
 var (
-	topKeys    = []string{"timezone", "tax", "stores", "warehouses", "items", "amounts"}
+	topKeys    = []string{"timezone", "tax", "stores", "warehouses", "items", "amounts", "auto_create"}
 	taxKeys    = []string{"enabled", "inclusive"}
 	storeKeys  = []string{"name", "customer_no", "bank_no", "branch"}
 	amountKeys = []string{"shipping_fee", "platform_rebate", "voucher_seller", "service_fee", "fulfillment_fee", "shipping_difference", "payment_difference"}
@@ -332,6 +335,8 @@ func (c *checker) file(doc *yaml.Node) *Settings {
 			c.namedMap(s.Items, e.valueNode, "items", nil)
 		case "amounts":
 			c.amounts(s, e.valueNode)
+		case "auto_create":
+			c.autoCreate(s, e.valueNode)
 		default:
 			c.unknown(e, "", topKeys)
 		}
@@ -481,12 +486,12 @@ type Reference struct {
 // References is everything the mapping expects Accurate to have, by kind, so
 // that `check --online` can ask for each; every list is in a stable order.
 type References struct {
-	Customers  []Reference // customer no
+	Customers  []Reference // customer no (none when auto_create.customers creates them)
 	Banks      []Reference // Cash & Bank GL account no
 	Branches   []Reference // branch name
 	Warehouses []Reference // warehouse name
 	Items      []Reference // item no listed under items (other item nos are the SKUs themselves)
-	Accounts   []Reference // GL account no under amounts
+	Accounts   []Reference // GL account no under amounts and auto_create.items
 }
 
 // References lists every customer, bank account, branch, warehouse, item and
@@ -502,7 +507,9 @@ func (s *Settings) References() References {
 	for _, id := range sortedIDs(s.Stores) {
 		st := s.Stores[id]
 		path := dataChild("stores", id)
-		r.Customers = appendRef(r.Customers, child(path, "customer_no"), st.CustomerNo)
+		if !s.AutoCreate.Customers { // otherwise a missing one is created when a faktur needs it
+			r.Customers = appendRef(r.Customers, child(path, "customer_no"), st.CustomerNo)
+		}
 		r.Banks = appendRef(r.Banks, child(path, "bank_no"), st.BankNo)
 		r.Branches = appendRef(r.Branches, child(path, "branch"), st.Branch)
 	}
@@ -528,6 +535,15 @@ func (s *Settings) References() References {
 		{"payment_difference", a.PaymentDifference},
 	} {
 		r.Accounts = appendRef(r.Accounts, child("amounts", f.key), f.no)
+	}
+	if it := s.AutoCreate.Items; it != nil {
+		for _, f := range []struct{ key, no string }{
+			{"sales_account", it.SalesAccount},
+			{"inventory_account", it.InventoryAccount},
+			{"cogs_account", it.CogsAccount},
+		} {
+			r.Accounts = appendRef(r.Accounts, child("auto_create.items", f.key), f.no)
+		}
 	}
 	return r
 }

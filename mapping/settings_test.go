@@ -124,15 +124,19 @@ func TestParseReportsEachProblemWithItsPathAndLine(t *testing.T) {
 		{"a YAML syntax error is reported with its line", "stores:\n  \"1009\": {customer_no: C\n",
 			[]Problem{{Message: "yaml: line"}}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.yaml))
-			var problems *Problems
-			if !errors.As(err, &problems) {
-				t.Fatalf("error %v, want *Problems", err)
-			}
-			assertProblems(t, problems.List, tc.want)
-		})
+		t.Run(tc.name, func(t *testing.T) { assertParseProblems(t, tc.yaml, tc.want) })
 	}
+}
+
+// assertParseProblems parses a broken file and checks its problems.
+func assertParseProblems(t *testing.T, yaml string, want []Problem) {
+	t.Helper()
+	_, err := Parse([]byte(yaml))
+	var problems *Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("error %v, want *Problems", err)
+	}
+	assertProblems(t, problems.List, want)
 }
 
 func assertProblems(t *testing.T, got, want []Problem) {

@@ -173,6 +173,17 @@ func (a *fakeAccurate) SaveCustomer(_ context.Context, c *accurate.Customer) err
 	return err
 }
 
+// KnownNumbers: every item and customer exists, unless the case says
+// otherwise through saveErr.
+func (a *fakeAccurate) KnownNumbers(_ context.Context, kind accurate.ListKind, numbers []string) (map[string]bool, error) {
+	a.count(string(kind) + "/list")
+	known := map[string]bool{}
+	for _, n := range numbers {
+		known[n] = true
+	}
+	return known, nil
+}
+
 func accurateSaid(class accurate.Class, msg string) error {
 	return &accurate.Error{Class: class, Endpoint: "test", Status: 200, Messages: []string{msg}}
 }

@@ -53,6 +53,14 @@ func (w *Worker) syncInvoice(ctx context.Context, rec events.Event, inv *forstok
 		}
 	}
 	saved, err := w.Accurate.SaveSalesInvoice(ctx, &doc)
+	if accurate.IsNotFound(err) {
+		// An item or the customer may be missing in Accurate.
+		out, again := w.supplyMissing(ctx, rec, inv, doc, err)
+		if !again {
+			return out
+		}
+		saved, err = w.Accurate.SaveSalesInvoice(ctx, &doc)
+	}
 	if accurate.IsDuplicate(err) {
 		found, ok, ferr := w.Accurate.FindSalesInvoice(ctx, doc.Number)
 		switch {

@@ -67,6 +67,7 @@ type Accurate interface {
 	FindSalesReturn(ctx context.Context, number string) (accurate.SavedDocument, bool, error)
 	SaveItem(ctx context.Context, item *accurate.Item) error
 	SaveCustomer(ctx context.Context, cust *accurate.Customer) error
+	KnownNumbers(ctx context.Context, kind accurate.ListKind, numbers []string) (map[string]bool, error)
 }
 
 // Metrics receives how events end; nil counts nothing.

@@ -56,13 +56,22 @@ func (s *Server) masterRows(kind string) []masterEntry {
 	return rows
 }
 
-// masterList serves {kind}/list.do: filter.no, filter.name and
-// filter.keywords (no or name containing the words), then paging.
+// masterList serves {kind}/list.do: filter.no (for customers also
+// filter.customerNo, the field's own name), filter.name and filter.keywords
+// (no or name containing the words), then paging.
 func masterList(kind string) func(*Server, *http.Request) reply {
 	return func(s *Server, r *http.Request) reply {
 		byNo, err := filterOf(r, "filter.no")
 		if err != nil {
 			return refused(err.Error())
+		}
+		if kind == "customer" {
+			byField, err := filterOf(r, "filter.customerNo")
+			if err != nil {
+				return refused(err.Error())
+			}
+			byNoOnly := byNo
+			byNo = func(v string) bool { return byField(v) && byNoOnly(v) }
 		}
 		byName, err := filterOf(r, "filter.name")
 		if err != nil {

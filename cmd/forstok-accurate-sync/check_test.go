@@ -38,33 +38,52 @@ func TestCheck(t *testing.T) {
 		}
 	})
 
-	t.Run("a broken mapping lists every problem with its path and fails", func(t *testing.T) {
-		path := writeFile(t, `timezone: Mars/Olympus
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string // in the report
+	}{
+		{"a broken mapping lists every problem with its path and fails", `timezone: Mars/Olympus
 stores:
   "1009":
     customer_no: C-SHOPEE
     colour: blue
 amounts:
   service_fee: ""
-`)
-		var out bytes.Buffer
-		err := run(ctx, []string{"fas", "check"}, envOf(map[string]string{"MAPPING_FILE": path}), &out)
-		var failed *checkFailed
-		if !errors.As(err, &failed) {
-			t.Fatalf("check = %v; want a failed check", err)
-		}
-		for _, want := range []string{"timezone", `stores."1009".bank_no`, `stores."1009".colour`, "amounts.service_fee"} {
-			if !strings.Contains(out.String(), want) {
-				t.Errorf("report lacks %s:\n%s", want, out.String())
+`, []string{"timezone", `stores."1009".bank_no`, `stores."1009".colour`, "amounts.service_fee"}},
+		{"a broken auto_create is named key by key", `stores: {"1009": {customer_no: C-SHOPEE, bank_no: "110201"}}
+auto_create:
+  items:
+    item_type: GOODS
+  customer: true
+`, []string{
+			`line 4: auto_create.items.item_type: unknown item type "GOODS": use INVENTORY, NON_INVENTORY, SERVICE`,
+			"auto_create.items.unit: missing",
+			"line 5: auto_create.customer: unknown key (known keys: items, customers)",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, tc.yaml)
+			var out bytes.Buffer
+			err := run(ctx, []string{"fas", "check"}, envOf(map[string]string{"MAPPING_FILE": path}), &out)
+			var failed *checkFailed
+			if !errors.As(err, &failed) || failed.problems != len(tc.want) {
+				t.Fatalf("check = %v; want a failed check with %d problems\n%s", err, len(tc.want), out.String())
 			}
-		}
-	})
+			for _, want := range tc.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %s:\n%s", want, out.String())
+				}
+			}
+		})
+	}
 
-	t.Run("check --online names what Accurate does not have, with line and path", func(t *testing.T) {
-		sb := sandbox.New(sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed()})
-		acc := httptest.NewServer(sb)
-		defer acc.Close()
-		path := writeFile(t, `stores:
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want string // the report's end, with the file's path before it
+	}{
+		{"check --online names what Accurate does not have, with line and path", `stores:
   "1009":
     customer_no: C-SHOPEE
     bank_no: "110201"
@@ -77,26 +96,38 @@ warehouses:
 amounts:
   service_fee: "610202"
   fulfillment_fee: "699999"
-`)
-		var out bytes.Buffer
-		err := run(ctx, []string{"fas", "check", "--online"}, envOf(map[string]string{
-			"MAPPING_FILE": path, "ACCURATE_HOST": acc.URL,
-			"ACCURATE_API_TOKEN": testToken, "ACCURATE_SIGNATURE_SECRET": testSigSecret,
-		}), &out)
-		var failed *checkFailed
-		if !errors.As(err, &failed) || failed.problems != 3 {
-			t.Fatalf("check --online = %v; want 3 problems\n%s", err, out.String())
-		}
-		// In file order, each with its line, as the offline check lists them.
-		want := path + ` has 3 problems:
+`,
+			// In file order, each with its line, as the offline check lists them.
+			` has 3 problems:
   line 6: stores."1011".customer_no: customer "C-LAZADA" is not in Accurate: create the customer in Accurate or correct the customer no
   line 10: warehouses."79": warehouse "Gudang Bekasi" is not in Accurate: use the warehouse name exactly as Accurate shows it
   line 13: amounts.fulfillment_fee: GL account "699999" is not in Accurate: create the account in Accurate or correct the account no
-`
-		if !strings.HasSuffix(out.String(), want) {
-			t.Errorf("report\n%s\nwant it to end\n%s", out.String(), want)
-		}
-	})
+`},
+		{"check --online with auto_create checks the new items' accounts and not the customers it would create", `stores:
+  "1011": {customer_no: C-LAZADA, bank_no: "110201"}
+auto_create:
+  items: {item_type: INVENTORY, unit: PCS, sales_account: "410201", cogs_account: "599999"}
+  customers: true
+`, ` has 1 problem:
+  line 4: auto_create.items.cogs_account: GL account "599999" is not in Accurate: create the account in Accurate or correct the account no
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := sandbox.New(sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed()})
+			acc := httptest.NewServer(sb)
+			defer acc.Close()
+			path := writeFile(t, tc.yaml)
+			var out bytes.Buffer
+			err := run(ctx, []string{"fas", "check", "--online"}, envOf(map[string]string{
+				"MAPPING_FILE": path, "ACCURATE_HOST": acc.URL,
+				"ACCURATE_API_TOKEN": testToken, "ACCURATE_SIGNATURE_SECRET": testSigSecret,
+			}), &out)
+			var failed *checkFailed
+			if !errors.As(err, &failed) || !strings.HasSuffix(out.String(), path+tc.want) {
+				t.Errorf("check --online = %v; report\n%s\nwant it to end\n%s", err, out.String(), path+tc.want)
+			}
+		})
+	}
 
 	t.Run("check --help prints the usage and succeeds", func(t *testing.T) {
 		var out bytes.Buffer
