@@ -31,14 +31,30 @@ type Store interface {
 
 // Metrics receives what the edge counts; nil counts nothing.
 type Metrics interface {
-	Webhook(eventType, outcome string)
+	Webhook(seller, eventType, outcome string)
 }
+
+// Intake is what a webhook needs of its seller: the verifier of its
+// secrets and its part of the event store.
+type Intake struct {
+	Verifier *forstok.Verifier
+	Store    interface {
+		Accept(ctx context.Context, in events.Incoming) (events.Outcome, error)
+	}
+}
+
+// DefaultSeller is the seller of POST /webhooks/forstok.
+const DefaultSeller = events.DefaultSeller
 
 // Config is everything the HTTP edge is built from.
 type Config struct {
 	Store    Store
 	Verifier *forstok.Verifier
-	Decoder  *forstok.Decoder
+	// Seller finds the intake of a seller configured now, for
+	// POST /webhooks/forstok/<seller>; nil serves the default seller alone,
+	// with Verifier and Store.
+	Seller  func(id string) (Intake, bool)
+	Decoder *forstok.Decoder
 	Logger   *zap.Logger
 	// AdminToken guards /admin and /console; empty turns both off (404).
 	AdminToken string
@@ -49,6 +65,10 @@ type Config struct {
 	// credentials); its error is /readyz's reason. Nil means none beyond
 	// Redis.
 	Ready func(ctx context.Context) error
+	// Warnings are what /readyz reports without being unready: a seller
+	// whose credentials Accurate refuses must not take the others' webhooks
+	// down with it.
+	Warnings func() []string
 	// MetricsHandler serves /metrics when set.
 	MetricsHandler http.Handler
 	Metrics        Metrics
@@ -74,6 +94,10 @@ func New(cfg Config) http.Handler {
 	if cfg.Decoder == nil {
 		cfg.Decoder = forstok.NewDecoder()
 	}
+	if cfg.Seller == nil {
+		only := Intake{Verifier: cfg.Verifier, Store: cfg.Store}
+		cfg.Seller = func(id string) (Intake, bool) { return only, id == DefaultSeller }
+	}
 	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -84,6 +108,7 @@ func New(cfg Config) http.Handler {
 	e.Use(middleware.Recover())
 
 	e.POST("/webhooks/forstok", a.webhook)
+	e.POST("/webhooks/forstok/:seller", a.webhook)
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", a.ready)
 	if cfg.MetricsHandler != nil {
@@ -126,6 +151,11 @@ func (a *api) ready(c echo.Context) error {
 	if a.Ready != nil {
 		if err := a.Ready(ctx); err != nil {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		}
+	}
+	if a.Warnings != nil {
+		if w := a.Warnings(); len(w) > 0 {
+			return c.JSON(http.StatusOK, map[string]any{"status": "ready", "warnings": w})
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
@@ -172,6 +202,9 @@ func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			zap.Int("status", c.Response().Status),
 			zap.Duration("took", a.Now().Sub(start)),
 		}
+		if seller, ok := c.Get(sellerKey).(string); ok {
+			fields = append(fields, zap.String("seller", seller))
+		}
 		if key, ok := c.Get(eventKeyKey).(string); ok {
 			fields = append(fields, zap.String("event_key", key))
 		}
@@ -180,11 +213,17 @@ func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-const eventKeyKey = "event_key"
+const (
+	eventKeyKey = "event_key"
+	sellerKey   = "seller"
+)
 
 // logger is the request's logger, carrying its request id. It is made on
 // demand: only warnings and errors, and admin actions, need one.
 func (a *api) logger(c echo.Context) *zap.Logger {
+	if seller, ok := c.Get(sellerKey).(string); ok {
+		return a.Logger.With(requestID(c), zap.String("seller", seller))
+	}
 	return a.Logger.With(requestID(c))
 }
 

@@ -18,30 +18,41 @@ import (
 // webhook takes one Forstok delivery: content type, size, signature, then
 // payload, and accepts its business event exactly once.
 func (a *api) webhook(c echo.Context) error {
+	seller := c.Param("seller")
+	if seller == "" {
+		seller = DefaultSeller
+	}
+	in, ok := a.Seller(seller)
+	if !ok {
+		// Not counted: the label's values come from configuration only.
+		return &statusError{status: http.StatusNotFound, msg: "no seller " + strconv.Quote(clip(seller)) +
+			" is configured here: check the seller id in the webhook URL (POST /webhooks/forstok/<seller>)"}
+	}
+	c.Set(sellerKey, seller)
 	body, err := readJSONBody(c)
 	if err != nil {
-		a.count("unknown", "rejected")
+		a.count(seller, "unknown", "rejected")
 		return err
 	}
 	req := c.Request()
-	if err := a.Verifier.Verify(req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"),
+	if err := in.Verifier.Verify(req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"),
 		req.Header.Get("webhook-signature"), body, a.Now()); err != nil {
-		a.count("unknown", "unauthorized")
+		a.count(seller, "unknown", "unauthorized")
 		return err
 	}
 	ev, err := a.Decoder.Decode(body)
 	if err != nil {
-		a.count(typeOf(ev), "invalid")
+		a.count(seller, typeOf(ev), "invalid")
 		return err
 	}
 	key := ev.Key()
 	c.Set(eventKeyKey, key)
-	outcome, err := a.Store.Accept(req.Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body, Orders: ev.OrderNumbers()})
+	outcome, err := in.Store.Accept(req.Context(), events.Incoming{Key: key, Type: ev.Type, Payload: body, Orders: ev.OrderNumbers()})
 	if err != nil {
-		a.count(ev.Type, "unavailable")
+		a.count(seller, ev.Type, "unavailable")
 		return err
 	}
-	a.count(ev.Type, outcome.String())
+	a.count(seller, ev.Type, outcome.String())
 	status := http.StatusAccepted
 	if outcome == events.Duplicate {
 		status = http.StatusOK
@@ -56,9 +67,9 @@ type answer struct {
 	Status string `json:"status"`
 }
 
-func (a *api) count(eventType, outcome string) {
+func (a *api) count(seller, eventType, outcome string) {
 	if a.Metrics != nil {
-		a.Metrics.Webhook(eventType, outcome)
+		a.Metrics.Webhook(seller, eventType, outcome)
 	}
 }
 

@@ -19,9 +19,19 @@ type Source interface {
 	QueueDepth(ctx context.Context) (int, error)
 }
 
+// SellerSource reads each seller's figures when Prometheus scrapes.
+type SellerSource interface {
+	// SellerCounts are the events by state of each seller, by seller id.
+	SellerCounts(ctx context.Context) (map[string]map[string]int64, error)
+	QueueDepth(ctx context.Context) (int, error)
+}
+
 // Metrics holds the service's collectors on a registry of its own (no
 // global state, so tests can build as many as they like).
 type Metrics struct {
+	// sellers: the event metrics carry a seller label (a deployment of
+	// SELLERS_DIR); without it they have the single seller's labels.
+	sellers        bool
 	registry       *prometheus.Registry
 	webhooks       *prometheus.CounterVec
 	finished       *prometheus.CounterVec
@@ -32,14 +42,40 @@ type Metrics struct {
 
 // New registers every collector; source may be nil (no state gauges).
 func New(source Source) *Metrics {
+	m := build(false)
+	if source != nil {
+		m.registry.MustRegister(&stateCollector{source: source})
+	}
+	return m
+}
+
+// NewForSellers is New for a deployment of several sellers: the webhook,
+// attempt and state series carry a seller label. Sellers come from the
+// configuration, never from a request, so the label's values stay bounded.
+func NewForSellers(source SellerSource) *Metrics {
+	m := build(true)
+	if source != nil {
+		m.registry.MustRegister(&sellerStateCollector{source: source})
+	}
+	return m
+}
+
+func build(sellers bool) *Metrics {
+	labels := func(names ...string) []string {
+		if sellers {
+			return append([]string{"seller"}, names...)
+		}
+		return names
+	}
 	m := &Metrics{
+		sellers:  sellers,
 		registry: prometheus.NewRegistry(),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fas_webhooks_total", Help: "Forstok webhook deliveries by event type and outcome.",
-		}, []string{"type", "outcome"}),
+		}, labels("type", "outcome")),
 		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fas_event_attempts_total", Help: "Processing attempts by event type and the state they ended in.",
-		}, []string{"type", "state"}),
+		}, labels("type", "state")),
 		accurateCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fas_accurate_requests_total", Help: "Accurate API calls by endpoint and outcome.",
 		}, []string{"endpoint", "outcome"}),
@@ -54,21 +90,31 @@ func New(source Source) *Metrics {
 	}
 	m.registry.MustRegister(m.webhooks, m.finished, m.accurateCalls, m.accurateTook, m.limiterWaiting,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if source != nil {
-		m.registry.MustRegister(&stateCollector{source: source})
-	}
 	return m
+}
+
+// values puts the seller first when the series carry one.
+func (m *Metrics) values(seller string, rest ...string) []string {
+	if m.sellers {
+		return append([]string{seller}, rest...)
+	}
+	return rest
 }
 
 // EventTypes makes every series of the given event types exist from the
 // start, at zero, so that a dashboard shows a type before its first event.
 func (m *Metrics) EventTypes(names []string, outcomes, states []string) {
+	m.SellerEventTypes("default", names, outcomes, states)
+}
+
+// SellerEventTypes is EventTypes for one seller's series.
+func (m *Metrics) SellerEventTypes(seller string, names []string, outcomes, states []string) {
 	for _, name := range names {
 		for _, o := range outcomes {
-			m.webhooks.WithLabelValues(name, o)
+			m.webhooks.WithLabelValues(m.values(seller, name, o)...)
 		}
 		for _, st := range states {
-			m.finished.WithLabelValues(name, st)
+			m.finished.WithLabelValues(m.values(seller, name, st)...)
 		}
 	}
 }
@@ -78,15 +124,27 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// Webhook counts one delivery.
-func (m *Metrics) Webhook(eventType, outcome string) {
-	m.webhooks.WithLabelValues(eventType, outcome).Inc()
+// Webhook counts one delivery to a seller.
+func (m *Metrics) Webhook(seller, eventType, outcome string) {
+	m.webhooks.WithLabelValues(m.values(seller, eventType, outcome)...).Inc()
 }
 
 // EventFinished counts one processing attempt's end state.
-func (m *Metrics) EventFinished(eventType, state string) {
-	m.finished.WithLabelValues(eventType, state).Inc()
+func (m *Metrics) EventFinished(seller, eventType, state string) {
+	m.finished.WithLabelValues(m.values(seller, eventType, state)...).Inc()
 }
+
+// Seller is the worker's view of the metrics of one seller.
+func (m *Metrics) Seller(id string) SellerMetrics { return SellerMetrics{m: m, seller: id} }
+
+// SellerMetrics counts one seller's event attempts.
+type SellerMetrics struct {
+	m      *Metrics
+	seller string
+}
+
+// EventFinished counts one processing attempt's end state.
+func (s SellerMetrics) EventFinished(eventType, state string) { s.m.EventFinished(s.seller, eventType, state) }
 
 // AccurateCall records one Accurate API call.
 func (m *Metrics) AccurateCall(endpoint, outcome string, took time.Duration) {
@@ -125,6 +183,35 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.GaugeValue, float64(n), state)
+	}
+	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth))
+}
+
+var sellerEventsDesc = prometheus.NewDesc("fas_events", "Events kept, by seller and state.", []string{"seller", "state"}, nil)
+
+// sellerStateCollector is stateCollector with a seller label.
+type sellerStateCollector struct{ source SellerSource }
+
+func (c *sellerStateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- sellerEventsDesc
+	ch <- depthDesc
+	ch <- upDesc
+}
+
+func (c *sellerStateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.source.SellerCounts(ctx)
+	depth, derr := c.source.QueueDepth(ctx)
+	if err != nil || derr != nil {
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
+	for seller, byState := range counts {
+		for state, n := range byState {
+			ch <- prometheus.MustNewConstMetric(sellerEventsDesc, prometheus.GaugeValue, float64(n), seller, state)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth))
 }

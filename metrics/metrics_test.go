@@ -22,3 +22,22 @@ func TestEventTypesShowEveryTypeAtZeroBeforeItsFirstEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestSellersLabelTheEventSeries(t *testing.T) {
+	m := NewForSellers(nil)
+	m.SellerEventTypes("toko-a", []string{"invoice.created"}, []string{"accepted"}, []string{"synced"})
+	m.Webhook("toko-b", "invoice.created", "accepted")
+	m.Seller("toko-b").EventFinished("invoice.created", "failed")
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, want := range []string{
+		`fas_webhooks_total{outcome="accepted",seller="toko-a",type="invoice.created"} 0`,
+		`fas_webhooks_total{outcome="accepted",seller="toko-b",type="invoice.created"} 1`,
+		`fas_event_attempts_total{seller="toko-b",state="failed",type="invoice.created"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

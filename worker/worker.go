@@ -193,6 +193,11 @@ func (e *retryError) Error() string { return e.reason }
 // when it should run again.
 func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	key, _ := asynq.GetTaskID(ctx)
+	return w.processKey(ctx, key, t)
+}
+
+// processKey handles the task of the event key (the task id less its seller).
+func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) error {
 	retried, _ := asynq.GetRetryCount(ctx)
 	log := w.Logger.With(zap.String("event_key", key))
 	ev, decodeErr := w.Decoder.Decode(t.Payload())
@@ -280,11 +285,15 @@ func (w *Worker) backoff(retried int, waiting bool) time.Duration {
 	if waiting {
 		base *= 5
 	}
+	return backoff(base, w.RetryCap, retried)
+}
+
+func backoff(base, ceiling time.Duration, retried int) time.Duration {
 	d := base
-	for i := 0; i < retried && d < w.RetryCap; i++ {
+	for i := 0; i < retried && d < ceiling; i++ {
 		d *= 2
 	}
-	d = min(d, w.RetryCap)
+	d = min(d, ceiling)
 	return d/2 + rand.N(d/2+1)
 }
 

@@ -17,8 +17,11 @@ import (
 // refusal is logged as an error naming the variables and keeps /readyz at
 // 503 with the reason until Accurate accepts them.
 type credentials struct {
-	check   func(ctx context.Context) error
-	log     *zap.Logger
+	check func(ctx context.Context) error
+	log   *zap.Logger
+	// words is what the log and /readyz say while Accurate refuses;
+	// nil is errCredentialsRefused (the single seller's variables).
+	words   error
 	mu      sync.Mutex
 	refused error // Accurate's last refusal; nil while accepted or not known
 }
@@ -47,7 +50,7 @@ func (c *credentials) set(refusal error) {
 	c.mu.Unlock()
 	switch {
 	case refusal != nil && was == nil:
-		c.log.Error(errCredentialsRefused.Error(), zap.NamedError("accurate", refusal))
+		c.log.Error(c.refusedWords().Error(), zap.NamedError("accurate", refusal))
 	case refusal == nil && was != nil:
 		c.log.Info("Accurate accepts the credentials again")
 	}
@@ -58,9 +61,16 @@ func (c *credentials) ready(context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.refused != nil {
-		return errCredentialsRefused
+		return c.refusedWords()
 	}
 	return nil
+}
+
+func (c *credentials) refusedWords() error {
+	if c.words != nil {
+		return c.words
+	}
+	return errCredentialsRefused
 }
 
 // watch checks the credentials now and then every interval while Accurate

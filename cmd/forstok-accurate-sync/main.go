@@ -50,10 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err != nil {
 			return err
 		}
-		if cfg.SellersDir != "" {
-			return errors.New("SELLERS_DIR: this version checks seller files (check) but serves the single-seller setup only; unset SELLERS_DIR to serve")
-		}
-		return serve(ctx, cfg, stdout)
+		return serve(ctx, cfg, getenv, stdout)
 	case "check":
 		return check(ctx, rest, getenv, stdout)
 	case "demo":

@@ -7,6 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -21,11 +24,12 @@ import (
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/metrics"
+	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
 )
 
 // app is the service assembled: the HTTP handler and the workers over one
-// Redis.
+// Redis, for every seller.
 type app struct {
 	cfg     config
 	log     *zap.Logger
@@ -33,8 +37,10 @@ type app struct {
 	store   *events.Store
 	handler http.Handler
 	workers *asynq.Server
-	worker  *worker.Worker
-	creds   *credentials
+	router  *worker.Router
+	fleet   *fleet
+	sellers *sellers.Registry
+	hup     <-chan os.Signal
 }
 
 // options lets tests and the demo replace what a deployment reads from the
@@ -50,6 +56,13 @@ type options struct {
 	// poll is how often asynq looks for due retries and new tasks; zero
 	// keeps asynq's defaults (5 s and 1 s), tests and the demo go faster.
 	poll time.Duration
+	// getenv resolves the secrets seller files name; nil reads nothing.
+	getenv func(string) string
+	// hup reloads SELLERS_DIR (SIGHUP); nil never does.
+	hup <-chan os.Signal
+	// sellersDebounce is how long the watch of SELLERS_DIR waits for a
+	// burst of changes to end; zero is a second.
+	sellersDebounce time.Duration
 }
 
 func newLogger(level zapcore.Level, w io.Writer) *zap.Logger {
@@ -80,11 +93,87 @@ func newRedis(cfg config) (redis.UniversalClient, error) {
 	return redis.NewClient(opt), nil
 }
 
-// newApp builds the service from its configuration.
+// newApp builds the service from its configuration: the sellers of
+// SELLERS_DIR, or the one seller "default" of the environment.
 func newApp(cfg config, opts options) (*app, error) {
 	log := opts.logger
 	if log == nil {
 		log = zap.NewNop()
+	}
+	reg, err := openSellers(cfg, opts, log)
+	if err != nil {
+		return nil, err
+	}
+	rdb := opts.redis
+	if rdb == nil {
+		if rdb, err = newRedis(cfg); err != nil {
+			return nil, err
+		}
+	}
+	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention, Logger: log.Named("events")})
+	decoder := forstok.NewDecoder()
+	f := &fleet{reg: reg, store: store, rdb: rdb, cfg: cfg, opts: opts, log: log, decoder: decoder,
+		parts: map[string]*sellerPart{}, counted: map[string]bool{}}
+	if reg.Dir() == "" {
+		f.meter = metrics.New(store)
+	} else {
+		f.meter = metrics.NewForSellers(f)
+	}
+	f.sync()
+	if reg.Dir() == "" {
+		if _, ok := f.part(sellers.DefaultID); !ok {
+			return nil, errors.New("accurate client: ACCURATE_HOST or ACCURATE_ACCOUNT_URL is not usable")
+		}
+	}
+	absent := opts.retryCap
+	if absent <= 0 {
+		absent = time.Minute
+	}
+	router := &worker.Router{Worker: f.worker, Absent: absent, RetryBase: opts.retryMin, RetryCap: opts.retryCap, Logger: log.Named("worker")}
+	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:     cfg.WorkerConcurrency,
+		Queues:          map[string]int{store.Queue(): 1},
+		RetryDelayFunc:  router.RetryDelay,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          log.Named("asynq").Sugar(),
+		LogLevel:        asynq.WarnLevel,
+		// asynq treats zero as its default.
+		DelayedTaskCheckInterval: opts.poll,
+		TaskCheckInterval:        opts.poll,
+	})
+	h := handler.New(handler.Config{
+		Ready:          f.ready,
+		Warnings:       f.warnings,
+		Store:          store,
+		Seller:         f.intake,
+		Decoder:        decoder,
+		Logger:         log.Named("http"),
+		AdminToken:     cfg.AdminToken,
+		Sellers:        func() []admin.Seller { return adminSellers(reg) },
+		Metrics:        f.meter,
+		MetricsHandler: f.meter.Handler(),
+	})
+	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
+		fleet: f, sellers: reg, hup: opts.hup}, nil
+}
+
+// openSellers reads SELLERS_DIR, or makes the environment's one seller.
+func openSellers(cfg config, opts options, log *zap.Logger) (*sellers.Registry, error) {
+	if cfg.SellersDir != "" {
+		getenv := opts.getenv
+		if getenv == nil {
+			getenv = func(string) string { return "" }
+		}
+		reg, err := sellers.Open(sellers.Config{Dir: cfg.SellersDir, Getenv: getenv, Defaults: sellerDefaults(cfg), Logger: log.Named("sellers")})
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range reg.Status() {
+			if len(st.Problems) > 0 {
+				log.Warn("seller file is invalid", zap.String("seller", st.ID), zap.Bool("active", st.Active), zap.String("problems", st.Problems.Error()))
+			}
+		}
+		return reg, nil
 	}
 	settings, err := mapping.Load(cfg.MappingFile)
 	if err != nil {
@@ -94,84 +183,40 @@ func newApp(cfg config, opts options) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("FORSTOK_WEBHOOK_SECRET: %w", err)
 	}
-	rdb := opts.redis
-	if rdb == nil {
-		if rdb, err = newRedis(cfg); err != nil {
-			return nil, err
-		}
-	}
-	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention, Logger: log.Named("events")})
-	meter := metrics.New(store)
-	meter.EventTypes(forstok.TypeNames(), []string{"accepted", "duplicate", "invalid", "unavailable"},
-		[]string{events.StateSynced, events.StateRetrying, events.StateFailed, events.StateVoided})
-	limiter := accurate.NewRedisLimiter(rdb, events.LimiterPrefix(cfg.RedisNamespace), cfg.AccurateRateLimit, cfg.AccurateConcurrency)
-	limiter.OnWait = meter.LimiterWait
-	creds := &credentials{log: log.Named("accurate")}
-	client, err := accurate.New(accurate.Config{
-		AccountURL:      cfg.AccurateAccountURL,
-		Host:            cfg.AccurateHost,
-		APIToken:        cfg.AccurateAPIToken,
-		SignatureSecret: cfg.AccurateSignature,
-		Limiter:         limiter,
-		Observe: func(endpoint, outcome string, took time.Duration) {
-			meter.AccurateCall(endpoint, outcome, took)
-			creds.observe(endpoint, outcome)
-		},
-	})
-	if err != nil {
+	if _, err := accurate.New(accurate.Config{AccountURL: cfg.AccurateAccountURL, Host: cfg.AccurateHost,
+		APIToken: cfg.AccurateAPIToken, SignatureSecret: cfg.AccurateSignature}); err != nil {
 		return nil, fmt.Errorf("accurate client: %w", err)
 	}
-	creds.check = client.CheckCredentials
-	decoder := forstok.NewDecoder()
-	w := worker.New(worker.Config{
-		Store:       store,
-		Accurate:    client,
-		Mapping:     settings,
-		Decoder:     decoder,
-		Logger:      log.Named("worker"),
-		Metrics:     meter,
-		InvoiceWait: cfg.PaymentInvoiceWait,
-		MaxAttempts: cfg.MaxAttempts,
-		RetryBase:   opts.retryMin,
-		RetryCap:    opts.retryCap,
-	})
-	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:     cfg.WorkerConcurrency,
-		Queues:          map[string]int{store.Queue(): 1},
-		RetryDelayFunc:  w.RetryDelay,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          log.Named("asynq").Sugar(),
-		LogLevel:        asynq.WarnLevel,
-		// asynq treats zero as its default.
-		DelayedTaskCheckInterval: opts.poll,
-		TaskCheckInterval:        opts.poll,
-	})
-	h := handler.New(handler.Config{
-		Ready:          creds.ready,
-		Store:          store,
-		Verifier:       verifier,
-		Decoder:        decoder,
-		Logger:         log.Named("http"),
-		AdminToken:     cfg.AdminToken,
-		Sellers:        func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} },
-		Metrics:        meter,
-		MetricsHandler: meter.Handler(),
-	})
-	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, worker: w, creds: creds}, nil
+	return sellers.Fixed(&sellers.Seller{ID: sellers.DefaultID, Name: sellers.DefaultID, Verifier: verifier,
+		Accurate: defaultAccurate(cfg), Mapping: settings, Version: "environment", LoadedAt: time.Now().UTC()}), nil
+}
+
+// adminSellers describes the configured sellers for the admin operations.
+func adminSellers(reg *sellers.Registry) []admin.Seller {
+	var out []admin.Seller
+	for _, id := range reg.IDs() {
+		if s, ok := reg.Get(id); ok {
+			out = append(out, admin.SellerFromMapping(id, s.Mapping))
+		}
+	}
+	return out
 }
 
 // serve runs the service until ctx ends, then shuts down gracefully: the
 // listener stops taking requests and finishes those in flight, the workers
 // finish the events they hold (bounded by SHUTDOWN_TIMEOUT) and leave the
 // rest queued.
-func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+func serve(ctx context.Context, cfg config, getenv func(string) string, stdout io.Writer) error {
 	log := newLogger(cfg.LogLevel, stdout)
 	defer func() { _ = log.Sync() }()
 	routeRedisLogs(log)
 	for _, w := range cfg.warnings() {
 		log.Warn("configuration: " + w)
 	}
-	a, err := newApp(cfg, options{logger: log})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	a, err := newApp(cfg, options{logger: log, getenv: getenv, hup: hup})
 	if err != nil {
 		return err
 	}
@@ -193,7 +238,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	if err := a.workers.Start(a.worker); err != nil {
+	if err := a.workers.Start(a.router); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	a.log.Info("forstok-accurate-sync started", zap.String("addr", ln.Addr().String()),
@@ -207,7 +252,14 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	credsDone := make(chan struct{})
 	go func() {
 		defer close(credsDone)
-		a.creds.watch(ctx, time.Minute)
+		a.fleet.run(ctx)
+	}()
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		if a.sellers.Dir() != "" {
+			_ = a.sellers.Watch(ctx, a.hup, a.sellersDebounce())
+		}
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -234,6 +286,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	<-workersDone
 	<-pruneDone
 	<-credsDone
+	<-watchDone
 	a.log.Info("stopped")
 	if httpErr != nil && !errors.Is(httpErr, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", httpErr)
@@ -256,3 +309,5 @@ func (a *app) pruneLoop(ctx context.Context) {
 		}
 	}
 }
+
+func (a *app) sellersDebounce() time.Duration { return a.fleet.opts.sellersDebounce }

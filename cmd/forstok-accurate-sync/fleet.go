@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/metrics"
+	"forstok-accurate-sync/sellers"
+	"forstok-accurate-sync/worker"
+)
+
+// fleet is every seller's running part, built from the seller's current
+// configuration version: its worker (its Accurate client and limiter, its
+// mapping, its part of the store) and the check of its Accurate
+// credentials. A part is rebuilt when the seller's version changes, so a
+// change applies to the events processed after it; a seller that is not
+// configured now has no part, and its events wait.
+type fleet struct {
+	reg     *sellers.Registry
+	store   *events.Store
+	rdb     redis.UniversalClient
+	cfg     config
+	opts    options
+	log     *zap.Logger
+	meter   *metrics.Metrics
+	decoder *forstok.Decoder
+
+	mu      sync.Mutex
+	parts   map[string]*sellerPart
+	ctx     context.Context // set by run: the credentials checks live in it
+	checks  sync.WaitGroup
+	counted map[string]bool // sellers whose metric series exist
+}
+
+// sellerPart is one seller's version at work.
+type sellerPart struct {
+	seller *sellers.Seller
+	worker *worker.Worker
+	creds  *credentials
+	stop   context.CancelFunc // ends its credentials check
+}
+
+// part is the seller's current part, built (or rebuilt) on demand.
+func (f *fleet) part(id string) (*sellerPart, bool) {
+	s, ok := f.reg.Get(id)
+	if !ok {
+		return nil, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p := f.parts[id]; p != nil && p.seller.Version == s.Version {
+		return p, true
+	}
+	p, err := f.build(s)
+	if err != nil {
+		f.log.Error("cannot build the seller's Accurate client; its events wait", zap.String("seller", id), zap.Error(err))
+		return nil, false
+	}
+	if old := f.parts[id]; old != nil {
+		old.stop()
+	}
+	f.parts[id] = p
+	f.startCheck(p)
+	return p, true
+}
+
+func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
+	log := f.log.With(zap.String("seller", s.ID))
+	if !f.counted[s.ID] {
+		f.meter.SellerEventTypes(s.ID, forstok.TypeNames(), []string{"accepted", "duplicate", "invalid", "unavailable"},
+			[]string{events.StateSynced, events.StateRetrying, events.StateFailed, events.StateVoided})
+		f.counted[s.ID] = true
+	}
+	limiter := accurate.NewRedisLimiter(f.rdb, limiterKey(f.cfg.RedisNamespace, s), s.Accurate.RateLimit, s.Accurate.MaxConcurrency)
+	limiter.OnWait = f.meter.LimiterWait
+	creds := &credentials{log: log.Named("accurate")}
+	if s.ID != sellers.DefaultID || f.reg.Dir() != "" {
+		creds.words = fmt.Errorf("Accurate refuses the credentials of seller %s: check the API token and the signature secret its file %s names "+
+			"(accurate.api_token_env / _file, accurate.signature_secret_env / _file or ACCURATE_SIGNATURE_SECRET); the file is read again when it changes", s.ID, s.File)
+	}
+	client, err := accurate.New(accurate.Config{
+		AccountURL:      s.Accurate.AccountURL,
+		Host:            s.Accurate.Host,
+		APIToken:        s.Accurate.APIToken,
+		SignatureSecret: s.Accurate.SignatureSecret,
+		Limiter:         limiter,
+		Observe: func(endpoint, outcome string, took time.Duration) {
+			f.meter.AccurateCall(endpoint, outcome, took)
+			creds.observe(endpoint, outcome)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accurate client of seller %s: %w", s.ID, err)
+	}
+	creds.check = client.CheckCredentials
+	w := worker.New(worker.Config{
+		Store:       f.store.Seller(s.ID),
+		Accurate:    client,
+		Mapping:     s.Mapping,
+		Decoder:     f.decoder,
+		Logger:      log.Named("worker"),
+		Metrics:     f.meter.Seller(s.ID),
+		InvoiceWait: f.cfg.PaymentInvoiceWait,
+		MaxAttempts: f.cfg.MaxAttempts,
+		RetryBase:   f.opts.retryMin,
+		RetryCap:    f.opts.retryCap,
+	})
+	return &sellerPart{seller: s, worker: w, creds: creds, stop: func() {}}, nil
+}
+
+// startCheck runs the part's credentials check while the fleet runs; f.mu
+// must be held.
+func (f *fleet) startCheck(p *sellerPart) {
+	if f.ctx == nil || f.ctx.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	p.stop = cancel
+	f.checks.Add(1)
+	go func() {
+		defer f.checks.Done()
+		p.creds.watch(ctx, time.Minute)
+	}()
+}
+
+// worker is the Router's view: the worker of the seller's current version.
+func (f *fleet) worker(id string) (*worker.Worker, bool) {
+	p, ok := f.part(id)
+	if !ok {
+		return nil, false
+	}
+	return p.worker, true
+}
+
+// intake is the webhook's view of a seller configured now.
+func (f *fleet) intake(id string) (handler.Intake, bool) {
+	s, ok := f.reg.Get(id)
+	if !ok {
+		return handler.Intake{}, false
+	}
+	return handler.Intake{Verifier: s.Verifier, Store: f.store.Seller(id)}, true
+}
+
+// run keeps the parts in step with the registry until ctx ends: every
+// seller's credentials are checked at start and after each change, each on
+// its own, so one seller's refusal never holds the others up.
+func (f *fleet) run(ctx context.Context) {
+	f.mu.Lock()
+	f.ctx = ctx
+	for _, p := range f.parts {
+		f.startCheck(p)
+	}
+	f.mu.Unlock()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		f.sync()
+		select {
+		case <-ctx.Done():
+			f.checks.Wait()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sync builds the parts of new or changed sellers and drops those of
+// sellers that are gone.
+func (f *fleet) sync() {
+	ids := f.reg.IDs()
+	for _, id := range ids {
+		f.part(id)
+	}
+	current := map[string]bool{}
+	for _, id := range ids {
+		current[id] = true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, p := range f.parts {
+		if !current[id] {
+			p.stop()
+			delete(f.parts, id)
+		}
+	}
+}
+
+// ready is /readyz's check: in the single-seller setup Accurate's refusal
+// of the credentials makes the service unready, as it has no other seller
+// to serve; with SELLERS_DIR it is a warning (warnings).
+func (f *fleet) ready(ctx context.Context) error {
+	if f.reg.Dir() != "" {
+		return nil
+	}
+	p, ok := f.part(sellers.DefaultID)
+	if !ok {
+		return nil
+	}
+	return p.creds.ready(ctx)
+}
+
+// warnings names each seller whose credentials Accurate refuses.
+func (f *fleet) warnings() []string {
+	if f.reg.Dir() == "" {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, p := range f.parts {
+		if err := p.creds.ready(context.Background()); err != nil {
+			out = append(out, err.Error())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SellerCounts are the events by state of every configured seller (the
+// metrics' view).
+func (f *fleet) SellerCounts(ctx context.Context) (map[string]map[string]int64, error) {
+	out := map[string]map[string]int64{}
+	for _, id := range f.reg.IDs() {
+		c, err := f.store.Seller(id).Counts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = c
+	}
+	return out, nil
+}
+
+// QueueDepth is the whole queue's (the metrics' view).
+func (f *fleet) QueueDepth(ctx context.Context) (int, error) { return f.store.QueueDepth(ctx) }

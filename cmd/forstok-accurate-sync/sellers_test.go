@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/internal/testredis"
+)
+
+// A second webhook secret, for the second seller.
+const otherWebhookSecret = "whsec_dG9rby1iLXdlYmhvb2stc2VjcmV0LTEyMzQ1Ng=="
+
+// fleetWorld is the service with SELLERS_DIR: a real Redis, a sandbox with
+// one Accurate database per seller over real HTTP, and the service on a
+// real listener, its seller files in a folder the test changes.
+type fleetWorld struct {
+	t     *testing.T
+	redis testredis.Redis
+	dbs   *sandbox.Multi
+	acc   string
+	dir   string
+	env   map[string]string
+	app   *app
+	url   string
+	logs  *syncBuffer
+	store *events.Store
+}
+
+func newFleetWorld(t *testing.T) *fleetWorld {
+	t.Helper()
+	w := &fleetWorld{t: t, redis: testredis.New(t), dir: t.TempDir(), logs: &syncBuffer{}}
+	db := func(token string) sandbox.Config {
+		return sandbox.Config{APIToken: token, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(), RateLimit: 8, MaxConcurrency: 8}
+	}
+	w.dbs = sandbox.NewMulti(map[string]sandbox.Config{"a": db("token-a"), "b": db("token-b"), "c": db("token-c")})
+	srv := httptest.NewServer(w.dbs)
+	t.Cleanup(srv.Close)
+	w.acc = srv.URL
+	mappingYAML, _ := examples.Files.ReadFile("mapping.yaml")
+	if err := os.WriteFile(filepath.Join(w.dir, "shared.mapping.yaml"), mappingYAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.env = map[string]string{
+		"REDIS_URL":                 w.redis.URL,
+		"REDIS_NAMESPACE":           w.redis.Namespace,
+		"SELLERS_DIR":               w.dir,
+		"ACCURATE_SIGNATURE_SECRET": testSigSecret,
+		"ADMIN_TOKEN":               testAdmin,
+		"MAX_ATTEMPTS":              "1000",
+		"SHUTDOWN_TIMEOUT":          "5s",
+		"TOKO_A_WEBHOOK":            testWebhookSecret,
+		"TOKO_A_TOKEN":              "token-a",
+		"TOKO_A_ADMIN":              "admin-of-toko-a",
+		"TOKO_B_WEBHOOK":            otherWebhookSecret,
+		"TOKO_B_TOKEN":              "token-b",
+		"TOKO_B_ADMIN":              "admin-of-toko-b",
+		"TOKO_C_WEBHOOK":            otherWebhookSecret,
+		"TOKO_C_TOKEN":              "token-c",
+		"TOKO_C_ADMIN":              "admin-of-toko-c",
+		"TOKO_D_WEBHOOK":            otherWebhookSecret,
+		"TOKO_D_TOKEN":              "token-of-no-database",
+		"TOKO_D_ADMIN":              "admin-of-toko-d",
+	}
+	w.store = events.New(w.redis.Client(t), events.Config{Namespace: w.redis.Namespace})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service log (tail):\n%s", w.logs.tail(8000))
+		}
+	})
+	return w
+}
+
+// sellerFile is a valid seller file for the seller whose variables are
+// TOKO_<X>_...
+func (w *fleetWorld) sellerFile(x string) string {
+	return fmt.Sprintf(`name: Toko %[1]s
+forstok:
+  webhook_secrets_env: TOKO_%[1]s_WEBHOOK
+accurate:
+  api_token_env: TOKO_%[1]s_TOKEN
+  host: %[2]s
+admin_token_env: TOKO_%[1]s_ADMIN
+mapping_file: shared.mapping.yaml
+`, x, w.acc)
+}
+
+// write puts a seller file in place in one step (a rename), as a deployment
+// tool or a Kubernetes volume does.
+func (w *fleetWorld) write(id, content string) {
+	w.t.Helper()
+	tmp := filepath.Join(w.dir, "."+id+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(w.dir, id+".yaml")); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *fleetWorld) start() {
+	w.t.Helper()
+	getenv := func(k string) string { return w.env[k] }
+	cfg, err := loadConfig(getenv, needServe)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	a, err := newApp(cfg, options{logger: newLogger(zapcore.InfoLevel, w.logs), getenv: getenv,
+		retryMin: 20 * time.Millisecond, retryCap: 500 * time.Millisecond, poll: 100 * time.Millisecond,
+		sellersDebounce: 50 * time.Millisecond})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.app = a
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.url = "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx, ln) }()
+	w.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			w.t.Errorf("service stopped with %v", err)
+		}
+		_ = a.rdb.Close()
+	})
+}
+
+// send delivers a webhook signed with secret to a seller's URL.
+func (w *fleetWorld) send(seller, secret string, body []byte) int {
+	w.t.Helper()
+	url := w.url + "/webhooks/forstok"
+	if seller != "" {
+		url += "/" + seller
+	}
+	status, _, err := postWebhook(context.Background(), http.DefaultClient, url, secret, newMessageID("test"), body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return status
+}
+
+// state is an event's state in the seller's part of the store ("" when
+// there is none).
+func (w *fleetWorld) state(seller, key string) string {
+	ev, err := w.store.Seller(seller).Get(context.Background(), key)
+	if err != nil {
+		return ""
+	}
+	return ev.State
+}
+
+func (w *fleetWorld) waitState(seller, key string, want ...string) {
+	w.t.Helper()
+	if !poll(20*time.Second, 50*time.Millisecond, func() bool { return isOneOf(w.state(seller, key), want) }) {
+		w.t.Fatalf("seller %s's %s is %q; want %v", seller, key, w.state(seller, key), want)
+	}
+}
+
+func (w *fleetWorld) get(path, token string) (int, map[string]any) {
+	w.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, w.url+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestSellersSideBySide(t *testing.T) {
+	w := newFleetWorld(t)
+	w.write("toko-a", w.sellerFile("A"))
+	w.write("toko-b", w.sellerFile("B"))
+	w.write("toko-d", w.sellerFile("D")) // a token Accurate refuses
+	w.start()
+
+	t.Run("two sellers receiving the same Forstok ids get separate documents in separate databases", func(t *testing.T) {
+		if got := w.send("toko-a", testWebhookSecret, generatedInvoice(1)); got != http.StatusAccepted {
+			t.Fatalf("toko-a's webhook = %d; want 202", got)
+		}
+		if got := w.send("toko-b", otherWebhookSecret, generatedInvoice(1)); got != http.StatusAccepted {
+			t.Fatalf("toko-b's webhook of the same invoice = %d; want 202 (its own event)", got)
+		}
+		w.waitState("toko-a", invoiceKey(1), events.StateSynced)
+		w.waitState("toko-b", invoiceKey(1), events.StateSynced)
+		for _, db := range []string{"a", "b"} {
+			if got := w.dbs.Database(db).Invoices(); len(got) != 1 || got[0].Number != "GEN-000001" {
+				t.Errorf("database %s holds %+v; want the one faktur GEN-000001", db, got)
+			}
+		}
+		if n := len(w.dbs.Database("c").Invoices()); n != 0 {
+			t.Errorf("database c holds %d fakturs; want none", n)
+		}
+	})
+
+	t.Run("a webhook is verified with its own seller's secrets", func(t *testing.T) {
+		if got := w.send("toko-b", testWebhookSecret, generatedInvoice(2)); got != http.StatusUnauthorized {
+			t.Errorf("toko-b's URL with toko-a's secret = %d; want 401", got)
+		}
+	})
+
+	t.Run("an unknown seller and the default URL without a default seller are 404", func(t *testing.T) {
+		for _, seller := range []string{"toko-z", ""} {
+			if got := w.send(seller, testWebhookSecret, generatedInvoice(3)); got != http.StatusNotFound {
+				t.Errorf("webhook to seller %q = %d; want 404", seller, got)
+			}
+		}
+	})
+
+	t.Run("a seller whose credentials Accurate refuses is reported by /readyz and stops no one", func(t *testing.T) {
+		var body map[string]any
+		ok := poll(10*time.Second, 50*time.Millisecond, func() bool {
+			var status int
+			status, body = w.get("/readyz", "")
+			return status == http.StatusOK && strings.Contains(fmt.Sprint(body["warnings"]), "toko-d")
+		})
+		if !ok {
+			t.Fatalf("/readyz = %v; want ready with a warning naming toko-d", body)
+		}
+		if strings.Contains(fmt.Sprint(body["warnings"]), "toko-a") {
+			t.Errorf("/readyz warns of toko-a: %v", body)
+		}
+		if got := w.send("toko-a", testWebhookSecret, generatedInvoice(4)); got != http.StatusAccepted {
+			t.Fatalf("toko-a's webhook = %d", got)
+		}
+		w.waitState("toko-a", invoiceKey(4), events.StateSynced)
+	})
+}
+
+func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
+	w := newFleetWorld(t)
+	w.write("toko-a", w.sellerFile("A"))
+	w.start()
+	accepts := func(seller, secret string, n int) func() bool {
+		return func() bool { return w.send(seller, secret, generatedInvoice(n)) == http.StatusAccepted }
+	}
+
+	t.Run("a seller file added is a seller taking webhooks", func(t *testing.T) {
+		w.write("toko-c", w.sellerFile("C"))
+		if !poll(15*time.Second, 50*time.Millisecond, accepts("toko-c", otherWebhookSecret, 10)) {
+			t.Fatal("toko-c never took a webhook")
+		}
+		w.waitState("toko-c", invoiceKey(10), events.StateSynced)
+		if n := len(w.dbs.Database("c").Invoices()); n != 1 {
+			t.Errorf("database c holds %d fakturs; want 1", n)
+		}
+	})
+
+	t.Run("a broken seller file keeps the seller on its last valid version and lists its problems", func(t *testing.T) {
+		w.write("toko-c", "name: Toko C\nforstok: [not, a, map]\n")
+		if !poll(15*time.Second, 50*time.Millisecond, func() bool {
+			for _, st := range w.app.sellers.Status() {
+				if st.ID == "toko-c" && len(st.Problems) > 0 && st.Active {
+					return true
+				}
+			}
+			return false
+		}) {
+			t.Fatalf("toko-c's problems never showed: %+v", w.app.sellers.Status())
+		}
+		if got := w.send("toko-c", otherWebhookSecret, generatedInvoice(11)); got != http.StatusAccepted {
+			t.Errorf("toko-c's webhook with its file broken = %d; want 202 (its last valid version)", got)
+		}
+		w.waitState("toko-c", invoiceKey(11), events.StateSynced)
+	})
+
+	t.Run("a removed seller answers 404, keeps its queued events and goes on when it comes back", func(t *testing.T) {
+		w.write("toko-c", w.sellerFile("C"))
+		w.dbs.Database("c").SetFaults(sandbox.Faults{ErrorRate: 1})
+		if got := w.send("toko-c", otherWebhookSecret, generatedInvoice(12)); got != http.StatusAccepted {
+			t.Fatalf("toko-c's webhook = %d", got)
+		}
+		w.waitState("toko-c", invoiceKey(12), events.StateRetrying)
+		if err := os.Remove(filepath.Join(w.dir, "toko-c.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		if !poll(15*time.Second, 50*time.Millisecond, func() bool {
+			return w.send("toko-c", otherWebhookSecret, generatedInvoice(13)) == http.StatusNotFound
+		}) {
+			t.Fatal("toko-c's webhooks never answered 404 after its file was removed")
+		}
+		w.dbs.Database("c").SetFaults(sandbox.Faults{})
+		// While the seller is gone its event waits: it neither fails nor posts.
+		waited := poll(2*time.Second, 50*time.Millisecond, func() bool {
+			st := w.state("toko-c", invoiceKey(12))
+			return st == events.StateSynced || st == events.StateFailed
+		})
+		if waited {
+			t.Fatalf("toko-c's event went on to %q while the seller was removed", w.state("toko-c", invoiceKey(12)))
+		}
+		w.write("toko-c", w.sellerFile("C"))
+		w.waitState("toko-c", invoiceKey(12), events.StateSynced)
+		if got := w.send("toko-a", testWebhookSecret, generatedInvoice(14)); got != http.StatusAccepted {
+			t.Errorf("toko-a's webhook = %d; the other seller must be untouched", got)
+		}
+	})
+}
