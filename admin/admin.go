@@ -56,8 +56,12 @@ func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
 
 // Config builds a Service.
 type Config struct {
-	Store   Store
-	Decoder *forstok.Decoder
+	// Store is the default seller's events.
+	Store Store
+	// StoreFor is one seller's part of the store; nil knows the default
+	// seller's only (Store).
+	StoreFor func(seller string) Store
+	Decoder  *forstok.Decoder
 	// Sellers lists the sellers and their configuration; nil is the one
 	// default seller with nothing known about its configuration.
 	Sellers func() []Seller
@@ -66,10 +70,11 @@ type Config struct {
 
 // Service is the operators' operations.
 type Service struct {
-	store   Store
-	decoder *forstok.Decoder
-	sellers func() []Seller
-	now     func() time.Time
+	store    Store
+	storeFor func(seller string) Store
+	decoder  *forstok.Decoder
+	sellers  func() []Seller
+	now      func() time.Time
 }
 
 // New builds a Service.
@@ -83,15 +88,60 @@ func New(cfg Config) *Service {
 	if cfg.Sellers == nil {
 		cfg.Sellers = func() []Seller { return []Seller{{Name: DefaultSeller, Location: time.UTC}} }
 	}
-	return &Service{store: cfg.Store, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now}
+	if cfg.StoreFor == nil {
+		only := cfg.Store
+		cfg.StoreFor = func(string) Store { return only }
+	}
+	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now}
 }
 
-// SellerOf is the seller an event belongs to. Until events carry their
-// seller, every event is the default seller's.
-func SellerOf(events.Event) string { return DefaultSeller }
+// SellerOf is the seller an event belongs to.
+func SellerOf(ev events.Event) string {
+	if ev.Seller == "" {
+		return DefaultSeller
+	}
+	return ev.Seller
+}
+
+// notFound is what a scope is told of a seller it may not see or that does
+// not exist: the same answer, so that a seller's token learns nothing of
+// the others.
+func notFound(what string) error { return fmt.Errorf("%s: %w", what, events.ErrNotFound) }
+
+// Known tells whether a seller is configured (or has a file with problems).
+func (s *Service) Known(seller string) bool { return s.knownSeller(seller) }
+
+// storeOf is the store of seller as scope may see it; seller "" is the
+// scope's own seller, or the default seller for the admin token.
+func (s *Service) storeOf(scope Scope, seller string) (Store, string, error) {
+	if seller == "" {
+		seller = scope.Seller
+	}
+	if seller == "" {
+		seller = DefaultSeller
+	}
+	if !scope.Allows(seller) || (seller != DefaultSeller && !s.knownSeller(seller)) {
+		return nil, seller, notFound("seller " + seller)
+	}
+	return s.storeFor(seller), seller, nil
+}
+
+// visibleSellers are the ids of the sellers scope sees, in order.
+func (s *Service) visibleSellers(scope Scope) []string {
+	var out []string
+	for _, sl := range s.sellers() {
+		if scope.Allows(sl.SellerID()) {
+			out = append(out, sl.SellerID())
+		}
+	}
+	return out
+}
 
 // ListQuery selects events to list.
 type ListQuery struct {
+	// Seller whose events; "" is the scope's own seller (the default
+	// seller for the admin token).
+	Seller string
 	State  string
 	Type   string
 	Limit  int // 0: 50
@@ -109,7 +159,11 @@ func (s *Service) List(ctx context.Context, scope Scope, q ListQuery) ([]events.
 	if q.Limit < 0 || q.Limit > 500 {
 		return nil, "", &InputError{Field: "limit", Msg: "must be a number from 1 to 500"}
 	}
-	evs, next, err := s.store.List(ctx, events.Filter{State: q.State, Type: q.Type, Limit: q.Limit, Cursor: q.Cursor})
+	store, _, err := s.storeOf(scope, q.Seller)
+	if err != nil {
+		return nil, "", err
+	}
+	evs, next, err := store.List(ctx, events.Filter{State: q.State, Type: q.Type, Limit: q.Limit, Cursor: q.Cursor})
 	if err != nil {
 		return nil, "", err
 	}
@@ -126,40 +180,66 @@ func visible(scope Scope, evs []events.Event) []events.Event {
 	return out
 }
 
-// Get returns one event with its payload and history; an event of another
-// seller is not found.
+// Get returns one event with its payload and history, of the scope's own
+// seller (the default seller's for the admin token).
 func (s *Service) Get(ctx context.Context, scope Scope, key string) (events.Event, error) {
-	ev, err := s.store.Get(ctx, key)
+	return s.GetOf(ctx, scope, "", key)
+}
+
+// GetOf returns one event of a seller; an event of a seller the scope may
+// not see is not found, as if it did not exist.
+func (s *Service) GetOf(ctx context.Context, scope Scope, seller, key string) (events.Event, error) {
+	store, _, err := s.storeOf(scope, seller)
+	if err != nil {
+		return events.Event{}, notFound(key)
+	}
+	ev, err := store.Get(ctx, key)
 	if err != nil {
 		return events.Event{}, err
 	}
 	if !scope.Allows(SellerOf(ev)) {
-		return events.Event{}, fmt.Errorf("%s: %w", key, events.ErrNotFound)
+		return events.Event{}, notFound(key)
 	}
 	return ev, nil
 }
 
-// Replay queues a known event again, whatever its state.
+// Replay queues a known event of the scope's own seller again, whatever
+// its state.
 func (s *Service) Replay(ctx context.Context, scope Scope, key string) error {
-	if _, err := s.Get(ctx, scope, key); err != nil {
+	return s.ReplayOf(ctx, scope, "", key)
+}
+
+// ReplayOf queues a known event of a seller again, whatever its state.
+func (s *Service) ReplayOf(ctx context.Context, scope Scope, seller, key string) error {
+	if _, err := s.GetOf(ctx, scope, seller, key); err != nil {
 		return err
 	}
-	return s.store.Replay(ctx, key)
+	store, _, err := s.storeOf(scope, seller)
+	if err != nil {
+		return err
+	}
+	return store.Replay(ctx, key)
 }
 
 // ReplayBody validates a webhook body like intake does (without a
 // signature: the token stands for it) and queues it even if its key was
 // seen before. It returns the event's key.
 func (s *Service) ReplayBody(ctx context.Context, scope Scope, body []byte) (string, error) {
+	return s.ReplayBodyOf(ctx, scope, "", body)
+}
+
+// ReplayBodyOf is ReplayBody for a seller ("" : the scope's own).
+func (s *Service) ReplayBodyOf(ctx context.Context, scope Scope, seller string, body []byte) (string, error) {
+	store, _, err := s.storeOf(scope, seller)
+	if err != nil {
+		return "", err
+	}
 	ev, err := s.decoder.Decode(body)
 	if err != nil {
 		return "", err
 	}
-	if scope.Seller != "" && scope.Seller != DefaultSeller {
-		return "", &InputError{Field: "body", Msg: "this token may only replay events of seller " + scope.Seller}
-	}
 	key := ev.Key()
-	return key, s.store.ReplayRaw(ctx, events.Incoming{Key: key, Type: ev.Type, Payload: body, Orders: ev.OrderNumbers()})
+	return key, store.ReplayRaw(ctx, events.Incoming{Key: key, Type: ev.Type, Payload: body, Orders: ev.OrderNumbers()})
 }
 
 // MaxReplayAll bounds one "replay every failed event": a seller with more
@@ -179,25 +259,46 @@ type Replayed struct {
 // ReplayFailed queues every failed event of a seller again ("" : of every
 // seller the scope sees).
 func (s *Service) ReplayFailed(ctx context.Context, scope Scope, seller string) (Replayed, error) {
+	if seller != "" && !scope.Allows(seller) {
+		return Replayed{}, notFound("seller " + seller)
+	}
 	if seller != "" && !s.knownSeller(seller) {
 		return Replayed{}, &InputError{Field: "seller", Msg: fmt.Sprintf("no seller is named %q", seller)}
 	}
-	if seller != "" && !scope.Allows(seller) {
-		return Replayed{}, &InputError{Field: "seller", Msg: "this token may only replay events of seller " + scope.Seller}
+	ids := []string{seller}
+	if seller == "" {
+		ids = s.visibleSellers(scope)
 	}
+	var out Replayed
+	for _, id := range ids {
+		if len(out.Queued)+len(out.Busy) >= MaxReplayAll {
+			out.More = true
+			break
+		}
+		done, err := s.replayFailedOf(ctx, s.storeFor(id), MaxReplayAll-len(out.Queued)-len(out.Busy))
+		out.Queued = append(out.Queued, done.Queued...)
+		out.Busy = append(out.Busy, done.Busy...)
+		out.More = out.More || done.More
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// replayFailedOf replays at most limit failed events of one seller's store.
+func (s *Service) replayFailedOf(ctx context.Context, store Store, limit int) (Replayed, error) {
 	// Collect first, then replay: a replayed event leaves the failed index,
 	// which would shift the pages under a cursor.
 	var keys []string
 	cursor := ""
-	for len(keys) < MaxReplayAll {
-		evs, next, err := s.store.List(ctx, events.Filter{State: events.StateFailed, Limit: 500, Cursor: cursor})
+	for len(keys) <= limit {
+		evs, next, err := store.List(ctx, events.Filter{State: events.StateFailed, Limit: 500, Cursor: cursor})
 		if err != nil {
 			return Replayed{}, err
 		}
-		for _, ev := range visible(scope, evs) {
-			if seller == "" || SellerOf(ev) == seller {
-				keys = append(keys, ev.Key)
-			}
+		for _, ev := range evs {
+			keys = append(keys, ev.Key)
 		}
 		if next == "" {
 			break
@@ -205,11 +306,11 @@ func (s *Service) ReplayFailed(ctx context.Context, scope Scope, seller string) 
 		cursor = next
 	}
 	var out Replayed
-	if len(keys) > MaxReplayAll {
-		keys, out.More = keys[:MaxReplayAll], true
+	if len(keys) > limit {
+		keys, out.More = keys[:limit], true
 	}
 	for _, key := range keys {
-		err := s.store.Replay(ctx, key)
+		err := store.Replay(ctx, key)
 		switch {
 		case err == nil:
 			out.Queued = append(out.Queued, key)
@@ -233,22 +334,28 @@ func (s *Service) Search(ctx context.Context, scope Scope, order string) ([]even
 	if len(order) > 200 {
 		return nil, &InputError{Field: "order", Msg: "is longer than 200 characters; an order number is shorter"}
 	}
-	evs, err := s.store.ByOrder(ctx, order)
-	if err != nil {
-		return nil, err
-	}
-	if len(evs) == 0 {
-		if ev, err := s.store.Get(ctx, order); err == nil {
-			ev.Payload, ev.History = nil, nil
-			evs = []events.Event{ev}
+	var all []events.Event
+	for _, id := range s.visibleSellers(scope) {
+		store := s.storeFor(id)
+		evs, err := store.ByOrder(ctx, order)
+		if err != nil {
+			return nil, err
 		}
+		if len(evs) == 0 {
+			if ev, err := store.Get(ctx, order); err == nil {
+				ev.Payload, ev.History = nil, nil
+				evs = []events.Event{ev}
+			}
+		}
+		all = append(all, evs...)
 	}
-	return visible(scope, evs), nil
+	slices.SortStableFunc(all, func(a, b events.Event) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return visible(scope, all), nil
 }
 
-func (s *Service) knownSeller(name string) bool {
+func (s *Service) knownSeller(id string) bool {
 	for _, sl := range s.sellers() {
-		if sl.Name == name {
+		if sl.SellerID() == id {
 			return true
 		}
 	}

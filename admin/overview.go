@@ -41,67 +41,63 @@ type Hour struct {
 }
 
 // Overview gathers the overview. Every figure is a count on an index, so it
-// costs the same with a thousand events as with millions.
+// costs the same with a thousand events as with millions; with several
+// sellers it is the sum of the sellers the scope sees.
 func (s *Service) Overview(ctx context.Context, scope Scope) (Overview, error) {
 	now := s.now().UTC()
 	out := Overview{At: now, States: map[string]int64{}}
-	counts, err := s.store.Counts(ctx)
-	if err != nil {
-		return Overview{}, err
-	}
-	synced, err := s.store.HourCounts(ctx, events.StateSynced, now, ChartHours)
-	if err != nil {
-		return Overview{}, err
-	}
-	failed, err := s.store.HourCounts(ctx, events.StateFailed, now, ChartHours)
-	if err != nil {
-		return Overview{}, err
-	}
-	// Until events carry their seller, every figure is the default seller's.
-	mine := scope.Allows(DefaultSeller)
-	for _, sl := range s.sellers() {
-		if !scope.Allows(sl.Name) {
-			continue
-		}
-		st := SellerStates{Seller: sl.Name, States: map[string]int64{}}
-		for _, state := range events.States {
-			if sl.Name == DefaultSeller {
-				st.States[state] = counts[state]
-			} else {
-				st.States[state] = 0
-			}
-		}
-		out.Sellers = append(out.Sellers, st)
-	}
 	for _, state := range events.States {
-		if mine {
-			out.States[state] = counts[state]
-		} else {
-			out.States[state] = 0
-		}
+		out.States[state] = 0
 	}
 	start := now.Truncate(time.Hour).Add(-(ChartHours - 1) * time.Hour)
 	for i := range ChartHours {
-		h := Hour{Start: start.Add(time.Duration(i) * time.Hour)}
-		if mine {
-			h.Synced, h.Failed = synced[i], failed[i]
-		}
-		out.Hours = append(out.Hours, h)
+		out.Hours = append(out.Hours, Hour{Start: start.Add(time.Duration(i) * time.Hour)})
 	}
-	if !mine {
-		return out, nil
-	}
-	if out.QueueDepth, err = s.store.QueueDepth(ctx); err != nil {
-		return Overview{}, err
-	}
-	for _, state := range []string{events.StateQueued, events.StateRetrying} {
-		at, ok, err := s.store.Oldest(ctx, state)
+	var waiting int64
+	for _, id := range s.visibleSellers(scope) {
+		store := s.storeFor(id)
+		counts, err := store.Counts(ctx)
 		if err != nil {
 			return Overview{}, err
 		}
-		if ok && (out.OldestWaiting == nil || at.Before(*out.OldestWaiting)) {
-			out.OldestWaiting = &at
+		synced, err := store.HourCounts(ctx, events.StateSynced, now, ChartHours)
+		if err != nil {
+			return Overview{}, err
 		}
+		failed, err := store.HourCounts(ctx, events.StateFailed, now, ChartHours)
+		if err != nil {
+			return Overview{}, err
+		}
+		st := SellerStates{Seller: id, States: map[string]int64{}}
+		for _, state := range events.States {
+			st.States[state] = counts[state]
+			out.States[state] += counts[state]
+		}
+		waiting += counts[events.StateQueued] + counts[events.StateRetrying]
+		out.Sellers = append(out.Sellers, st)
+		for i := range ChartHours {
+			out.Hours[i].Synced += synced[i]
+			out.Hours[i].Failed += failed[i]
+		}
+		for _, state := range []string{events.StateQueued, events.StateRetrying} {
+			at, ok, err := store.Oldest(ctx, state)
+			if err != nil {
+				return Overview{}, err
+			}
+			if ok && (out.OldestWaiting == nil || at.Before(*out.OldestWaiting)) {
+				out.OldestWaiting = &at
+			}
+		}
+	}
+	if scope.Seller == "" {
+		// The admin token sees the queue itself: every task asynq holds.
+		depth, err := s.store.QueueDepth(ctx)
+		if err != nil {
+			return Overview{}, err
+		}
+		out.QueueDepth = depth
+	} else {
+		out.QueueDepth = int(waiting)
 	}
 	return out, nil
 }

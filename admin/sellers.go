@@ -12,7 +12,14 @@ import (
 
 // Seller is one seller's configuration as operators see it.
 type Seller struct {
-	Name       string         `json:"name"`
+	// ID is the seller's id (its file name, its webhook URL); empty is
+	// Name's (the single seller, "default").
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Version  string     `json:"config_version,omitempty"`
+	LoadedAt *time.Time `json:"loaded_at,omitempty"`
+	// Active: the seller takes webhooks (it has a valid configuration).
+	Active     bool           `json:"active"`
 	Location   *time.Location `json:"-"`
 	Timezone   string         `json:"timezone"`
 	Stores     int            `json:"stores"`
@@ -20,6 +27,17 @@ type Seller struct {
 	Items      int            `json:"items"`
 	// Problems are what the configuration itself lacks.
 	Problems []Problem `json:"problems"`
+	// Events counts the seller's events by state; QueueDepth is how many
+	// wait for a worker or their next attempt (queued and retrying).
+	Events     map[string]int64 `json:"events"`
+	QueueDepth int64            `json:"queue_depth"`
+}
+
+func (sl Seller) SellerID() string {
+	if sl.ID != "" {
+		return sl.ID
+	}
+	return sl.Name
 }
 
 // Problem is one thing to fix in a seller's configuration.
@@ -31,12 +49,15 @@ type Problem struct {
 	// Failed counts the failed events that name the key, Example is one.
 	Failed  int    `json:"failed"`
 	Example string `json:"example,omitempty"`
+	// Message is a problem of the seller's file (Code "config"): what is
+	// wrong and what to do.
+	Message string `json:"message,omitempty"`
 }
 
 // SellerFromMapping describes a seller by its mapping: the amount kinds it
 // leaves unmapped are problems, since events that carry them fail.
 func SellerFromMapping(name string, s *mapping.Settings) Seller {
-	sl := Seller{Name: name, Location: s.Location(), Timezone: s.Location().String(),
+	sl := Seller{ID: name, Name: name, Active: true, Location: s.Location(), Timezone: s.Location().String(),
 		Stores: len(s.Stores), Warehouses: len(s.Warehouses), Items: len(s.Items)}
 	amounts := []struct{ key, account string }{
 		{"amounts.shipping_fee", s.Amounts.ShippingFee},
@@ -64,30 +85,37 @@ const failedScan = 1000
 func (s *Service) Sellers(ctx context.Context, scope Scope) ([]Seller, error) {
 	var out []Seller
 	for _, sl := range s.sellers() {
-		if scope.Allows(sl.Name) {
+		if scope.Allows(sl.SellerID()) {
 			sl.Problems = slices.Clone(sl.Problems)
 			out = append(out, sl)
 		}
 	}
-	var failed []events.Event
-	cursor := ""
-	for len(failed) < failedScan {
-		evs, next, err := s.store.List(ctx, events.Filter{State: events.StateFailed, Limit: 500, Cursor: cursor})
+	for i := range out {
+		sl := &out[i]
+		store := s.storeFor(sl.SellerID())
+		counts, err := store.Counts(ctx)
 		if err != nil {
 			return nil, err
 		}
-		failed = append(failed, evs...)
-		if next == "" {
-			break
+		sl.Events = map[string]int64{}
+		for _, st := range events.States {
+			sl.Events[st] = counts[st]
 		}
-		cursor = next
-	}
-	for i := range out {
-		sl := &out[i]
-		for _, ev := range failed {
-			if SellerOf(ev) != sl.Name {
-				continue
+		sl.QueueDepth = counts[events.StateQueued] + counts[events.StateRetrying]
+		var failed []events.Event
+		cursor := ""
+		for len(failed) < failedScan {
+			evs, next, err := store.List(ctx, events.Filter{State: events.StateFailed, Limit: 500, Cursor: cursor})
+			if err != nil {
+				return nil, err
 			}
+			failed = append(failed, evs...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		for _, ev := range failed {
 			d := Diagnose(ev.LastError)
 			if d.Kind != FixMapping {
 				continue

@@ -171,7 +171,7 @@ func (c *console) lang(w http.ResponseWriter, r *http.Request, scope admin.Scope
 // location is the time zone of the scope's seller, or of the first seller.
 func (c *console) location(scope admin.Scope) *time.Location {
 	for _, s := range c.Admin.SellerList() {
-		if scope.Allows(s.Name) && s.Location != nil {
+		if scope.Allows(s.SellerID()) && s.Location != nil {
 			return s.Location
 		}
 	}

@@ -128,8 +128,8 @@ func (c *console) failed(w http.ResponseWriter, r *http.Request, q request) {
 		d.Rows = append(d.Rows, c.row(q, full))
 	}
 	for _, s := range c.Admin.SellerList() {
-		if q.scope.Allows(s.Name) {
-			d.Sellers = append(d.Sellers, s.Name)
+		if q.scope.Allows(s.SellerID()) {
+			d.Sellers = append(d.Sellers, s.SellerID())
 		}
 	}
 	if o, err := c.Admin.Overview(ctx, q.scope); err == nil {

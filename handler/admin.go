@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,13 +33,13 @@ type listEntry struct {
 func (a *api) listEvents(c echo.Context) error {
 	ctx := c.Request().Context()
 	if c.QueryParams().Has("order") {
-		evs, err := a.Admin.Search(ctx, admin.All, c.QueryParam("order"))
+		evs, err := a.Admin.Search(ctx, scope(c), c.QueryParam("order"))
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"events": entries(evs), "next_cursor": nil})
 	}
-	q := admin.ListQuery{State: c.QueryParam("state"), Type: c.QueryParam("type"), Cursor: c.QueryParam("cursor")}
+	q := admin.ListQuery{Seller: c.QueryParam("seller"), State: c.QueryParam("state"), Type: c.QueryParam("type"), Cursor: c.QueryParam("cursor")}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -46,7 +47,7 @@ func (a *api) listEvents(c echo.Context) error {
 		}
 		q.Limit = n
 	}
-	evs, next, err := a.Admin.List(ctx, admin.All, q)
+	evs, next, err := a.Admin.List(ctx, scope(c), q)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (a *api) getEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ev, err := a.Admin.Get(c.Request().Context(), admin.All, key)
+	ev, err := a.Admin.GetOf(c.Request().Context(), scope(c), c.Param("seller"), key)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,10 @@ func (a *api) replayEvent(c echo.Context) error {
 		return err
 	}
 	c.Set(eventKeyKey, key)
-	if err := a.Admin.Replay(c.Request().Context(), admin.All, key); err != nil {
+	if seller := c.Param("seller"); seller != "" {
+		c.Set(sellerKey, seller)
+	}
+	if err := a.Admin.ReplayOf(c.Request().Context(), scope(c), c.Param("seller"), key); err != nil {
 		return err
 	}
 	a.logger(c).Info("event replayed", zap.String("event_key", key))
@@ -109,7 +113,7 @@ func (a *api) replayBody(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	key, err := a.Admin.ReplayBody(c.Request().Context(), admin.All, body)
+	key, err := a.Admin.ReplayBodyOf(c.Request().Context(), scope(c), c.QueryParam("seller"), body)
 	if key != "" {
 		c.Set(eventKeyKey, key)
 	}
@@ -120,15 +124,25 @@ func (a *api) replayBody(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued", "key": key})
 }
 
-// replayFailed queues every failed event of ?seller= (of every seller
-// without it) again, after a fix.
+// replayFailed queues every failed event of a seller (the path's, or
+// ?seller=; of every seller the token sees without either) again, after a
+// fix.
 func (a *api) replayFailed(c echo.Context) error {
-	done, err := a.Admin.ReplayFailed(c.Request().Context(), admin.All, c.QueryParam("seller"))
+	seller := c.QueryParam("seller")
+	if p := c.Param("seller"); p != "" {
+		// A seller the token may not see, or none, is not there at all.
+		if !scope(c).Allows(p) || !a.Admin.Known(p) {
+			return fmt.Errorf("seller %s: %w", p, events.ErrNotFound)
+		}
+		seller = p
+		c.Set(sellerKey, p)
+	}
+	done, err := a.Admin.ReplayFailed(c.Request().Context(), scope(c), seller)
 	if err != nil {
 		return err
 	}
 	a.logger(c).Info("failed events replayed", zap.Int("queued", len(done.Queued)), zap.Int("busy", len(done.Busy)))
-	return c.JSON(http.StatusAccepted, map[string]any{"status": "queued", "queued": nonNil(done.Queued),
+	return c.JSON(http.StatusAccepted, map[string]any{"status": "queued", "count": len(done.Queued), "queued": nonNil(done.Queued),
 		"busy": nonNil(done.Busy), "more": done.More})
 }
 
@@ -140,7 +154,7 @@ func nonNil(s []string) []string {
 }
 
 func (a *api) overview(c echo.Context) error {
-	o, err := a.Admin.Overview(c.Request().Context(), admin.All)
+	o, err := a.Admin.Overview(c.Request().Context(), scope(c))
 	if err != nil {
 		return err
 	}
@@ -148,7 +162,7 @@ func (a *api) overview(c echo.Context) error {
 }
 
 func (a *api) sellers(c echo.Context) error {
-	s, err := a.Admin.Sellers(c.Request().Context(), admin.All)
+	s, err := a.Admin.Sellers(c.Request().Context(), scope(c))
 	if err != nil {
 		return err
 	}

@@ -55,9 +55,15 @@ type Config struct {
 	// with Verifier and Store.
 	Seller  func(id string) (Intake, bool)
 	Decoder *forstok.Decoder
-	Logger   *zap.Logger
+	Logger  *zap.Logger
 	// AdminToken guards /admin and /console; empty turns both off (404).
 	AdminToken string
+	// SellerToken finds the seller whose own admin token this is: it sees
+	// that seller only. Nil: only AdminToken opens /admin.
+	SellerToken func(token string) (seller string, ok bool)
+	// StoreFor is one seller's part of the store for the admin operations;
+	// nil knows the default seller's only (Store).
+	StoreFor func(seller string) admin.Store
 	// Sellers describes the sellers for the admin operations; nil is the
 	// one default seller.
 	Sellers func() []admin.Seller
@@ -98,7 +104,7 @@ func New(cfg Config) http.Handler {
 		only := Intake{Verifier: cfg.Verifier, Store: cfg.Store}
 		cfg.Seller = func(id string) (Intake, bool) { return only, id == DefaultSeller }
 	}
-	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now})}
+	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
@@ -122,6 +128,9 @@ func New(cfg Config) http.Handler {
 	adminAPI.POST("/replay-failed", a.replayFailed)
 	adminAPI.GET("/overview", a.overview)
 	adminAPI.GET("/sellers", a.sellers)
+	adminAPI.GET("/sellers/:seller/events/:key", a.getEvent)
+	adminAPI.POST("/sellers/:seller/events/:key/replay", a.replayEvent)
+	adminAPI.POST("/sellers/:seller/replay-failed", a.replayFailed)
 	// Unknown admin paths go through the same guard, so that with no token
 	// every /admin route is a 404 and with one an unauthenticated caller
 	// learns nothing.
@@ -130,7 +139,7 @@ func New(cfg Config) http.Handler {
 	if cfg.AdminToken != "" {
 		pages := echo.WrapHandler(console.New(console.Config{
 			Admin:        a.Admin,
-			Authenticate: console.AdminToken(cfg.AdminToken),
+			Authenticate: a.authenticate,
 			SessionKey:   console.SessionKey(cfg.AdminToken),
 			Decoder:      cfg.Decoder,
 			Logger:       cfg.Logger.Named("console"),
@@ -169,12 +178,38 @@ func (a *api) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.ErrNotFound
 		}
 		got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.AdminToken)) != 1 {
+		scope, known := a.authenticate(got)
+		if !ok || !known {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="admin"`)
-			return &statusError{status: http.StatusUnauthorized, msg: "missing or wrong admin token: send Authorization: Bearer <ADMIN_TOKEN>"}
+			return &statusError{status: http.StatusUnauthorized, msg: "missing or wrong admin token: send Authorization: Bearer <ADMIN_TOKEN> (or a seller's own admin token)"}
 		}
+		c.Set(scopeKey, scope)
 		return next(c)
 	}
+}
+
+// authenticate tells what a token sees: ADMIN_TOKEN every seller, a
+// seller's own admin token that seller only. The console signs in with it
+// too, so both apply the same scope.
+func (a *api) authenticate(token string) (admin.Scope, bool) {
+	if token == "" {
+		return admin.Scope{}, false
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(a.AdminToken)) == 1 {
+		return admin.All, true
+	}
+	if a.SellerToken != nil {
+		if seller, ok := a.SellerToken(token); ok {
+			return admin.Scope{Seller: seller}, true
+		}
+	}
+	return admin.Scope{}, false
+}
+
+// scope is the request's admin scope, set by adminAuth.
+func scope(c echo.Context) admin.Scope {
+	s, _ := c.Get(scopeKey).(admin.Scope)
+	return s
 }
 
 // logRequests writes one line per request, with its request id; the lines
@@ -216,6 +251,7 @@ func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 const (
 	eventKeyKey = "event_key"
 	sellerKey   = "seller"
+	scopeKey    = "admin_scope"
 )
 
 // logger is the request's logger, carrying its request id. It is made on

@@ -144,7 +144,9 @@ type SellerMetrics struct {
 }
 
 // EventFinished counts one processing attempt's end state.
-func (s SellerMetrics) EventFinished(eventType, state string) { s.m.EventFinished(s.seller, eventType, state) }
+func (s SellerMetrics) EventFinished(eventType, state string) {
+	s.m.EventFinished(s.seller, eventType, state)
+}
 
 // AccurateCall records one Accurate API call.
 func (m *Metrics) AccurateCall(endpoint, outcome string, took time.Duration) {

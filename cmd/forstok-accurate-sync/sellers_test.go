@@ -317,3 +317,104 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		}
 	})
 }
+
+func (w *fleetWorld) post(path, token string) (int, map[string]any) {
+	w.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, w.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// unmappedInvoice is generatedInvoice(n) from a store the example mapping
+// does not know: it fails until the mapping is fixed.
+func unmappedInvoice(n int) []byte {
+	return []byte(strings.ReplaceAll(string(generatedInvoice(n)), `"store_id":1009`, `"store_id":4242`))
+}
+
+func TestSellersAdminScopes(t *testing.T) {
+	w := newFleetWorld(t)
+	w.write("toko-a", w.sellerFile("A"))
+	w.write("toko-b", w.sellerFile("B"))
+	w.start()
+	key := invoiceKey(20)
+	for _, s := range []struct{ seller, secret string }{{"toko-a", testWebhookSecret}, {"toko-b", otherWebhookSecret}} {
+		if got := w.send(s.seller, s.secret, generatedInvoice(20)); got != http.StatusAccepted {
+			t.Fatalf("%s's webhook = %d", s.seller, got)
+		}
+		if got := w.send(s.seller, s.secret, unmappedInvoice(21)); got != http.StatusAccepted {
+			t.Fatalf("%s's webhook = %d", s.seller, got)
+		}
+		w.waitState(s.seller, key, events.StateSynced)
+		w.waitState(s.seller, invoiceKey(21), events.StateFailed)
+	}
+	const tokenA, tokenB = "admin-of-toko-a", "admin-of-toko-b"
+
+	t.Run("a seller's token reads its own event and not another seller's, which is 404", func(t *testing.T) {
+		for _, tc := range []struct {
+			path, token string
+			want        int
+		}{
+			{"/admin/sellers/toko-a/events/" + key, tokenA, http.StatusOK},
+			{"/admin/events/" + key, tokenA, http.StatusOK},
+			{"/admin/sellers/toko-b/events/" + key, tokenA, http.StatusNotFound},
+			{"/admin/events?seller=toko-b", tokenA, http.StatusNotFound},
+			{"/admin/sellers/toko-b/events/" + key, testAdmin, http.StatusOK},
+			{"/admin/sellers/toko-z/events/" + key, testAdmin, http.StatusNotFound},
+			{"/admin/sellers/toko-a/events/" + key, "wrong", http.StatusUnauthorized},
+		} {
+			if got, body := w.get(tc.path, tc.token); got != tc.want {
+				t.Errorf("GET %s with %s = %d %v; want %d", tc.path, tc.token, got, body, tc.want)
+			}
+		}
+		_, ev := w.get("/admin/events/"+key, tokenB)
+		if ev["seller"] != "toko-b" {
+			t.Errorf("toko-b's token reads the event of seller %v; want its own", ev["seller"])
+		}
+	})
+
+	t.Run("a seller's token replaying another seller's event or failures gets 404 and queues nothing", func(t *testing.T) {
+		for _, path := range []string{"/admin/sellers/toko-b/events/" + invoiceKey(21) + "/replay", "/admin/sellers/toko-b/replay-failed"} {
+			if got, body := w.post(path, tokenA); got != http.StatusNotFound {
+				t.Errorf("POST %s with toko-a's token = %d %v; want 404", path, got, body)
+			}
+		}
+		if st := w.state("toko-b", invoiceKey(21)); st != events.StateFailed {
+			t.Errorf("toko-b's failed event is %q after the refused replays; want failed", st)
+		}
+	})
+
+	t.Run("replay-failed of a seller answers how many it queued, of that seller only", func(t *testing.T) {
+		got, body := w.post("/admin/sellers/toko-a/replay-failed", tokenA)
+		if got != http.StatusAccepted || body["count"] != float64(1) {
+			t.Fatalf("replay-failed = %d %v; want 202 with count 1", got, body)
+		}
+		if st := w.state("toko-b", invoiceKey(21)); st != events.StateFailed {
+			t.Errorf("toko-b's failed event is %q; want failed, untouched", st)
+		}
+	})
+
+	t.Run("the sellers' list shows each seller with its version, events and queue, to whom may see it", func(t *testing.T) {
+		_, all := w.get("/admin/sellers", testAdmin)
+		list, _ := all["sellers"].([]any)
+		if len(list) != 2 {
+			t.Fatalf("GET /admin/sellers = %v; want two sellers", all)
+		}
+		first, _ := list[0].(map[string]any)
+		events, _ := first["events"].(map[string]any)
+		if first["id"] != "toko-a" || first["name"] != "Toko A" || first["config_version"] == "" || first["loaded_at"] == nil ||
+			events["synced"] != float64(1) || first["queue_depth"] == nil {
+			t.Errorf("toko-a = %v", first)
+		}
+		_, mine := w.get("/admin/sellers", tokenB)
+		if list, _ := mine["sellers"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != "toko-b" {
+			t.Errorf("toko-b's token lists %v; want toko-b alone", mine)
+		}
+	})
+}

@@ -149,6 +149,8 @@ func newApp(cfg config, opts options) (*app, error) {
 		Decoder:        decoder,
 		Logger:         log.Named("http"),
 		AdminToken:     cfg.AdminToken,
+		SellerToken:    reg.ByAdminToken,
+		StoreFor:       func(id string) admin.Store { return store.Seller(id) },
 		Sellers:        func() []admin.Seller { return adminSellers(reg) },
 		Metrics:        f.meter,
 		MetricsHandler: f.meter.Handler(),
@@ -191,13 +193,25 @@ func openSellers(cfg config, opts options, log *zap.Logger) (*sellers.Registry, 
 		Accurate: defaultAccurate(cfg), Mapping: settings, Version: "environment", LoadedAt: time.Now().UTC()}), nil
 }
 
-// adminSellers describes the configured sellers for the admin operations.
+// adminSellers describes the sellers for the admin operations: every one
+// configured or with a file that has problems.
 func adminSellers(reg *sellers.Registry) []admin.Seller {
 	var out []admin.Seller
-	for _, id := range reg.IDs() {
-		if s, ok := reg.Get(id); ok {
-			out = append(out, admin.SellerFromMapping(id, s.Mapping))
+	for _, st := range reg.Status() {
+		sl := admin.Seller{ID: st.ID, Name: st.Name, Location: time.UTC, Timezone: "UTC"}
+		if s, ok := reg.Get(st.ID); ok {
+			sl = admin.SellerFromMapping(st.ID, s.Mapping)
+			sl.Name, sl.Version = s.Name, s.Version
+			loaded := s.LoadedAt
+			sl.LoadedAt = &loaded
 		}
+		sl.Active = st.Active
+		var ps []admin.Problem
+		for _, p := range st.Problems {
+			ps = append(ps, admin.Problem{Key: p.Key, Code: "config", Message: p.Message})
+		}
+		sl.Problems = append(ps, sl.Problems...)
+		out = append(out, sl)
 	}
 	return out
 }
