@@ -85,7 +85,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 	limiter.OnWait = f.meter.LimiterWait
 	creds := &credentials{log: log.Named("accurate")}
 	if s.ID != sellers.DefaultID || f.reg.Dir() != "" {
-		creds.words = fmt.Errorf("Accurate refuses the credentials of seller %s: check the API token and the signature secret its file %s names "+
+		creds.words = fmt.Errorf("seller %s: Accurate refuses its credentials: check the API token and the signature secret its file %s names "+
 			"(accurate.api_token_env / _file, accurate.signature_secret_env / _file or ACCURATE_SIGNATURE_SECRET); the file is read again when it changes", s.ID, s.File)
 	}
 	client, err := accurate.New(accurate.Config{
