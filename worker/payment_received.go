@@ -93,6 +93,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	case accurate.IsNotFound(err) && mentionsAny(err, mapping.InvoiceNumbers(p)):
 		out := retry("Accurate does not know a faktur this payment settles yet: %v", err)
 		out.waiting = true
+		out.waitsFor = firstMentioned(err, mapping.InvoiceNumbers(p))
 		return out
 	case err != nil:
 		return classify("penerimaan "+number, err)
@@ -108,6 +109,7 @@ func (w *Worker) waitForFaktur(ctx context.Context, number, kind string) outcome
 	out := retry("faktur %s is not in Accurate yet: no invoice.created for it has reached this service; "+
 		"the %s waits for it (PAYMENT_INVOICE_WAIT)", number, kind)
 	out.waiting = true
+	out.waitsFor = number
 	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", number)
 	if err != nil || !ok {
 		return out

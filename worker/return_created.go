@@ -82,6 +82,7 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 		case accurate.IsNotFound(err) && strings.Contains(err.Error(), faktur):
 			out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", faktur)
 			out.waiting = true
+			out.waitsFor = faktur
 			return out
 		case err != nil:
 			return classify("retur "+number, err)
@@ -109,6 +110,7 @@ func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outco
 	if accurate.IsNotFound(err) {
 		out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", faktur)
 		out.waiting = true
+		out.waitsFor = faktur
 		return mapping.Sold{}, out, false
 	}
 	if err != nil {

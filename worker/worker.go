@@ -53,6 +53,15 @@ type Orders interface {
 	IsDone(ctx context.Context, name string) (bool, error)
 }
 
+// Wakes brings waiting events forward when what they wait for happens;
+// *events.Store has it.
+type Wakes interface {
+	// AwaitFaktur registers the event as waiting for the faktur.
+	AwaitFaktur(ctx context.Context, faktur, key string) error
+	// WakeFaktur runs now the events waiting for the faktur.
+	WakeFaktur(ctx context.Context, faktur string) (int, error)
+}
+
 // Accurate is the part of the Accurate client the worker calls.
 type Accurate interface {
 	SaveSalesInvoice(ctx context.Context, doc *accurate.SalesInvoice) (accurate.SavedDocument, error)
@@ -91,7 +100,10 @@ const (
 type Config struct {
 	Store Store
 	// Orders defaults to Store when Store has it.
-	Orders   Orders
+	Orders Orders
+	// Wakes defaults to Store when Store has it; nil leaves waiting events
+	// to their backoff.
+	Wakes    Wakes
 	Accurate Accurate
 	Mapping  *mapping.Settings
 	Decoder  *forstok.Decoder
@@ -125,6 +137,9 @@ func New(cfg Config) *Worker {
 	}
 	if o, ok := cfg.Store.(Orders); ok && cfg.Orders == nil {
 		cfg.Orders = o
+	}
+	if wk, ok := cfg.Store.(Wakes); ok && cfg.Wakes == nil {
+		cfg.Wakes = wk
 	}
 	if cfg.InvoiceWait <= 0 {
 		cfg.InvoiceWait = DefaultInvoiceWait
@@ -166,6 +181,7 @@ type outcome struct {
 	reason   string
 	doc      accurate.SavedDocument
 	waiting  bool   // a payment or return waiting for its faktur
+	waitsFor string // the faktur it waits for, when known: its sync wakes the event
 	voidedBy string // for voided: the invoice.voided event
 	note     string // for synced: what else was done, for the history
 }
@@ -215,6 +231,10 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 		out = failed("the stored payload is not a valid webhook any more: %v; replay a corrected body with POST /admin/replay", decodeErr)
 	} else if process, ok := w.process[ev.Type]; ok {
 		out = process(ctx, rec, ev)
+		if out.waitsFor != "" && w.awaitFaktur(ctx, log, rec.Key, out.waitsFor) {
+			// The faktur synced while this attempt looked for it.
+			out = process(ctx, rec, ev)
+		}
 	} else {
 		out = failed("event type %q has no processing", ev.Type)
 	}
@@ -251,6 +271,9 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	if w.Metrics != nil {
 		w.Metrics.EventFinished(eventType, out.state)
 	}
+	if out.state == events.StateSynced && eventType == forstok.TypeInvoiceCreated {
+		w.wakeWaiters(ctx, log, out.doc.Number)
+	}
 	switch out.state {
 	case events.StateSynced:
 		log.Info("event synced", zap.String("accurate_number", out.doc.Number), zap.Int64("accurate_id", out.doc.ID), zap.Int("attempt", rec.Attempts))
@@ -264,6 +287,41 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	default:
 		log.Info("event will be retried", zap.String("reason", out.reason), zap.Duration("in", delay), zap.Int("attempt", rec.Attempts))
 		return &retryError{delay: delay, reason: out.reason}
+	}
+}
+
+// awaitFaktur registers the event as a waiter of the faktur, then reports
+// whether the faktur's invoice event has synced meanwhile. The invoice event
+// records its sync before it wakes the waiters, and a waiter registers
+// before it looks: one of the two always sees the other.
+func (w *Worker) awaitFaktur(ctx context.Context, log *zap.Logger, key, faktur string) bool {
+	if w.Wakes == nil {
+		return false
+	}
+	if err := w.Wakes.AwaitFaktur(ctx, faktur, key); err != nil {
+		log.Warn("could not register the event as waiting for its faktur; it waits out its backoff", zap.String("faktur", faktur), zap.Error(err))
+		return false
+	}
+	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", faktur)
+	if err != nil || !ok {
+		return false
+	}
+	inv, err := w.Store.Get(ctx, owner)
+	return err == nil && inv.State == events.StateSynced
+}
+
+// wakeWaiters runs now the payments and returns waiting for the faktur
+// that has just synced.
+func (w *Worker) wakeWaiters(ctx context.Context, log *zap.Logger, faktur string) {
+	if w.Wakes == nil || faktur == "" {
+		return
+	}
+	n, err := w.Wakes.WakeFaktur(ctx, faktur)
+	switch {
+	case err != nil:
+		log.Warn("could not wake the events waiting for the faktur; they run at their next retry", zap.String("faktur", faktur), zap.Error(err))
+	case n > 0:
+		log.Info("woke the events waiting for the faktur", zap.String("faktur", faktur), zap.Int("events", n))
 	}
 }
 
@@ -356,12 +414,15 @@ func mappingFailure(err error) outcome {
 		"or correct the mapping, restart the service, then replay", err)
 }
 
-func mentionsAny(err error, words []string) bool {
+func mentionsAny(err error, words []string) bool { return firstMentioned(err, words) != "" }
+
+// firstMentioned is the first of words the error's text mentions, or "".
+func firstMentioned(err error, words []string) string {
 	msg := err.Error()
 	for _, w := range words {
-		if strings.Contains(msg, w) {
-			return true
+		if w != "" && strings.Contains(msg, w) {
+			return w
 		}
 	}
-	return false
+	return ""
 }

@@ -42,6 +42,9 @@ type world struct {
 	logs    *syncBuffer
 	// extraEnv adds to or overrides the service's environment.
 	extraEnv map[string]string
+	// retryMin and retryCap, when set, replace the tests' short backoff
+	// (20 ms up to 1 s): a test that shows a wake-up needs a long one.
+	retryMin, retryCap time.Duration
 }
 
 // newWorld builds the world around an Accurate sandbox with Accurate's own
@@ -105,7 +108,11 @@ func (w *world) start() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	a, err := newApp(cfg, options{logger: newLogger(zapcore.InfoLevel, w.logs), retryMin: 20 * time.Millisecond, retryCap: time.Second, poll: 100 * time.Millisecond})
+	opts := options{logger: newLogger(zapcore.InfoLevel, w.logs), retryMin: 20 * time.Millisecond, retryCap: time.Second, poll: 100 * time.Millisecond}
+	if w.retryMin > 0 {
+		opts.retryMin, opts.retryCap = w.retryMin, w.retryCap
+	}
+	a, err := newApp(cfg, opts)
 	if err != nil {
 		w.t.Fatal(err)
 	}
