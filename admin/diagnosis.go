@@ -32,6 +32,7 @@ var (
 	refused      = regexp.MustCompile(`^Accurate refused (.+?): accurate [^:]+: [a-z_]+(?: \(HTTP \d+\))?: (.+?)\. (?:Create it|Fix the data)`)
 	refusedShort = regexp.MustCompile(`^Accurate refused ([^:]+):`)
 	fakturFirst  = regexp.MustCompile(`faktur (\S+) is not in Accurate yet`)
+	missingIn    = regexp.MustCompile(`^faktur (\S+) names what Accurate does not have: (.+?)\. Add them`)
 )
 
 // Diagnose reads a failure reason the worker wrote (its sentences are the
@@ -48,6 +49,11 @@ func Diagnose(reason string) Diagnosis {
 			d.Record = "faktur " + m[1]
 		}
 		return d
+	case missingIn.MatchString(reason):
+		// Items (and a customer) Accurate lacks: create them there, or let
+		// auto_create do it.
+		m := missingIn.FindStringSubmatch(reason)
+		return Diagnosis{Kind: FixAccurate, Record: "faktur " + m[1] + ", missing " + m[2]}
 	case strings.HasPrefix(reason, "Accurate refused"):
 		d := Diagnosis{Kind: FixAccurate}
 		if m := refused.FindStringSubmatch(reason); m != nil {
