@@ -44,7 +44,11 @@ type Metrics struct {
 func New(source Source) *Metrics {
 	m := build(false)
 	if source != nil {
-		m.registry.MustRegister(&stateCollector{source: source})
+		one := func(ctx context.Context) (map[string]map[string]int64, error) {
+			c, err := source.Counts(ctx)
+			return map[string]map[string]int64{"": c}, err
+		}
+		m.registry.MustRegister(&stateCollector{counts: one, depth: source.QueueDepth})
 	}
 	return m
 }
@@ -55,7 +59,7 @@ func New(source Source) *Metrics {
 func NewForSellers(source SellerSource) *Metrics {
 	m := build(true)
 	if source != nil {
-		m.registry.MustRegister(&sellerStateCollector{source: source})
+		m.registry.MustRegister(&stateCollector{sellers: true, counts: source.SellerCounts, depth: source.QueueDepth})
 	}
 	return m
 }
@@ -158,17 +162,31 @@ func (m *Metrics) AccurateCall(endpoint, outcome string, took time.Duration) {
 func (m *Metrics) LimiterWait(took time.Duration) { m.limiterWaiting.Observe(took.Seconds()) }
 
 // stateCollector reads events by state and the queue depth from Redis at
-// scrape time, so every replica reports the same, true figures.
-type stateCollector struct{ source Source }
+// scrape time, so every replica reports the same, true figures. counts
+// are by seller; with sellers false the one seller's go out without the
+// label.
+type stateCollector struct {
+	sellers bool
+	counts  func(ctx context.Context) (map[string]map[string]int64, error)
+	depth   func(ctx context.Context) (int, error)
+}
 
 var (
-	eventsDesc = prometheus.NewDesc("fas_events", "Events kept, by state.", []string{"state"}, nil)
-	depthDesc  = prometheus.NewDesc("fas_queue_depth", "Events waiting for a worker or for their next attempt.", nil, nil)
-	upDesc     = prometheus.NewDesc("fas_store_up", "1 when the event store (Redis) answered the scrape.", nil, nil)
+	eventsDesc       = prometheus.NewDesc("fas_events", "Events kept, by state.", []string{"state"}, nil)
+	sellerEventsDesc = prometheus.NewDesc("fas_events", "Events kept, by seller and state.", []string{"seller", "state"}, nil)
+	depthDesc        = prometheus.NewDesc("fas_queue_depth", "Events waiting for a worker or for their next attempt.", nil, nil)
+	upDesc           = prometheus.NewDesc("fas_store_up", "1 when the event store (Redis) answered the scrape.", nil, nil)
 )
 
+func (c *stateCollector) eventsDesc() *prometheus.Desc {
+	if c.sellers {
+		return sellerEventsDesc
+	}
+	return eventsDesc
+}
+
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- eventsDesc
+	ch <- c.eventsDesc()
 	ch <- depthDesc
 	ch <- upDesc
 }
@@ -176,35 +194,8 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	counts, err := c.source.Counts(ctx)
-	depth, derr := c.source.QueueDepth(ctx)
-	if err != nil || derr != nil {
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
-	for state, n := range counts {
-		ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.GaugeValue, float64(n), state)
-	}
-	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth))
-}
-
-var sellerEventsDesc = prometheus.NewDesc("fas_events", "Events kept, by seller and state.", []string{"seller", "state"}, nil)
-
-// sellerStateCollector is stateCollector with a seller label.
-type sellerStateCollector struct{ source SellerSource }
-
-func (c *sellerStateCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- sellerEventsDesc
-	ch <- depthDesc
-	ch <- upDesc
-}
-
-func (c *sellerStateCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	counts, err := c.source.SellerCounts(ctx)
-	depth, derr := c.source.QueueDepth(ctx)
+	counts, err := c.counts(ctx)
+	depth, derr := c.depth(ctx)
 	if err != nil || derr != nil {
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
 		return
@@ -212,7 +203,11 @@ func (c *sellerStateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 	for seller, byState := range counts {
 		for state, n := range byState {
-			ch <- prometheus.MustNewConstMetric(sellerEventsDesc, prometheus.GaugeValue, float64(n), seller, state)
+			labels := []string{state}
+			if c.sellers {
+				labels = []string{seller, state}
+			}
+			ch <- prometheus.MustNewConstMetric(c.eventsDesc(), prometheus.GaugeValue, float64(n), labels...)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth))

@@ -79,3 +79,11 @@ func (r *Router) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	}
 	return backoff(base, ceiling, n)
 }
+
+// IsFailure is the asynq IsFailure of a Router: an event waiting for its
+// seller to come back does not use up its attempts, so it has them all
+// when the seller returns.
+func (r *Router) IsFailure(err error) bool {
+	var ae *absentError
+	return err != nil && !errors.As(err, &ae)
+}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"go.uber.org/zap/zapcore"
 
 	"forstok-accurate-sync/accurate/sandbox"
@@ -175,7 +176,17 @@ func (w *fleetWorld) waitState(seller, key string, want ...string) {
 
 func (w *fleetWorld) get(path, token string) (int, map[string]any) {
 	w.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, w.url+path, nil)
+	return w.call(http.MethodGet, path, token)
+}
+
+func (w *fleetWorld) post(path, token string) (int, map[string]any) {
+	w.t.Helper()
+	return w.call(http.MethodPost, path, token)
+}
+
+func (w *fleetWorld) call(method, path, token string) (int, map[string]any) {
+	w.t.Helper()
+	req, _ := http.NewRequest(method, w.url+path, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -301,6 +312,22 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		}) {
 			t.Fatal("toko-c's webhooks never answered 404 after its file was removed")
 		}
+		inspector := asynq.NewInspectorFromRedisClient(w.redis.Client(t))
+		task := func() *asynq.TaskInfo {
+			info, err := inspector.GetTaskInfo(w.redis.Namespace, events.TaskID("toko-c", invoiceKey(12)))
+			if err != nil {
+				t.Fatalf("toko-c's task: %v", err)
+			}
+			return info
+		}
+		// An attempt that began before the removal ends with the version it
+		// began with; wait for it, then heal the database.
+		if !poll(15*time.Second, 20*time.Millisecond, func() bool {
+			return task().State != asynq.TaskStateActive && w.state("toko-c", invoiceKey(12)) == events.StateRetrying
+		}) {
+			t.Fatalf("toko-c's event never settled to wait: %q", w.state("toko-c", invoiceKey(12)))
+		}
+		before := task().Retried
 		w.dbs.Database("c").SetFaults(sandbox.Faults{})
 		// While the seller is gone its event waits: it neither fails nor posts.
 		waited := poll(2*time.Second, 50*time.Millisecond, func() bool {
@@ -310,26 +337,15 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		if waited {
 			t.Fatalf("toko-c's event went on to %q while the seller was removed", w.state("toko-c", invoiceKey(12)))
 		}
+		if after := task().Retried; after != before {
+			t.Errorf("toko-c's event used %d attempts while its seller was away; want none", after-before)
+		}
 		w.write("toko-c", w.sellerFile("C"))
 		w.waitState("toko-c", invoiceKey(12), events.StateSynced)
 		if got := w.send("toko-a", testWebhookSecret, generatedInvoice(14)); got != http.StatusAccepted {
 			t.Errorf("toko-a's webhook = %d; the other seller must be untouched", got)
 		}
 	})
-}
-
-func (w *fleetWorld) post(path, token string) (int, map[string]any) {
-	w.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, w.url+path, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
 }
 
 // unmappedInvoice is generatedInvoice(n) from a store the example mapping

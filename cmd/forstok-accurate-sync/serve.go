@@ -134,6 +134,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Concurrency:     cfg.WorkerConcurrency,
 		Queues:          map[string]int{store.Queue(): 1},
 		RetryDelayFunc:  router.RetryDelay,
+		IsFailure:       router.IsFailure,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          log.Named("asynq").Sugar(),
 		LogLevel:        asynq.WarnLevel,
