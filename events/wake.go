@@ -107,3 +107,78 @@ func (s *Store) runNow(key string) (done bool, err error) {
 	}
 	return false, fmt.Errorf("run task %s: %w", id, err)
 }
+
+// downKey marks this seller's Accurate as not answering: a worker sets it
+// when a call meets a 5xx, a timeout or a broken connection, and the
+// recovery probe looks at Accurate while it is there.
+func (s *Store) downKey() string { return s.keyPrefix + ":accurate:down" }
+
+// downFor bounds the mark: events failing again set it again.
+const downFor = time.Hour
+
+// NoteAccurateDown marks this seller's Accurate as not answering.
+func (s *Store) NoteAccurateDown(ctx context.Context) error {
+	if err := s.rdb.Set(ctx, s.downKey(), s.now().UTC().Format(time.RFC3339), downFor).Err(); err != nil {
+		return unavailable("note Accurate down", err)
+	}
+	return nil
+}
+
+// AccurateDown reports whether a worker marked this seller's Accurate as not
+// answering since the last recovery.
+func (s *Store) AccurateDown(ctx context.Context) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.downKey()).Result()
+	if err != nil {
+		return false, unavailable("is Accurate down", err)
+	}
+	return n > 0, nil
+}
+
+// retryPage is how many retry tasks RunRetries reads at once.
+const retryPage = 1000
+
+// RunRetries clears the mark of NoteAccurateDown and runs now every event
+// of this seller that waits in asynq's retry set, whatever its backoff (the
+// other sellers' events keep theirs); it returns how many it ran. The mark
+// goes first, so an event failing again meanwhile sets it again.
+func (s *Store) RunRetries(ctx context.Context) (int, error) {
+	if err := s.rdb.Del(ctx, s.downKey()).Err(); err != nil {
+		return 0, unavailable("clear the Accurate down mark", err)
+	}
+	// The ids first, then the runs: running moves tasks out of the set
+	// being paged through.
+	var ids []string
+	for page := 1; ; page++ {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		tasks, err := s.inspector.ListRetryTasks(s.ns, asynq.PageSize(retryPage), asynq.Page(page))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, unavailable("list the events waiting to retry", err)
+		}
+		for _, t := range tasks {
+			if seller, _ := SplitTaskID(t.ID); seller == s.seller {
+				ids = append(ids, t.ID)
+			}
+		}
+		if len(tasks) < retryPage {
+			break
+		}
+	}
+	ran := 0
+	for _, id := range ids {
+		err := s.inspector.RunTask(s.ns, id)
+		switch {
+		case err == nil:
+			ran++
+		case errors.Is(err, asynq.ErrTaskNotFound), strings.Contains(err.Error(), "already"):
+			// Run by its own backoff or a wake-up meanwhile.
+		default:
+			return ran, unavailable("run the events waiting to retry", err)
+		}
+	}
+	return ran, nil
+}

@@ -60,6 +60,11 @@ type Wakes interface {
 	AwaitFaktur(ctx context.Context, faktur, key string) error
 	// WakeFaktur runs now the events waiting for the faktur.
 	WakeFaktur(ctx context.Context, faktur string) (int, error)
+	// NoteAccurateDown marks Accurate as not answering; AccurateDown reads
+	// the mark; RunRetries clears it and runs every retrying event now.
+	NoteAccurateDown(ctx context.Context) error
+	AccurateDown(ctx context.Context) (bool, error)
+	RunRetries(ctx context.Context) (int, error)
 }
 
 // Accurate is the part of the Accurate client the worker calls.
@@ -182,6 +187,7 @@ type outcome struct {
 	doc      accurate.SavedDocument
 	waiting  bool   // a payment or return waiting for its faktur
 	waitsFor string // the faktur it waits for, when known: its sync wakes the event
+	down     bool   // Accurate did not answer (5xx, timeout, connection): the recovery probe watches it
 	voidedBy string // for voided: the invoice.voided event
 	note     string // for synced: what else was done, for the history
 }
@@ -273,6 +279,11 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	}
 	if out.state == events.StateSynced && eventType == forstok.TypeInvoiceCreated {
 		w.wakeWaiters(ctx, log, out.doc.Number)
+	}
+	if out.state == events.StateRetrying && out.down && w.Wakes != nil {
+		if err := w.Wakes.NoteAccurateDown(ctx); err != nil {
+			log.Warn("could not note that Accurate is down; the event waits out its backoff after Accurate is back", zap.Error(err))
+		}
 	}
 	switch out.state {
 	case events.StateSynced:
@@ -372,7 +383,9 @@ func classify(doing string, err error) outcome {
 	case accurate.ClassRateLimited:
 		return retry("Accurate's rate limit stopped %s: %s. It is retried after a pause; if this persists, another program shares the database's limit", doing, msg)
 	default:
-		return retry("Accurate did not answer while %s: %s. It is retried; nothing to do unless Accurate stays down", doing, msg)
+		out := retry("Accurate did not answer while %s: %s. It is retried; nothing to do unless Accurate stays down", doing, msg)
+		out.down = !errors.Is(err, context.Canceled)
+		return out
 	}
 }
 

@@ -118,18 +118,22 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 	return &sellerPart{seller: s, worker: w, creds: creds, stop: func() {}}, nil
 }
 
-// startCheck runs the part's credentials check while the fleet runs; f.mu
-// must be held.
+// startCheck runs the part's credentials check and its recovery after an
+// outage of Accurate while the fleet runs; f.mu must be held.
 func (f *fleet) startCheck(p *sellerPart) {
 	if f.ctx == nil || f.ctx.Err() != nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(f.ctx)
 	p.stop = cancel
-	f.checks.Add(1)
+	f.checks.Add(2)
 	go func() {
 		defer f.checks.Done()
 		p.creds.watch(ctx, time.Minute)
+	}()
+	go func() {
+		defer f.checks.Done()
+		p.worker.Recover(ctx, f.opts.probe)
 	}()
 }
 

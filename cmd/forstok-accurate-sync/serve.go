@@ -56,6 +56,9 @@ type options struct {
 	// poll is how often asynq looks for due retries and new tasks; zero
 	// keeps asynq's defaults (5 s and 1 s), tests and the demo go faster.
 	poll time.Duration
+	// probe is how often a seller's Accurate, marked down by a worker, is
+	// asked whether it answers again; zero is worker.DefaultProbeEvery.
+	probe time.Duration
 	// getenv resolves the secrets seller files name; nil reads nothing.
 	getenv func(string) string
 	// hup reloads SELLERS_DIR (SIGHUP); nil never does.

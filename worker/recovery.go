@@ -1,0 +1,59 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// DefaultProbeEvery is how often Recover looks at Accurate while a worker
+// has marked it down.
+const DefaultProbeEvery = 2 * time.Second
+
+// prober is the Accurate client's cheap call that touches no document.
+type prober interface {
+	CheckCredentials(ctx context.Context) error
+}
+
+// Recover runs, until ctx ends, the recovery after an outage of Accurate:
+// while a worker has marked Accurate down (a 5xx, a timeout, a broken
+// connection), it asks Accurate every interval whether it answers, and on
+// the first answer runs every retrying event of the seller now. Without it
+// the events would wait out backoffs that grew during the outage (up to
+// RetryCap) after Accurate is back.
+func (w *Worker) Recover(ctx context.Context, every time.Duration) {
+	p, ok := w.Accurate.(prober)
+	if !ok || w.Wakes == nil {
+		return
+	}
+	if every <= 0 {
+		every = DefaultProbeEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.recoverOnce(ctx, p)
+	}
+}
+
+func (w *Worker) recoverOnce(ctx context.Context, p prober) {
+	down, err := w.Wakes.AccurateDown(ctx)
+	if err != nil || !down {
+		return
+	}
+	if err := p.CheckCredentials(ctx); err != nil {
+		return // still down, or refusing the credentials: the events' own retries report it
+	}
+	n, err := w.Wakes.RunRetries(ctx)
+	if err != nil {
+		w.Logger.Warn("Accurate answers again, but the retrying events could not be run now; they wait out their backoff", zap.Error(err))
+		return
+	}
+	w.Logger.Info("Accurate answers again: retrying events run now", zap.Int("events", n))
+}
