@@ -133,3 +133,8 @@ func DropNamespace(ctx context.Context, rdb redis.UniversalClient, ns string) (i
 	}
 	return deleted, nil
 }
+
+// asynq's keys of one task queue, which releaseScript moves a task between
+// as asynq's own requeue does (asynq v0.26's layout: asynq:{ns}:active, a
+// list; :lease, a sorted set; :pending, a list; :t:<id>, the task's hash).
+func asynqKey(ns, name string) string { return QueueKeyPrefix(ns) + ":" + name }

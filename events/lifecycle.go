@@ -70,8 +70,8 @@ func (s *Store) Finish(ctx context.Context, key string, r Result) error {
 
 // Replay queues a known event again, whatever its state, from the payload
 // the store kept: ErrNotFound for an unknown key, ErrBusy while a worker
-// holds its task (asynq's active state is the truth; a record left
-// "processing" by a killed worker does not block a replay). Safe because posting is idempotent at Accurate.
+// holds it. A worker that died holding it blocks a replay only until its
+// hold lapses (HoldTimeout). Safe because posting is idempotent at Accurate.
 func (s *Store) Replay(ctx context.Context, key string) error {
 	ev, err := s.Get(ctx, key)
 	if err != nil {
@@ -102,7 +102,11 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	if err := refuseVoided(ev); err != nil {
 		return err
 	}
-	if ev.State == StateProcessing && s.isActive(in.Key) {
+	busy, err := s.held(ctx, in.Key)
+	switch {
+	case err != nil:
+		return err
+	case busy:
 		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 	}
 	if err := s.rdb.HSet(ctx, s.recordKey(in.Key), "payload", in.Payload).Err(); err != nil {
@@ -121,9 +125,20 @@ func refuseVoided(ev Event) error {
 }
 
 // requeue replaces the event's task with a fresh one (a fresh retry budget)
-// and marks the record queued.
+// and marks the record queued: ErrBusy while a worker holds the task.
 func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 	err := s.inspector.DeleteTask(s.ns, s.taskID(in.Key))
+	if err != nil && isActiveTaskError(err) {
+		// asynq still counts it running; it is, unless its worker stopped.
+		released, rerr := s.release(ctx, in.Key)
+		switch {
+		case rerr != nil:
+			return rerr
+		case !released:
+			return fmt.Errorf("%s: %w", in.Key, ErrBusy)
+		}
+		err = s.inspector.DeleteTask(s.ns, s.taskID(in.Key))
+	}
 	switch {
 	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 	case isActiveTaskError(err):
@@ -137,11 +152,6 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 	}
 	return s.transition(ctx, in.Key, change{state: StateQueued, note: note,
 		fields: map[string]string{"next_attempt_at": ""}})
-}
-
-func (s *Store) isActive(key string) bool {
-	info, err := s.inspector.GetTaskInfo(s.ns, s.taskID(key))
-	return err == nil && info.State == asynq.TaskStateActive
 }
 
 // isActiveTaskError recognises asynq's refusal to delete a running task; it

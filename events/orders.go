@@ -183,9 +183,7 @@ return 0
 // Lock takes the lock name for at most ttl, across every replica; ok is
 // false when another holder has it. unlock releases it (only if still ours).
 func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), ok bool, err error) {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
-	token := hex.EncodeToString(b[:])
+	token := newToken()
 	ok, err = s.rdb.SetNX(ctx, s.lockKey(name), token, ttl).Result()
 	if err != nil {
 		return nil, false, unavailable("lock "+name, err)
@@ -197,6 +195,13 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unloc
 		// A lock left behind expires with its ttl.
 		_ = unlockScript.Run(context.WithoutCancel(ctx), s.rdb, []string{s.lockKey(name)}, token).Err()
 	}, true, nil
+}
+
+// newToken tells one holder of a lock or an event from another.
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	return hex.EncodeToString(b[:])
 }
 
 // MarkDone records that the one-time action name happened (an item

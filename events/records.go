@@ -103,12 +103,13 @@ func (s *Store) ensureRecord(ctx context.Context, in Incoming, state, note strin
 	return nil
 }
 
-// transitionScript moves a record to a new state and keeps the per-state
+// transitionLua moves a record to a new state and keeps the per-state
 // indexes, the history and the expiry in step, all at once.
 // KEYS: record, history, index prefix (ns:index:).
 // ARGV: new state, now (ms), retention (s), history line, history limit,
-// attempts increment, then field/value pairs to set ("" values delete).
-var transitionScript = redis.NewScript(`
+// attempts increment, two values only releaseScript reads (its cutoff and
+// the task id), then field/value pairs to set ("" values delete).
+const transitionLua = `
 if redis.call("EXISTS", KEYS[1]) == 0 then return redis.error_reply("NOTFOUND") end
 local old = redis.call("HGET", KEYS[1], "state")
 local created = redis.call("HGET", KEYS[1], "created_at")
@@ -119,7 +120,7 @@ if old ~= ARGV[1] then
 end
 redis.call("HSET", KEYS[1], "state", ARGV[1], "updated_at", ARGV[2])
 if tonumber(ARGV[6]) ~= 0 then redis.call("HINCRBY", KEYS[1], "attempts", ARGV[6]) end
-for i = 7, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   if ARGV[i+1] == "" then redis.call("HDEL", KEYS[1], ARGV[i])
   else redis.call("HSET", KEYS[1], ARGV[i], ARGV[i+1]) end
 end
@@ -129,7 +130,9 @@ redis.call("RPUSH", KEYS[2], ARGV[4])
 redis.call("LTRIM", KEYS[2], -tonumber(ARGV[5]), -1)
 redis.call("EXPIRE", KEYS[2], ARGV[3])
 return 1
-`)
+`
+
+var transitionScript = redis.NewScript(transitionLua)
 
 // change is one transition of a record.
 type change struct {
@@ -140,20 +143,26 @@ type change struct {
 }
 
 func (s *Store) transition(ctx context.Context, key string, c change) error {
-	now := s.now()
-	args := []any{c.state, now.UnixMilli(), int64(s.retention / time.Second),
-		historyLine(now, c.state, c.note), HistoryLimit, boolInt(c.attempt)}
-	for f, v := range c.fields {
-		args = append(args, f, v)
-	}
 	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:"}
-	if err := transitionScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+	if err := transitionScript.Run(ctx, s.rdb, keys, s.transitionArgs(c, 0, "")...).Err(); err != nil {
 		if strings.Contains(err.Error(), "NOTFOUND") {
 			return fmt.Errorf("%s: %w", key, ErrNotFound)
 		}
 		return unavailable("update "+key, err)
 	}
 	return nil
+}
+
+// transitionArgs are transitionLua's ARGV for c; cutoff and taskID are
+// releaseScript's.
+func (s *Store) transitionArgs(c change, cutoff int64, taskID string) []any {
+	now := s.now()
+	args := []any{c.state, now.UnixMilli(), int64(s.retention / time.Second),
+		historyLine(now, c.state, c.note), HistoryLimit, boolInt(c.attempt), cutoff, taskID}
+	for f, v := range c.fields {
+		args = append(args, f, v)
+	}
+	return args
 }
 
 func boolInt(b bool) int {

@@ -59,6 +59,9 @@ var (
 const (
 	DefaultNamespace = "fas"
 	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultHoldTimeout is how long a worker may go without renewing its
+	// hold on an event before the event is taken back from it.
+	DefaultHoldTimeout = 10 * time.Second
 )
 
 // unavailable wraps a Redis failure met while doing op so that errors.Is
@@ -84,6 +87,13 @@ type Config struct {
 	// MaxRetry is asynq's retry budget per task; the worker decides by error
 	// class when to give up well before it. Default 10,000.
 	MaxRetry int
+	// HoldTimeout is how long a worker's hold on an event lasts unless
+	// renewed (it is renewed every third of it while the worker runs): an
+	// event whose worker died or lost Redis is released for another worker,
+	// and can be replayed, this long after the last renewal, rather than
+	// after asynq's lease and recoverer (30 s, then up to 90 s more).
+	// Default DefaultHoldTimeout.
+	HoldTimeout time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Logger hears what the store handles itself (a record left to the
@@ -101,6 +111,7 @@ type Store struct {
 	keyPrefix string // "{ns}" (or "{ns}:s:<seller>"): one hash tag, so Lua scripts stay in one Redis Cluster slot
 	retention time.Duration
 	maxRetry  int
+	hold      time.Duration
 	now       func() time.Time
 	log       *zap.Logger
 }
@@ -115,6 +126,9 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	}
 	if cfg.MaxRetry <= 0 {
 		cfg.MaxRetry = 10000
+	}
+	if cfg.HoldTimeout <= 0 {
+		cfg.HoldTimeout = DefaultHoldTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -131,6 +145,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		keyPrefix: KeyPrefix(cfg.Namespace),
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
+		hold:      cfg.HoldTimeout,
 		now:       cfg.Now,
 		log:       cfg.Logger,
 	}

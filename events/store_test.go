@@ -16,11 +16,16 @@ import (
 	"forstok-accurate-sync/internal/testredis"
 )
 
-func newStore(t *testing.T) (*events.Store, *redis.Client, testredis.Redis) {
+// newStore is a store on a namespace of its own; tune changes its Config.
+func newStore(t *testing.T, tune ...func(*events.Config)) (*events.Store, *redis.Client, testredis.Redis) {
 	t.Helper()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	return events.New(rdb, events.Config{Namespace: r.Namespace}), rdb, r
+	cfg := events.Config{Namespace: r.Namespace}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	return events.New(rdb, cfg), rdb, r
 }
 
 func incoming(key string) events.Incoming {

@@ -42,6 +42,10 @@ func (s *fakeStore) Get(_ context.Context, key string) (events.Event, error) {
 	return ev, nil
 }
 
+func (s *fakeStore) Hold(ctx context.Context, _ string) (context.Context, func(), error) {
+	return ctx, func() {}, nil
+}
+
 func (s *fakeStore) Begin(context.Context, events.Incoming) (events.Event, error) {
 	return events.Event{}, errors.New("not used by these tests")
 }

@@ -25,6 +25,7 @@ import (
 
 // Store is what the worker needs of the event store.
 type Store interface {
+	Hold(ctx context.Context, key string) (held context.Context, release func(), err error)
 	Begin(ctx context.Context, in events.Incoming) (events.Event, error)
 	Finish(ctx context.Context, key string, r events.Result) error
 	RememberFaktur(ctx context.Context, number string, totalSen int64) error
@@ -227,6 +228,15 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 	if eventType == "" {
 		eventType = "unknown"
 	}
+	// Held before it shows processing, so that an event shown processing
+	// without a hold is one whose worker stopped. The work stops when the
+	// hold lapses: the event may be another worker's by then.
+	ctx, release, err := w.Store.Hold(ctx, key)
+	if err != nil {
+		log.Warn("could not take the event (another worker holds it, or Redis did not answer); asynq runs it again", zap.Error(err))
+		return fmt.Errorf("hold %s: %w", key, err)
+	}
+	defer release()
 	rec, err := w.Store.Begin(ctx, events.Incoming{Key: key, Type: eventType, Payload: t.Payload()})
 	if err != nil {
 		log.Warn("could not mark the event processing; asynq retries it", zap.Error(err))

@@ -41,6 +41,7 @@ type config struct {
 	PaymentInvoiceWait  time.Duration
 	MaxAttempts         int
 	EventRetention      time.Duration
+	EventHoldTimeout    time.Duration
 	deprecated          []string
 }
 
@@ -83,6 +84,12 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		PaymentInvoiceWait:  r.duration("PAYMENT_INVOICE_WAIT", worker.DefaultInvoiceWait),
 		MaxAttempts:         r.renamed("MAX_ATTEMPTS", "MAX_RETRIES", worker.DefaultMaxAttempts),
 		EventRetention:      r.duration("EVENT_RETENTION", events.DefaultRetention),
+		EventHoldTimeout:    r.duration("EVENT_HOLD_TIMEOUT", events.DefaultHoldTimeout),
+	}
+	if c.EventHoldTimeout < time.Second {
+		// It is renewed every third of it: shorter would be Redis chatter.
+		r.bad("EVENT_HOLD_TIMEOUT", "at least 1s")
+		c.EventHoldTimeout = events.DefaultHoldTimeout
 	}
 	if c.SellersDir != "" {
 		// Each seller's file names its own secrets and mapping.

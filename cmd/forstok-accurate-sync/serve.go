@@ -113,7 +113,8 @@ func newApp(cfg config, opts options) (*app, error) {
 			return nil, err
 		}
 	}
-	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention, Logger: log.Named("events")})
+	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention,
+		HoldTimeout: cfg.EventHoldTimeout, Logger: log.Named("events")})
 	decoder := forstok.NewDecoder()
 	f := &fleet{reg: reg, store: store, rdb: rdb, cfg: cfg, opts: opts, log: log, decoder: decoder,
 		parts: map[string]*sellerPart{}, counted: map[string]bool{}}
@@ -267,6 +268,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		defer close(pruneDone)
 		a.pruneLoop(ctx)
 	}()
+	releaseDone := make(chan struct{})
+	go func() {
+		defer close(releaseDone)
+		a.releaseLoop(ctx)
+	}()
 	credsDone := make(chan struct{})
 	go func() {
 		defer close(credsDone)
@@ -303,6 +309,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	httpErr := srv.Shutdown(shutdownCtx)
 	<-workersDone
 	<-pruneDone
+	<-releaseDone
 	<-credsDone
 	<-watchDone
 	a.log.Info("stopped")
@@ -314,16 +321,42 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 
 // pruneLoop drops expired entries from the event indexes now and then.
 func (a *app) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
+	every(ctx, time.Hour, func() {
+		if err := a.store.Prune(ctx); err != nil {
+			a.log.Warn("prune event indexes", zap.Error(err))
+		}
+	})
+}
+
+// releaseLoop queues again, every half EVENT_HOLD_TIMEOUT, the events whose
+// worker stopped holding them without finishing (a replica killed, or one
+// that could not record an end while Redis was away), so that they run
+// again within about EVENT_HOLD_TIMEOUT rather than after asynq's lease.
+func (a *app) releaseLoop(ctx context.Context) {
+	every(ctx, a.cfg.EventHoldTimeout/2, func() {
+		for _, seller := range a.sellers.Status() {
+			released, err := a.store.Seller(seller.ID).ReleaseAbandoned(ctx)
+			if err != nil && ctx.Err() == nil {
+				a.log.Warn("release events whose worker stopped; tried again shortly", zap.String("seller", seller.ID), zap.Error(err))
+			}
+			for _, key := range released {
+				a.log.Warn("event queued again: its worker stopped without finishing it (killed, or lost Redis)",
+					zap.String("seller", seller.ID), zap.String("event_key", key), zap.Duration("hold_timeout", a.cfg.EventHoldTimeout))
+			}
+		}
+	})
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := a.store.Prune(ctx); err != nil {
-				a.log.Warn("prune event indexes", zap.Error(err))
-			}
+			fn()
 		}
 	}
 }

@@ -101,7 +101,7 @@ func (w *world) startProcess() *process {
 
 func TestSIGKILLLosesNothingAndDuplicatesNothing(t *testing.T) {
 	if testing.Short() {
-		t.Skip("waits for asynq's 30 s lease")
+		t.Skip("runs the service as a process, kills it and restarts it")
 	}
 	w := newWorld(t, func(c *sandbox.Config) {
 		c.RateLimit, c.MaxConcurrency = 0, 0
