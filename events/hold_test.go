@@ -31,15 +31,17 @@ func eventually(within time.Duration, cond func() bool) bool {
 }
 
 // dyingWorker serves the store's queue with an asynq server whose first
-// task is held and begun, then abandoned as a killed process would leave it:
-// the hold is no longer renewed, nothing is finished, and asynq still counts
-// the task active (its own lease renewed by the server all along). It
-// returns once that first task is taken, and how many times a task ran.
-func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events.Incoming) (runs func() int) {
+// task is held and begun, and returns once it is. After die, the task is
+// left as a killed process would leave it: the hold is no longer renewed,
+// nothing is finished, and asynq still counts the task active (its own
+// lease renewed by the server all along). runs tells how many times a task
+// ran.
+func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events.Incoming) (die func(), runs func() int) {
 	t.Helper()
 	taken, unblock := make(chan struct{}), make(chan struct{})
 	count := make(chan int, 1)
 	count <- 0
+	alive, die := context.WithCancel(context.Background())
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: 2, Queues: map[string]int{store.Queue(): 1},
 		TaskCheckInterval: 50 * time.Millisecond, LogLevel: asynq.FatalLevel,
@@ -50,14 +52,12 @@ func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events
 		if n > 1 {
 			return nil
 		}
-		alive, die := context.WithCancel(ctx)
 		if _, _, err := store.Hold(alive, in.Key); err != nil {
 			t.Errorf("Hold = %v", err)
 		}
 		if _, err := store.Begin(ctx, in); err != nil {
 			t.Errorf("Begin = %v", err)
 		}
-		die() // the renewals stop; the hold is neither released nor renewed
 		close(taken)
 		<-unblock
 		return nil
@@ -66,6 +66,7 @@ func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		die()
 		close(unblock)
 		srv.Shutdown()
 	})
@@ -74,7 +75,7 @@ func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events
 	case <-time.After(10 * time.Second):
 		t.Fatal("the worker did not take the event within 10s")
 	}
-	return func() int { n := <-count; count <- n; return n }
+	return die, func() int { n := <-count; count <- n; return n }
 }
 
 func TestHold(t *testing.T) {
@@ -98,14 +99,15 @@ func TestHold(t *testing.T) {
 	})
 
 	t.Run("a hold is renewed for as long as the worker works", func(t *testing.T) {
-		store, _, _ := newStore(t, shortHold)
+		// Two seconds: a renewal every 0.67 s, so a busy machine's pauses do not let it lapse.
+		store, _, _ := newStore(t, func(c *events.Config) { c.HoldTimeout = 2 * time.Second })
 		held, release, err := store.Hold(ctx, "invoice.created:2")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer release()
-		// Three hold timeouts later the hold is still there.
-		if eventually(3*holdTimeout, func() bool { return held.Err() != nil }) {
+		// Two hold timeouts later the hold is still there.
+		if eventually(4*time.Second, func() bool { return held.Err() != nil }) {
 			t.Fatalf("the hold ended while renewed: %v", context.Cause(held))
 		}
 		if _, _, err := store.Hold(ctx, "invoice.created:2"); !errors.Is(err, events.ErrBusy) {
@@ -145,7 +147,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 		if _, err := store.Accept(ctx, dead); err != nil {
 			t.Fatal(err)
 		}
-		runs := dyingWorker(t, store, rdb, dead)
+		die, runs := dyingWorker(t, store, rdb, dead)
 		// The other one is held by a worker that lives on.
 		_, release, err := store.Hold(ctx, alive.Key)
 		if err != nil {
@@ -158,6 +160,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 		if got, err := store.ReleaseAbandoned(ctx); err != nil || len(got) != 0 {
 			t.Fatalf("ReleaseAbandoned while both are held = %v, %v; want none", got, err)
 		}
+		die()
 		var got []string
 		if !eventually(3*holdTimeout, func() bool { got, err = store.ReleaseAbandoned(ctx); return len(got) > 0 }) {
 			t.Fatalf("ReleaseAbandoned = %v, %v; want %s within %s", got, err, dead.Key, 3*holdTimeout)
@@ -210,10 +213,11 @@ func replayAfterDeath(t *testing.T, seller string) {
 	if _, err := store.Accept(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	runs := dyingWorker(t, store, rdb, in)
+	die, runs := dyingWorker(t, store, rdb, in)
 	if err := store.Replay(ctx, in.Key); !errors.Is(err, events.ErrBusy) {
-		t.Fatalf("Replay while the hold lasts = %v; want ErrBusy", err)
+		t.Fatalf("Replay while the worker lives = %v; want ErrBusy", err)
 	}
+	die()
 	began := time.Now()
 	var err error
 	// asynq alone would answer busy for as long as the task is active.
