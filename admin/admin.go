@@ -28,6 +28,7 @@ type Store interface {
 	HourCounts(ctx context.Context, state string, until time.Time, hours int) ([]int64, error)
 	Oldest(ctx context.Context, state string) (time.Time, bool, error)
 	QueueDepth(ctx context.Context) (int, error)
+	AccurateCallsLastMinute(ctx context.Context) (int64, error)
 }
 
 // DefaultSeller is the name of the one seller of a single-seller setup.

@@ -31,6 +31,9 @@ type Seller struct {
 	// wait for a worker or their next attempt (queued and retrying).
 	Events     map[string]int64 `json:"events"`
 	QueueDepth int64            `json:"queue_depth"`
+	// AccurateLastMinute is how many requests the seller made to Accurate
+	// in the last minute, from every replica.
+	AccurateLastMinute int64 `json:"accurate_requests_last_minute"`
 }
 
 func (sl Seller) SellerID() string {
@@ -102,6 +105,9 @@ func (s *Service) Sellers(ctx context.Context, scope Scope) ([]Seller, error) {
 			sl.Events[st] = counts[st]
 		}
 		sl.QueueDepth = counts[events.StateQueued] + counts[events.StateRetrying]
+		if sl.AccurateLastMinute, err = store.AccurateCallsLastMinute(ctx); err != nil {
+			return nil, err
+		}
 		var failed []events.Event
 		cursor := ""
 		for len(failed) < failedScan {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"go.uber.org/zap"
@@ -105,6 +106,7 @@ func fixWords(l lang, d admin.Diagnosis) string {
 }
 
 type failedData struct {
+	Seller  string
 	Rows    []row
 	Next    string
 	Sellers []string
@@ -113,24 +115,33 @@ type failedData struct {
 
 func (c *console) failed(w http.ResponseWriter, r *http.Request, q request) {
 	ctx := r.Context()
-	evs, next, err := c.Admin.List(ctx, q.scope, admin.ListQuery{State: events.StateFailed, Limit: 50, Cursor: r.URL.Query().Get("cursor")})
-	if err != nil {
-		c.failErr(w, r, err)
-		return
-	}
-	d := failedData{Next: next}
-	for _, ev := range evs {
-		// The list has no payloads; the order number is in the payload.
-		full, err := c.Admin.Get(ctx, q.scope, ev.Key)
-		if err != nil {
-			full = ev
-		}
-		d.Rows = append(d.Rows, c.row(q, full))
-	}
+	d := failedData{Seller: r.URL.Query().Get("seller")}
 	for _, s := range c.Admin.SellerList() {
 		if q.scope.Allows(s.SellerID()) {
 			d.Sellers = append(d.Sellers, s.SellerID())
 		}
+	}
+	if d.Seller == "" {
+		// The token's own seller; for the admin token, the default
+		// seller, or the first there is.
+		d.Seller = q.scope.Seller
+		if d.Seller == "" && len(d.Sellers) > 0 && !slices.Contains(d.Sellers, admin.DefaultSeller) {
+			d.Seller = d.Sellers[0]
+		}
+	}
+	evs, next, err := c.Admin.List(ctx, q.scope, admin.ListQuery{Seller: d.Seller, State: events.StateFailed, Limit: 50, Cursor: r.URL.Query().Get("cursor")})
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d.Next = next
+	for _, ev := range evs {
+		// The list has no payloads; the order number is in the payload.
+		full, err := c.Admin.GetOf(ctx, q.scope, ev.Seller, ev.Key)
+		if err != nil {
+			full = ev
+		}
+		d.Rows = append(d.Rows, c.row(q, full))
 	}
 	if o, err := c.Admin.Overview(ctx, q.scope); err == nil {
 		d.Count = o.States[events.StateFailed]
@@ -197,7 +208,7 @@ type eventData struct {
 }
 
 func (c *console) event(w http.ResponseWriter, r *http.Request, q request) {
-	ev, err := c.Admin.Get(r.Context(), q.scope, r.URL.Query().Get("key"))
+	ev, err := c.Admin.GetOf(r.Context(), q.scope, r.URL.Query().Get("seller"), r.URL.Query().Get("key"))
 	if err != nil {
 		c.failErr(w, r, err)
 		return
@@ -233,13 +244,13 @@ func (c *console) sellers(w http.ResponseWriter, r *http.Request, q request) {
 }
 
 func (c *console) replay(w http.ResponseWriter, r *http.Request, q request) {
-	key := r.PostFormValue("key")
-	if err := c.Admin.Replay(r.Context(), q.scope, key); err != nil {
+	key, seller := r.PostFormValue("key"), r.PostFormValue("seller")
+	if err := c.Admin.ReplayOf(r.Context(), q.scope, seller, key); err != nil {
 		c.failErr(w, r, err)
 		return
 	}
-	c.Logger.Info("event replayed from the console", zap.String("event_key", key))
-	http.Redirect(w, r, "/console/event?"+url.Values{"key": {key}, "done": {"queued"}}.Encode(), http.StatusSeeOther)
+	c.Logger.Info("event replayed from the console", zap.String("seller", seller), zap.String("event_key", key))
+	http.Redirect(w, r, eventURL(seller, key)+"&done=queued", http.StatusSeeOther)
 }
 
 func (c *console) replayFailed(w http.ResponseWriter, r *http.Request, q request) {

@@ -3,6 +3,8 @@ package console
 import (
 	"html/template"
 	"net/url"
+
+	"forstok-accurate-sync/admin"
 )
 
 var pageNames = []string{"signin", "error", "overview", "failed", "search", "event", "sellers"}
@@ -12,8 +14,10 @@ var pageNames = []string{"signin", "error", "overview", "failed", "search", "eve
 // by the first test.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"eventURL":  func(key string) string { return "/console/event?" + url.Values{"key": {key}}.Encode() },
-		"searchURL": func(order string) string { return "/console/search?" + url.Values{"order": {order}}.Encode() },
+		"eventURL":       func(key string) string { return eventURL("", key) },
+		"sellerEventURL": eventURL,
+		"failedURL":      func(seller string) string { return "/console/failed?" + url.Values{"seller": {seller}}.Encode() },
+		"searchURL":      func(order string) string { return "/console/search?" + url.Values{"order": {order}}.Encode() },
 		"langURL": func(path, code string) string {
 			u, err := url.Parse(path)
 			if err != nil {
@@ -33,4 +37,14 @@ func parsePages() map[string]*template.Template {
 			"templates/layout.html", "templates/rows.html", "templates/"+name+".html"))
 	}
 	return out
+}
+
+// eventURL is the page of one seller's event; the default seller's has no
+// seller in it.
+func eventURL(seller, key string) string {
+	v := url.Values{"key": {key}}
+	if seller != "" && seller != admin.DefaultSeller {
+		v.Set("seller", seller)
+	}
+	return "/console/event?" + v.Encode()
 }

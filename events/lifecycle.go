@@ -198,3 +198,46 @@ func (s *Store) QueueDepth(ctx context.Context) (int, error) {
 	}
 	return info.Pending + info.Scheduled + info.Retry, nil
 }
+
+// callSlot is the width of one slot of the Accurate request count.
+const callSlot = 10 * time.Second
+
+func (s *Store) callsKey(slot int64) string {
+	return s.keyPrefix + ":accurate-calls:" + strconv.FormatInt(slot, 10)
+}
+
+// CountAccurateCall counts one request of this seller to Accurate, for
+// every replica to see; a slot of ten seconds lives a little over a minute.
+func (s *Store) CountAccurateCall(ctx context.Context) error {
+	key := s.callsKey(s.now().UnixNano() / int64(callSlot))
+	pipe := s.rdb.Pipeline()
+	pipe.Incr(ctx, key)
+	pipe.Expire(ctx, key, time.Minute+2*callSlot)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return unavailable("count an Accurate request", err)
+	}
+	return nil
+}
+
+// AccurateCallsLastMinute is how many requests this seller made to
+// Accurate in the last minute (by ten-second slots: the current one and
+// the five before it), from every replica.
+func (s *Store) AccurateCallsLastMinute(ctx context.Context) (int64, error) {
+	now := s.now().UnixNano() / int64(callSlot)
+	keys := make([]string, 0, 6)
+	for i := int64(0); i < 6; i++ {
+		keys = append(keys, s.callsKey(now-i))
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return 0, unavailable("Accurate requests in the last minute", err)
+	}
+	var n int64
+	for _, v := range vals {
+		if str, ok := v.(string); ok {
+			c, _ := strconv.ParseInt(str, 10, 64)
+			n += c
+		}
+	}
+	return n, nil
+}

@@ -111,3 +111,22 @@ func TestTaskID(t *testing.T) {
 		})
 	}
 }
+
+func TestAccurateCallsLastMinute(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := newStore(t)
+	toko := store.Seller("toko-b")
+	for range 3 {
+		if err := toko.CountAccurateCall(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("a seller's requests are counted for that seller alone", func(t *testing.T) {
+		if n, err := toko.AccurateCallsLastMinute(ctx); err != nil || n != 3 {
+			t.Errorf("toko-b's requests = %d, %v; want 3", n, err)
+		}
+		if n, err := store.AccurateCallsLastMinute(ctx); err != nil || n != 0 {
+			t.Errorf("default's requests = %d, %v; want 0", n, err)
+		}
+	})
+}

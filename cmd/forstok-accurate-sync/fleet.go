@@ -81,6 +81,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 			[]string{events.StateSynced, events.StateRetrying, events.StateFailed, events.StateVoided})
 		f.counted[s.ID] = true
 	}
+	store := f.store.Seller(s.ID)
 	limiter := accurate.NewRedisLimiter(f.rdb, limiterKey(f.cfg.RedisNamespace, s), s.Accurate.RateLimit, s.Accurate.MaxConcurrency)
 	limiter.OnWait = f.meter.LimiterWait
 	creds := &credentials{log: log.Named("accurate")}
@@ -97,6 +98,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		Observe: func(endpoint, outcome string, took time.Duration) {
 			f.meter.AccurateCall(endpoint, outcome, took)
 			creds.observe(endpoint, outcome)
+			f.countCall(store, log)
 		},
 	})
 	if err != nil {
@@ -104,7 +106,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 	}
 	creds.check = client.CheckCredentials
 	w := worker.New(worker.Config{
-		Store:       f.store.Seller(s.ID),
+		Store:       store,
 		Accurate:    client,
 		Mapping:     s.Mapping,
 		Decoder:     f.decoder,
@@ -246,3 +248,14 @@ func (f *fleet) SellerCounts(ctx context.Context) (map[string]map[string]int64, 
 
 // QueueDepth is the whole queue's (the metrics' view).
 func (f *fleet) QueueDepth(ctx context.Context) (int, error) { return f.store.QueueDepth(ctx) }
+
+// countCall counts one Accurate request of a seller for GET /admin/sellers;
+// a count that cannot be written is only a figure missing, never a reason
+// to hold the event up.
+func (f *fleet) countCall(store *events.Store, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := store.CountAccurateCall(ctx); err != nil {
+		log.Debug("could not count an Accurate request", zap.Error(err))
+	}
+}

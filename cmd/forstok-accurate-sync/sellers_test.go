@@ -428,6 +428,9 @@ func TestSellersAdminScopes(t *testing.T) {
 			events["synced"] != float64(1) || first["queue_depth"] == nil {
 			t.Errorf("toko-a = %v", first)
 		}
+		if n, _ := first["accurate_requests_last_minute"].(float64); n < 1 {
+			t.Errorf("toko-a = %v", first)
+		}
 		_, mine := w.get("/admin/sellers", tokenB)
 		if list, _ := mine["sellers"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != "toko-b" {
 			t.Errorf("toko-b's token lists %v; want toko-b alone", mine)
