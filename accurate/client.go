@@ -52,7 +52,11 @@ type Config struct {
 	// "sales-invoice/save", outcome "ok" or the error's Class, and the time
 	// spent talking to Accurate (limiter waits excluded).
 	Observe func(endpoint, outcome string, took time.Duration)
-	Now     func() time.Time // signs timestamps; default time.Now
+	// OnDatabase, when set, is told the id of the database the token
+	// opens each time host discovery names it: sellers whose tokens open
+	// one database share its limits.
+	OnDatabase func(id string)
+	Now        func() time.Time // signs timestamps; default time.Now
 }
 
 // Client calls Accurate with an API token. It is safe for concurrent use.
@@ -69,6 +73,7 @@ type Client struct {
 	http          *http.Client
 	limiter       Limiter
 	observe       func(endpoint, outcome string, took time.Duration)
+	onDatabase    func(id string)
 	now           func() time.Time
 
 	discovering chan struct{} // a lock that honours ctx: one discovery at a time
@@ -100,6 +105,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:     cfg.Timeout,
 		limiter:     cfg.Limiter,
 		observe:     cfg.Observe,
+		onDatabase:  cfg.OnDatabase,
 		now:         cfg.Now,
 		discovering: make(chan struct{}, 1),
 	}
@@ -481,7 +487,8 @@ func (c *Client) discover(ctx context.Context) (string, error) {
 		return "", err
 	}
 	type db struct {
-		Host string `json:"host"`
+		ID   json.Number `json:"id"`
+		Host string      `json:"host"`
 	}
 	var d struct {
 		Database  *db `json:"database"`
@@ -491,17 +498,21 @@ func (c *Client) discover(ctx context.Context) (string, error) {
 		return "", &Error{Class: ClassTransient, Endpoint: endpoint, Status: res.status, Err: fmt.Errorf("reading the database: %w", err)}
 	}
 	var host string
+	var id json.Number
 	switch {
 	case d.Database != nil && d.Database.Host != "":
-		host = d.Database.Host
+		host, id = d.Database.Host, d.Database.ID
 	case d.DataUsaha != nil && d.DataUsaha.Host != "":
-		host = d.DataUsaha.Host
+		host, id = d.DataUsaha.Host, d.DataUsaha.ID
 	default:
 		return "", &Error{Class: ClassTransient, Endpoint: endpoint, Status: res.status, Err: errors.New("the answer names no database host")}
 	}
 	base, err := baseURL(host)
 	if err != nil {
 		return "", &Error{Class: ClassTransient, Endpoint: endpoint, Status: res.status, Err: fmt.Errorf("database host: %w", err)}
+	}
+	if id != "" && c.onDatabase != nil {
+		c.onDatabase(id.String())
 	}
 	return base, nil
 }

@@ -67,3 +67,23 @@ func TestSandboxDatabases(t *testing.T) {
 		}
 	})
 }
+
+func TestDiscoveryNamesTheDatabase(t *testing.T) {
+	cfg := func(token string, id int64) sandbox.Config {
+		return sandbox.Config{APIToken: token, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed(), DatabaseID: id}
+	}
+	srv := httptest.NewServer(sandbox.NewMulti(map[string]sandbox.Config{"a": cfg("token-a", 0), "b": cfg("token-b", 0), "z": cfg("token-z", 4242)}))
+	t.Cleanup(srv.Close)
+	for token, want := range map[string]string{"token-a": "1", "token-b": "2", "token-z": "4242"} {
+		t.Run("discovery with "+token+" names database "+want, func(t *testing.T) {
+			var got string
+			c := newClient(t, accurate.Config{AccountURL: srv.URL, APIToken: token, OnDatabase: func(id string) { got = id }})
+			if _, _, err := c.FindSalesInvoice(context.Background(), "none"); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("OnDatabase heard %q; want %q", got, want)
+			}
+		})
+	}
+}

@@ -23,13 +23,21 @@ type Multi struct {
 
 // NewMulti builds one database per entry of dbs, by name. Each Config must
 // have its own APIToken: the token is how a request finds its database.
+// Discovery names each by its DatabaseID, by default 1, 2, ... in the
+// order of the names.
 func NewMulti(dbs map[string]Config) *Multi {
 	m := &Multi{dbs: make(map[string]*Server, len(dbs))}
-	for name, cfg := range dbs {
+	for name := range dbs {
 		m.names = append(m.names, name)
-		m.dbs[name] = New(cfg)
 	}
 	sort.Strings(m.names)
+	for i, name := range m.names {
+		cfg := dbs[name]
+		if cfg.DatabaseID == 0 {
+			cfg.DatabaseID = int64(i + 1) // each its own, unless told otherwise
+		}
+		m.dbs[name] = New(cfg)
+	}
 	return m
 }
 

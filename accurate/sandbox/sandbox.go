@@ -46,7 +46,9 @@ import (
 type Config struct {
 	APIToken        string
 	SignatureSecret string
-	Seed            Seed
+	// DatabaseID is the id host discovery names; 0 is 1.
+	DatabaseID int64
+	Seed       Seed
 	// RateLimit is the most requests admitted in any one second, across all
 	// callers; 0 means unlimited. Accurate allows 8.
 	RateLimit int
@@ -68,6 +70,7 @@ type Config struct {
 // concurrent use.
 type Server struct {
 	token, secret string
+	databaseID    int64
 	seed          Seed
 	known         known
 	now           func() time.Time
@@ -120,6 +123,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		token:         cfg.APIToken,
+		databaseID:    max(cfg.DatabaseID, 1),
 		secret:        cfg.SignatureSecret,
 		seed:          cfg.Seed.clone(),
 		now:           now,
@@ -398,7 +402,7 @@ func (s *Server) apiToken(r *http.Request) reply {
 		}
 		host = scheme + "://" + r.Host
 	}
-	db := map[string]any{"id": 1, "alias": "Accurate Sandbox", "host": host}
+	db := map[string]any{"id": s.databaseID, "alias": "Accurate Sandbox", "host": host}
 	return ok(map[string]any{"database": db, "data usaha": db})
 }
 

@@ -44,10 +44,44 @@ type fleet struct {
 
 // sellerPart is one seller's version at work.
 type sellerPart struct {
-	seller *sellers.Seller
-	worker *worker.Worker
-	creds  *credentials
-	stop   context.CancelFunc // ends its credentials check
+	seller  *sellers.Seller
+	worker  *worker.Worker
+	creds   *credentials
+	limiter *databaseLimiter
+	stop    context.CancelFunc // ends its credentials check
+}
+
+// databaseLimiter is a seller's limit: the Redis-shared limiter of its
+// Accurate database, across replicas, under a key that discovery may
+// change (from the seller's own to its database's).
+type databaseLimiter struct {
+	make func(key string) accurate.Limiter
+	mu   sync.Mutex
+	key  string
+	cur  accurate.Limiter
+}
+
+func (d *databaseLimiter) use(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if key != d.key {
+		d.key, d.cur = key, d.make(key)
+	}
+}
+
+// Key is the limiter's key now.
+func (d *databaseLimiter) Key() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.key
+}
+
+// Acquire waits for room under the current key.
+func (d *databaseLimiter) Acquire(ctx context.Context) (func(), error) {
+	d.mu.Lock()
+	l := d.cur
+	d.mu.Unlock()
+	return l.Acquire(ctx)
 }
 
 // part is the seller's current part, built (or rebuilt) on demand.
@@ -82,8 +116,18 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		f.counted[s.ID] = true
 	}
 	store := f.store.Seller(s.ID)
-	limiter := accurate.NewRedisLimiter(f.rdb, limiterKey(f.cfg.RedisNamespace, s), s.Accurate.RateLimit, s.Accurate.MaxConcurrency)
-	limiter.OnWait = f.meter.LimiterWait
+	limiter := &databaseLimiter{make: func(key string) accurate.Limiter {
+		l := accurate.NewRedisLimiter(f.rdb, key, s.Accurate.RateLimit, s.Accurate.MaxConcurrency)
+		l.OnWait = f.meter.LimiterWait
+		return l
+	}}
+	limiter.use(limiterKey(f.cfg.RedisNamespace, s))
+	var onDatabase func(string)
+	if f.reg.Dir() != "" && s.Accurate.Database == "" {
+		// The database the token opens, once discovery names it: sellers
+		// on one database share its limit without saying so in their files.
+		onDatabase = func(id string) { limiter.use(databaseLimiterKey(f.cfg.RedisNamespace, id)) }
+	}
 	creds := &credentials{log: log.Named("accurate")}
 	if s.ID != sellers.DefaultID || f.reg.Dir() != "" {
 		creds.words = fmt.Errorf("seller %s: Accurate refuses its credentials: check the API token and the signature secret its file %s names "+
@@ -95,6 +139,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		APIToken:        s.Accurate.APIToken,
 		SignatureSecret: s.Accurate.SignatureSecret,
 		Limiter:         limiter,
+		OnDatabase:      onDatabase,
 		Observe: func(endpoint, outcome string, took time.Duration) {
 			f.meter.AccurateCall(endpoint, outcome, took)
 			creds.observe(endpoint, outcome)
@@ -117,7 +162,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		RetryBase:   f.opts.retryMin,
 		RetryCap:    f.opts.retryCap,
 	})
-	return &sellerPart{seller: s, worker: w, creds: creds, stop: func() {}}, nil
+	return &sellerPart{seller: s, worker: w, creds: creds, limiter: limiter, stop: func() {}}, nil
 }
 
 // startCheck runs the part's credentials check and its recovery after an

@@ -131,9 +131,15 @@ func (l *onlineLimits) limiter(key string, acc sellers.Accurate) accurate.Limite
 func limiterKey(ns string, s *sellers.Seller) string {
 	switch {
 	case s.Accurate.Database != "":
-		return events.LimiterPrefix(ns) + ":db:" + s.Accurate.Database
+		return databaseLimiterKey(ns, s.Accurate.Database)
 	case s.ID == sellers.DefaultID:
 		return events.LimiterPrefix(ns)
 	}
 	return events.LimiterPrefix(ns) + ":seller:" + s.ID
+}
+
+// databaseLimiterKey is the limit of one Accurate database, shared by the
+// sellers on it.
+func databaseLimiterKey(ns, database string) string {
+	return events.LimiterPrefix(ns) + ":db:" + database
 }

@@ -437,3 +437,50 @@ func TestSellersAdminScopes(t *testing.T) {
 		}
 	})
 }
+
+// discoveringFile is sellerFile without a host: the seller's Accurate host
+// and database come from discovery (ACCURATE_ACCOUNT_URL).
+func (w *fleetWorld) discoveringFile(x string) string {
+	return strings.Replace(w.sellerFile(x), "  host: "+w.acc+"\n", "", 1)
+}
+
+func TestSellersOnOneDatabaseShareItsLimit(t *testing.T) {
+	w := newFleetWorld(t)
+	// Tokens a and b open one database (7), c another (9).
+	db := func(token string, id int64) sandbox.Config {
+		return sandbox.Config{APIToken: token, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(), DatabaseID: id, RateLimit: 8, MaxConcurrency: 8}
+	}
+	w.dbs = sandbox.NewMulti(map[string]sandbox.Config{"a": db("token-a", 7), "b": db("token-b", 7), "c": db("token-c", 9)})
+	srv := httptest.NewServer(w.dbs)
+	t.Cleanup(srv.Close)
+	w.acc = srv.URL
+	w.env["ACCURATE_ACCOUNT_URL"] = srv.URL
+	for _, x := range []string{"A", "B", "C"} {
+		w.write("toko-"+strings.ToLower(x), w.discoveringFile(x))
+	}
+	w.start()
+	for _, s := range []struct{ seller, secret string }{{"toko-a", testWebhookSecret}, {"toko-b", otherWebhookSecret}, {"toko-c", otherWebhookSecret}} {
+		if got := w.send(s.seller, s.secret, generatedInvoice(30)); got != http.StatusAccepted {
+			t.Fatalf("%s's webhook = %d", s.seller, got)
+		}
+		w.waitState(s.seller, invoiceKey(30), events.StateSynced)
+	}
+	key := func(seller string) string {
+		p, ok := w.app.fleet.part(seller)
+		if !ok {
+			t.Fatalf("no part for %s", seller)
+		}
+		return p.limiter.Key()
+	}
+	ns := w.redis.Namespace
+	t.Run("two sellers whose tokens open one database share its limit, found by discovery", func(t *testing.T) {
+		if a, b := key("toko-a"), key("toko-b"); a != b || a != databaseLimiterKey(ns, "7") {
+			t.Errorf("limits: toko-a %q, toko-b %q; want both %q", a, b, databaseLimiterKey(ns, "7"))
+		}
+	})
+	t.Run("a seller on another database has a limit of its own", func(t *testing.T) {
+		if c := key("toko-c"); c != databaseLimiterKey(ns, "9") {
+			t.Errorf("toko-c's limit %q; want %q", c, databaseLimiterKey(ns, "9"))
+		}
+	})
+}
