@@ -24,7 +24,7 @@ const (
 // get its clear error, and afterwards the service must still be healthy and
 // take a normal delivery.
 func runAbuse(ctx context.Context, l *lab, res *result) error {
-	r, err := l.newRig(ctx, "abuse", rigOptions{
+	r, err := l.newStage(ctx, "abuse", stageOptions{
 		extraItems: []string{unicodeKnownSKU},
 		// The 10,000-invoice payment names fakturs that never come: let it
 		// give up in seconds rather than a day.
@@ -34,7 +34,7 @@ func runAbuse(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	a := &abuser{r: r, res: res, in: newIntake()}
@@ -54,14 +54,14 @@ func runAbuse(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	a.outcomes(states)
-	res.expect(r.svc.running(), "the service is not running any more")
-	res.expect(!r.svc.panicked(), "the service log shows a panic")
+	res.expect(r.svc.Running(), "the service is not running any more")
+	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	return nil
 }
 
 // abuser holds what the abuse scenario sent and saw.
 type abuser struct {
-	r        *rig
+	r        *stage
 	res      *result
 	in       *intake
 	accepted []expectation
@@ -180,7 +180,7 @@ func padded(size int) []byte {
 // raw posts body without a signature, with the given content type; length
 // -1 sends it chunked.
 func (a *abuser) raw(ctx context.Context, contentType string, body io.Reader, length int64) (answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.r.svc.url+"/webhooks/forstok", body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.r.svc.URL+"/webhooks/forstok", body)
 	if err != nil {
 		return answer{}, err
 	}
@@ -279,7 +279,7 @@ func (a *abuser) outcomes(states map[string]eventInfo) {
 func (a *abuser) stillHealthy(ctx context.Context) {
 	for _, path := range []string{"/healthz", "/readyz"} {
 		start := time.Now()
-		status, err := probe(ctx, a.r.svc.url+path)
+		status, err := probe(ctx, a.r.svc.URL+path)
 		a.check("GET "+path+" afterwards", answer{status: status}, err, time.Since(start), []int{200}, "")
 	}
 	n, body := a.invoice("KAOS-HTM-L")

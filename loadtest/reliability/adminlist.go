@@ -13,12 +13,12 @@ import (
 // event appears once, whatever the page size.
 func runAdminList(ctx context.Context, l *lab, res *result) error {
 	n := 120
-	r, err := l.newRig(ctx, "admin-list", rigOptions{})
+	r, err := l.newStage(ctx, "admin-list", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	var items []outgoing

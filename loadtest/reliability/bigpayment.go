@@ -12,12 +12,12 @@ import (
 // service and Accurate deal with it and how long it takes.
 func runBigPayment(ctx context.Context, l *lab, res *result) error {
 	n := l.n(10000)
-	r, err := l.newRig(ctx, "big-payment", rigOptions{})
+	r, err := l.newStage(ctx, "big-payment", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	var items []outgoing

@@ -9,11 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync/atomic"
 	"time"
 
-	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
 // sender delivers webhooks as Forstok would: signed, and retried when the
@@ -50,11 +49,11 @@ type answer struct {
 
 // post sends d once, signed with timestamp ts.
 func (s *sender) post(ctx context.Context, d delivery, ts time.Time) (answer, error) {
-	sig, err := forstok.Sign(s.secret, d.id, ts.Unix(), d.body)
+	signed, err := rig.Sign(s.secret, d.id, ts, d.body)
 	if err != nil {
 		return answer{}, fmt.Errorf("sign: %w", err)
 	}
-	return s.postSigned(ctx, d, strconv.FormatInt(ts.Unix(), 10), sig)
+	return s.postSigned(ctx, d, signed.Timestamp, signed.Signature)
 }
 
 // postSigned sends d with the given timestamp and signature headers.

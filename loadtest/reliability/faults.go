@@ -23,12 +23,12 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 	if l.quick {
 		stormFor = 30 * time.Second
 	}
-	r, err := l.newRig(ctx, "faults", rigOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}})
+	r, err := l.newStage(ctx, "faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	items, all := invoicesThenPayments(r.send, n)
@@ -92,7 +92,7 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 		st.Calls["sales-invoice/save"]+st.Calls["sales-receipt/save"],
 		st.Calls["sales-invoice/list"]+st.Calls["sales-receipt/list"], st.Calls["sales-invoice/detail"],
 		len(st.Invoices)+len(st.Receipts), attemptSpread(states, all))
-	res.expect(!r.svc.panicked(), "the service log shows a panic")
+	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	return nil
 }
 

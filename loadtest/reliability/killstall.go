@@ -14,7 +14,7 @@ import (
 // cannot call Accurate until then. Nothing may be lost or duplicated.
 func runKillStall(ctx context.Context, l *lab, res *result) error {
 	n := l.n(100)
-	r, err := l.newRig(ctx, "kill-stall", rigOptions{
+	r, err := l.newStage(ctx, "kill-stall", stageOptions{
 		faults: sandbox.Faults{Latency: 200 * time.Millisecond},
 		env:    map[string]string{"WORKER_CONCURRENCY": "4", "ACCURATE_MAX_CONCURRENCY": "4"},
 	})
@@ -22,7 +22,7 @@ func runKillStall(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	var items []outgoing
@@ -41,11 +41,11 @@ func runKillStall(ctx context.Context, l *lab, res *result) error {
 			return err
 		}
 	}
-	if err := r.svc.signal(syscall.SIGKILL); err != nil {
+	if err := r.svc.Signal(syscall.SIGKILL); err != nil {
 		return err
 	}
 	held := len(r.sb.Invoices())
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	// The longest time without a new faktur, from the restart until all

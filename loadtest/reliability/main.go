@@ -13,20 +13,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
 // scenario is one run; it reports its counts and what it noticed.
@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		return 2, err
 	}
 
-	root, err := moduleRoot(ctx)
+	root, err := rig.Root()
 	if err != nil {
 		return 1, err
 	}
@@ -120,11 +120,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		fmt.Fprintf(stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
 	}
 	logf("building the service")
-	binary, err := build(ctx, root, dir)
+	bins, err := rig.Build(ctx, root, dir)
 	if err != nil {
 		return 1, err
 	}
-	l := &lab{root: root, dir: dir, binary: binary, redisURL: *redisURL, secrets: newCredentials(), log: logf, quick: *quick}
+	l := &lab{root: root, dir: dir, bins: bins, redisURL: *redisURL, secrets: rig.NewCredentials(), log: logf, quick: *quick}
 
 	fmt.Fprintln(stdout, machine(ctx, *redisURL))
 	var results []*result
@@ -183,18 +183,6 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run from inside the forstok-accurate-sync module")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 // n scales an event count down for -quick runs.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -21,12 +22,12 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	if err != nil {
 		return err
 	}
-	r, err := l.newRig(ctx, "mapping-fix", rigOptions{env: map[string]string{"MAPPING_FILE": partial}})
+	r, err := l.newStage(ctx, "mapping-fix", stageOptions{env: map[string]string{"MAPPING_FILE": partial}})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	var items []outgoing
@@ -63,11 +64,11 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	res.expect(len(r.sb.Invoices()) == 0, "Accurate holds %d fakturs before the fix", len(r.sb.Invoices()))
 	res.notef("without store 1010: %d of %d failed, each saying `%s`", failed, n, reason)
 
-	if err := r.svc.stop(); err != nil {
+	if err := r.svc.Signal(syscall.SIGTERM); err != nil {
 		return err
 	}
-	r.svc.env["MAPPING_FILE"] = full
-	if err := r.svc.start(ctx); err != nil {
+	r.svc.Env["MAPPING_FILE"] = full
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	replayed := 0
@@ -89,7 +90,7 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	}
 	res.expect(res.counts.synced == n, "%d of %d events synced after the replay", res.counts.synced, n)
 	res.expect(len(st.Invoices) == n, "Accurate holds %d fakturs, want %d", len(st.Invoices), n)
-	res.expect(!r.svc.panicked(), "the service log shows a panic")
+	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	return nil
 }
 

@@ -11,12 +11,12 @@ import (
 // once the invoices have come and synced.
 func runPaymentsFirst(ctx context.Context, l *lab, res *result) error {
 	n := l.n(100)
-	r, err := l.newRig(ctx, "payments-first", rigOptions{})
+	r, err := l.newStage(ctx, "payments-first", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	items, all := invoicesThenPayments(r.send, n)
@@ -50,13 +50,13 @@ func runPaymentsFirst(ctx context.Context, l *lab, res *result) error {
 	res.expect(len(st.Invoices) == n && len(st.Receipts) == n, "Accurate holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), n)
 	owing := unpaid(st, numbers(n, invoiceNumber))
 	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
-	res.expect(!r.svc.panicked(), "the service log shows a panic")
+	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	return nil
 }
 
 // waitUntilWaiting polls until n payments are retrying because their faktur
 // is missing, and returns the reasons seen.
-func (r *rig) waitUntilWaiting(ctx context.Context, n int, within time.Duration) ([]string, error) {
+func (r *stage) waitUntilWaiting(ctx context.Context, n int, within time.Duration) ([]string, error) {
 	deadline := time.Now().Add(within)
 	for {
 		evs, err := r.admin.all(ctx)

@@ -11,12 +11,12 @@ import (
 // in flight together. Exactly one delivery per event may be accepted.
 func runRaces(ctx context.Context, l *lab, res *result) error {
 	n, copies := l.n(1000), 10
-	r, err := l.newRig(ctx, "races", rigOptions{})
+	r, err := l.newStage(ctx, "races", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 
@@ -64,6 +64,6 @@ func runRaces(ctx context.Context, l *lab, res *result) error {
 	}
 	res.expect(len(st.Invoices) == n, "Accurate holds %d fakturs, want %d", len(st.Invoices), n)
 	res.notef("Accurate holds %d fakturs; sales-invoice/save was called %d times", len(st.Invoices), st.Calls["sales-invoice/save"])
-	res.expect(!r.svc.panicked(), "the service log shows a panic")
+	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	return nil
 }

@@ -39,7 +39,7 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 	if err := rs.start(ctx); err != nil {
 		return err
 	}
-	r, err := l.newRig(ctx, name, rigOptions{
+	r, err := l.newStage(ctx, name, stageOptions{
 		redisURL: rs.url(),
 		faults:   sandbox.Faults{Latency: 100 * time.Millisecond},
 		env:      map[string]string{"WORKER_CONCURRENCY": "4"},
@@ -48,7 +48,7 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	// Invoice i then payment i, so that intake lasts across both restarts.
@@ -123,7 +123,7 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 	res.expect(len(st.Invoices) == n && len(st.Receipts) == n, "Accurate holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), n)
 	owing := unpaid(st, numbers(n, invoiceNumber))
 	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
-	res.expect(!r.svc.panicked(), "the service log shows a panic")
+	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	return nil
 }
 

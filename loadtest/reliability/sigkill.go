@@ -21,7 +21,7 @@ import (
 // 60 s lease (see kill-stall) and would otherwise stall the next process.
 func runSigkill(ctx context.Context, l *lab, res *result) error {
 	n := l.n(300)
-	r, err := l.newRig(ctx, "sigkill", rigOptions{
+	r, err := l.newStage(ctx, "sigkill", stageOptions{
 		faults: sandbox.Faults{Latency: 200 * time.Millisecond},
 		env:    map[string]string{"WORKER_CONCURRENCY": "4", "ACCURATE_MAX_CONCURRENCY": "100"},
 	})
@@ -29,7 +29,7 @@ func runSigkill(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.start(ctx); err != nil {
+	if err := r.svc.Start(ctx); err != nil {
 		return err
 	}
 	items, all := invoicesThenPayments(r.send, n)
@@ -73,7 +73,7 @@ func runSigkill(ctx context.Context, l *lab, res *result) error {
 // killed it most times, or intake is over and Accurate holds all the
 // documents (there is nothing left to interrupt). It returns the number of
 // documents Accurate held at each kill.
-func (r *rig) killRepeatedly(ctx context.Context, intakeDone <-chan struct{}, documents, most int) ([]string, error) {
+func (r *stage) killRepeatedly(ctx context.Context, intakeDone <-chan struct{}, documents, most int) ([]string, error) {
 	var kills []string
 	for len(kills) < most {
 		if err := sleep(ctx, 2*time.Second+rand.N(2*time.Second)); err != nil {
@@ -87,11 +87,11 @@ func (r *rig) killRepeatedly(ctx context.Context, intakeDone <-chan struct{}, do
 			}
 		default:
 		}
-		if err := r.svc.signal(syscall.SIGKILL); err != nil {
+		if err := r.svc.Signal(syscall.SIGKILL); err != nil {
 			return kills, err
 		}
 		kills = append(kills, fmt.Sprint(held))
-		if err := r.svc.start(ctx); err != nil {
+		if err := r.svc.Start(ctx); err != nil {
 			return kills, fmt.Errorf("restart after kill %d: %w", len(kills), err)
 		}
 	}

@@ -70,7 +70,7 @@ func slowConn(ctx context.Context, addr, prelude, drip string, limit time.Durati
 // attack) can, all at once, and checks that the server's read timeouts
 // close them while a normal delivery still goes through.
 func (a *abuser) slowClients(ctx context.Context) {
-	addr := strings.TrimPrefix(a.r.svc.url, "http://")
+	addr := strings.TrimPrefix(a.r.svc.URL, "http://")
 	const limit = 60 * time.Second
 	headers := "POST /webhooks/forstok HTTP/1.1\r\nHost: " + addr + "\r\n"
 	cases := []struct {

@@ -1,11 +1,13 @@
-// Package rig runs the pieces a performance run needs as separate processes,
-// the way an operator would: the accurate-sandbox and one or more replicas
-// of forstok-accurate-sync, built from this module, on 127.0.0.1 only, each
-// run under its own Redis namespace so that it never touches anyone else's
-// keys on the shared Redis.
+// Package rig runs the pieces a load or reliability run needs as separate
+// processes, the way an operator would: the accurate-sandbox and one or
+// more replicas of forstok-accurate-sync, built from this module, on
+// 127.0.0.1 only, each run under its own Redis namespace so that it never
+// touches anyone else's keys on the shared Redis. A replica may be stopped,
+// killed and started again (Service).
 package rig
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -21,6 +23,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/events"
 )
 
 // Credentials are made up per run; none of them is a real secret and none
@@ -41,6 +47,19 @@ func NewCredentials() Credentials {
 
 // Namespace is a fresh Redis namespace for one run.
 func Namespace(what string) string { return "perf-" + what + "-" + hex.EncodeToString(randomBytes(3)) }
+
+// DropNamespace deletes a run's keys from the Redis at redisURL, key by key
+// (never a flush: the Redis is shared).
+func DropNamespace(ctx context.Context, redisURL, ns string) error {
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return fmt.Errorf("redis url: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	_, err = events.DropNamespace(ctx, rdb, ns)
+	return err
+}
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
@@ -91,33 +110,48 @@ type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
 	err  error         // how it exited, once done is closed
-	log  *os.File
 }
 
 // Pid is the process id, for /proc readings.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// Stop asks the process to end (SIGTERM) and kills it if it has not within
-// grace. It is safe to call twice.
-func (p *Proc) Stop(grace time.Duration) {
-	if p.cmd == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+// Running tells whether the process has not exited yet.
+func (p *Proc) Running() bool {
 	select {
 	case <-p.done:
-	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.done
+		return false
+	default:
+		return true
 	}
-	p.cmd = nil
-	_ = p.log.Close()
 }
 
+// Signal sends sig and waits up to within for the process to exit; past
+// that it kills it and says so. A process that has exited is left alone.
+func (p *Proc) Signal(sig syscall.Signal, within time.Duration) error {
+	if !p.Running() {
+		return nil
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil && p.Running() {
+		return fmt.Errorf("signal %s: %w", p.Name, err)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(within):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("%s did not stop within %s of %v", p.Name, within, sig)
+	}
+}
+
+// Stop asks the process to end (SIGTERM) and kills it if it has not within
+// grace. It is safe to call twice.
+func (p *Proc) Stop(grace time.Duration) { _ = p.Signal(syscall.SIGTERM, grace) }
+
 // start runs bin with args and env (on top of a minimal PATH/HOME), its
-// output going to dir/name.log, and waits until GET url+probe answers 200.
+// output added to dir/name.log, and waits until GET url+probe answers 200.
 func start(ctx context.Context, dir, name, bin string, args []string, env map[string]string, url, probe string) (*Proc, error) {
-	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	logf, err := os.OpenFile(logPath(dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%s log: %w", name, err)
 	}
@@ -131,9 +165,10 @@ func start(ctx context.Context, dir, name, bin string, args []string, env map[st
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Proc{Name: name, URL: url, cmd: cmd, done: make(chan struct{}), log: logf}
+	p := &Proc{Name: name, URL: url, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		_ = logf.Close()
 		close(p.done)
 	}()
 	if err := waitReady(ctx, url+probe, p); err != nil {
@@ -143,6 +178,8 @@ func start(ctx context.Context, dir, name, bin string, args []string, env map[st
 	}
 	return p, nil
 }
+
+func logPath(dir, name string) string { return filepath.Join(dir, name+".log") }
 
 func tail(b []byte, n int) []byte {
 	if len(b) > n {
@@ -214,6 +251,30 @@ type ServiceOptions struct {
 // StartService runs one replica of forstok-accurate-sync and waits until it
 // is ready.
 func StartService(ctx context.Context, dir string, bins Binaries, creds Credentials, o ServiceOptions) (*Proc, error) {
+	s, err := NewService(dir, bins, creds, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(ctx); err != nil {
+		return nil, err
+	}
+	return s.proc, nil
+}
+
+// Service is one replica that may be stopped, killed and started again, on
+// the same address, with its environment (Env, which a test may change
+// between starts) and one log for all its runs.
+type Service struct {
+	Name string
+	URL  string
+	Env  map[string]string
+	dir  string
+	bin  string
+	proc *Proc
+}
+
+// NewService prepares a replica on a free port without starting it.
+func NewService(dir string, bins Binaries, creds Credentials, o ServiceOptions) (*Service, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -237,7 +298,45 @@ func StartService(ctx context.Context, dir string, bins Binaries, creds Credenti
 	if name == "" {
 		name = "service"
 	}
-	return start(ctx, dir, name, bins.Service, []string{"serve"}, env, "http://"+addr, "/readyz")
+	return &Service{Name: name, URL: "http://" + addr, Env: env, dir: dir, bin: bins.Service}, nil
+}
+
+// Start runs the replica and waits until /readyz answers 200.
+func (s *Service) Start(ctx context.Context) error {
+	if s.Running() {
+		return fmt.Errorf("%s is running already", s.Name)
+	}
+	p, err := start(ctx, s.dir, s.Name, s.bin, []string{"serve"}, s.Env, s.URL, "/readyz")
+	if err != nil {
+		return err
+	}
+	s.proc = p
+	return nil
+}
+
+// Running tells whether the replica runs.
+func (s *Service) Running() bool { return s.proc != nil && s.proc.Running() }
+
+// Signal sends sig (SIGTERM to stop, SIGKILL to kill) and waits up to 30 s
+// for the replica to exit.
+func (s *Service) Signal(sig syscall.Signal) error {
+	if s.proc == nil {
+		return nil
+	}
+	return s.proc.Signal(sig, 30*time.Second)
+}
+
+// Close kills the replica if it still runs.
+func (s *Service) Close() { _ = s.Signal(syscall.SIGKILL) }
+
+// Log is the path of the replica's log, every run of it.
+func (s *Service) Log() string { return logPath(s.dir, s.Name) }
+
+// Panicked tells whether the replica's log shows a panic or a fatal
+// runtime error.
+func (s *Service) Panicked() bool {
+	b, err := os.ReadFile(s.Log())
+	return err == nil && (bytes.Contains(b, []byte("panic:")) || bytes.Contains(b, []byte("fatal error:")))
 }
 
 // ParseEnv reads "K=V,K=V" as given on a command line.

@@ -9,32 +9,33 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
-// rig is one scenario's world: a sandbox Accurate, the service on its own
+// stage is one scenario's world: a sandbox Accurate, the service on its own
 // Redis namespace, a webhook sender and an admin client.
-type rig struct {
+type stage struct {
 	lab      *lab
 	name     string
 	ns       string
 	redisURL string
 	sb       *accurateSandbox
-	svc      *service
+	svc      *rig.Service
 	send     *sender
 	admin    *admin
 }
 
-// rigOptions tune a rig; the zero value is the shared Redis, a fault-free
+// stageOptions tune a stage; the zero value is the shared Redis, a fault-free
 // sandbox and the example mapping.
-type rigOptions struct {
+type stageOptions struct {
 	redisURL   string // default: the shared Redis
 	faults     sandbox.Faults
 	env        map[string]string
 	extraItems []string // item numbers the sandbox knows besides its default seed
 }
 
-func (l *lab) newRig(ctx context.Context, name string, o rigOptions) (*rig, error) {
-	r := &rig{lab: l, name: name, ns: namespace(name), redisURL: o.redisURL}
+func (l *lab) newStage(ctx context.Context, name string, o stageOptions) (*stage, error) {
+	r := &stage{lab: l, name: name, ns: rig.Namespace("rel-" + name), redisURL: o.redisURL}
 	if r.redisURL == "" {
 		r.redisURL = l.redisURL
 	}
@@ -49,19 +50,19 @@ func (l *lab) newRig(ctx context.Context, name string, o rigOptions) (*rig, erro
 		return nil, err
 	}
 	r.svc = svc
-	base := func() string { return svc.url }
-	r.send = newSender(base, l.secrets.webhook)
-	r.admin = &admin{base: base, token: l.secrets.admin, http: &http.Client{Timeout: 30 * time.Second}}
+	base := func() string { return svc.URL }
+	r.send = newSender(base, l.secrets.Webhook)
+	r.admin = &admin{base: base, token: l.secrets.Admin, http: &http.Client{Timeout: 30 * time.Second}}
 	return r, nil
 }
 
 // close stops the service and the sandbox and drops the scenario's keys
 // from the shared Redis.
-func (r *rig) close(ctx context.Context) {
-	r.svc.close()
+func (r *stage) close(ctx context.Context) {
+	r.svc.Close()
 	r.sb.close()
 	if r.redisURL == r.lab.redisURL {
-		if err := dropNamespace(ctx, r.redisURL, r.ns); err != nil {
+		if err := rig.DropNamespace(ctx, r.redisURL, r.ns); err != nil {
 			r.lab.log("%s: %v", r.name, err)
 		}
 	}
@@ -115,13 +116,13 @@ func (in *intake) acknowledged(key string) bool {
 
 // deliverAll sends every delivery with the given number of goroutines, each
 // retried until answered (within the time given per delivery).
-func (r *rig) deliverAll(ctx context.Context, items []outgoing, workers int, within time.Duration, in *intake) {
+func (r *stage) deliverAll(ctx context.Context, items []outgoing, workers int, within time.Duration, in *intake) {
 	r.deliverPaced(ctx, items, workers, within, 0, in)
 }
 
 // deliverPaced is deliverAll handing out one delivery every so often (0: as
 // fast as the goroutines take them), so that intake lasts a while.
-func (r *rig) deliverPaced(ctx context.Context, items []outgoing, workers int, within, every time.Duration, in *intake) {
+func (r *stage) deliverPaced(ctx context.Context, items []outgoing, workers int, within, every time.Duration, in *intake) {
 	next := make(chan outgoing)
 	var wg sync.WaitGroup
 	for range workers {
@@ -149,7 +150,7 @@ func (r *rig) deliverPaced(ctx context.Context, items []outgoing, workers int, w
 
 // finish waits for the accepted events to settle and counts them against
 // what Accurate holds.
-func (r *rig) finish(ctx context.Context, res *result, accepted []expectation, within time.Duration) (map[string]eventInfo, sandbox.State, error) {
+func (r *stage) finish(ctx context.Context, res *result, accepted []expectation, within time.Duration) (map[string]eventInfo, sandbox.State, error) {
 	keys := make([]string, len(accepted))
 	for i, e := range accepted {
 		keys[i] = e.key
