@@ -21,6 +21,7 @@ type Kind string
 const (
 	KindSalesInvoice Kind = "sales-invoice" // faktur penjualan
 	KindSalesReceipt Kind = "sales-receipt" // penerimaan penjualan
+	KindSalesReturn  Kind = "sales-return"  // retur penjualan
 )
 
 // Record is one document for BulkSave: its number, known before it is sent,

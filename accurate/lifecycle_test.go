@@ -227,3 +227,29 @@ func TestKnownNumbersTellsWhichItemsAndCustomersAccurateHas(t *testing.T) {
 		refusedWith(t, err, accurate.ClassValidation, "not a numbered list")
 	})
 }
+
+func TestSandboxBulkSavesReturnsRecordByRecord(t *testing.T) {
+	_, srv := newSandbox(t, sandbox.Config{})
+	c := newClient(t, accurate.Config{Host: srv.URL})
+	ctx := context.Background()
+	if _, err := c.SaveSalesInvoice(ctx, tokopediaInvoice()); err != nil {
+		t.Fatal(err)
+	}
+	noFaktur := exampleReturn()
+	noFaktur.Number, noFaktur.InvoiceNumber = "RJ-NOFAKTUR", "NO-SUCH-FAKTUR"
+	results, err := c.BulkSave(ctx, accurate.KindSalesReturn, []accurate.Record{
+		{Number: "RJ-95001", Doc: exampleReturn()}, {Number: "RJ-NOFAKTUR", Doc: noFaktur}, {Number: "RJ-95001", Doc: exampleReturn()},
+	})
+	if err != nil {
+		t.Fatalf("BulkSave: %v", err)
+	}
+	want := []accurate.Outcome{accurate.OutcomeSaved, accurate.OutcomeRefused, accurate.OutcomeExists}
+	for i, r := range results {
+		if r.Outcome != want[i] {
+			t.Errorf("record %d (%s): %s (%v); want %s", i, r.Number, r.Outcome, r.Err, want[i])
+		}
+	}
+	if found, err := c.Existing(ctx, accurate.KindSalesReturn, []string{"RJ-95001", "RJ-NOFAKTUR"}); err != nil || len(found) != 1 || found["RJ-95001"].ID == 0 {
+		t.Errorf("Existing = %v, %v; want RJ-95001 alone", found, err)
+	}
+}

@@ -66,6 +66,11 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 			owing[invoiceNo] = money.Amount(total)
 			continue
 		}
+		if w.ownInvoicePending(ctx, invoiceNo) {
+			// Our own invoice event will post it and wake this payment:
+			// asking Accurate now would spend a request to hear "not yet".
+			return w.waitForFaktur(ctx, invoiceNo, "payment")
+		}
 		detail, err := w.Accurate.SalesInvoiceDetail(ctx, invoiceNo)
 		if accurate.IsNotFound(err) {
 			return w.waitForFaktur(ctx, invoiceNo, "payment")
@@ -101,6 +106,33 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	return synced(withNumber(saved, number))
 }
 
+// ownInvoicePending reports whether an invoice event of this service owns
+// the faktur's number and has not finished: the faktur is not in Accurate
+// yet (the event saves it before it finishes). A store that does not answer
+// leaves the question to Accurate.
+func (w *Worker) ownInvoicePending(ctx context.Context, faktur string) bool {
+	inv, ok := w.fakturOwner(ctx, faktur)
+	if !ok {
+		return false
+	}
+	switch inv.State {
+	case events.StateQueued, events.StateProcessing, events.StateRetrying:
+		return true
+	}
+	return false
+}
+
+// fakturOwner is the invoice event of this service that claimed the
+// faktur's number; false when none did, or the store does not answer.
+func (w *Worker) fakturOwner(ctx context.Context, faktur string) (events.Event, bool) {
+	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", faktur)
+	if err != nil || !ok {
+		return events.Event{}, false
+	}
+	inv, err := w.Store.Get(ctx, owner)
+	return inv, err == nil
+}
+
 // waitForFaktur words the wait of an event for a faktur not in Accurate
 // (kind says which: "payment", "return"): by what became of the invoice
 // event that owns the number, so that an event behind a failed invoice says
@@ -110,14 +142,11 @@ func (w *Worker) waitForFaktur(ctx context.Context, number, kind string) outcome
 		"the %s waits for it (PAYMENT_INVOICE_WAIT)", number, kind)
 	out.waiting = true
 	out.waitsFor = number
-	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", number)
-	if err != nil || !ok {
+	inv, ok := w.fakturOwner(ctx, number)
+	if !ok {
 		return out
 	}
-	inv, err := w.Store.Get(ctx, owner)
-	if err != nil {
-		return out
-	}
+	owner := inv.Key
 	switch inv.State {
 	case events.StateFailed:
 		out.reason = fmt.Sprintf("faktur %s is not in Accurate because its invoice event %s failed: %s. "+

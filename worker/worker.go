@@ -95,9 +95,11 @@ type Metrics interface {
 const (
 	DefaultInvoiceWait = 24 * time.Hour
 	DefaultMaxAttempts = 20
-	// DefaultConcurrency is how many events one replica works at once; as
-	// many as Accurate's own default of requests in flight.
-	DefaultConcurrency = accurate.DefaultMaxInFlight
+	// DefaultConcurrency is how many events one replica works at once:
+	// enough to fill a bulk-save.do (the Accurate client gathers the saves
+	// of events in flight into bulk requests; its limiter, not this figure,
+	// bounds the requests to Accurate).
+	DefaultConcurrency = 2 * accurate.MaxBulk
 	DefaultRetryBase   = 2 * time.Second
 	DefaultRetryCap    = 10 * time.Minute
 )
@@ -323,12 +325,8 @@ func (w *Worker) awaitFaktur(ctx context.Context, log *zap.Logger, key, faktur s
 		log.Warn("could not register the event as waiting for its faktur; it waits out its backoff", zap.String("faktur", faktur), zap.Error(err))
 		return false
 	}
-	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", faktur)
-	if err != nil || !ok {
-		return false
-	}
-	inv, err := w.Store.Get(ctx, owner)
-	return err == nil && inv.State == events.StateSynced
+	inv, ok := w.fakturOwner(ctx, faktur)
+	return ok && inv.State == events.StateSynced
 }
 
 // wakeWaiters runs now the payments and returns waiting for the faktur

@@ -277,6 +277,7 @@ func endpoints() map[string]endpoint {
 	for kind, st := range map[string]store{
 		"sales-invoice": (*Server).storeInvoice,
 		"sales-receipt": (*Server).storeReceipt,
+		"sales-return":  (*Server).storeReturn,
 	} {
 		eps["/accurate/api/"+kind+"/bulk-save.do"] = endpoint{key: kind + "/bulk-save", methods: postOnly, serve: bulkSave(st)}
 	}

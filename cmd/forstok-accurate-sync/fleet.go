@@ -152,7 +152,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 	creds.check = client.CheckCredentials
 	w := worker.New(worker.Config{
 		Store:       store,
-		Accurate:    client,
+		Accurate:    accurate.NewBatcher(client, accurate.BatchConfig{}),
 		Mapping:     s.Mapping,
 		Decoder:     f.decoder,
 		Logger:      log.Named("worker"),

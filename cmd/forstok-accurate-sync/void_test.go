@@ -191,7 +191,7 @@ func TestVoidBetweenTheRetriesOfItsInvoice(t *testing.T) {
 	w.mustEnd(invoiceKey(2), events.StateVoided)
 	w.sandbox.SetFaults(sandbox.Faults{})
 	w.mustEnd(voidKey(2), events.StateSynced)
-	if w.hasFaktur("GEN-000002") || w.sandbox.Calls()["sales-invoice/save"] != 0 {
+	if w.hasFaktur("GEN-000002") || w.sandbox.Calls()["sales-invoice/bulk-save"] != 0 {
 		t.Fatalf("the voided invoice posted: calls %v", w.sandbox.Calls())
 	}
 	w.replayCreatesNothing(voidKey(2), invoiceKey(2))
