@@ -14,7 +14,7 @@ import (
 )
 
 // Unicode SKUs: the sandbox's Accurate knows the first as an item, not the
-// second.
+// second, so the second's invoice fails naming it as missing.
 const (
 	unicodeKnownSKU   = "КАОС-ЧЁРН-L"
 	unicodeUnknownSKU = "帽子-01-🧢"
@@ -207,7 +207,7 @@ func (a *abuser) malformed(ctx context.Context) {
 		{"100,000 nested '[' inside data.order (signed)",
 			[]byte(`{"type":"invoice.created","data":{"id":1,"order":` + strings.Repeat("[", 100000) + `}}`), []int{400}, ""},
 		{"not JSON", []byte("id=1&type=invoice.created"), []int{400}, ""},
-		{"unknown type invoice.voided", []byte(`{"type":"invoice.voided","data":{"id":1}}`), []int{400}, "invoice.voided"},
+		{"unknown type invoice.refunded", []byte(`{"type":"invoice.refunded","data":{"id":1}}`), []int{400}, "invoice.refunded"},
 		{"money with 3 decimals (price 89000.125)", withPrice(`"89000.125"`), []int{422}, "data.order.item_lines[0].price"},
 		{"money with 20 digits (price 12345678901234567890)", withPrice(`12345678901234567890`), []int{422}, "data.order.item_lines[0].price"},
 		{"negative money (price -1)", withPrice(`-1`), []int{422}, "data.order.item_lines[0].price"},
@@ -260,6 +260,7 @@ func (a *abuser) bigPayment(ctx context.Context) {
 // outcomes reports how the accepted events ended: the unicode SKU Accurate
 // knows synced, the other failed with Accurate's own not-found words, the
 // big payment gave up waiting for fakturs that never come.
+// The unknown SKU's reason names it as what Accurate does not have.
 func (a *abuser) outcomes(states map[string]eventInfo) {
 	for _, e := range a.accepted {
 		ev := states[e.key]
@@ -271,8 +272,8 @@ func (a *abuser) outcomes(states map[string]eventInfo) {
 	}
 	known, unknown := states[a.knownKey], states[a.unknownKey]
 	a.res.expect(known.State == "synced", "the invoice of unicode SKU %q is %s, want synced", unicodeKnownSKU, known.State)
-	a.res.expect(unknown.State == "failed" && strings.Contains(unknown.LastError, "tidak ditemukan"),
-		"the invoice of unknown unicode SKU %q is %s (%s), want failed with Accurate's not-found reason", unicodeUnknownSKU, unknown.State, unknown.LastError)
+	a.res.expect(unknown.State == "failed" && strings.Contains(unknown.LastError, "does not have") && strings.Contains(unknown.LastError, unicodeUnknownSKU),
+		"the invoice of unknown unicode SKU %q is %s (%s), want failed naming the SKU as missing in Accurate", unicodeUnknownSKU, unknown.State, unknown.LastError)
 }
 
 // stillHealthy checks the probes and a normal delivery after the abuse.
