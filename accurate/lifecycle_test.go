@@ -15,7 +15,7 @@ import (
 // The calls of voids, returns and master data, through the real client
 // against the sandbox over HTTP.
 
-// exampleReturn is the retur of the contract's return-created-tokopedia.json:
+// exampleReturn is the retur of examples/return-created-tokopedia.json:
 // the bundle comes back whole.
 func exampleReturn() *accurate.SalesReturn {
 	return &accurate.SalesReturn{
