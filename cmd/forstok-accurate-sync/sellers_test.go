@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,11 +41,26 @@ type fleetWorld struct {
 	url   string
 	logs  *syncBuffer
 	store *events.Store
+	hup   chan os.Signal
+
+	envMu sync.Mutex // the service reads env while a test may change it
+}
+
+func (w *fleetWorld) getenv(k string) string {
+	w.envMu.Lock()
+	defer w.envMu.Unlock()
+	return w.env[k]
+}
+
+func (w *fleetWorld) setenv(k, v string) {
+	w.envMu.Lock()
+	defer w.envMu.Unlock()
+	w.env[k] = v
 }
 
 func newFleetWorld(t *testing.T) *fleetWorld {
 	t.Helper()
-	w := &fleetWorld{t: t, redis: testredis.New(t), dir: t.TempDir(), logs: &syncBuffer{}}
+	w := &fleetWorld{t: t, redis: testredis.New(t), dir: t.TempDir(), logs: &syncBuffer{}, hup: make(chan os.Signal, 1)}
 	db := func(token string) sandbox.Config {
 		return sandbox.Config{APIToken: token, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(), RateLimit: 8, MaxConcurrency: 8}
 	}
@@ -114,14 +131,14 @@ func (w *fleetWorld) write(id, content string) {
 
 func (w *fleetWorld) start() {
 	w.t.Helper()
-	getenv := func(k string) string { return w.env[k] }
+	getenv := w.getenv
 	cfg, err := loadConfig(getenv, needServe)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	a, err := newApp(cfg, options{logger: newLogger(zapcore.InfoLevel, w.logs), getenv: getenv,
 		retryMin: 20 * time.Millisecond, retryCap: 500 * time.Millisecond, poll: 100 * time.Millisecond,
-		sellersDebounce: 50 * time.Millisecond})
+		sellersDebounce: 50 * time.Millisecond, hup: w.hup})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -346,6 +363,38 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 			t.Errorf("toko-a's webhook = %d; the other seller must be untouched", got)
 		}
 	})
+}
+
+// TestSIGHUPReloadsWhatTheFolderCannotShow: a seller whose secret is not
+// in the environment yet is listed with its problem; once the secret is
+// there, SIGHUP (and nothing else, since no file changed) starts it.
+func TestSIGHUPReloadsWhatTheFolderCannotShow(t *testing.T) {
+	w := newFleetWorld(t)
+	w.write("toko-a", w.sellerFile("A"))
+	w.write("toko-e", strings.ReplaceAll(w.sellerFile("C"), "TOKO_C_TOKEN", "TOKO_E_TOKEN"))
+	w.start()
+	problem := func() bool {
+		for _, st := range w.app.sellers.Status() {
+			if st.ID == "toko-e" && !st.Active && len(st.Problems) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if !problem() {
+		t.Fatalf("toko-e without its token = %+v; want listed, not started, with its problem", w.app.sellers.Status())
+	}
+	if got := w.send("toko-e", otherWebhookSecret, generatedInvoice(40)); got != http.StatusNotFound {
+		t.Fatalf("toko-e's webhook before its token = %d; want 404", got)
+	}
+	w.setenv("TOKO_E_TOKEN", "token-c")
+	w.hup <- syscall.SIGHUP
+	if !poll(15*time.Second, 50*time.Millisecond, func() bool {
+		return w.send("toko-e", otherWebhookSecret, generatedInvoice(41)) == http.StatusAccepted
+	}) {
+		t.Fatalf("toko-e never took a webhook after SIGHUP: %+v", w.app.sellers.Status())
+	}
+	w.waitState("toko-e", invoiceKey(41), events.StateSynced)
 }
 
 // unmappedInvoice is generatedInvoice(n) from a store the example mapping
