@@ -54,7 +54,8 @@ type options struct {
 	// failed a dozen times waits minutes, past any test's deadline.
 	retryCap time.Duration
 	// poll is how often asynq looks for due retries and new tasks; zero
-	// keeps asynq's defaults (5 s and 1 s), tests and the demo go faster.
+	// keeps asynq's 5 s for retries and idleTaskCheck for new tasks;
+	// tests and the demo go faster.
 	poll time.Duration
 	// probe is how often a seller's Accurate, marked down by a worker, is
 	// asked whether it answers again; zero is worker.DefaultProbeEvery.
@@ -144,7 +145,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		LogLevel:        asynq.WarnLevel,
 		// asynq treats zero as its default.
 		DelayedTaskCheckInterval: opts.poll,
-		TaskCheckInterval:        opts.poll,
+		TaskCheckInterval:        taskCheck(opts.poll),
 	})
 	h := handler.New(handler.Config{
 		Ready:          f.ready,
@@ -362,3 +363,15 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 }
 
 func (a *app) sellersDebounce() time.Duration { return a.fleet.opts.sellersDebounce }
+
+// idleTaskCheck is how often an idle replica looks for new events. asynq's
+// own default (1 s, slept between 0.5 and 1.5 s) would be most of a lone
+// event's latency; ten looks a second cost Redis next to nothing.
+const idleTaskCheck = 100 * time.Millisecond
+
+func taskCheck(poll time.Duration) time.Duration {
+	if poll > 0 {
+		return poll
+	}
+	return idleTaskCheck
+}

@@ -9,6 +9,7 @@
 //	go run ./loadtest/drain                                # 1 replica, Accurate's limits (8/s, 8 in flight), 100 ms latency
 //	go run ./loadtest/drain -replicas 2
 //	go run ./loadtest/drain -unlimited -invoices 5000      # limits lifted: what the service itself can post
+//	go run ./loadtest/drain -invoices 0 -lone 200          # latency of lone invoices on an idle service
 //
 // Keys go under a fresh Redis namespace, deleted afterwards.
 package main
@@ -21,7 +22,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,6 +43,7 @@ type options struct {
 	latency   time.Duration
 	unlimited bool
 	workers   int
+	lone      int
 	timeout   time.Duration
 	redisURL  string
 	env       string
@@ -54,7 +58,8 @@ func main() {
 	flag.IntVar(&o.inFlight, "in-flight", 8, "the sandbox's requests in flight (Accurate's limit)")
 	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "latency the sandbox adds to every call")
 	flag.BoolVar(&o.unlimited, "unlimited", false, "lift the limits: sandbox -rate-limit 0 -concurrency 0, ACCURATE_RATE_LIMIT=10000, ACCURATE_MAX_CONCURRENCY=64, WORKER_CONCURRENCY=64")
-	flag.IntVar(&o.workers, "workers", 0, "WORKER_CONCURRENCY per replica (default 8, or 64 with -unlimited)")
+	flag.IntVar(&o.workers, "workers", 0, "WORKER_CONCURRENCY per replica (default: the service's, or 64 with -unlimited)")
+	flag.IntVar(&o.lone, "lone", 0, "after the phases, deliver this many invoices one at a time, each when the last is synced, and report webhook-to-synced latency")
 	flag.DurationVar(&o.timeout, "timeout", 6*time.Minute, "give up when a phase takes longer")
 	flag.StringVar(&o.redisURL, "redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
@@ -81,7 +86,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return fmt.Errorf("-env: %w", err)
 	}
 	sbOpts := rig.SandboxOptions{RateLimit: o.rate, Concurrency: o.inFlight, Latency: o.latency}
-	workers := 8
+	workers := 0 // the service's default
 	if o.unlimited {
 		sbOpts.RateLimit, sbOpts.Concurrency = 0, 0
 		workers = 64
@@ -90,7 +95,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.workers > 0 {
 		workers = o.workers
 	}
-	env = withDefaults(env, map[string]string{"WORKER_CONCURRENCY": strconv.Itoa(workers)})
+	if workers > 0 {
+		env = withDefaults(env, map[string]string{"WORKER_CONCURRENCY": strconv.Itoa(workers)})
+	}
 
 	redisOpt, err := redis.ParseURL(o.redisURL)
 	if err != nil {
@@ -152,11 +159,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	store := events.New(rdb, events.Config{Namespace: ns})
 	ph := phase{out: out, store: store, urls: urls, secret: creds.Webhook, timeout: o.timeout}
-	if err := ph.run(ctx, "invoices", o.invoices, bodies.Invoice); err != nil {
-		return err
+	if o.invoices > 0 {
+		if err := ph.run(ctx, "invoices", o.invoices, bodies.Invoice); err != nil {
+			return err
+		}
 	}
-	if o.payments {
+	if o.payments && o.invoices > 0 {
 		if err := ph.run(ctx, "payments", o.invoices, bodies.Payment); err != nil {
+			return err
+		}
+	}
+	if o.lone > 0 {
+		if err := ph.lone(ctx, o.lone, func(i int) []byte { return bodies.Invoice(o.invoices + i) }); err != nil {
 			return err
 		}
 	}
@@ -167,10 +181,60 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nsandbox: %d fakturs and %d penerimaan stored; calls %v\n", len(st.Invoices), len(st.Receipts), st.Calls)
 	fmt.Fprintf(out, "rate-limited answers (429) the sandbox gave: %d\n", st.Calls["rate_limited"])
-	want := o.invoices
-	if len(st.Invoices) != want || (o.payments && len(st.Receipts) != want) {
-		return fmt.Errorf("the sandbox holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), want)
+	requests := 0
+	for k, v := range st.Calls {
+		if strings.Contains(k, "/") && !strings.HasPrefix(k, "customer/") {
+			requests += v
+		}
 	}
+	if docs := len(st.Invoices) + len(st.Receipts); docs > 0 {
+		fmt.Fprintf(out, "Accurate requests for the documents: %d for %d documents, %.3f per document\n", requests, docs, float64(requests)/float64(docs))
+	}
+	want := o.invoices
+	if len(st.Invoices) != want+o.lone || (o.payments && len(st.Receipts) != want) {
+		return fmt.Errorf("the sandbox holds %d fakturs and %d penerimaan, want %d and %d", len(st.Invoices), len(st.Receipts), want+o.lone, want)
+	}
+	return nil
+}
+
+// lone delivers n invoices one at a time, each once the one before is
+// synced, and reports the time from sending each webhook until its event
+// is synced (the faktur is in Accurate before the state says so).
+func (p phase) lone(ctx context.Context, n int, body func(int) []byte) error {
+	lat := make([]time.Duration, 0, n)
+	for i := range n {
+		before, err := p.store.Counts(ctx)
+		if err != nil {
+			return err
+		}
+		d, err := rig.Sign(p.secret, fmt.Sprintf("msg_drain_lone_%d", i), time.Now(), body(i))
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		load := &rig.Load{Client: rig.NewClient(1), URLs: p.urls[:1], Conns: 1, Deliveries: []rig.Delivery{d}}
+		if res, _ := load.Run(ctx, p.timeout, 0); res.Accepted != 1 {
+			return fmt.Errorf("lone invoice %d not accepted: %s", i, res.Others())
+		}
+		for {
+			c, err := p.store.Counts(ctx)
+			if err == nil && c[events.StateSynced] > before[events.StateSynced] {
+				break
+			}
+			if time.Since(start) > p.timeout || ctx.Err() != nil {
+				return fmt.Errorf("lone invoice %d not synced after %s", i, p.timeout)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		lat = append(lat, time.Since(start))
+		// An idle seller: nothing else of this kind in flight.
+		time.Sleep(150 * time.Millisecond)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(f float64) time.Duration {
+		return lat[min(len(lat)-1, int(f*float64(len(lat))))].Round(time.Millisecond)
+	}
+	fmt.Fprintf(p.out, "\nlone invoices: %d, webhook to synced p50 %s, p90 %s, p99 %s, max %s\n", n, q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(time.Millisecond))
 	return nil
 }
 
