@@ -94,6 +94,15 @@ type Config struct {
 	// after asynq's lease and recoverer (30 s, then up to 90 s more).
 	// Default DefaultHoldTimeout.
 	HoldTimeout time.Duration
+	// Share is how many of one seller's events are released to the
+	// workers at a time (fair.go); the rest are held. Default DefaultShare.
+	Share int
+	// SafetyNet is how far ahead a held event's task is due, for asynq to
+	// run it if no dispatcher released it. Default DefaultSafetyNet.
+	SafetyNet time.Duration
+	// ReleasedBound is how long a released event whose end was never told
+	// counts against its seller's share. Default DefaultReleasedBound.
+	ReleasedBound time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Logger hears what the store handles itself (a record left to the
@@ -114,6 +123,12 @@ type Store struct {
 	hold      time.Duration
 	now       func() time.Time
 	log       *zap.Logger
+	// The fair scheduling (fair.go); kick wakes this replica's dispatcher,
+	// shared by every seller's copy of the store.
+	share         int
+	safetyNet     time.Duration
+	releasedBound time.Duration
+	kick          chan struct{}
 }
 
 // New builds a Store on rdb. Close releases asynq's side, not rdb.
@@ -129,6 +144,15 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	}
 	if cfg.HoldTimeout <= 0 {
 		cfg.HoldTimeout = DefaultHoldTimeout
+	}
+	if cfg.Share <= 0 {
+		cfg.Share = DefaultShare
+	}
+	if cfg.SafetyNet <= 0 {
+		cfg.SafetyNet = DefaultSafetyNet
+	}
+	if cfg.ReleasedBound <= 0 {
+		cfg.ReleasedBound = DefaultReleasedBound
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -148,6 +172,11 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		hold:      cfg.HoldTimeout,
 		now:       cfg.Now,
 		log:       cfg.Logger,
+
+		share:         cfg.Share,
+		safetyNet:     cfg.SafetyNet,
+		releasedBound: cfg.ReleasedBound,
+		kick:          make(chan struct{}, 1),
 	}
 }
 
@@ -240,6 +269,10 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 	return Accepted, nil
 }
 
+// enqueue queues the event's task, held until its seller's share has room
+// (fair.go): due SafetyNet ahead, then admitted, which releases it at once
+// when the seller is under its share. A crash between the two leaves it to
+// its safety net.
 func (s *Store) enqueue(ctx context.Context, in Incoming) error {
 	task := asynq.NewTask(TaskType, in.Payload)
 	_, err := s.queue.EnqueueContext(ctx, task,
@@ -250,6 +283,15 @@ func (s *Store) enqueue(ctx context.Context, in Incoming) error {
 		// asynq's own timeout bounds one attempt; the worker's calls have
 		// shorter ones of their own.
 		asynq.Timeout(10*time.Minute),
+		asynq.ProcessAt(s.now().Add(s.safetyNet)),
 	)
-	return err
+	if err != nil {
+		return err
+	}
+	if err := s.admit(ctx, in.Key); err != nil {
+		// Queued all the same: its safety net runs it.
+		s.log.Warn("event queued but not admitted; it runs when its safety net is due", zap.String("event_key", in.Key),
+			zap.Duration("safety_net", s.safetyNet), zap.Error(err))
+	}
+	return nil
 }

@@ -68,6 +68,12 @@ type Wakes interface {
 	RunRetries(ctx context.Context) (int, error)
 }
 
+// Shares frees an event's place among its seller's events released to the
+// workers when an attempt ends (the fair scheduling); *events.Store has it.
+type Shares interface {
+	Done(ctx context.Context, key string) error
+}
+
 // Accurate is the part of the Accurate client the worker calls.
 type Accurate interface {
 	SaveSalesInvoice(ctx context.Context, doc *accurate.SalesInvoice) (accurate.SavedDocument, error)
@@ -111,7 +117,9 @@ type Config struct {
 	Orders Orders
 	// Wakes defaults to Store when Store has it; nil leaves waiting events
 	// to their backoff.
-	Wakes    Wakes
+	Wakes Wakes
+	// Shares defaults to Store when Store has it.
+	Shares   Shares
 	Accurate Accurate
 	Mapping  *mapping.Settings
 	Decoder  *forstok.Decoder
@@ -148,6 +156,9 @@ func New(cfg Config) *Worker {
 	}
 	if wk, ok := cfg.Store.(Wakes); ok && cfg.Wakes == nil {
 		cfg.Wakes = wk
+	}
+	if sh, ok := cfg.Store.(Shares); ok && cfg.Shares == nil {
+		cfg.Shares = sh
 	}
 	if cfg.InvoiceWait <= 0 {
 		cfg.InvoiceWait = DefaultInvoiceWait
@@ -225,6 +236,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) error {
 	retried, _ := asynq.GetRetryCount(ctx)
 	log := w.Logger.With(zap.String("event_key", key))
+	defer w.done(ctx, log, key)
 	ev, decodeErr := w.Decoder.Decode(t.Payload())
 	eventType := ev.Type
 	if eventType == "" {
@@ -257,6 +269,20 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 		out = failed("event type %q has no processing", ev.Type)
 	}
 	return w.record(ctx, log, rec, eventType, retried, out)
+}
+
+// done frees the event's place among its seller's released events once the
+// attempt has ended, however it ended; when Redis does not answer, the place
+// is freed by its bound.
+func (w *Worker) done(ctx context.Context, log *zap.Logger, key string) {
+	if w.Shares == nil {
+		return
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := w.Shares.Done(bg, key); err != nil {
+		log.Warn("could not free the event's place among its seller's released events; freed by its bound", zap.Error(err))
+	}
 }
 
 // record writes the outcome to the store and tells asynq what to do next.

@@ -42,6 +42,7 @@ type config struct {
 	MaxAttempts         int
 	EventRetention      time.Duration
 	EventHoldTimeout    time.Duration
+	SellerShare         int
 	deprecated          []string
 }
 
@@ -85,6 +86,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		MaxAttempts:         r.renamed("MAX_ATTEMPTS", "MAX_RETRIES", worker.DefaultMaxAttempts),
 		EventRetention:      r.duration("EVENT_RETENTION", events.DefaultRetention),
 		EventHoldTimeout:    r.duration("EVENT_HOLD_TIMEOUT", events.DefaultHoldTimeout),
+		SellerShare:         r.positiveInt("SELLER_SHARE", events.DefaultShare),
 	}
 	if c.EventHoldTimeout < time.Second {
 		// It is renewed every third of it: shorter would be Redis chatter.

@@ -115,7 +115,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		}
 	}
 	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention,
-		HoldTimeout: cfg.EventHoldTimeout, Logger: log.Named("events")})
+		HoldTimeout: cfg.EventHoldTimeout, Share: cfg.SellerShare, Logger: log.Named("events")})
 	decoder := forstok.NewDecoder()
 	f := &fleet{reg: reg, store: store, rdb: rdb, cfg: cfg, opts: opts, log: log, decoder: decoder,
 		parts: map[string]*sellerPart{}, counted: map[string]bool{}}
@@ -274,6 +274,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		defer close(releaseDone)
 		a.releaseLoop(ctx)
 	}()
+	dispatchDone := make(chan struct{})
+	go func() {
+		defer close(dispatchDone)
+		a.store.Dispatch(ctx, a.dispatchTick())
+	}()
 	credsDone := make(chan struct{})
 	go func() {
 		defer close(credsDone)
@@ -311,6 +316,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	<-workersDone
 	<-pruneDone
 	<-releaseDone
+	<-dispatchDone
 	<-credsDone
 	<-watchDone
 	a.log.Info("stopped")
@@ -360,6 +366,15 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 			fn()
 		}
 	}
+}
+
+// dispatchTick is how often the dispatcher looks for held events released
+// by another replica's room (its own Dones wake it at once).
+func (a *app) dispatchTick() time.Duration {
+	if p := a.fleet.opts.poll; p > 0 && p < 200*time.Millisecond {
+		return p
+	}
+	return 200 * time.Millisecond
 }
 
 func (a *app) sellersDebounce() time.Duration { return a.fleet.opts.sellersDebounce }

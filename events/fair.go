@@ -1,0 +1,246 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// Fair scheduling. Every seller's events share one asynq queue, first in
+// first out; left alone, a seller with 20,000 events queued would hold
+// every other seller's events behind its backlog, and the workers would all
+// wait on its Accurate limit. So at most Share of a seller's events are
+// released (pending or active in asynq) at a time; the rest are held.
+//
+// Every event is enqueued as an asynq task scheduled SafetyNet ahead (asynq's
+// atomic enqueue by task id stays the idempotency step), then admitted: one
+// Lua script puts it on its seller's held list and releases the seller's
+// oldest held events while fewer than Share are released, moving each from
+// asynq's scheduled set to its pending list as asynq's RunTask does. A lone
+// event of an idle seller is released at once. When a released event ends
+// (Done), or on every tick, the dispatcher of each replica runs the same
+// script for every seller with held events: the pending list interleaves
+// the sellers, so one seller's backlog delays nobody else's events.
+//
+// The script is the only place that releases, so replicas never release
+// more than Share between them. Nothing is lost: a held event is an asynq
+// task due SafetyNet ahead, re-armed while it is held, so if no dispatcher
+// ran (or a crash came between the enqueue and the admission) asynq runs it
+// by itself. A released entry whose end was never told (a worker killed) is
+// dropped after ReleasedBound, so a crash cannot leak a seller's capacity.
+
+// Defaults of the fair scheduling.
+const (
+	// DefaultShare is how many of one seller's events are released at a
+	// time: one bulk request's worth (accurate.MaxBulk), enough for a seller
+	// to fill Accurate's bulk saves, and half the workers of one replica, so
+	// a second seller always finds workers free.
+	DefaultShare = 100
+	// DefaultSafetyNet is how far ahead a held event's task is due: asynq
+	// runs it then if no dispatcher released it first.
+	DefaultSafetyNet = 10 * time.Minute
+	// DefaultReleasedBound is how long a released event counts against its
+	// seller's share when its end is never told.
+	DefaultReleasedBound = 5 * time.Minute
+	// dispatchBatch bounds the sellers one pipeline of the dispatcher asks.
+	dispatchBatch = 500
+	// rearmBatch bounds the held events one re-arm script touches.
+	rearmBatch = 1000
+)
+
+func (s *Store) releasedKey() string { return s.keyPrefix + ":fair:released" }
+func (s *Store) heldKey() string     { return s.keyPrefix + ":fair:held" }
+
+// readyKey is the set of sellers with held events, for the whole namespace.
+func (s *Store) readyKey() string { return KeyPrefix(s.ns) + ":fair:ready" }
+
+// admitScript adds ARGV[6] (if any) to the seller's held events, then
+// releases the oldest held ones while fewer than the share are released.
+// A held id whose task is not scheduled any more (run by its safety net, a
+// replay or a wake-up, or gone) is dropped without counting. It answers how
+// many it released.
+// KEYS: released, held, ready, asynq scheduled, asynq pending.
+// ARGV: share, now (ms), released cutoff (ms), seller, asynq task key prefix, id.
+var admitScript = redis.NewScript(`
+local now = tonumber(ARGV[2])
+if ARGV[6] ~= "" then
+  redis.call("ZADD", KEYS[2], "NX", now, ARGV[6])
+end
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3])
+local free = tonumber(ARGV[1]) - redis.call("ZCARD", KEYS[1])
+local n = 0
+while free > 0 do
+  local top = redis.call("ZPOPMIN", KEYS[2])
+  if #top == 0 then break end
+  local id = top[1]
+  local tk = ARGV[5] .. id
+  if redis.call("HGET", tk, "state") == "scheduled" then
+    redis.call("ZREM", KEYS[4], id)
+    redis.call("LPUSH", KEYS[5], id)
+    redis.call("HSET", tk, "state", "pending")
+    redis.call("ZADD", KEYS[1], now, id)
+    free = free - 1
+    n = n + 1
+  end
+end
+if redis.call("ZCARD", KEYS[2]) > 0 then
+  redis.call("SADD", KEYS[3], ARGV[4])
+else
+  redis.call("SREM", KEYS[3], ARGV[4])
+end
+return n
+`)
+
+// rearmScript moves the safety net of held events ARGV[2..] to ARGV[1]
+// (unix seconds, asynq's scheduled score), if they are still scheduled.
+// KEYS: asynq scheduled.
+var rearmScript = redis.NewScript(`
+for i = 2, #ARGV do
+  redis.call("ZADD", KEYS[1], "XX", "GT", ARGV[1], ARGV[i])
+end
+return #ARGV - 1
+`)
+
+func (s *Store) admitKeys() []string {
+	return []string{s.releasedKey(), s.heldKey(), s.readyKey(), asynqKey(s.ns, "scheduled"), asynqKey(s.ns, "pending")}
+}
+
+func (s *Store) admitArgs(id string) []any {
+	now := s.now()
+	return []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.seller, asynqKey(s.ns, "t:"), id}
+}
+
+// admit holds the event's task (enqueued scheduled SafetyNet ahead) and
+// releases this seller's events while it is under its share.
+func (s *Store) admit(ctx context.Context, key string) error {
+	if err := admitScript.Run(ctx, s.rdb, s.admitKeys(), s.admitArgs(s.taskID(key))...).Err(); err != nil {
+		return unavailable("admit "+key, err)
+	}
+	return nil
+}
+
+// Done frees the place of the event among its seller's released events:
+// the worker tells it when an attempt ended (synced, failed, voided, or
+// retrying later). The dispatcher of this replica then releases more.
+func (s *Store) Done(ctx context.Context, key string) error {
+	if err := s.rdb.ZRem(ctx, s.releasedKey(), s.taskID(key)).Err(); err != nil {
+		return unavailable("done "+key, err)
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Dispatch releases held events of every seller with some, on each Done of
+// this replica and every tick, until ctx ends; every replica runs it. It
+// re-arms the safety net of held events every third of SafetyNet.
+func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastRearm := s.now()
+	for {
+		if err := s.dispatchOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("release held events; tried again at the next tick (held events run by their safety net otherwise)", zap.Error(err))
+		}
+		if s.now().Sub(lastRearm) >= s.safetyNet/3 {
+			if err := s.rearm(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("re-arm the safety net of held events; tried again shortly", zap.Error(err))
+			} else {
+				lastRearm = s.now()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// dispatchOnce runs the admission of every seller with held events: one
+// pipeline per batch of sellers, so a pass costs the sellers with work, not
+// the sellers configured.
+func (s *Store) dispatchOnce(ctx context.Context) error {
+	sellers, err := s.rdb.SMembers(ctx, s.readyKey()).Result()
+	if err != nil {
+		return unavailable("sellers with held events", err)
+	}
+	if len(sellers) == 0 {
+		return nil
+	}
+	if err := admitScript.Load(ctx, s.rdb).Err(); err != nil {
+		return unavailable("load the admission script", err)
+	}
+	for len(sellers) > 0 {
+		batch := sellers[:min(len(sellers), dispatchBatch)]
+		sellers = sellers[len(batch):]
+		pipe := s.rdb.Pipeline()
+		for _, id := range batch {
+			st := s.Seller(id)
+			admitScript.EvalSha(ctx, pipe, st.admitKeys(), st.admitArgs("")...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return unavailable("release held events", err)
+		}
+	}
+	return nil
+}
+
+// rearm pushes the safety net of every held event SafetyNet ahead again, so
+// that a backlog longer than SafetyNet is not run all at once by asynq.
+func (s *Store) rearm(ctx context.Context) error {
+	sellers, err := s.rdb.SMembers(ctx, s.readyKey()).Result()
+	if err != nil {
+		return unavailable("sellers with held events", err)
+	}
+	due := strconv.FormatInt(s.now().Add(s.safetyNet).Unix(), 10)
+	for _, id := range sellers {
+		st := s.Seller(id)
+		for start := int64(0); ; start += rearmBatch {
+			ids, err := s.rdb.ZRange(ctx, st.heldKey(), start, start+rearmBatch-1).Result()
+			if err != nil {
+				return unavailable("held events of seller "+id, err)
+			}
+			if len(ids) == 0 {
+				break
+			}
+			args := make([]any, 0, len(ids)+1)
+			args = append(args, due)
+			for _, id := range ids {
+				args = append(args, id)
+			}
+			if err := rearmScript.Run(ctx, s.rdb, []string{asynqKey(s.ns, "scheduled")}, args...).Err(); err != nil {
+				return unavailable("re-arm held events of seller "+id, err)
+			}
+			if len(ids) < rearmBatch {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// Fairness is what GET /admin/sellers and tests see of a seller's share:
+// its events released now and held.
+type Fairness struct {
+	Released int64
+	Held     int64
+}
+
+// Fairness counts this seller's released and held events.
+func (s *Store) Fairness(ctx context.Context) (Fairness, error) {
+	pipe := s.rdb.Pipeline()
+	r := pipe.ZCount(ctx, s.releasedKey(), strconv.FormatInt(s.now().Add(-s.releasedBound).UnixMilli(), 10), "+inf")
+	h := pipe.ZCard(ctx, s.heldKey())
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return Fairness{}, unavailable("fairness", err)
+	}
+	return Fairness{Released: r.Val(), Held: h.Val()}, nil
+}

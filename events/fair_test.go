@@ -1,0 +1,213 @@
+package events_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"forstok-accurate-sync/events"
+)
+
+// taskStates reads the asynq state of a seller's events by key.
+func taskStates(t *testing.T, insp *asynq.Inspector, ns, seller string, keys []string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, k := range keys {
+		info, err := insp.GetTaskInfo(ns, events.TaskID(seller, k))
+		if err != nil {
+			out[k] = "missing: " + err.Error()
+			continue
+		}
+		out[k] = info.State.String()
+	}
+	return out
+}
+
+func keysOf(prefix string, n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("invoice.created:%s%d", prefix, i+1)
+	}
+	return keys
+}
+
+func TestFairShares(t *testing.T) {
+	ctx := context.Background()
+	share := func(c *events.Config) { c.Share = 2 }
+
+	t.Run("a lone event of an idle seller is released at once", func(t *testing.T) {
+		store, rdb, r := newStore(t, share)
+		if _, err := store.Seller("toko-b").Accept(ctx, incoming("invoice.created:1")); err != nil {
+			t.Fatal(err)
+		}
+		got := taskStates(t, asynq.NewInspectorFromRedisClient(rdb), r.Namespace, "toko-b", []string{"invoice.created:1"})
+		if got["invoice.created:1"] != "pending" {
+			t.Errorf("task = %v; want pending", got)
+		}
+	})
+
+	t.Run("past its share a seller's events are held a safety net ahead, and another seller's are released at once", func(t *testing.T) {
+		store, rdb, r := newStore(t, share)
+		insp := asynq.NewInspectorFromRedisClient(rdb)
+		a, b := store.Seller("toko-a"), store.Seller("toko-b")
+		keys := keysOf("a", 5)
+		for _, k := range keys {
+			if _, err := a.Accept(ctx, incoming(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := b.Accept(ctx, incoming("invoice.created:b1")); err != nil {
+			t.Fatal(err)
+		}
+		states := taskStates(t, insp, r.Namespace, "toko-a", keys)
+		want := map[string]string{keys[0]: "pending", keys[1]: "pending", keys[2]: "scheduled", keys[3]: "scheduled", keys[4]: "scheduled"}
+		for k, w := range want {
+			if states[k] != w {
+				t.Errorf("%s is %s; want %s", k, states[k], w)
+			}
+		}
+		info, err := insp.GetTaskInfo(r.Namespace, events.TaskID("toko-a", keys[4]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ahead := time.Until(info.NextProcessAt); ahead < events.DefaultSafetyNet-time.Minute || ahead > events.DefaultSafetyNet+time.Second {
+			t.Errorf("a held event is due in %s; want its safety net, %s", ahead, events.DefaultSafetyNet)
+		}
+		if got := taskStates(t, insp, r.Namespace, "toko-b", []string{"invoice.created:b1"}); got["invoice.created:b1"] != "pending" {
+			t.Errorf("the other seller's event is %v; want pending at once", got)
+		}
+		if f, err := a.Fairness(ctx); err != nil || f != (events.Fairness{Released: 2, Held: 3}) {
+			t.Errorf("fairness = %+v, %v; want 2 released, 3 held", f, err)
+		}
+		if out, err := a.Accept(ctx, incoming(keys[0])); err != nil || out != events.Duplicate {
+			t.Fatalf("a second delivery = %v, %v; want duplicate", out, err)
+		}
+		if out, err := a.Accept(ctx, incoming(keys[4])); err != nil || out != events.Duplicate {
+			t.Fatalf("a second delivery = %v, %v; want duplicate", out, err)
+		}
+		if f, err := a.Fairness(ctx); err != nil || f != (events.Fairness{Released: 2, Held: 3}) {
+			t.Errorf("after duplicates fairness = %+v, %v; want it unchanged", f, err)
+		}
+	})
+
+	t.Run("the dispatcher releases held events oldest first as released ones end, never twice, never past the share", func(t *testing.T) {
+		store, rdb, r := newStore(t, share)
+		insp := asynq.NewInspectorFromRedisClient(rdb)
+		a := store.Seller("toko-a")
+		keys := keysOf("a", 5)
+		for _, k := range keys {
+			if _, err := a.Accept(ctx, incoming(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The safety net ran the last one already (as if no dispatcher had
+		// run for SafetyNet): the dispatcher must not run it again.
+		if err := insp.RunTask(r.Namespace, events.TaskID("toko-a", keys[4])); err != nil {
+			t.Fatal(err)
+		}
+		dctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); store.Dispatch(dctx, 10*time.Millisecond) }()
+		defer func() { stop(); wg.Wait() }()
+
+		if err := a.Done(ctx, keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		if !eventually(5*time.Second, func() bool {
+			return taskStates(t, insp, r.Namespace, "toko-a", keys)[keys[2]] == "pending"
+		}) {
+			t.Fatalf("after one ended the oldest held is %v; want pending", taskStates(t, insp, r.Namespace, "toko-a", keys))
+		}
+		if s := taskStates(t, insp, r.Namespace, "toko-a", keys)[keys[3]]; s != "scheduled" {
+			t.Errorf("the next held one is %s; want still held (scheduled): the share is 2", s)
+		}
+		for _, k := range keys[1:3] {
+			if err := a.Done(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !eventually(5*time.Second, func() bool {
+			f, err := a.Fairness(ctx)
+			return err == nil && f.Held == 0
+		}) {
+			t.Fatalf("held events left: %v", taskStates(t, insp, r.Namespace, "toko-a", keys))
+		}
+		pending, err := insp.ListPendingTasks(r.Namespace, asynq.PageSize(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, p := range pending {
+			seen[p.ID]++
+		}
+		for _, k := range keys {
+			if n := seen[events.TaskID("toko-a", k)]; n != 1 {
+				t.Errorf("%s is %d times in the pending list; want once", k, n)
+			}
+		}
+		if f, _ := a.Fairness(ctx); f.Released != 1 {
+			t.Errorf("released = %d; want 1, the fourth (the one its safety net ran is not counted)", f.Released)
+		}
+	})
+
+	t.Run("a released event whose end is never told stops counting after its bound", func(t *testing.T) {
+		now := time.Now()
+		var mu sync.Mutex
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		store, rdb, r := newStore(t, share, func(c *events.Config) { c.Now = clock; c.ReleasedBound = time.Minute })
+		a := store.Seller("toko-a")
+		keys := keysOf("a", 3)
+		for _, k := range keys {
+			if _, err := a.Accept(ctx, incoming(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mu.Lock()
+		now = now.Add(2 * time.Minute)
+		mu.Unlock()
+		if f, _ := a.Fairness(ctx); f.Released != 0 {
+			t.Errorf("released past the bound = %d; want 0", f.Released)
+		}
+		if _, err := a.Accept(ctx, incoming("invoice.created:a9")); err != nil {
+			t.Fatal(err)
+		}
+		got := taskStates(t, asynq.NewInspectorFromRedisClient(rdb), r.Namespace, "toko-a", []string{keys[2], "invoice.created:a9"})
+		if got[keys[2]] != "pending" || got["invoice.created:a9"] != "pending" {
+			t.Errorf("tasks = %v; want both released, the killed workers' places freed", got)
+		}
+	})
+
+	t.Run("a held event's safety net moves ahead while it is held", func(t *testing.T) {
+		store, rdb, r := newStore(t, share, func(c *events.Config) { c.SafetyNet = 3 * time.Second })
+		insp := asynq.NewInspectorFromRedisClient(rdb)
+		a := store.Seller("toko-a")
+		keys := keysOf("a", 3)
+		for _, k := range keys {
+			if _, err := a.Accept(ctx, incoming(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id := events.TaskID("toko-a", keys[2])
+		first, err := insp.GetTaskInfo(r.Namespace, id)
+		if err != nil || first.State != asynq.TaskStateScheduled {
+			t.Fatalf("held task = %+v, %v; want scheduled", first, err)
+		}
+		dctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+		defer func() { stop(); wg.Wait() }()
+		if !eventually(5*time.Second, func() bool {
+			info, err := insp.GetTaskInfo(r.Namespace, id)
+			return err == nil && info.State == asynq.TaskStateScheduled && info.NextProcessAt.After(first.NextProcessAt)
+		}) {
+			info, err := insp.GetTaskInfo(r.Namespace, id)
+			t.Errorf("held task = %+v, %v; want it still scheduled, due later than %s", info, err, first.NextProcessAt)
+		}
+	})
+}
