@@ -211,3 +211,45 @@ func TestFairShares(t *testing.T) {
 		}
 	})
 }
+
+func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
+	ctx := context.Background()
+	store, rdb, _ := newStore(t, func(c *events.Config) { c.Share = 1; c.SafetyNet = time.Second })
+	a := store.Seller("toko-a")
+	keys := keysOf("a", 3)
+	for _, k := range keys {
+		if _, err := a.Accept(ctx, incoming(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No dispatcher runs (every replica's died), and no worker tells an
+	// end: asynq alone runs the held events when their safety net is due.
+	var mu sync.Mutex
+	runs := map[string]int{}
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency: 2, Queues: map[string]int{store.Queue(): 1}, LogLevel: asynq.FatalLevel,
+		TaskCheckInterval: 50 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
+	})
+	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
+		id, _ := asynq.GetTaskID(ctx)
+		mu.Lock()
+		runs[id]++
+		mu.Unlock()
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	if !eventually(10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(runs) == len(keys) }) {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("runs = %v; want each of %v run", runs, keys)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range keys {
+		if n := runs[events.TaskID("toko-a", k)]; n != 1 {
+			t.Errorf("%s ran %d times; want once", k, n)
+		}
+	}
+}
