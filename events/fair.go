@@ -36,10 +36,12 @@ import (
 // Defaults of the fair scheduling.
 const (
 	// DefaultShare is how many of one seller's events are released at a
-	// time: one bulk request's worth (accurate.MaxBulk), enough for a seller
-	// to fill Accurate's bulk saves, and half the workers of one replica, so
-	// a second seller always finds workers free.
-	DefaultShare = 100
+	// time: two bulk requests' worth (accurate.MaxBulk), which one seller
+	// drains as fast as with no share at all (100 halved its drain: each
+	// wave of releases waited for the one before), and half the workers of
+	// one replica (worker.DefaultConcurrency), so a second seller always
+	// finds workers free.
+	DefaultShare = 200
 	// DefaultSafetyNet is how far ahead a held event's task is due: asynq
 	// runs it then if no dispatcher released it first.
 	DefaultSafetyNet = 10 * time.Minute

@@ -120,6 +120,10 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		}
 	}
 	c.deprecated = r.deprecated
+	if c.SellerShare >= c.WorkerConcurrency {
+		c.deprecated = append(c.deprecated, fmt.Sprintf("SELLER_SHARE (%d) is not below WORKER_CONCURRENCY (%d): one seller's backlog can take every worker "+
+			"while another seller's events wait; keep the share at most half the workers", c.SellerShare, c.WorkerConcurrency))
+	}
 	if len(r.problems) > 0 {
 		return c, &configError{problems: r.problems}
 	}

@@ -28,13 +28,7 @@ func TestMaxAttemptsAndItsOldName(t *testing.T) {
 			if cfg.MaxAttempts != tc.attempts {
 				t.Errorf("MaxAttempts = %d; want %d", cfg.MaxAttempts, tc.attempts)
 			}
-			warnings := cfg.warnings()
-			switch {
-			case tc.warning == "" && len(warnings) != 0:
-				t.Errorf("warnings = %q; want none", warnings)
-			case tc.warning != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], tc.warning)):
-				t.Errorf("warnings = %q; want one saying %q", warnings, tc.warning)
-			}
+			wantWarning(t, cfg.warnings(), tc.warning)
 		})
 	}
 	t.Run("a malformed old name is reported by its name", func(t *testing.T) {
@@ -43,4 +37,36 @@ func TestMaxAttemptsAndItsOldName(t *testing.T) {
 			t.Errorf("err = %v; want MAX_RETRIES is malformed", err)
 		}
 	})
+}
+
+func TestSellerShareAgainstTheWorkers(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		warning string // a phrase of the one warning, "" for none
+	}{
+		{"the defaults leave half the workers to other sellers", nil, ""},
+		{"a share below the workers is quiet", map[string]string{"SELLER_SHARE": "10", "WORKER_CONCURRENCY": "16"}, ""},
+		{"a share as large as the workers is warned of", map[string]string{"WORKER_CONCURRENCY": "16"}, "SELLER_SHARE (200) is not below WORKER_CONCURRENCY (16)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) string { return tc.env[k] }, requirement{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantWarning(t, cfg.warnings(), tc.warning)
+		})
+	}
+}
+
+// wantWarning checks that warnings are none (phrase "") or one saying phrase.
+func wantWarning(t *testing.T, warnings []string, phrase string) {
+	t.Helper()
+	switch {
+	case phrase == "" && len(warnings) != 0:
+		t.Errorf("warnings = %q; want none", warnings)
+	case phrase != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], phrase)):
+		t.Errorf("warnings = %q; want one saying %q", warnings, phrase)
+	}
 }
