@@ -17,12 +17,16 @@ type State struct {
 	Customers []accurate.Customer `json:"created_customers"`
 	Calls     map[string]int      `json:"calls"`
 	Faults    Faults              `json:"faults"`
+	// PeakInFlight is the most data calls admitted at once since the start
+	// or the last reset (never above the concurrency limit: the sandbox
+	// refuses the next one, and counts it as rate_limited_concurrency).
+	PeakInFlight int `json:"peak_in_flight"`
 }
 
 // State returns the sandbox's state at once.
 func (s *Server) State() State {
 	return State{Invoices: s.Invoices(), Receipts: s.Receipts(), Returns: s.Returns(),
-		Items: s.CreatedItems(), Customers: s.CreatedCustomers(), Calls: s.Calls(), Faults: s.CurrentFaults()}
+		Items: s.CreatedItems(), Customers: s.CreatedCustomers(), Calls: s.Calls(), Faults: s.CurrentFaults(), PeakInFlight: s.limiter.peakHeld()}
 }
 
 // serveInspection answers the sandbox's own routes, which need no

@@ -26,6 +26,7 @@ type limiter struct {
 	starts   []time.Time // ring of the last rate admission times
 	next     int         // the oldest of them, overwritten by the next admission
 	inFlight int
+	peak     int // the most in flight at once since the last reset
 }
 
 func newLimiter(rate, maxInFlight int) *limiter {
@@ -53,6 +54,7 @@ func (l *limiter) admit(now time.Time) (release func(), why string) {
 		l.next = (l.next + 1) % l.rate
 	}
 	l.inFlight++
+	l.peak = max(l.peak, l.inFlight)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -63,13 +65,14 @@ func (l *limiter) admit(now time.Time) (release func(), why string) {
 	}, ""
 }
 
-// reset forgets the window. Requests in flight keep their slots until they
-// finish.
+// reset forgets the window and the peak. Requests in flight keep their
+// slots until they finish.
 func (l *limiter) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	clear(l.starts)
 	l.next = 0
+	l.peak = l.inFlight
 }
 
 // message is the refusal Accurate gives, with the words ("request per
@@ -86,4 +89,12 @@ func (l *limiter) held() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.inFlight
+}
+
+// peakHeld is the most requests that were in flight at once since the last
+// reset: what a caller's own limiter let through, seen from Accurate's side.
+func (l *limiter) peakHeld() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.peak
 }

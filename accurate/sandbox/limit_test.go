@@ -191,4 +191,13 @@ func TestConcurrencyLimit(t *testing.T) {
 			t.Fatalf("HTTP %d %s", status, e.D)
 		}
 	})
+	t.Run("the state reports the two held at once as the peak, and a reset forgets it", func(t *testing.T) {
+		if got := s.sb.State().PeakInFlight; got != 2 {
+			t.Fatalf("peak_in_flight = %d, want 2", got)
+		}
+		s.sb.Reset()
+		if got := s.sb.State().PeakInFlight; got != 0 {
+			t.Fatalf("peak_in_flight after a reset = %d, want 0", got)
+		}
+	})
 }

@@ -133,6 +133,7 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 	if err != nil {
 		return o, err
 	}
+	tokenFlag := o.token != ""
 	if o.token == "" {
 		o.token = getenv("ACCURATE_API_TOKEN")
 	}
@@ -146,7 +147,9 @@ func parse(args []string, getenv func(string) string, out io.Writer) (options, e
 		if o.databases, err = parseDatabases(*dbs); err != nil {
 			return o, err
 		}
-		if o.token != "" && fs.Lookup("token").Value.String() != "" {
+		// ACCURATE_API_TOKEN may be set for other programs: only -token
+		// itself contradicts -databases.
+		if tokenFlag {
 			return o, errors.New("-token and -databases do not go together: -databases gives each database its token")
 		}
 		o.token = ""

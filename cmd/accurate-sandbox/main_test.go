@@ -274,6 +274,15 @@ func TestSeveralDatabasesOnePerToken(t *testing.T) {
 	if strings.Contains(out.String(), "token-a") {
 		t.Errorf("output %q shows a token", out.String())
 	}
+	t.Run("ACCURATE_API_TOKEN in the environment does not stop -databases, but -token does", func(t *testing.T) {
+		o, err := parse([]string{"-databases", "a=token-a"}, env(map[string]string{"ACCURATE_API_TOKEN": "token-env"}), &bytes.Buffer{})
+		if err != nil || o.token != "" || o.databases["a"] != "token-a" {
+			t.Errorf("with the variable: token %q, databases %v, err %v; want the databases and no token", o.token, o.databases, err)
+		}
+		if _, err := parse([]string{"-databases", "a=token-a", "-token", "t"}, env(nil), &bytes.Buffer{}); err == nil {
+			t.Error("-token with -databases was accepted")
+		}
+	})
 	for _, bad := range []string{"a", "a=t,a=u", "a=t,b=t"} {
 		t.Run("-databases "+bad+" is refused", func(t *testing.T) {
 			if err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-databases", bad}, env(nil), &bytes.Buffer{}); err == nil {

@@ -9,7 +9,13 @@
 //	go run ./loadtest/drain                                # 1 replica, Accurate's limits (8/s, 8 in flight), 100 ms latency
 //	go run ./loadtest/drain -replicas 2
 //	go run ./loadtest/drain -unlimited -invoices 5000      # limits lifted: what the service itself can post
-//	go run ./loadtest/drain -invoices 0 -lone 200          # latency of lone invoices on an idle service
+//	go run ./loadtest/drain -sellers 50 -send-rate 8 -invoices 480 -payments=false
+//	                                                       # 50 sellers, each its own database, each sending 8 webhooks/s
+//
+// With -sellers the sandbox serves one database per seller, each with the
+// limits of -rate and -in-flight, and the run reports, per database, the
+// over-limit calls the sandbox refused and the most it had in flight at
+// once, and the Accurate requests and CPU time of the replicas per document.
 //
 // Keys go under a fresh Redis namespace, deleted afterwards.
 package main
@@ -19,10 +25,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +54,9 @@ type options struct {
 	timeout   time.Duration
 	redisURL  string
 	env       string
+	sellers   int
+	sendRate  float64
+	inline    bool
 }
 
 func main() {
@@ -63,6 +73,9 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 6*time.Minute, "give up when a phase takes longer")
 	flag.StringVar(&o.redisURL, "redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
+	flag.IntVar(&o.sellers, "sellers", 0, "sellers in SELLERS_DIR, each its own database in the sandbox; -invoices is then per seller (0: the single seller of the environment)")
+	flag.Float64Var(&o.sendRate, "send-rate", 0, "webhooks per second each seller sends, paced (0: all at once, 16 connections)")
+	flag.BoolVar(&o.inline, "inline-mapping", false, "with -sellers: the mapping written into every seller file rather than one shared mapping_file")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -86,7 +99,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return fmt.Errorf("-env: %w", err)
 	}
 	sbOpts := rig.SandboxOptions{RateLimit: o.rate, Concurrency: o.inFlight, Latency: o.latency}
-	workers := 0 // the service's default
+	workers := 8
+	if o.sellers > 0 {
+		workers = 0 // the service's default
+	}
 	if o.unlimited {
 		sbOpts.RateLimit, sbOpts.Concurrency = 0, 0
 		workers = 64
@@ -121,11 +137,29 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	creds := rig.NewCredentials()
 	ns := rig.Namespace("drain")
 
+	var fleet *rig.Sellers
+	if o.sellers > 0 {
+		mapping, err := os.ReadFile(root + "/examples/mapping.yaml")
+		if err != nil {
+			return err
+		}
+		fleet, err = rig.WriteSellers(dir, creds, rig.SellersOptions{N: o.sellers, Mapping: mapping, InlineMapping: o.inline, OwnDatabases: true})
+		if err != nil {
+			return err
+		}
+		sbOpts.Databases = fleet.Databases()
+	}
 	sb, err := rig.StartSandbox(ctx, dir, bins, creds, sbOpts)
 	if err != nil {
 		return err
 	}
 	defer sb.Stop(5 * time.Second)
+	svcEnv := env
+	if fleet != nil {
+		svcEnv = maps.Clone(env)
+		maps.Copy(svcEnv, fleet.Env)
+		svcEnv["ACCURATE_ACCOUNT_URL"] = sb.URL // each seller's database by discovery
+	}
 	var replicas []*rig.Proc
 	defer func() {
 		for _, p := range replicas {
@@ -140,7 +174,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	for i := range o.replicas {
 		p, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
 			Name: "service-" + strconv.Itoa(i+1), RedisURL: o.redisURL, Namespace: ns,
-			AccurateURL: sb.URL, MappingFile: root + "/examples/mapping.yaml", Env: env,
+			AccurateURL: sb.URL, MappingFile: root + "/examples/mapping.yaml", Env: svcEnv,
 		})
 		if err != nil {
 			return err
@@ -152,27 +186,40 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
 	fmt.Fprintf(out, "sandbox: %s req/s, %s in flight, %s latency; %d replica(s), service settings %v\n",
 		limit(sbOpts.RateLimit), limit(sbOpts.Concurrency), o.latency, o.replicas, env)
+	if fleet != nil {
+		mapping := "one shared mapping_file"
+		if o.inline {
+			mapping = "the mapping inline in every file"
+		}
+		fmt.Fprintf(out, "%d sellers, each its own database (limits above each), %s; each sends %s\n",
+			o.sellers, mapping, sendRate(o.sendRate))
+	}
 
 	bodies, err := rig.NewBodies(strconv.FormatInt(time.Now().Unix()%100000, 10))
 	if err != nil {
 		return err
 	}
 	store := events.New(rdb, events.Config{Namespace: ns})
-	ph := phase{out: out, store: store, urls: urls, secret: creds.Webhook, timeout: o.timeout}
-	if o.invoices > 0 {
-		if err := ph.run(ctx, "invoices", o.invoices, bodies.Invoice); err != nil {
-			return err
+	ph := phase{out: out, stores: []*events.Store{store}, urls: urls, secrets: []string{creds.Webhook}, timeout: o.timeout,
+		replicas: replicas, sandbox: sb.URL}
+	if fleet != nil {
+		ph.stores, ph.secrets, ph.sellers = nil, nil, fleet.IDs
+		for _, id := range fleet.IDs {
+			ph.stores = append(ph.stores, store.Seller(id))
+			ph.secrets = append(ph.secrets, fleet.Secrets[id])
 		}
+		ph.rate = o.sendRate * float64(o.sellers)
+	}
+	if err := ph.run(ctx, "invoices", o.invoices, bodies.Invoice); err != nil {
+		return err
 	}
 	if o.payments && o.invoices > 0 {
 		if err := ph.run(ctx, "payments", o.invoices, bodies.Payment); err != nil {
 			return err
 		}
 	}
-	if o.lone > 0 {
-		if err := ph.lone(ctx, o.lone, func(i int) []byte { return bodies.Invoice(o.invoices + i) }); err != nil {
-			return err
-		}
+	if fleet != nil {
+		return checkDatabases(ctx, out, sb.URL, fleet.IDs, o.invoices, o.payments)
 	}
 
 	st, err := rig.SandboxState(ctx, sb.URL)
@@ -256,25 +303,49 @@ func withDefaults(env, defaults map[string]string) map[string]string {
 
 // phase delivers one batch and times its documents.
 type phase struct {
-	out     io.Writer
-	store   *events.Store
-	urls    []string
-	secret  string
-	timeout time.Duration
+	out      io.Writer
+	stores   []*events.Store // one per seller (or the single seller's)
+	secrets  []string        // each seller's webhook secret
+	sellers  []string        // the seller ids with -sellers, else none
+	rate     float64         // webhooks per second in all, 0: at once
+	urls     []string
+	timeout  time.Duration
+	replicas []*rig.Proc
+	sandbox  string
 }
 
-func (p phase) run(ctx context.Context, name string, n int, body func(int) []byte) error {
-	before, err := p.store.Counts(ctx)
+func (p phase) run(ctx context.Context, name string, per int, body func(int) []byte) error {
+	base, _, err := p.counts(ctx)
 	if err != nil {
 		return err
 	}
-	base := before[events.StateSynced]
-	deliveries := make([]rig.Delivery, n)
+	// Seller by seller in turn, so that every seller sends at the same pace.
+	n := per * len(p.stores)
+	deliveries := make([]rig.Delivery, 0, n)
 	now := time.Now()
-	for i := range deliveries {
-		if deliveries[i], err = rig.Sign(p.secret, fmt.Sprintf("msg_drain_%s_%d", name, i), now, body(i)); err != nil {
-			return err
+	for i := range per {
+		for s, secret := range p.secrets {
+			d, err := rig.Sign(secret, fmt.Sprintf("msg_drain_%s_%d", name, i), now, body(i))
+			if err != nil {
+				return err
+			}
+			if p.sellers != nil {
+				d.Seller = p.sellers[s]
+			}
+			deliveries = append(deliveries, d)
 		}
+	}
+	callsBefore, err := p.accurateCalls(ctx)
+	if err != nil {
+		return err
+	}
+	cpuBefore, err := p.cpu()
+	if err != nil {
+		return err
+	}
+	machineBefore, err := rig.MachineCPU()
+	if err != nil {
+		return err
 	}
 
 	// Synced counts are sampled while intake runs, from the first delivery on.
@@ -282,7 +353,11 @@ func (p phase) run(ctx context.Context, name string, n int, body func(int) []byt
 	samples := make(chan []sample, 1)
 	done := make(chan struct{})
 	go func() { samples <- p.watch(ctx, base, n, done) }()
-	load := &rig.Load{Client: rig.NewClient(16), URLs: p.urls, Conns: 16, Deliveries: deliveries}
+	conns := 16
+	if p.rate > 0 {
+		conns = 64 // paced: enough senders that a slow answer never holds the pace up
+	}
+	load := &rig.Load{Client: rig.NewClient(conns), URLs: p.urls, Conns: conns, Deliveries: deliveries, Rate: p.rate}
 	res, _ := load.Run(ctx, p.timeout, 0)
 	intake := time.Since(start)
 	if res.Accepted != n {
@@ -295,9 +370,21 @@ func (p phase) run(ctx context.Context, name string, n int, body func(int) []byt
 	if len(series) == 0 {
 		return fmt.Errorf("%s: could not read the event counts from Redis", name)
 	}
+	cpuAfter, err := p.cpu()
+	if err != nil {
+		return err
+	}
+	machineAfter, err := rig.MachineCPU()
+	if err != nil {
+		return err
+	}
+	callsAfter, err := p.accurateCalls(ctx)
+	if err != nil {
+		return err
+	}
 
 	last := series[len(series)-1]
-	counts, err := p.store.Counts(ctx)
+	_, counts, err := p.counts(ctx)
 	if err != nil {
 		return err
 	}
@@ -318,8 +405,122 @@ func (p phase) run(ctx context.Context, name string, n int, body func(int) []byt
 	fmt.Fprintf(p.out, "  first document at %s; from 10%% to 90%% synced (%s → %s): %.2f docs/s sustained\n",
 		first.at.Round(time.Millisecond), t10.at.Round(time.Millisecond), t90.at.Round(time.Millisecond),
 		float64(t90.synced-t10.synced)/(t90.at-t10.at).Seconds())
+	if p.rate > 0 {
+		fmt.Fprintf(p.out, "  the last document %s after the last delivery\n", (last.at - intake).Round(time.Millisecond))
+	}
+	calls := 0
+	for k, v := range callsAfter {
+		if isRequest(k) {
+			calls += v - callsBefore[k]
+		}
+	}
+	cpu := cpuAfter - cpuBefore
+	fmt.Fprintf(p.out, "  Accurate requests: %d, %.3f per document; service CPU (%d replica(s), intake included): %.2f s, %.0f µs per document\n",
+		calls, float64(calls)/float64(n), len(p.replicas), cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
+	busy, elapsed := machineAfter-machineBefore, last.at
+	fmt.Fprintf(p.out, "  the machine's CPUs were busy %.0f%% of those %s (%.1f of %.1f CPU-seconds; the sandbox, Redis, this program and others included)\n",
+		100*busy.Seconds()/(elapsed.Seconds()*float64(runtime.NumCPU())), elapsed.Round(time.Millisecond), busy.Seconds(), elapsed.Seconds()*float64(runtime.NumCPU()))
 	fmt.Fprintf(p.out, "  states now: %v\n", counts)
 	return nil
+}
+
+// isRequest tells whether a sandbox counter counts Accurate requests the
+// sandbox answered (a call per endpoint), rather than refusals.
+func isRequest(counter string) bool {
+	return strings.Contains(counter, "/") || counter == "api-token"
+}
+
+// counts are the phase's sellers' synced events, and their states added up.
+func (p phase) counts(ctx context.Context) (int64, map[string]int64, error) {
+	all := map[string]int64{}
+	for _, st := range p.stores {
+		c, err := st.Counts(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		for k, v := range c {
+			all[k] += v
+		}
+	}
+	return all[events.StateSynced], all, nil
+}
+
+// accurateCalls are the sandbox's counters, of every database.
+func (p phase) accurateCalls(ctx context.Context) (map[string]int, error) {
+	if p.sellers == nil {
+		st, err := rig.SandboxState(ctx, p.sandbox)
+		return st.Calls, err
+	}
+	all := map[string]int{}
+	for _, id := range p.sellers {
+		st, err := rig.DatabaseState(ctx, p.sandbox, id)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range st.Calls {
+			all[k] += v
+		}
+	}
+	return all, nil
+}
+
+// cpu is the CPU time the replicas have used.
+func (p phase) cpu() (time.Duration, error) {
+	var sum time.Duration
+	for _, r := range p.replicas {
+		c, err := rig.ProcCPU(r.Pid())
+		if err != nil {
+			return 0, err
+		}
+		sum += c
+	}
+	return sum, nil
+}
+
+// checkDatabases reports, per database of the sandbox, the calls refused
+// over its limits and the most it had in flight, and checks that each holds
+// one faktur (and one penerimaan) per event of its seller.
+func checkDatabases(ctx context.Context, out io.Writer, url string, ids []string, per int, payments bool) error {
+	refused, worst, peakMax := 0, "", 0
+	var bad []string
+	byPeak := map[int]int{}
+	for _, id := range ids {
+		st, err := rig.DatabaseState(ctx, url, id)
+		if err != nil {
+			return err
+		}
+		refused += st.Calls["rate_limited"]
+		if st.Calls["rate_limited"] > 0 {
+			bad = append(bad, fmt.Sprintf("%s: %d (window %d, in flight %d)", id, st.Calls["rate_limited"],
+				st.Calls["rate_limited_window"], st.Calls["rate_limited_concurrency"]))
+		}
+		byPeak[st.PeakInFlight]++
+		if st.PeakInFlight > peakMax {
+			peakMax, worst = st.PeakInFlight, id
+		}
+		if len(st.Invoices) != per || (payments && len(st.Receipts) != per) {
+			return fmt.Errorf("database %s holds %d fakturs and %d penerimaan, want %d each", id, len(st.Invoices), len(st.Receipts), per)
+		}
+	}
+	fmt.Fprintf(out, "\nsandbox, %d databases: each holds one document per event of its seller\n", len(ids))
+	fmt.Fprintf(out, "calls refused over a database's limits (429): %d in all\n", refused)
+	for _, b := range bad {
+		fmt.Fprintf(out, "  %s\n", b)
+	}
+	peaks := slices.Sorted(maps.Keys(byPeak))
+	var parts []string
+	for _, pk := range peaks {
+		parts = append(parts, fmt.Sprintf("%d: %d databases", pk, byPeak[pk]))
+	}
+	fmt.Fprintf(out, "peak in flight per database: highest %d (%s); by peak: %s\n", peakMax, worst, strings.Join(parts, ", "))
+	return nil
+}
+
+func sendRate(r float64) string {
+	if r <= 0 {
+		return "all its webhooks at once"
+	}
+	return fmt.Sprintf("%g webhooks/s", r)
 }
 
 // sample is how many of the phase's events were synced at a time after
@@ -329,18 +530,22 @@ type sample struct {
 	synced int
 }
 
-// watch samples the synced count every 100 ms until n more than base are
+// watch samples the synced count every 100 ms (500 ms with sellers) until n more than base are
 // synced, any failed, the timeout passes, or done closes.
 func (p phase) watch(ctx context.Context, base int64, n int, done <-chan struct{}) []sample {
 	start := time.Now()
 	var series []sample
-	tick := time.NewTicker(100 * time.Millisecond)
+	every := 100 * time.Millisecond
+	if len(p.stores) > 1 {
+		every = 500 * time.Millisecond // a pipeline per seller: spare the shared Redis
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		c, err := p.store.Counts(ctx)
+		synced, c, err := p.counts(ctx)
 		if err == nil {
-			series = append(series, sample{at: time.Since(start), synced: int(c[events.StateSynced] - base)})
-			if int(c[events.StateSynced]-base) >= n || c[events.StateFailed] > 0 {
+			series = append(series, sample{at: time.Since(start), synced: int(synced - base)})
+			if int(synced-base) >= n || c[events.StateFailed] > 0 {
 				return series
 			}
 		}

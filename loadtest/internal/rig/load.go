@@ -25,6 +25,11 @@ type Load struct {
 	// Wrap lets the run reuse deliveries (a target that does not deduplicate);
 	// otherwise it stops when they run out.
 	Wrap bool
+	// Rate, when above 0, paces the run (open loop): delivery k of the run
+	// is not sent before k/Rate seconds after its start, however fast the
+	// answers come. Conns must be enough to keep up; a run that fell behind
+	// shows in Result.Elapsed.
+	Rate float64
 }
 
 // Result is what one run measured.
@@ -72,8 +77,19 @@ func (l *Load) Run(ctx context.Context, d time.Duration, next int) (Result, int)
 					}
 					i %= len(l.Deliveries)
 				}
+				if l.Rate > 0 {
+					due := start.Add(time.Duration(float64(i-next) / l.Rate * float64(time.Second)))
+					if wait := time.Until(due); wait > 0 {
+						time.Sleep(wait)
+					}
+				}
 				t0 := time.Now()
-				status, err := l.Client.Post(ctx, l.URLs[i%len(l.URLs)], l.Deliveries[i])
+				d := l.Deliveries[i]
+				url := l.URLs[i%len(l.URLs)]
+				if d.Seller != "" {
+					url += "/" + d.Seller
+				}
+				status, err := l.Client.Post(ctx, url, d)
 				t1 := time.Now()
 				if t1.After(deadline) {
 					stop.Store(true)

@@ -167,7 +167,17 @@ func SelfCPU() time.Duration {
 
 // SandboxState reads GET /sandbox/state.
 func SandboxState(ctx context.Context, url string) (sandbox.State, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/sandbox/state", nil)
+	return sandboxState(ctx, url+"/sandbox/state")
+}
+
+// DatabaseState reads the state of one database of a sandbox serving
+// several (GET /sandbox/db/<name>/state).
+func DatabaseState(ctx context.Context, url, name string) (sandbox.State, error) {
+	return sandboxState(ctx, url+"/sandbox/db/"+name+"/state")
+}
+
+func sandboxState(ctx context.Context, url string) (sandbox.State, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return sandbox.State{}, err
 	}

@@ -14,11 +14,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -222,8 +224,11 @@ func FreeAddr() (string, error) {
 
 // SandboxOptions are the accurate-sandbox's flags a run sets.
 type SandboxOptions struct {
-	RateLimit, Concurrency int // 0 lifts the limit
+	RateLimit, Concurrency int // 0 lifts the limit, of each database
 	Latency                time.Duration
+	// Databases, when given, serves one database per token (name → API
+	// token, -databases) instead of the one of the credentials' token.
+	Databases map[string]string
 }
 
 // StartSandbox runs accurate-sandbox with the run's credentials.
@@ -235,6 +240,15 @@ func StartSandbox(ctx context.Context, dir string, bins Binaries, creds Credenti
 	args := []string{"-listen", addr, "-rate-limit", strconv.Itoa(o.RateLimit),
 		"-concurrency", strconv.Itoa(o.Concurrency), "-latency", o.Latency.String()}
 	env := map[string]string{"ACCURATE_API_TOKEN": creds.APIToken, "ACCURATE_SIGNATURE_SECRET": creds.Signature}
+	if len(o.Databases) > 0 {
+		names := slices.Sorted(maps.Keys(o.Databases))
+		pairs := make([]string, len(names))
+		for i, name := range names {
+			pairs[i] = name + "=" + o.Databases[name]
+		}
+		args = append(args, "-databases", strings.Join(pairs, ","))
+		return start(ctx, dir, "sandbox", bins.Sandbox, args, env, "http://"+addr, "/sandbox/databases")
+	}
 	return start(ctx, dir, "sandbox", bins.Sandbox, args, env, "http://"+addr, "/sandbox/faults")
 }
 

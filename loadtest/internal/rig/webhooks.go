@@ -81,6 +81,9 @@ func (b *Bodies) Payment(n int) []byte {
 type Delivery struct {
 	ID, Timestamp, Signature string
 	Body                     []byte
+	// Seller, when set, is the seller whose URL (the URL given + "/" +
+	// Seller, i.e. /webhooks/forstok/<seller>) it goes to.
+	Seller string
 }
 
 // Sign makes a delivery of body signed with secret at ts.
