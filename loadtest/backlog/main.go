@@ -1,12 +1,19 @@
 // Command backlog measures what a large backlog costs: it starts the
-// service with one worker against an accurate-sandbox that holds every call
+// service with one worker, then makes the accurate-sandbox hold every call
 // for ten minutes, so that delivered events stay queued, delivers 50,000
 // distinct invoices, and reports the service's peak resident memory
 // (VmHWM) and what the queued events take in Redis, per event and by kind
 // of key.
 //
+// With -sellers N the service serves N sellers from a SELLERS_DIR (each its
+// own database in the sandbox, one shared mapping_file or, with
+// -inline-mapping, the mapping in every file), and the events go to them in
+// turn; it reports first what the sellers cost idle: the service's RSS and
+// the namespace's Redis bytes, per seller.
+//
 //	go run ./loadtest/backlog
 //	go run ./loadtest/backlog -events 10000
+//	go run ./loadtest/backlog -sellers 1000 [-inline-mapping]
 //
 // Keys go under a fresh Redis namespace, deleted afterwards.
 package main
@@ -16,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime"
@@ -35,10 +43,14 @@ func main() {
 	n := flag.Int("events", 50_000, "invoices to deliver and keep queued")
 	conns := flag.Int("c", 64, "concurrent connections delivering them")
 	redisURL := flag.String("redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	var fo fleetOptions
+	flag.IntVar(&fo.sellers, "sellers", 0, "sellers in SELLERS_DIR, the events going to each in turn (0: the single seller of the environment)")
+	flag.BoolVar(&fo.inline, "inline-mapping", false, "with -sellers: the mapping written into every seller file rather than one shared mapping_file")
+	flag.DurationVar(&fo.settle, "settle", 5*time.Second, "how long to let the service start (every seller) before the idle reading")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *conns, *redisURL, os.Stdout); err != nil {
+	if err := run(ctx, *n, *conns, *redisURL, fo, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "backlog:", err)
 		os.Exit(1)
 	}
@@ -51,7 +63,14 @@ func envOr(name, def string) string {
 	return def
 }
 
-func run(ctx context.Context, n, conns int, redisURL string, out io.Writer) error {
+// fleetOptions are the -sellers flags.
+type fleetOptions struct {
+	sellers int
+	inline  bool
+	settle  time.Duration
+}
+
+func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, out io.Writer) error {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		return fmt.Errorf("-redis: %w", err)
@@ -74,16 +93,31 @@ func run(ctx context.Context, n, conns int, redisURL string, out io.Writer) erro
 	creds := rig.NewCredentials()
 	ns := rig.Namespace("backlog")
 
-	// Every call to the sandbox hangs for 10 minutes: the one worker holds
-	// one event and the rest wait in the queue.
-	sb, err := rig.StartSandbox(ctx, dir, bins, creds, rig.SandboxOptions{RateLimit: 8, Concurrency: 8, Latency: 10 * time.Minute})
+	var fleet *rig.Sellers
+	sbOpts := rig.SandboxOptions{RateLimit: 8, Concurrency: 8}
+	env := map[string]string{"WORKER_CONCURRENCY": "1", "SHUTDOWN_TIMEOUT": "2s"}
+	if fo.sellers > 0 {
+		mapping, err := os.ReadFile(root + "/examples/mapping.yaml")
+		if err != nil {
+			return err
+		}
+		fleet, err = rig.WriteSellers(dir, creds, rig.SellersOptions{N: fo.sellers, Mapping: mapping, InlineMapping: fo.inline, OwnDatabases: true})
+		if err != nil {
+			return err
+		}
+		sbOpts.Databases = fleet.Databases()
+		maps.Copy(env, fleet.Env)
+	}
+	sb, err := rig.StartSandbox(ctx, dir, bins, creds, sbOpts)
 	if err != nil {
 		return err
 	}
 	defer sb.Stop(5 * time.Second)
+	if fleet != nil {
+		env["ACCURATE_ACCOUNT_URL"] = sb.URL
+	}
 	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
-		RedisURL: redisURL, Namespace: ns, AccurateURL: sb.URL, MappingFile: root + "/examples/mapping.yaml",
-		Env: map[string]string{"WORKER_CONCURRENCY": "1", "SHUTDOWN_TIMEOUT": "2s"},
+		RedisURL: redisURL, Namespace: ns, AccurateURL: sb.URL, MappingFile: root + "/examples/mapping.yaml", Env: env,
 	})
 	if err != nil {
 		return err
@@ -96,9 +130,35 @@ func run(ctx context.Context, n, conns int, redisURL string, out io.Writer) erro
 	}()
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
 
+	// Every seller's part (client, limiter, worker) is built within a
+	// second of the start, and its credentials checked: let that settle.
+	time.Sleep(fo.settle)
 	idle, err := rig.ProcMemory(svc.Pid())
 	if err != nil {
 		return err
+	}
+	idleKeys, err := memoryByKind(ctx, rdb, ns)
+	if err != nil {
+		return err
+	}
+	if fleet != nil {
+		mapping := "one shared mapping_file"
+		if fo.inline {
+			mapping = "the mapping inline in every file"
+		}
+		fmt.Fprintf(out, "%d sellers, each its own database, %s; after %s: service RSS %.1f MB (peak %.1f MB), the namespace's keys %.1f kB in %d keys (%.0f bytes per seller)\n",
+			fo.sellers, mapping, fo.settle, mb(idle.Now), mb(idle.Peak), float64(total(idleKeys).bytes)/1024, total(idleKeys).keys, float64(total(idleKeys).bytes)/float64(fo.sellers))
+	}
+	// From now on every call to the sandbox hangs for 10 minutes: the one
+	// worker holds one event and the rest wait in the queue.
+	dbs := []string{""}
+	if fleet != nil {
+		dbs = fleet.IDs
+	}
+	for _, db := range dbs {
+		if err := rig.SetLatency(ctx, sb.URL, db, 10*time.Minute); err != nil {
+			return err
+		}
 	}
 	usedBefore, err := rig.Info(ctx, rdb, "memory", "used_memory")
 	if err != nil {
@@ -112,9 +172,15 @@ func run(ctx context.Context, n, conns int, redisURL string, out io.Writer) erro
 	deliveries := make([]rig.Delivery, n)
 	now := time.Now()
 	for i := range deliveries {
-		if deliveries[i], err = rig.Sign(creds.Webhook, fmt.Sprintf("msg_backlog_%d", i), now, bodies.Invoice(i)); err != nil {
+		secret, seller := creds.Webhook, ""
+		if fleet != nil {
+			seller = fleet.IDs[i%len(fleet.IDs)]
+			secret = fleet.Secrets[seller]
+		}
+		if deliveries[i], err = rig.Sign(secret, fmt.Sprintf("msg_backlog_%d", i), now, bodies.Invoice(i)); err != nil {
 			return err
 		}
+		deliveries[i].Seller = seller
 	}
 	start := time.Now()
 	load := &rig.Load{Client: rig.NewClient(conns), URLs: []string{svc.URL + "/webhooks/forstok"}, Conns: conns, Deliveries: deliveries}
@@ -150,18 +216,23 @@ func run(ctx context.Context, n, conns int, redisURL string, out io.Writer) erro
 		mb(idle.Now), mb(mem.Peak), mb(mem.Now))
 	fmt.Fprintf(out, "redis used_memory: %.1f MB → %.1f MB (+%.1f MB, %.0f bytes per event; other tests share this Redis)\n",
 		mb(int64(usedBefore)), mb(int64(usedAfter)), mb(int64(usedAfter-usedBefore)), (usedAfter-usedBefore)/float64(n))
-	var total int64
-	var keys int
-	for _, k := range kinds {
-		total += k.bytes
-		keys += k.keys
-	}
-	fmt.Fprintf(out, "the namespace's own keys (MEMORY USAGE, summed): %.1f MB in %d keys, %.0f bytes per event\n",
-		mb(total), keys, float64(total)/float64(n))
+	all, before := total(kinds), total(idleKeys)
+	fmt.Fprintf(out, "the namespace's own keys (MEMORY USAGE, summed): %.1f MB in %d keys, %.0f bytes per event (%.1f MB, %d keys before the events)\n",
+		mb(all.bytes), all.keys, float64(all.bytes-before.bytes)/float64(n), mb(before.bytes), before.keys)
 	for _, k := range kinds {
 		fmt.Fprintf(out, "  %-34s %7d keys %8.1f MB %6.0f bytes/event\n", k.name, k.keys, mb(k.bytes), float64(k.bytes)/float64(n))
 	}
 	return nil
+}
+
+// total adds the kinds up.
+func total(kinds []kind) kind {
+	var t kind
+	for _, k := range kinds {
+		t.bytes += k.bytes
+		t.keys += k.keys
+	}
+	return t
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
@@ -172,7 +243,9 @@ type kind struct {
 	bytes int64
 }
 
-// memoryByKind sums MEMORY USAGE of the namespace's keys by what they are.
+// memoryByKind sums MEMORY USAGE of the namespace's keys by what they are,
+// of every seller: a seller's store keys are the default's under
+// ":s:<seller>".
 func memoryByKind(ctx context.Context, rdb *redis.Client, ns string) ([]kind, error) {
 	classes := []struct{ name, prefix string }{
 		{"asynq task hash (t:<key>)", events.QueueKeyPrefix(ns) + ":t:"},
@@ -180,21 +253,41 @@ func memoryByKind(ctx context.Context, rdb *redis.Client, ns string) ([]kind, er
 		{"event record hash (event:<key>)", events.KeyPrefix(ns) + ":event:"},
 		{"event history list (history:<key>)", events.KeyPrefix(ns) + ":history:"},
 		{"state indexes (index:*)", events.KeyPrefix(ns) + ":index:"},
-		{"other", ""},
 	}
-	sums := make([]kind, len(classes))
-	for i, c := range classes {
-		sums[i].name = c.name
+	byName := map[string]*kind{}
+	add := func(name string, bytes int64) {
+		k := byName[name]
+		if k == nil {
+			k = &kind{name: name}
+			byName[name] = k
+		}
+		k.keys++
+		k.bytes += bytes
 	}
+	store, sellerKeys := events.KeyPrefix(ns)+":", events.KeyPrefix(ns)+":s:"
 	err := rig.EachKeyMemory(ctx, rdb, ns, func(key string, bytes int64) {
-		for i, c := range classes {
+		if rest, ok := strings.CutPrefix(key, sellerKeys); ok {
+			if _, tail, ok := strings.Cut(rest, ":"); ok {
+				key = store + tail // as if the default seller's
+			}
+		}
+		for _, c := range classes {
 			if strings.HasPrefix(key, c.prefix) {
-				sums[i].keys++
-				sums[i].bytes += bytes
+				add(c.name, bytes)
 				return
 			}
 		}
+		if rest, ok := strings.CutPrefix(key, store); ok {
+			what, _, _ := strings.Cut(rest, ":")
+			add("store "+what+":*", bytes)
+			return
+		}
+		add("other (the limiter's, ...)", bytes)
 	})
+	sums := make([]kind, 0, len(byName))
+	for _, k := range byName {
+		sums = append(sums, *k)
+	}
 	sort.SliceStable(sums, func(i, j int) bool { return sums[i].bytes > sums[j].bytes })
 	return sums, err
 }

@@ -22,6 +22,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -201,7 +202,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	store := events.New(rdb, events.Config{Namespace: ns})
 	ph := phase{out: out, stores: []*events.Store{store}, urls: urls, secrets: []string{creds.Webhook}, timeout: o.timeout,
-		replicas: replicas, sandbox: sb.URL}
+		replicas: replicas, sandbox: sb.URL, sandboxProc: sb, rdb: rdb}
 	if fleet != nil {
 		ph.stores, ph.secrets, ph.sellers = nil, nil, fleet.IDs
 		for _, id := range fleet.IDs {
@@ -312,6 +313,9 @@ type phase struct {
 	timeout  time.Duration
 	replicas []*rig.Proc
 	sandbox  string
+	// for the CPU each process spent
+	sandboxProc *rig.Proc
+	rdb         *redis.Client
 }
 
 func (p phase) run(ctx context.Context, name string, per int, body func(int) []byte) error {
@@ -339,11 +343,7 @@ func (p phase) run(ctx context.Context, name string, per int, body func(int) []b
 	if err != nil {
 		return err
 	}
-	cpuBefore, err := p.cpu()
-	if err != nil {
-		return err
-	}
-	machineBefore, err := rig.MachineCPU()
+	cpuBefore, err := p.cpu(ctx)
 	if err != nil {
 		return err
 	}
@@ -370,11 +370,7 @@ func (p phase) run(ctx context.Context, name string, per int, body func(int) []b
 	if len(series) == 0 {
 		return fmt.Errorf("%s: could not read the event counts from Redis", name)
 	}
-	cpuAfter, err := p.cpu()
-	if err != nil {
-		return err
-	}
-	machineAfter, err := rig.MachineCPU()
+	cpuAfter, err := p.cpu(ctx)
 	if err != nil {
 		return err
 	}
@@ -414,10 +410,13 @@ func (p phase) run(ctx context.Context, name string, per int, body func(int) []b
 			calls += v - callsBefore[k]
 		}
 	}
-	cpu := cpuAfter - cpuBefore
+	cpu := cpuAfter.minus(cpuBefore)
 	fmt.Fprintf(p.out, "  Accurate requests: %d, %.3f per document; service CPU (%d replica(s), intake included): %.2f s, %.0f µs per document\n",
-		calls, float64(calls)/float64(n), len(p.replicas), cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
-	busy, elapsed := machineAfter-machineBefore, last.at
+		calls, float64(calls)/float64(n), len(p.replicas), cpu.service.Seconds(), perDoc(cpu.service, n))
+	others := cpu.machine - cpu.service - cpu.sandbox - cpu.redis - cpu.self
+	fmt.Fprintf(p.out, "  CPU per document of the others: sandbox %.0f µs, Redis %.0f µs, this program %.0f µs, the rest of the machine %.0f µs\n",
+		perDoc(cpu.sandbox, n), perDoc(cpu.redis, n), perDoc(cpu.self, n), perDoc(others, n))
+	busy, elapsed := cpu.machine, last.at
 	fmt.Fprintf(p.out, "  the machine's CPUs were busy %.0f%% of those %s (%.1f of %.1f CPU-seconds; the sandbox, Redis, this program and others included)\n",
 		100*busy.Seconds()/(elapsed.Seconds()*float64(runtime.NumCPU())), elapsed.Round(time.Millisecond), busy.Seconds(), elapsed.Seconds()*float64(runtime.NumCPU()))
 	fmt.Fprintf(p.out, "  states now: %v\n", counts)
@@ -464,17 +463,33 @@ func (p phase) accurateCalls(ctx context.Context) (map[string]int, error) {
 	return all, nil
 }
 
-// cpu is the CPU time the replicas have used.
-func (p phase) cpu() (time.Duration, error) {
-	var sum time.Duration
+// cpuTimes are the CPU time used so far by the replicas (added up), the
+// sandbox, Redis, this program and the whole machine.
+type cpuTimes struct {
+	service, sandbox, redis, self, machine time.Duration
+}
+
+func (a cpuTimes) minus(b cpuTimes) cpuTimes {
+	return cpuTimes{a.service - b.service, a.sandbox - b.sandbox, a.redis - b.redis, a.self - b.self, a.machine - b.machine}
+}
+
+func perDoc(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
+
+func (p phase) cpu(ctx context.Context) (cpuTimes, error) {
+	var t cpuTimes
 	for _, r := range p.replicas {
 		c, err := rig.ProcCPU(r.Pid())
 		if err != nil {
-			return 0, err
+			return t, err
 		}
-		sum += c
+		t.service += c
 	}
-	return sum, nil
+	var err1, err2, err3 error
+	t.sandbox, err1 = rig.ProcCPU(p.sandboxProc.Pid())
+	t.redis, err2 = rig.RedisCPU(ctx, p.rdb)
+	t.machine, err3 = rig.MachineCPU()
+	t.self = rig.SelfCPU()
+	return t, errors.Join(err1, err2, err3)
 }
 
 // checkDatabases reports, per database of the sandbox, the calls refused

@@ -214,3 +214,26 @@ func Machine(ctx context.Context, rdb *redis.Client) string {
 	}
 	return fmt.Sprintf("%s, Redis %s", cpu, redisVersion)
 }
+
+// SetLatency makes the sandbox (or, with db, one database of it) answer
+// every data call d late from now on; the other faults are cleared.
+func SetLatency(ctx context.Context, url, db string, d time.Duration) error {
+	path := url + "/sandbox/faults"
+	if db != "" {
+		path = url + "/sandbox/db/" + db + "/faults"
+	}
+	body := strings.NewReader(fmt.Sprintf(`{"latency":%q}`, d.String()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("sandbox faults: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("sandbox faults: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
