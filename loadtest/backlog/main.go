@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -148,6 +149,12 @@ func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, ou
 		}
 		fmt.Fprintf(out, "%d sellers, each its own database, %s; after %s: service RSS %.1f MB (peak %.1f MB), the namespace's keys %.1f kB in %d keys (%.0f bytes per seller)\n",
 			fo.sellers, mapping, fo.settle, mb(idle.Now), mb(idle.Peak), float64(total(idleKeys).bytes)/1024, total(idleKeys).keys, float64(total(idleKeys).bytes)/float64(fo.sellers))
+	}
+	if m, err := readMetrics(ctx, svc.URL); err == nil {
+		fmt.Fprintf(out, "idle, by its /metrics: %d goroutines, Go heap in use %.1f MB, %d metric series (%d with a seller label, %.1f kB of /metrics)\n",
+			int(m.values["go_goroutines"]), mb(int64(m.values["go_memstats_heap_inuse_bytes"])), m.series, m.sellerSeries, float64(m.size)/1024)
+	} else {
+		fmt.Fprintln(out, "metrics:", err)
 	}
 	// From now on every call to the sandbox hangs for 10 minutes: the one
 	// worker holds one event and the rest wait in the queue.
@@ -290,4 +297,42 @@ func memoryByKind(ctx context.Context, rdb *redis.Client, ns string) ([]kind, er
 	}
 	sort.SliceStable(sums, func(i, j int) bool { return sums[i].bytes > sums[j].bytes })
 	return sums, err
+}
+
+// metricsSummary is what the service's /metrics tells of its size.
+type metricsSummary struct {
+	values               map[string]float64 // unlabelled series by name
+	series, sellerSeries int
+	size                 int
+}
+
+func readMetrics(ctx context.Context, url string) (metricsSummary, error) {
+	m := metricsSummary{values: map[string]float64{}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
+	if err != nil {
+		return m, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return m, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return m, err
+	}
+	m.size = len(body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m.series++
+		if strings.Contains(line, `seller="`) {
+			m.sellerSeries++
+		}
+		if name, v, ok := strings.Cut(line, " "); ok && !strings.Contains(name, "{") {
+			m.values[name], _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	return m, nil
 }

@@ -405,14 +405,17 @@ func (p phase) run(ctx context.Context, name string, per int, body func(int) []b
 		fmt.Fprintf(p.out, "  the last document %s after the last delivery\n", (last.at - intake).Round(time.Millisecond))
 	}
 	calls := 0
-	for k, v := range callsAfter {
-		if isRequest(k) {
-			calls += v - callsBefore[k]
+	var byEndpoint []string
+	for _, k := range slices.Sorted(maps.Keys(callsAfter)) {
+		if d := callsAfter[k] - callsBefore[k]; isRequest(k) && d > 0 {
+			calls += d
+			byEndpoint = append(byEndpoint, fmt.Sprintf("%s %d", k, d))
 		}
 	}
 	cpu := cpuAfter.minus(cpuBefore)
 	fmt.Fprintf(p.out, "  Accurate requests: %d, %.3f per document; service CPU (%d replica(s), intake included): %.2f s, %.0f µs per document\n",
 		calls, float64(calls)/float64(n), len(p.replicas), cpu.service.Seconds(), perDoc(cpu.service, n))
+	fmt.Fprintf(p.out, "  Accurate requests by endpoint: %s\n", strings.Join(byEndpoint, ", "))
 	others := cpu.machine - cpu.service - cpu.sandbox - cpu.redis - cpu.self
 	fmt.Fprintf(p.out, "  CPU per document of the others: sandbox %.0f µs, Redis %.0f µs, this program %.0f µs, the rest of the machine %.0f µs\n",
 		perDoc(cpu.sandbox, n), perDoc(cpu.redis, n), perDoc(cpu.self, n), perDoc(others, n))
