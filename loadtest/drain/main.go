@@ -100,10 +100,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return fmt.Errorf("-env: %w", err)
 	}
 	sbOpts := rig.SandboxOptions{RateLimit: o.rate, Concurrency: o.inFlight, Latency: o.latency}
-	workers := 8
-	if o.sellers > 0 {
-		workers = 0 // the service's default
-	}
+	workers := 0 // the service's default
 	if o.unlimited {
 		sbOpts.RateLimit, sbOpts.Concurrency = 0, 0
 		workers = 64
@@ -211,8 +208,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		ph.rate = o.sendRate * float64(o.sellers)
 	}
-	if err := ph.run(ctx, "invoices", o.invoices, bodies.Invoice); err != nil {
-		return err
+	if o.invoices > 0 {
+		if err := ph.run(ctx, "invoices", o.invoices, bodies.Invoice); err != nil {
+			return err
+		}
 	}
 	if o.payments && o.invoices > 0 {
 		if err := ph.run(ctx, "payments", o.invoices, bodies.Payment); err != nil {
@@ -221,6 +220,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	if fleet != nil {
 		return checkDatabases(ctx, out, sb.URL, fleet.IDs, o.invoices, o.payments)
+	}
+	if o.lone > 0 {
+		if err := ph.lone(ctx, o.lone, func(i int) []byte { return bodies.Invoice(o.invoices + i) }); err != nil {
+			return err
+		}
 	}
 
 	st, err := rig.SandboxState(ctx, sb.URL)
@@ -251,11 +255,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 func (p phase) lone(ctx context.Context, n int, body func(int) []byte) error {
 	lat := make([]time.Duration, 0, n)
 	for i := range n {
-		before, err := p.store.Counts(ctx)
+		before, err := p.stores[0].Counts(ctx)
 		if err != nil {
 			return err
 		}
-		d, err := rig.Sign(p.secret, fmt.Sprintf("msg_drain_lone_%d", i), time.Now(), body(i))
+		d, err := rig.Sign(p.secrets[0], fmt.Sprintf("msg_drain_lone_%d", i), time.Now(), body(i))
 		if err != nil {
 			return err
 		}
@@ -265,7 +269,7 @@ func (p phase) lone(ctx context.Context, n int, body func(int) []byte) error {
 			return fmt.Errorf("lone invoice %d not accepted: %s", i, res.Others())
 		}
 		for {
-			c, err := p.store.Counts(ctx)
+			c, err := p.stores[0].Counts(ctx)
 			if err == nil && c[events.StateSynced] > before[events.StateSynced] {
 				break
 			}
@@ -278,7 +282,7 @@ func (p phase) lone(ctx context.Context, n int, body func(int) []byte) error {
 		// An idle seller: nothing else of this kind in flight.
 		time.Sleep(150 * time.Millisecond)
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	slices.Sort(lat)
 	q := func(f float64) time.Duration {
 		return lat[min(len(lat)-1, int(f*float64(len(lat))))].Round(time.Millisecond)
 	}
