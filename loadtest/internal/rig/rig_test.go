@@ -1,11 +1,19 @@
 package rig
 
 import (
+	"context"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/sellers"
 )
 
 func TestBodies(t *testing.T) {
@@ -79,4 +87,76 @@ func TestQuantile(t *testing.T) {
 			t.Errorf("Quantile(%v) = %v, want %v", q, got, want)
 		}
 	}
+}
+
+func TestWriteSellers(t *testing.T) {
+	mappingYAML, err := examples.Files.ReadFile("mapping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := NewCredentials()
+	for _, inline := range []bool{false, true} {
+		name := "sellers naming one shared mapping_file are all valid, each with its own secret and token"
+		if inline {
+			name = "sellers with the mapping inline are all valid, each with its own secret and token"
+		}
+		t.Run(name, func(t *testing.T) {
+			s, err := WriteSellers(t.TempDir(), creds, SellersOptions{N: 3, Mapping: mappingYAML, InlineMapping: inline, OwnDatabases: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg, err := sellers.Open(sellers.Config{Dir: s.Env["SELLERS_DIR"], Getenv: func(k string) string { return s.Env[k] },
+				Defaults: sellers.Defaults{SignatureSecret: creds.Signature, AccountURL: "http://127.0.0.1:1", RateLimit: 8, MaxConcurrency: 8}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := reg.IDs(); !slices.Equal(got, s.IDs) || len(got) != 3 {
+				t.Fatalf("valid sellers %v (status %+v), want %v", got, reg.Status(), s.IDs)
+			}
+			tokens := map[string]bool{}
+			for _, id := range s.IDs {
+				seller, _ := reg.Get(id)
+				if seller.Accurate.APIToken != s.Tokens[id] || seller.Mapping == nil {
+					t.Errorf("%s: token %q, mapping %v; want %q and a mapping", id, seller.Accurate.APIToken, seller.Mapping, s.Tokens[id])
+				}
+				tokens[seller.Accurate.APIToken] = true
+				d, err := Sign(s.Secrets[id], "msg_1", time.Now(), []byte(`{}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := seller.Verifier.Verify(d.ID, d.Timestamp, d.Signature, d.Body, time.Now()); err != nil {
+					t.Errorf("%s does not verify its own secret's signature: %v", id, err)
+				}
+			}
+			if len(tokens) != 3 || !maps.Equal(s.Databases(), s.Tokens) {
+				t.Errorf("tokens %v, databases %v: want one database per seller", tokens, s.Databases())
+			}
+		})
+	}
+}
+
+func TestLoadSendsEachDeliveryToItsSellersURL(t *testing.T) {
+	var mu sync.Mutex
+	paths := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths[r.URL.Path]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	deliveries := []Delivery{{Seller: "s0001"}, {Seller: "s0002"}, {Seller: "s0001"}, {}}
+	load := &Load{Client: NewClient(2), URLs: []string{srv.URL + "/webhooks/forstok"}, Conns: 2, Deliveries: deliveries}
+	res, _ := load.Run(context.Background(), 10*time.Second, 0)
+	want := map[string]int{"/webhooks/forstok/s0001": 2, "/webhooks/forstok/s0002": 1, "/webhooks/forstok": 1}
+	if res.Accepted != 4 || !maps.Equal(paths, want) {
+		t.Errorf("accepted %d, paths %v; want 4 and %v", res.Accepted, paths, want)
+	}
+	t.Run("a paced run sends the same deliveries to the same URLs", func(t *testing.T) {
+		clear(paths)
+		load.Rate = 1000
+		if res, _ := load.Run(context.Background(), 10*time.Second, 0); res.Accepted != 4 || !maps.Equal(paths, want) {
+			t.Errorf("accepted %d, paths %v; want 4 and %v", res.Accepted, paths, want)
+		}
+	})
 }
