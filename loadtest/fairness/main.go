@@ -1,0 +1,229 @@
+// Command fairness measures whether one seller's backlog holds back
+// another seller's events: seller A gets a large backlog, then seller B
+// sends a few events, and the run reports B's time from webhook to synced
+// (p50, p99) and how fast A drains meanwhile. Each seller has its own
+// database in the accurate-sandbox, with Accurate's limits.
+//
+//	go run ./loadtest/fairness                       # A: 20,000 invoices, then B: 50; 8 req/s, 8 in flight, 100 ms latency
+//	go run ./loadtest/fairness -backlog 5000 -others 20 -env SELLER_SHARE=50
+//
+// Keys go under a fresh Redis namespace, deleted afterwards.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/loadtest/internal/rig"
+)
+
+type options struct {
+	backlog, others int
+	rate, inFlight  int
+	latency         time.Duration
+	timeout         time.Duration
+	redisURL        string
+	env             string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.backlog, "backlog", 20000, "invoices seller A queues first")
+	flag.IntVar(&o.others, "others", 50, "invoices seller B sends once A's are queued")
+	flag.IntVar(&o.rate, "rate", 8, "each sandbox database's requests per second (Accurate's limit)")
+	flag.IntVar(&o.inFlight, "in-flight", 8, "each sandbox database's requests in flight (Accurate's limit)")
+	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "latency the sandbox adds to every call")
+	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up when A's backlog takes longer to drain")
+	flag.StringVar(&o.redisURL, "redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "fairness:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	env, err := rig.ParseEnv(o.env)
+	if err != nil {
+		return fmt.Errorf("-env: %w", err)
+	}
+	redisOpt, err := redis.ParseURL(o.redisURL)
+	if err != nil {
+		return fmt.Errorf("-redis: %w", err)
+	}
+	rdb := redis.NewClient(redisOpt)
+	defer rdb.Close()
+	root, err := rig.Root()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "fas-fairness-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bins, err := rig.Build(ctx, root, dir)
+	if err != nil {
+		return err
+	}
+	creds := rig.NewCredentials()
+	ns := rig.Namespace("fairness")
+	mapping, err := os.ReadFile(root + "/examples/mapping.yaml")
+	if err != nil {
+		return err
+	}
+	fleet, err := rig.WriteSellers(dir, creds, rig.SellersOptions{N: 2, Mapping: mapping, OwnDatabases: true})
+	if err != nil {
+		return err
+	}
+	a, b := fleet.IDs[0], fleet.IDs[1]
+	sbOpts := rig.SandboxOptions{RateLimit: o.rate, Concurrency: o.inFlight, Latency: o.latency, Databases: fleet.Databases()}
+	sb, err := rig.StartSandbox(ctx, dir, bins, creds, sbOpts)
+	if err != nil {
+		return err
+	}
+	defer sb.Stop(5 * time.Second)
+	svcEnv := maps.Clone(env)
+	maps.Copy(svcEnv, fleet.Env)
+	svcEnv["ACCURATE_ACCOUNT_URL"] = sb.URL // each seller's database by discovery
+	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
+		Name: "service", RedisURL: o.redisURL, Namespace: ns, AccurateURL: sb.URL, Env: svcEnv,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		svc.Stop(30 * time.Second)
+		// After the service: nothing may write once the keys are gone.
+		if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
+			fmt.Fprintln(out, "cleanup:", err)
+		}
+	}()
+	url := svc.URL + "/webhooks/forstok"
+
+	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
+	fmt.Fprintf(out, "sandbox: each database %d req/s, %d in flight, %s latency; one replica, service settings %v\n",
+		o.rate, o.inFlight, o.latency, env)
+
+	bodies, err := rig.NewBodies(strconv.FormatInt(time.Now().Unix()%100000, 10))
+	if err != nil {
+		return err
+	}
+	store := events.New(rdb, events.Config{Namespace: ns})
+	sa, sbStore := store.Seller(a), store.Seller(b)
+	synced := func(s *events.Store) int64 {
+		c, err := s.Counts(ctx)
+		if err != nil {
+			return -1
+		}
+		return c[events.StateSynced]
+	}
+
+	// A's backlog: delivered as fast as intake takes it (A drains meanwhile).
+	deliveries := make([]rig.Delivery, o.backlog)
+	for i := range deliveries {
+		if deliveries[i], err = rig.Sign(fleet.Secrets[a], fmt.Sprintf("msg_fair_a_%d", i), time.Now(), bodies.Invoice(i)); err != nil {
+			return err
+		}
+		deliveries[i].Seller = a
+	}
+	start := time.Now()
+	load := &rig.Load{Client: rig.NewClient(16), URLs: []string{url}, Conns: 16, Deliveries: deliveries}
+	res, _ := load.Run(ctx, o.timeout, 0)
+	if res.Accepted != o.backlog {
+		return fmt.Errorf("A: %d of %d deliveries accepted; others: %s", res.Accepted, o.backlog, res.Others())
+	}
+	aDone := synced(sa)
+	fmt.Fprintf(out, "\nA: %d invoices delivered in %s (%.0f/s); %d synced by then, %d queued\n",
+		o.backlog, time.Since(start).Round(time.Millisecond), float64(o.backlog)/time.Since(start).Seconds(), aDone, int64(o.backlog)-aDone)
+
+	// B's events, one after another, each timed from its webhook to its
+	// event synced (the faktur is in Accurate before the state says so).
+	bStart, aAtB := time.Now(), synced(sa)
+	client := rig.NewClient(1)
+	sent := make(map[string]time.Time, o.others)
+	for i := range o.others {
+		n := o.backlog + i
+		d, err := rig.Sign(fleet.Secrets[b], fmt.Sprintf("msg_fair_b_%d", i), time.Now(), bodies.Invoice(n))
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if status, err := client.Post(ctx, url+"/"+b, d); err != nil || status != 202 {
+			return fmt.Errorf("B's invoice %d: %d, %v", i, status, err)
+		}
+		sent[fmt.Sprintf("invoice.created:%d", rig.InvoiceID(n))] = t0
+	}
+	var lat []time.Duration
+	for len(sent) > 0 {
+		if time.Since(bStart) > o.timeout || ctx.Err() != nil {
+			return fmt.Errorf("B: %d events not synced after %s", len(sent), o.timeout)
+		}
+		for key, t0 := range sent {
+			ev, err := sbStore.Get(ctx, key)
+			if err == nil && ev.State == events.StateSynced {
+				lat = append(lat, time.Since(t0))
+				delete(sent, key)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	bEnd, aAtBEnd := time.Now(), synced(sa)
+	slices.Sort(lat)
+	q := func(f float64) time.Duration { return lat[min(len(lat)-1, int(f*float64(len(lat))))].Round(time.Millisecond) }
+	fmt.Fprintf(out, "B: %d invoices, webhook to synced p50 %s, p90 %s, p99 %s, max %s; all synced %s after B's first webhook\n",
+		o.others, q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(time.Millisecond), bEnd.Sub(bStart).Round(time.Millisecond))
+	fmt.Fprintf(out, "A meanwhile: %d synced in %s (%.1f docs/s); %d still queued when B's last synced\n",
+		aAtBEnd-aAtB, bEnd.Sub(bStart).Round(time.Millisecond), float64(aAtBEnd-aAtB)/bEnd.Sub(bStart).Seconds(), int64(o.backlog)-aAtBEnd)
+
+	// A's drain to the end.
+	for synced(sa) < int64(o.backlog) {
+		if time.Since(start) > o.timeout || ctx.Err() != nil {
+			c, _ := sa.Counts(ctx)
+			return fmt.Errorf("A: not drained after %s; states %v", o.timeout, c)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	all := time.Since(start)
+	fmt.Fprintf(out, "A: all %d synced %s after its first webhook (%.1f docs/s end to end)\n",
+		o.backlog, all.Round(time.Millisecond), float64(o.backlog)/all.Seconds())
+
+	st, err := rig.DatabaseState(ctx, sb.URL, a)
+	if err != nil {
+		return err
+	}
+	stB, err := rig.DatabaseState(ctx, sb.URL, b)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sandbox: database A %d fakturs (rate-limited answers %d), database B %d fakturs (rate-limited answers %d)\n",
+		len(st.Invoices), st.Calls["rate_limited"], len(stB.Invoices), stB.Calls["rate_limited"])
+	if len(st.Invoices) != o.backlog || len(stB.Invoices) != o.others {
+		return fmt.Errorf("the sandbox holds %d and %d fakturs, want %d and %d", len(st.Invoices), len(stB.Invoices), o.backlog, o.others)
+	}
+	return nil
+}
