@@ -155,7 +155,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	load := &rig.Load{Client: rig.NewClient(16), URLs: []string{url}, Conns: 16, Deliveries: deliveries}
 	res, _ := load.Run(ctx, o.timeout, 0)
 	if res.Accepted != o.backlog {
-		return fmt.Errorf("A: %d of %d deliveries accepted; others: %s", res.Accepted, o.backlog, res.Others())
+		return fmt.Errorf("seller A: %d of %d deliveries accepted; others: %s", res.Accepted, o.backlog, res.Others())
 	}
 	aDone := synced(sa)
 	fmt.Fprintf(out, "\nA: %d invoices delivered in %s (%.0f/s); %d synced by then, %d queued\n",
@@ -174,14 +174,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		t0 := time.Now()
 		if status, err := client.Post(ctx, url+"/"+b, d); err != nil || status != 202 {
-			return fmt.Errorf("B's invoice %d: %d, %v", i, status, err)
+			return fmt.Errorf("seller B's invoice %d: %d, %v", i, status, err)
 		}
 		sent[fmt.Sprintf("invoice.created:%d", rig.InvoiceID(n))] = t0
 	}
 	var lat []time.Duration
 	for len(sent) > 0 {
 		if time.Since(bStart) > o.timeout || ctx.Err() != nil {
-			return fmt.Errorf("B: %d events not synced after %s", len(sent), o.timeout)
+			return fmt.Errorf("seller B: %d events not synced after %s", len(sent), o.timeout)
 		}
 		for key, t0 := range sent {
 			ev, err := sbStore.Get(ctx, key)
@@ -204,7 +204,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	for synced(sa) < int64(o.backlog) {
 		if time.Since(start) > o.timeout || ctx.Err() != nil {
 			c, _ := sa.Counts(ctx)
-			return fmt.Errorf("A: not drained after %s; states %v", o.timeout, c)
+			return fmt.Errorf("seller A: not drained after %s; states %v", o.timeout, c)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
