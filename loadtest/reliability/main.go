@@ -48,6 +48,8 @@ var scenarios = []scenario{
 	{"abuse", "forged, stale, oversized, nested, malformed and slow requests", runAbuse},
 	{"big-payment", "one payment settling 10,000 fakturs that exist", runBigPayment},
 	{"admin-list", "paging through GET /admin/events lists every event once", runAdminList},
+	{"bulk-faults", "bulk posting at Accurate's limits with 30% 5xx and 10% lost answers throughout, no replay", runBulkFaults},
+	{"outage", "Accurate down for 5 minutes while events arrive, then back: everything synced within a minute", runOutage},
 }
 
 // result is one scenario's row and notes.
