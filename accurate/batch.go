@@ -27,7 +27,7 @@ type Batcher struct {
 // Defaults of BatchConfig.
 const (
 	DefaultLinger        = 5 * time.Millisecond
-	DefaultBatchInFlight = 4
+	DefaultBatchInFlight = 1
 	// bulkTries bounds how often a batch is sent again after answers lost
 	// in a row, each time less the records found saved.
 	bulkTries = 3
