@@ -29,6 +29,7 @@ type Store interface {
 	Oldest(ctx context.Context, state string) (time.Time, bool, error)
 	QueueDepth(ctx context.Context) (int, error)
 	AccurateCallsLastMinute(ctx context.Context) (int64, error)
+	Fairness(ctx context.Context) (events.Fairness, error)
 }
 
 // DefaultSeller is the name of the one seller of a single-seller setup.

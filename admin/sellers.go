@@ -31,6 +31,10 @@ type Seller struct {
 	// wait for a worker or their next attempt (queued and retrying).
 	Events     map[string]int64 `json:"events"`
 	QueueDepth int64            `json:"queue_depth"`
+	// Released are the seller's events given to the workers now (at most
+	// its share, SELLER_SHARE); Held wait for room in its share.
+	Released int64 `json:"released"`
+	Held     int64 `json:"held"`
 	// AccurateLastMinute is how many requests the seller made to Accurate
 	// in the last minute, from every replica.
 	AccurateLastMinute int64 `json:"accurate_requests_last_minute"`
@@ -108,6 +112,11 @@ func (s *Service) Sellers(ctx context.Context, scope Scope) ([]Seller, error) {
 		if sl.AccurateLastMinute, err = store.AccurateCallsLastMinute(ctx); err != nil {
 			return nil, err
 		}
+		fair, err := store.Fairness(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sl.Released, sl.Held = fair.Released, fair.Held
 		var failed []events.Event
 		cursor := ""
 		for len(failed) < failedScan {

@@ -81,6 +81,20 @@ func TestOneSellersBacklogHoldsBackNoOtherSeller(t *testing.T) {
 		t.Fatalf("toko-a's share = %+v, %v; want at most 4 released", f, err)
 	}
 
+	t.Run("the sellers' list shows the first seller's events released and held", func(t *testing.T) {
+		_, all := w.get("/admin/sellers", testAdmin)
+		list, _ := all["sellers"].([]any)
+		if len(list) != 2 {
+			t.Fatalf("GET /admin/sellers = %v; want two sellers", all)
+		}
+		a, _ := list[0].(map[string]any)
+		released, _ := a["released"].(float64)
+		held, _ := a["held"].(float64)
+		if a["id"] != "toko-a" || released < 1 || released > 4 || held < backlog/2 {
+			t.Errorf("toko-a = %v; want 1 to 4 released and most of its %d held", a, backlog)
+		}
+	})
+
 	t.Run("another seller's events sync while the first seller's backlog still waits", func(t *testing.T) {
 		send("toko-b", otherWebhookSecret, 1, others)
 		if !poll(30*time.Second, 50*time.Millisecond, func() bool { return counts("toko-b")[events.StateSynced] == others }) {
