@@ -63,3 +63,26 @@ func (w *world) updatedAt(key string) time.Time {
 	}
 	return at
 }
+
+// A return waiting for its faktur is woken the same way.
+func TestReturnIsWokenByItsFaktur(t *testing.T) {
+	const ret, inv = "return.created:95001", "invoice.created:70002"
+	w := newWorld(t)
+	w.retryMin, w.retryCap = time.Minute, 10*time.Minute
+	w.start()
+	w.mustSend(exampleBody(t, "return-created-tokopedia.json"), http.StatusAccepted)
+	if states := w.waitFor([]string{ret}, 10*time.Second, "retrying"); states[ret] != "retrying" {
+		t.Fatalf("the return is %q before its invoice came; want retrying", states[ret])
+	}
+	w.mustSend(exampleBody(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
+	states := w.waitFor([]string{inv, ret}, 20*time.Second)
+	if states[inv] != "synced" || states[ret] != "synced" {
+		t.Fatalf("invoice %q, return %q (%v); want both synced", states[inv], states[ret], w.event(ret)["last_error"])
+	}
+	if lag := w.updatedAt(ret).Sub(w.updatedAt(inv)); lag > 2*time.Second {
+		t.Errorf("the return synced %s after its faktur; want at most 2 s", lag)
+	}
+	if n := len(w.sandbox.Returns()); n != 1 {
+		t.Errorf("Accurate holds %d retur; want 1", n)
+	}
+}
