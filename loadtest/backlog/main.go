@@ -43,7 +43,7 @@ import (
 func main() {
 	n := flag.Int("events", 50_000, "invoices to deliver and keep queued")
 	conns := flag.Int("c", 64, "concurrent connections delivering them")
-	redisURL := flag.String("redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	redisURL := flag.String("redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	var fo fleetOptions
 	flag.IntVar(&fo.sellers, "sellers", 0, "sellers in SELLERS_DIR, the events going to each in turn (0: the single seller of the environment)")
 	flag.BoolVar(&fo.inline, "inline-mapping", false, "with -sellers: the mapping written into every seller file rather than one shared mapping_file")
@@ -55,13 +55,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "backlog:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // fleetOptions are the -sellers flags.

@@ -72,7 +72,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 0, "WORKER_CONCURRENCY per replica (default: the service's, or 64 with -unlimited)")
 	flag.IntVar(&o.lone, "lone", 0, "after the phases, deliver this many invoices one at a time, each when the last is synced, and report webhook-to-synced latency")
 	flag.DurationVar(&o.timeout, "timeout", 6*time.Minute, "give up when a phase takes longer")
-	flag.StringVar(&o.redisURL, "redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
 	flag.IntVar(&o.sellers, "sellers", 0, "sellers in SELLERS_DIR, each its own database in the sandbox; -invoices is then per seller (0: the single seller of the environment)")
 	flag.Float64Var(&o.sendRate, "send-rate", 0, "webhooks per second each seller sends, paced (0: all at once, 16 connections)")
@@ -85,13 +85,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "drain:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {

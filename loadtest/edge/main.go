@@ -37,7 +37,7 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8090", "address to serve on (127.0.0.1 only)")
-	redisURL := flag.String("redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	redisURL := flag.String("redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -45,13 +45,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "edge:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(ctx context.Context, listen, redisURL, secret string) error {

@@ -47,7 +47,7 @@ func main() {
 	flag.IntVar(&o.inFlight, "in-flight", 8, "each sandbox database's requests in flight (Accurate's limit)")
 	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "latency the sandbox adds to every call")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up when A's backlog takes longer to drain")
-	flag.StringVar(&o.redisURL, "redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
 	flag.Parse()
 
@@ -57,13 +57,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fairness:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
@@ -194,7 +187,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	bEnd, aAtBEnd := time.Now(), synced(sa)
 	slices.Sort(lat)
-	q := func(f float64) time.Duration { return lat[min(len(lat)-1, int(f*float64(len(lat))))].Round(time.Millisecond) }
+	q := func(f float64) time.Duration {
+		return lat[min(len(lat)-1, int(f*float64(len(lat))))].Round(time.Millisecond)
+	}
 	fmt.Fprintf(out, "B: %d invoices, webhook to synced p50 %s, p90 %s, p99 %s, max %s; all synced %s after B's first webhook\n",
 		o.others, q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(time.Millisecond), bEnd.Sub(bStart).Round(time.Millisecond))
 	fmt.Fprintf(out, "A meanwhile: %d synced in %s (%.1f docs/s); %d still queued when B's last synced\n",

@@ -60,7 +60,7 @@ func main() {
 	flag.IntVar(&o.max, "max", 150_000, "distinct deliveries made before the run (the service run stops early if it uses them all)")
 	flag.StringVar(&o.against, "against", "binary", `"binary": build and start the sandbox and the service; or the URL of a running service (e.g. loadtest/edge)`)
 	flag.IntVar(&o.workers, "workers", 1, "WORKER_CONCURRENCY of the started service (binary)")
-	flag.StringVar(&o.redisURL, "redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis for the started service")
+	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis for the started service")
 	flag.StringVar(&o.secret, "secret", os.Getenv("FORSTOK_WEBHOOK_SECRET"), "webhook secret of a service given by URL")
 	flag.BoolVar(&o.bare, "bare", true, "also measure the bare Echo handler (the ceiling)")
 	flag.StringVar(&o.pprof, "pprof", "", "fetch a CPU profile of the measured run from the target's /debug/pprof/profile into this file (loadtest/edge)")
@@ -75,13 +75,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "intake:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // target is what the service run posts to, and the process whose CPU it

@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	fs := flag.NewFlagSet("reliability", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	which := fs.String("scenario", "all", "all, or a comma-separated list of: "+names())
-	redisURL := fs.String("redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "the shared Redis; each scenario uses its own namespace and deletes it after")
+	redisURL := fs.String("redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "the shared Redis; each scenario uses its own namespace and deletes it after")
 	quick := fs.Bool("quick", false, "a tenth of the events, for a smoke run")
 	keep := fs.Bool("keep", false, "keep the scratch directory (service logs, Redis files)")
 	if err := fs.Parse(args); err != nil {
@@ -178,13 +178,6 @@ next:
 		return nil, fmt.Errorf("unknown scenario %q: want all or %s", name, names())
 	}
 	return out, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // n scales an event count down for -quick runs.

@@ -368,3 +368,12 @@ func ParseEnv(s string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// EnvOr is the environment variable name, or def when it is unset or empty:
+// the load tools' flag defaults (REDIS_URL and the like).
+func EnvOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
