@@ -55,7 +55,7 @@ type Config struct {
 	// OnDatabase, when set, is told the id of the database the token
 	// opens each time host discovery names it: sellers whose tokens open
 	// one database share its limits.
-	OnDatabase func(id string)
+	OnDatabase func(ctx context.Context, id string)
 	Now        func() time.Time // signs timestamps; default time.Now
 }
 
@@ -73,7 +73,7 @@ type Client struct {
 	http          *http.Client
 	limiter       Limiter
 	observe       func(endpoint, outcome string, took time.Duration)
-	onDatabase    func(id string)
+	onDatabase    func(ctx context.Context, id string)
 	now           func() time.Time
 
 	discovering chan struct{} // a lock that honours ctx: one discovery at a time
@@ -252,11 +252,13 @@ func (c *Client) report(endpoint string, took time.Duration, err error) {
 }
 
 // follow sends the request, and again to where a 307/308 points, up to
-// maxRedirects times. Limiter waits add up in the response.
+// maxRedirects times. Limiter waits add up in the response. Every request,
+// host discovery included, takes a slot of the limiter: Accurate may count
+// api-token.do against the database it names.
 func (c *Client) follow(ctx context.Context, endpoint, method, target string, payload []byte, dataCall bool) (response, error) {
 	var waited time.Duration
 	for hop := 0; ; hop++ {
-		res, err := c.exchange(ctx, endpoint, method, target, payload, dataCall)
+		res, err := c.exchange(ctx, endpoint, method, target, payload)
 		waited += res.waited
 		res.waited = waited
 		if err != nil {
@@ -281,9 +283,9 @@ func (c *Client) follow(ctx context.Context, endpoint, method, target string, pa
 }
 
 // exchange is one HTTP request under the limiter and the timeout.
-func (c *Client) exchange(ctx context.Context, endpoint, method, target string, payload []byte, limited bool) (response, error) {
+func (c *Client) exchange(ctx context.Context, endpoint, method, target string, payload []byte) (response, error) {
 	var res response
-	if limited && c.limiter != nil {
+	if c.limiter != nil {
 		t0 := time.Now()
 		release, err := c.limiter.Acquire(ctx)
 		res.waited = time.Since(t0)
@@ -512,7 +514,7 @@ func (c *Client) discover(ctx context.Context) (string, error) {
 		return "", &Error{Class: ClassTransient, Endpoint: endpoint, Status: res.status, Err: fmt.Errorf("database host: %w", err)}
 	}
 	if id != "" && c.onDatabase != nil {
-		c.onDatabase(id.String())
+		c.onDatabase(ctx, id.String())
 	}
 	return base, nil
 }

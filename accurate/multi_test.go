@@ -3,6 +3,7 @@ package accurate_test
 import (
 	"context"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"forstok-accurate-sync/accurate"
@@ -77,7 +78,7 @@ func TestDiscoveryNamesTheDatabase(t *testing.T) {
 	for token, want := range map[string]string{"token-a": "1", "token-b": "2", "token-z": "4242"} {
 		t.Run("discovery with "+token+" names database "+want, func(t *testing.T) {
 			var got string
-			c := newClient(t, accurate.Config{AccountURL: srv.URL, APIToken: token, OnDatabase: func(id string) { got = id }})
+			c := newClient(t, accurate.Config{AccountURL: srv.URL, APIToken: token, OnDatabase: func(_ context.Context, id string) { got = id }})
 			if _, _, err := c.FindSalesInvoice(context.Background(), "none"); err != nil {
 				t.Fatal(err)
 			}
@@ -85,5 +86,31 @@ func TestDiscoveryNamesTheDatabase(t *testing.T) {
 				t.Errorf("OnDatabase heard %q; want %q", got, want)
 			}
 		})
+	}
+}
+
+// countingLimiter counts the slots it gives.
+type countingLimiter struct{ taken atomic.Int32 }
+
+func (l *countingLimiter) Acquire(context.Context) (func(), error) {
+	l.taken.Add(1)
+	return func() {}, nil
+}
+
+func TestHostDiscoveryTakesASlotOfTheLimiter(t *testing.T) {
+	sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed()})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	limiter := &countingLimiter{}
+	c := newClient(t, accurate.Config{AccountURL: srv.URL, Limiter: limiter})
+	if _, _, err := c.FindSalesInvoice(context.Background(), "none"); err != nil {
+		t.Fatal(err)
+	}
+	calls := sb.Calls()
+	if calls["api-token"] != 1 || calls["sales-invoice/list"] != 1 {
+		t.Fatalf("Accurate served %v; want one api-token and one sales-invoice/list", calls)
+	}
+	if got := limiter.taken.Load(); got != 2 {
+		t.Errorf("the limiter gave %d slots for 2 requests (discovery and the list); want 2: Accurate counts discovery against the database", got)
 	}
 }

@@ -131,7 +131,7 @@ func checkSellers(ctx context.Context, cfg config, getenv func(string) string, o
 			continue
 		}
 		fmt.Fprintf(stdout, "seller %s in Accurate:\n", s.ID)
-		missing, err := checkOnline(ctx, s.Accurate, limits.limiter(limiterKey(cfg.RedisNamespace, s), s.Accurate), s.Mapping)
+		missing, err := checkOnline(ctx, s.Accurate, limits.sellerLimiter(ctx, cfg.RedisNamespace, s), s.Mapping)
 		if err != nil {
 			fmt.Fprintf(stdout, "  seller %s: %v\n", s.ID, err)
 			problems++

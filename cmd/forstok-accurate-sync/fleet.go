@@ -56,9 +56,15 @@ type sellerPart struct {
 // change (from the seller's own to its database's).
 type databaseLimiter struct {
 	make func(key string) accurate.Limiter
-	mu   sync.Mutex
-	key  string
-	cur  accurate.Limiter
+	// known, when set, asks Redis for the database an earlier discovery
+	// (this replica's or another's) found for the seller's token. It is
+	// asked until the database is settled, so that host discovery itself
+	// takes a slot of the database's limit, not of the seller's own.
+	known   func(ctx context.Context) (key string, ok bool)
+	mu      sync.Mutex
+	key     string
+	cur     accurate.Limiter
+	settled bool
 }
 
 func (d *databaseLimiter) use(key string) {
@@ -67,6 +73,14 @@ func (d *databaseLimiter) use(key string) {
 	if key != d.key {
 		d.key, d.cur = key, d.make(key)
 	}
+}
+
+// settle uses the database's key from now on.
+func (d *databaseLimiter) settle(key string) {
+	d.use(key)
+	d.mu.Lock()
+	d.settled = true
+	d.mu.Unlock()
 }
 
 // Key is the limiter's key now.
@@ -78,6 +92,14 @@ func (d *databaseLimiter) Key() string {
 
 // Acquire waits for room under the current key.
 func (d *databaseLimiter) Acquire(ctx context.Context) (func(), error) {
+	d.mu.Lock()
+	ask := d.known != nil && !d.settled
+	d.mu.Unlock()
+	if ask {
+		if key, ok := d.known(ctx); ok {
+			d.settle(key)
+		}
+	}
 	d.mu.Lock()
 	l := d.cur
 	d.mu.Unlock()
@@ -122,11 +144,26 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		return l
 	}}
 	limiter.use(limiterKey(f.cfg.RedisNamespace, s))
-	var onDatabase func(string)
+	var onDatabase func(context.Context, string)
 	if f.reg.Dir() != "" && s.Accurate.Database == "" {
 		// The database the token opens, once discovery names it: sellers
 		// on one database share its limit without saying so in their files.
-		onDatabase = func(id string) { limiter.use(databaseLimiterKey(f.cfg.RedisNamespace, id)) }
+		// Remembered in Redis, so that another replica, or this one after a
+		// restart, discovers under the database's limit too.
+		ns, token := f.cfg.RedisNamespace, s.Accurate.APIToken
+		limiter.known = func(ctx context.Context) (string, bool) {
+			id, err := knownDatabase(ctx, f.rdb, ns, token)
+			if err != nil || id == "" {
+				return "", false
+			}
+			return databaseLimiterKey(ns, id), true
+		}
+		onDatabase = func(ctx context.Context, id string) {
+			limiter.settle(databaseLimiterKey(ns, id))
+			if err := rememberDatabase(ctx, f.rdb, ns, token, id); err != nil {
+				log.Warn("cannot remember the seller's Accurate database; other replicas find it by their own discovery", zap.Error(err))
+			}
+		}
 	}
 	creds := &credentials{log: log.Named("accurate")}
 	if s.ID != sellers.DefaultID || f.reg.Dir() != "" {

@@ -532,4 +532,28 @@ func TestSellersOnOneDatabaseShareItsLimit(t *testing.T) {
 			t.Errorf("toko-c's limit %q; want %q", c, databaseLimiterKey(ns, "9"))
 		}
 	})
+	t.Run("another replica discovers under the database's limit, not the seller's own", func(t *testing.T) {
+		// A part built afresh, as on a second replica or after a restart:
+		// its first request (host discovery) must already count against
+		// database 7, which Accurate charges for it.
+		s, ok := w.app.fleet.reg.Get("toko-a")
+		if !ok {
+			t.Fatal("toko-a is not configured")
+		}
+		fresh, err := w.app.fleet.build(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fresh.limiter.Key(); got != limiterKey(ns, s) {
+			t.Fatalf("a fresh part starts on %q; want the seller's own %q until it asks", got, limiterKey(ns, s))
+		}
+		release, err := fresh.limiter.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+		if got := fresh.limiter.Key(); got != databaseLimiterKey(ns, "7") {
+			t.Errorf("its first request went under %q; want database 7's %q", got, databaseLimiterKey(ns, "7"))
+		}
+	})
 }
