@@ -60,17 +60,21 @@ func (s *Store) heldKey() string     { return s.keyPrefix + ":fair:held" }
 // readyKey is the set of sellers with held events, for the whole namespace.
 func (s *Store) readyKey() string { return KeyPrefix(s.ns) + ":fair:ready" }
 
-// admitScript adds ARGV[6] (if any) to the seller's held events, then
+// admitScript adds ARGV[6..] (if any) to the seller's held events, then
 // releases the oldest held ones while fewer than the share are released.
-// A held id whose task is not scheduled any more (run by its safety net, a
-// replay or a wake-up, or gone) is dropped without counting. It answers how
-// many it released.
-// KEYS: released, held, ready, asynq scheduled, asynq pending.
-// ARGV: share, now (ms), released cutoff (ms), seller, asynq task key prefix, id.
+// A held task is scheduled (a new event, due at its safety net) or in the
+// retry set (a retry brought forward: a wake-up, Accurate back). A held id
+// whose task is neither any more (run by its safety net or its backoff, a
+// replay, or gone) is dropped without counting. It answers how many it
+// released.
+// KEYS: released, held, ready, asynq scheduled, asynq pending, asynq retry.
+// ARGV: share, now (ms), released cutoff (ms), seller, asynq task key prefix, ids.
 var admitScript = redis.NewScript(`
 local now = tonumber(ARGV[2])
-if ARGV[6] ~= "" then
-  redis.call("ZADD", KEYS[2], "NX", now, ARGV[6])
+for i = 6, #ARGV do
+  if ARGV[i] ~= "" then
+    redis.call("ZADD", KEYS[2], "NX", now, ARGV[i])
+  end
 end
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3])
 local free = tonumber(ARGV[1]) - redis.call("ZCARD", KEYS[1])
@@ -80,8 +84,13 @@ while free > 0 do
   if #top == 0 then break end
   local id = top[1]
   local tk = ARGV[5] .. id
-  if redis.call("HGET", tk, "state") == "scheduled" then
-    redis.call("ZREM", KEYS[4], id)
+  local state = redis.call("HGET", tk, "state")
+  if state == "scheduled" or state == "retry" then
+    if state == "scheduled" then
+      redis.call("ZREM", KEYS[4], id)
+    else
+      redis.call("ZREM", KEYS[6], id)
+    end
     redis.call("LPUSH", KEYS[5], id)
     redis.call("HSET", tk, "state", "pending")
     redis.call("ZADD", KEYS[1], now, id)
@@ -108,12 +117,16 @@ return #ARGV - 1
 `)
 
 func (s *Store) admitKeys() []string {
-	return []string{s.releasedKey(), s.heldKey(), s.readyKey(), asynqKey(s.ns, "scheduled"), asynqKey(s.ns, "pending")}
+	return []string{s.releasedKey(), s.heldKey(), s.readyKey(), asynqKey(s.ns, "scheduled"), asynqKey(s.ns, "pending"), asynqKey(s.ns, "retry")}
 }
 
-func (s *Store) admitArgs(id string) []any {
+func (s *Store) admitArgs(ids ...string) []any {
 	now := s.now()
-	return []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.seller, asynqKey(s.ns, "t:"), id}
+	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.seller, asynqKey(s.ns, "t:")}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
 }
 
 // admit holds the event's task (enqueued scheduled SafetyNet ahead) and
@@ -121,6 +134,22 @@ func (s *Store) admitArgs(id string) []any {
 func (s *Store) admit(ctx context.Context, key string) error {
 	if err := admitScript.Run(ctx, s.rdb, s.admitKeys(), s.admitArgs(s.taskID(key))...).Err(); err != nil {
 		return unavailable("admit "+key, err)
+	}
+	return nil
+}
+
+// bringForward holds the events of task ids waiting in asynq's retry set
+// and releases them as the seller's share has room: a retry brought forward
+// (a wake-up, Accurate back) takes its turn like a new event, so a seller
+// whose thousands of retries come due at once holds up no other seller.
+// Those not released yet keep their backoff as their safety net.
+func (s *Store) bringForward(ctx context.Context, ids []string) error {
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), rearmBatch)]
+		ids = ids[len(batch):]
+		if err := admitScript.Run(ctx, s.rdb, s.admitKeys(), s.admitArgs(batch...)...).Err(); err != nil {
+			return unavailable("bring retries forward", err)
+		}
 	}
 	return nil
 }
@@ -186,7 +215,7 @@ func (s *Store) dispatchOnce(ctx context.Context) error {
 		pipe := s.rdb.Pipeline()
 		for _, id := range batch {
 			st := s.Seller(id)
-			admitScript.EvalSha(ctx, pipe, st.admitKeys(), st.admitArgs("")...)
+			admitScript.EvalSha(ctx, pipe, st.admitKeys(), st.admitArgs()...)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return unavailable("release held events", err)

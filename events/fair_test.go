@@ -253,3 +253,106 @@ func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 		}
 	}
 }
+
+func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
+	ctx := context.Background()
+	store, rdb, r := newStore(t, func(c *events.Config) { c.Share = 2 })
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	a, b := store.Seller("toko-a"), store.Seller("toko-b")
+	keys := keysOf("a", 6)
+	for _, k := range keys {
+		if _, err := a.Accept(ctx, incoming(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every attempt fails (Accurate down) and each event waits an hour in
+	// asynq's retry set, its place in the share freed as a worker does.
+	dctx, stopDispatch := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency: 4, Queues: map[string]int{store.Queue(): 1}, LogLevel: asynq.FatalLevel,
+		TaskCheckInterval: 50 * time.Millisecond,
+		RetryDelayFunc:    func(int, error, *asynq.Task) time.Duration { return time.Hour },
+	})
+	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
+		id, _ := asynq.GetTaskID(ctx)
+		_, key := events.SplitTaskID(id)
+		if err := a.Done(ctx, key); err != nil {
+			return err
+		}
+		return fmt.Errorf("Accurate did not answer")
+	})); err != nil {
+		t.Fatal(err)
+	}
+	allRetrying := func() bool {
+		for _, s := range taskStates(t, insp, r.Namespace, "toko-a", keys) {
+			if s != "retry" {
+				return false
+			}
+		}
+		return true
+	}
+	ok := eventually(10*time.Second, allRetrying)
+	srv.Shutdown()
+	stopDispatch()
+	wg.Wait()
+	if !ok {
+		t.Fatalf("tasks = %v; want all six waiting to retry", taskStates(t, insp, r.Namespace, "toko-a", keys))
+	}
+
+	n, err := a.RunRetries(ctx)
+	if err != nil || n != len(keys) {
+		t.Fatalf("RunRetries = %d, %v; want %d", n, err, len(keys))
+	}
+	t.Run("Accurate back, a seller's retries run at once up to its share, the rest keep their place", func(t *testing.T) {
+		count := map[string]int{}
+		for _, s := range taskStates(t, insp, r.Namespace, "toko-a", keys) {
+			count[s]++
+		}
+		if count["pending"] != 2 || count["retry"] != 4 {
+			t.Errorf("tasks by state %v; want 2 pending (the share), 4 still waiting", count)
+		}
+		if f, err := a.Fairness(ctx); err != nil || f.Released != 2 || f.Held != 4 {
+			t.Errorf("fairness = %+v, %v; want 2 released, 4 held", f, err)
+		}
+	})
+	t.Run("another seller's new event is released at once, ahead of the held retries", func(t *testing.T) {
+		if _, err := b.Accept(ctx, incoming("invoice.created:b1")); err != nil {
+			t.Fatal(err)
+		}
+		if got := taskStates(t, insp, r.Namespace, "toko-b", []string{"invoice.created:b1"}); got["invoice.created:b1"] != "pending" {
+			t.Errorf("toko-b's event is %v; want pending", got)
+		}
+	})
+	t.Run("as the released ones end, the held retries follow, each once", func(t *testing.T) {
+		dctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+		defer func() { stop(); wg.Wait() }()
+		for range 3 {
+			pending, err := insp.ListPendingTasks(r.Namespace, asynq.PageSize(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range pending {
+				if seller, key := events.SplitTaskID(p.ID); seller == "toko-a" {
+					if err := a.Done(ctx, key); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if !eventually(5*time.Second, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 0 }) {
+			t.Fatalf("still held: %v", taskStates(t, insp, r.Namespace, "toko-a", keys))
+		}
+		for k, s := range taskStates(t, insp, r.Namespace, "toko-a", keys) {
+			if s != "pending" {
+				t.Errorf("%s is %s; want pending", k, s)
+			}
+		}
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -35,9 +34,11 @@ func (s *Store) AwaitFaktur(ctx context.Context, faktur, key string) error {
 	return nil
 }
 
-// WakeFaktur runs now every event waiting for faktur, and forgets them; it
-// returns how many there were. An event still held by a worker is run as
-// soon as the worker lets it go (in the background, bounded).
+// WakeFaktur brings forward every event waiting for faktur, and forgets
+// them; it returns how many there were. Each runs now, or in its seller's
+// turn when the seller's share is full; an event still held by a worker is
+// brought forward as soon as the worker lets it go (in the background,
+// bounded).
 func (s *Store) WakeFaktur(ctx context.Context, faktur string) (int, error) {
 	pipe := s.rdb.TxPipeline()
 	members := pipe.SMembers(ctx, s.waitersKey(faktur))
@@ -48,7 +49,7 @@ func (s *Store) WakeFaktur(ctx context.Context, faktur string) (int, error) {
 	keys := members.Val()
 	var busy []string
 	for _, key := range keys {
-		done, err := s.runNow(key)
+		done, err := s.runNow(ctx, key)
 		switch {
 		case err != nil:
 			s.log.Warn("could not wake an event; it runs at its next retry", zap.String("event_key", key), zap.Error(err))
@@ -64,12 +65,13 @@ func (s *Store) WakeFaktur(ctx context.Context, faktur string) (int, error) {
 
 // runWhenFree runs the events now held by workers once they are let go.
 func (s *Store) runWhenFree(keys []string) {
-	deadline := time.Now().Add(wakeBound)
-	for len(keys) > 0 && time.Now().Before(deadline) {
+	ctx, cancel := context.WithTimeout(context.Background(), wakeBound)
+	defer cancel()
+	for len(keys) > 0 && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 		left := keys[:0]
 		for _, key := range keys {
-			if done, err := s.runNow(key); err == nil && !done {
+			if done, err := s.runNow(ctx, key); err == nil && !done {
 				left = append(left, key)
 			}
 		}
@@ -77,10 +79,10 @@ func (s *Store) runWhenFree(keys []string) {
 	}
 }
 
-// runNow moves the event's task from the retry (or scheduled) set to the
-// queue. done is false while a worker holds it. A task that is pending,
-// finished or gone needs nothing.
-func (s *Store) runNow(key string) (done bool, err error) {
+// runNow brings the event's task forward from the retry (or scheduled) set
+// through the seller's share (bringForward). done is false while a worker
+// holds it. A task that is pending, finished or gone needs nothing.
+func (s *Store) runNow(ctx context.Context, key string) (done bool, err error) {
 	id := s.taskID(key)
 	info, err := s.inspector.GetTaskInfo(s.ns, id)
 	switch {
@@ -96,16 +98,12 @@ func (s *Store) runNow(key string) (done bool, err error) {
 	default:
 		return true, nil // pending, or finished: running a completed task again would only repeat it
 	}
-	err = s.inspector.RunTask(s.ns, id)
-	switch {
-	case err == nil, errors.Is(err, asynq.ErrTaskNotFound):
-		return true, nil
-	case strings.Contains(err.Error(), "already running"):
-		return false, nil
-	case strings.Contains(err.Error(), "already in pending"):
-		return true, nil
+	// Released in its turn; one that became active meanwhile is dropped
+	// from the held list by the admission, and its worker's wait is its own.
+	if err := s.bringForward(ctx, []string{id}); err != nil {
+		return false, fmt.Errorf("run task %s: %w", id, err)
 	}
-	return false, fmt.Errorf("run task %s: %w", id, err)
+	return true, nil
 }
 
 // downKey marks this seller's Accurate as not answering: a worker sets it
@@ -137,9 +135,11 @@ func (s *Store) AccurateDown(ctx context.Context) (bool, error) {
 // retryPage is how many retry tasks RunRetries reads at once.
 const retryPage = 1000
 
-// RunRetries clears the mark of NoteAccurateDown and runs now every event
-// of this seller that waits in asynq's retry set, whatever its backoff (the
-// other sellers' events keep theirs); it returns how many it ran. The mark
+// RunRetries clears the mark of NoteAccurateDown and brings forward every
+// event of this seller that waits in asynq's retry set, whatever its
+// backoff (the other sellers' events keep theirs): up to the seller's share
+// run now, the rest in turn as those end. It returns how many it brought
+// forward. The mark
 // goes first, so an event failing again meanwhile sets it again.
 func (s *Store) RunRetries(ctx context.Context) (int, error) {
 	if err := s.rdb.Del(ctx, s.downKey()).Err(); err != nil {
@@ -168,17 +168,8 @@ func (s *Store) RunRetries(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	ran := 0
-	for _, id := range ids {
-		err := s.inspector.RunTask(s.ns, id)
-		switch {
-		case err == nil:
-			ran++
-		case errors.Is(err, asynq.ErrTaskNotFound), strings.Contains(err.Error(), "already"):
-			// Run by its own backoff or a wake-up meanwhile.
-		default:
-			return ran, unavailable("run the events waiting to retry", err)
-		}
+	if err := s.bringForward(ctx, ids); err != nil {
+		return 0, err
 	}
-	return ran, nil
+	return len(ids), nil
 }
