@@ -65,27 +65,12 @@ type fleetOptions struct {
 }
 
 func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, out io.Writer) error {
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return fmt.Errorf("-redis: %w", err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	root, err := rig.Root()
+	bench, err := rig.Setup(ctx, "backlog", redisURL)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "fas-backlog-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bins, err := rig.Build(ctx, root, dir)
-	if err != nil {
-		return err
-	}
-	creds := rig.NewCredentials()
-	ns := rig.Namespace("backlog")
+	defer bench.Close()
+	rdb, root, dir, bins, creds, ns := bench.RDB, bench.Root, bench.Dir, bench.Bins, bench.Creds, bench.NS
 
 	var fleet *rig.Sellers
 	sbOpts := rig.SandboxOptions{RateLimit: 8, Concurrency: 8}

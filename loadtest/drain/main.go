@@ -106,27 +106,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		env = withDefaults(env, map[string]string{"WORKER_CONCURRENCY": strconv.Itoa(workers)})
 	}
 
-	redisOpt, err := redis.ParseURL(o.redisURL)
-	if err != nil {
-		return fmt.Errorf("-redis: %w", err)
-	}
-	rdb := redis.NewClient(redisOpt)
-	defer rdb.Close()
-	root, err := rig.Root()
+	bench, err := rig.Setup(ctx, "drain", o.redisURL)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "fas-drain-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bins, err := rig.Build(ctx, root, dir)
-	if err != nil {
-		return err
-	}
-	creds := rig.NewCredentials()
-	ns := rig.Namespace("drain")
+	defer bench.Close()
+	rdb, root, dir, bins, creds, ns := bench.RDB, bench.Root, bench.Dir, bench.Bins, bench.Creds, bench.NS
 
 	var fleet *rig.Sellers
 	if o.sellers > 0 {

@@ -24,8 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/loadtest/internal/rig"
 )
@@ -64,27 +62,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-env: %w", err)
 	}
-	redisOpt, err := redis.ParseURL(o.redisURL)
-	if err != nil {
-		return fmt.Errorf("-redis: %w", err)
-	}
-	rdb := redis.NewClient(redisOpt)
-	defer rdb.Close()
-	root, err := rig.Root()
+	bench, err := rig.Setup(ctx, "fairness", o.redisURL)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "fas-fairness-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bins, err := rig.Build(ctx, root, dir)
-	if err != nil {
-		return err
-	}
-	creds := rig.NewCredentials()
-	ns := rig.Namespace("fairness")
+	defer bench.Close()
+	rdb, root, dir, bins, creds, ns := bench.RDB, bench.Root, bench.Dir, bench.Bins, bench.Creds, bench.NS
 	mapping, err := os.ReadFile(root + "/examples/mapping.yaml")
 	if err != nil {
 		return err

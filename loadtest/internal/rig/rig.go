@@ -105,6 +105,49 @@ func Build(ctx context.Context, root, dir string) (Binaries, error) {
 	return b, nil
 }
 
+// Bench is what a load program starts from: a client of the shared Redis,
+// both commands built into a scratch directory, credentials made up for
+// the run and a namespace of its own.
+type Bench struct {
+	RDB   *redis.Client
+	Root  string // the module's root
+	Dir   string // scratch: binaries, seller files, logs
+	Bins  Binaries
+	Creds Credentials
+	NS    string
+}
+
+// Setup prepares a Bench for the program named what; Close undoes it.
+func Setup(ctx context.Context, what, redisURL string) (*Bench, error) {
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	b := &Bench{RDB: redis.NewClient(opt), Creds: NewCredentials(), NS: Namespace(what)}
+	if b.Root, err = Root(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if b.Dir, err = os.MkdirTemp("", "fas-"+what+"-"); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if b.Bins, err = Build(ctx, b.Root, b.Dir); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close drops the Redis client and the scratch directory (the namespace's
+// keys are the program's to drop: it may want to read them last).
+func (b *Bench) Close() {
+	_ = b.RDB.Close()
+	if b.Dir != "" {
+		_ = os.RemoveAll(b.Dir)
+	}
+}
+
 // Proc is one started process and the URL it serves on.
 type Proc struct {
 	Name string
