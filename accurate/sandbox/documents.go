@@ -215,6 +215,29 @@ func (s *Server) storeInvoice(b []byte) reply {
 	return saved(accurate.SavedDocument{ID: stored.ID, Number: inv.Number, TotalAmount: total})
 }
 
+// checkItemLine adds to p what is wrong with line i of a faktur or retur
+// (its discount aside: the two check it differently).
+func (s *Server) checkItemLine(p *problems, i int, l accurate.InvoiceItem, priceGiven bool) {
+	switch {
+	case l.ItemNo == "":
+		p.add("Barang pada baris %d harus diisi", i+1)
+	case !s.known.items[l.ItemNo]:
+		p.add("Barang %q tidak ditemukan atau sudah dihapus", l.ItemNo)
+	}
+	switch {
+	case !priceGiven:
+		p.add("Harga satuan barang pada baris %d harus diisi", i+1)
+	case l.UnitPrice < 0:
+		p.add("Harga satuan barang pada baris %d tidak boleh negatif", i+1)
+	}
+	if l.Quantity <= 0 {
+		p.add("Kuantitas barang pada baris %d harus lebih dari 0", i+1)
+	}
+	if l.WarehouseName != "" && !s.known.warehouses[l.WarehouseName] {
+		p.add("Gudang %q tidak ditemukan atau sudah dihapus", l.WarehouseName)
+	}
+}
+
 // checkInvoice adds to p what is wrong with a faktur, checked against the
 // seed and the fakturs saved, in Accurate's words.
 func (s *Server) checkInvoice(p problems, inv accurate.SalesInvoice, fields invoiceFields) problems {
@@ -227,26 +250,9 @@ func (s *Server) checkInvoice(p problems, inv accurate.SalesInvoice, fields invo
 		p.add("Rincian barang harus diisi")
 	}
 	for i, l := range inv.DetailItem {
-		switch {
-		case l.ItemNo == "":
-			p.add("Barang pada baris %d harus diisi", i+1)
-		case !s.known.items[l.ItemNo]:
-			p.add("Barang %q tidak ditemukan atau sudah dihapus", l.ItemNo)
-		}
-		switch {
-		case !bool(fields.DetailItem[i].UnitPrice):
-			p.add("Harga satuan barang pada baris %d harus diisi", i+1)
-		case l.UnitPrice < 0:
-			p.add("Harga satuan barang pada baris %d tidak boleh negatif", i+1)
-		}
-		if l.Quantity <= 0 {
-			p.add("Kuantitas barang pada baris %d harus lebih dari 0", i+1)
-		}
+		s.checkItemLine(&p, i, l, bool(fields.DetailItem[i].UnitPrice))
 		if l.ItemCashDiscount < 0 {
 			p.add("Diskon barang pada baris %d tidak boleh negatif", i+1)
-		}
-		if l.WarehouseName != "" && !s.known.warehouses[l.WarehouseName] {
-			p.add("Gudang %q tidak ditemukan atau sudah dihapus", l.WarehouseName)
 		}
 	}
 	for i, e := range inv.DetailExpense {

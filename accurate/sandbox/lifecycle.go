@@ -228,26 +228,9 @@ func (s *Server) checkReturn(p *problems, ret accurate.SalesReturn, fields invoi
 	}
 	asked := map[line]int64{}
 	for i, l := range ret.DetailItem {
-		switch {
-		case l.ItemNo == "":
-			p.add("Barang pada baris %d harus diisi", i+1)
-		case !s.known.items[l.ItemNo]:
-			p.add("Barang %q tidak ditemukan atau sudah dihapus", l.ItemNo)
-		}
-		switch {
-		case !bool(fields.DetailItem[i].UnitPrice):
-			p.add("Harga satuan barang pada baris %d harus diisi", i+1)
-		case l.UnitPrice < 0:
-			p.add("Harga satuan barang pada baris %d tidak boleh negatif", i+1)
-		}
-		if l.Quantity <= 0 {
-			p.add("Kuantitas barang pada baris %d harus lebih dari 0", i+1)
-		}
+		s.checkItemLine(p, i, l, bool(fields.DetailItem[i].UnitPrice))
 		if l.ItemCashDiscount < 0 || l.ItemCashDiscount > money.Amount(l.Quantity)*l.UnitPrice {
 			p.add("Diskon barang pada baris %d tidak valid", i+1)
-		}
-		if l.WarehouseName != "" && !s.known.warehouses[l.WarehouseName] {
-			p.add("Gudang %q tidak ditemukan atau sudah dihapus", l.WarehouseName)
 		}
 		asked[line{l.ItemNo, l.UnitPrice}] += l.Quantity
 	}
