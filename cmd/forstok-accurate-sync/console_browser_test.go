@@ -131,6 +131,12 @@ func step(t *testing.T, name string, f func(t *testing.T)) {
 	}
 }
 
+// browserShutdownTimeout is the service's SHUTDOWN_TIMEOUT beside a browser:
+// Chromium opens a spare connection ahead of need, and net/http's Shutdown
+// waits up to 5 s for a connection that has sent nothing yet, so the
+// harness's 5 s could run out under load.
+const browserShutdownTimeout = "20s"
+
 func TestConsoleInABrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	w := newWorld(t)
@@ -142,6 +148,7 @@ func TestConsoleInABrowser(t *testing.T) {
     bank_no: "110202"
 `), nil, 1)
 	w.mapping = w.writeMapping(partial)
+	w.extraEnv = map[string]string{"SHUTDOWN_TIMEOUT": browserShutdownTimeout}
 	w.start()
 
 	const (

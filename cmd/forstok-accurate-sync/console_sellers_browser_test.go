@@ -18,6 +18,7 @@ import (
 func TestConsoleWithASellersTokenInABrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	w := newFleetWorld(t)
+	w.setenv("SHUTDOWN_TIMEOUT", browserShutdownTimeout)
 	w.write("toko-a", w.sellerFile("A"))
 	w.write("toko-b", w.sellerFile("B"))
 	w.start()
