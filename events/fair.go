@@ -139,10 +139,11 @@ func (s *Store) admit(ctx context.Context, key string) error {
 }
 
 // bringForward holds the events of task ids waiting in asynq's retry set
-// and releases them as the seller's share has room: a retry brought forward
-// (a wake-up, Accurate back) takes its turn like a new event, so a seller
-// whose thousands of retries come due at once holds up no other seller.
-// Those not released yet keep their backoff as their safety net.
+// (or held already, scheduled) and releases them as the seller's share has
+// room: a retry brought forward (a wake-up, Accurate back) takes its turn
+// like a new event, so a seller whose thousands of retries come due at once
+// holds up no other seller. Those not released yet keep their backoff as
+// their safety net. Batches are as large as a re-arm's, to bound one script.
 func (s *Store) bringForward(ctx context.Context, ids []string) error {
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), rearmBatch)]
