@@ -202,6 +202,7 @@ func (s *Service) GetOf(ctx context.Context, scope Scope, seller, key string) (e
 	if !scope.Allows(SellerOf(ev)) {
 		return events.Event{}, notFound(key)
 	}
+	ev.Failure = FailureOf(ev)
 	return ev, nil
 }
 

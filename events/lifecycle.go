@@ -34,12 +34,14 @@ type Result struct {
 	NextAttemptAt  time.Time // for retrying
 	VoidedBy       string    // for voided: the key of the invoice.voided event
 	Note           string    // for synced: what else was done, for the history
+	Failure        *Failure  // for failed: what to fix
 }
 
 // Finish records how an attempt ended.
 func (s *Store) Finish(ctx context.Context, key string, r Result) error {
 	r.Error = BoundNote(r.Error)
-	fields := map[string]string{"next_attempt_at": ""}
+	// Only a failed event keeps a failure: any other end clears it.
+	fields := map[string]string{"next_attempt_at": "", "failure": ""}
 	note := r.Error
 	switch r.State {
 	case StateSynced:
@@ -55,6 +57,7 @@ func (s *Store) Finish(ctx context.Context, key string, r Result) error {
 		fields["next_attempt_at"] = strconv.FormatInt(r.NextAttemptAt.UnixMilli(), 10)
 	case StateFailed:
 		fields["last_error"] = r.Error
+		fields["failure"] = encodeFailure(r.Failure)
 	case StateVoided:
 		fields["last_error"] = r.Error
 		fields["voided_by"] = r.VoidedBy

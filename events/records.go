@@ -18,20 +18,23 @@ import (
 type Event struct {
 	// Seller is whose event it is (events.DefaultSeller in a single-seller
 	// setup); the store sets it from its own seller.
-	Seller         string          `json:"seller"`
-	Key            string          `json:"key"`
-	Type           string          `json:"type"`
-	State          string          `json:"state"`
-	Attempts       int             `json:"attempts"`
-	LastError      string          `json:"last_error"`
-	AccurateID     int64           `json:"accurate_id"`
-	AccurateNumber string          `json:"accurate_number"`
-	NextAttemptAt  *time.Time      `json:"next_attempt_at"`
-	VoidedBy       string          `json:"voided_by,omitempty"` // the invoice.voided that stopped it
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	Payload        json.RawMessage `json:"payload,omitempty"`
-	History        []Step          `json:"history,omitempty"`
+	Seller         string     `json:"seller"`
+	Key            string     `json:"key"`
+	Type           string     `json:"type"`
+	State          string     `json:"state"`
+	Attempts       int        `json:"attempts"`
+	LastError      string     `json:"last_error"`
+	AccurateID     int64      `json:"accurate_id"`
+	AccurateNumber string     `json:"accurate_number"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	VoidedBy       string     `json:"voided_by,omitempty"` // the invoice.voided that stopped it
+	// Failure is what to fix, for a failed event (nil for one that failed
+	// before the service recorded it).
+	Failure   *Failure        `json:"failure,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	Payload   json.RawMessage `json:"payload,omitempty"`
+	History   []Step          `json:"history,omitempty"`
 }
 
 // Step is one line of an event's history.
@@ -207,6 +210,7 @@ func (s *Store) decodeRecord(f map[string]string, withPayload bool) Event {
 		LastError:      f["last_error"],
 		AccurateNumber: f["accurate_number"],
 		VoidedBy:       f["voided_by"],
+		Failure:        decodeFailure(f["failure"]),
 		CreatedAt:      msTime(f["created_at"]),
 		UpdatedAt:      msTime(f["updated_at"]),
 	}

@@ -3,7 +3,9 @@ package handler_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"forstok-accurate-sync/events"
@@ -115,6 +117,30 @@ func TestAdminEvents(t *testing.T) {
 			if _, ok := body[field]; !ok {
 				t.Errorf("event lacks %q: %v", field, body)
 			}
+		}
+	})
+
+	t.Run("a failed event shows what to fix as failure, and one that failed before failures were recorded points at last_error", func(t *testing.T) {
+		recorded := events.Failure{Kind: events.FailMapping, Key: `stores."9"`, Hint: "Correct the mapping as it says, then replay this event"}
+		for key, f := range map[string]*events.Failure{"invoice.created:81001": &recorded, "invoice.created:81002": nil} {
+			if _, err := s.store.Begin(ctx, events.Incoming{Key: key, Type: "invoice.created"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.store.Finish(ctx, key, events.Result{State: events.StateFailed, Error: "store 9 is not in stores", Failure: f}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, body := s.admin(t, http.MethodGet, "/admin/events/invoice.created:81001", admin, nil)
+		if f, _ := body["failure"].(map[string]any); f["kind"] != "mapping" || f["key"] != `stores."9"` || f["hint"] != recorded.Hint {
+			t.Errorf("failure %v; want the one the worker recorded", body["failure"])
+		}
+		_, body = s.admin(t, http.MethodGet, "/admin/events/invoice.created:81002", admin, nil)
+		if f, _ := body["failure"].(map[string]any); f["kind"] != "other" || !strings.Contains(fmt.Sprint(f["hint"]), "last_error") {
+			t.Errorf("failure %v; want kind other pointing at last_error", body["failure"])
+		}
+		_, body = s.admin(t, http.MethodGet, "/admin/events/invoice.created:70001", admin, nil)
+		if _, ok := body["failure"]; ok {
+			t.Errorf("a queued event shows failure %v", body["failure"])
 		}
 	})
 

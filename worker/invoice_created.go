@@ -46,7 +46,7 @@ func (w *Worker) syncInvoice(ctx context.Context, rec events.Event, inv *forstok
 		// An earlier attempt may have saved it and lost the answer.
 		found, ok, err := w.Accurate.FindSalesInvoice(ctx, doc.Number)
 		if err != nil {
-			return classify("looking up faktur "+doc.Number, err)
+			return w.classify("looking up", "faktur "+doc.Number, err)
 		}
 		if ok {
 			return w.invoiceSynced(ctx, found, doc)
@@ -65,14 +65,14 @@ func (w *Worker) syncInvoice(ctx context.Context, rec events.Event, inv *forstok
 		found, ok, ferr := w.Accurate.FindSalesInvoice(ctx, doc.Number)
 		switch {
 		case ferr != nil:
-			return classify("looking up faktur "+doc.Number, ferr)
+			return w.classify("looking up", "faktur "+doc.Number, ferr)
 		case !ok:
 			return retry("Accurate says faktur %s exists but does not list it yet", doc.Number)
 		}
 		return w.invoiceSynced(ctx, found, doc)
 	}
 	if err != nil {
-		return classify("faktur "+doc.Number, err)
+		return w.classify("", "faktur "+doc.Number, err)
 	}
 	return w.invoiceSynced(ctx, saved, doc)
 }

@@ -19,7 +19,8 @@ import (
 // left alone and the void fails, naming them.
 func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
 	if w.Orders == nil {
-		return failed("this worker keeps no order memory (Config.Orders): voids cannot be processed")
+		return fail(events.Failure{Kind: events.FailOther, Hint: "Run the service with its event store (Config.Orders), then replay this event"},
+			"this worker keeps no order memory (Config.Orders): voids cannot be processed")
 	}
 	v := ev.Void
 	number := v.Order.LocalName
@@ -40,7 +41,7 @@ func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev 
 
 	found, exists, err := w.Accurate.FindSalesInvoice(ctx, number)
 	if err != nil {
-		return classify("looking up faktur "+number, err)
+		return w.classify("looking up", "faktur "+number, err)
 	}
 	if !exists {
 		out := synced(accurate.SavedDocument{Number: number})
@@ -57,11 +58,11 @@ func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev 
 	}
 	for _, r := range receipts {
 		if err := w.Accurate.DeleteSalesReceipt(ctx, r); err != nil && !accurate.IsNotFound(err) {
-			return deleteRefused("penerimaan "+r, err)
+			return w.deleteRefused("penerimaan "+r, err)
 		}
 	}
 	if err := w.Accurate.DeleteSalesInvoice(ctx, number); err != nil && !accurate.IsNotFound(err) {
-		return deleteRefused("faktur "+number, err)
+		return w.deleteRefused("faktur "+number, err)
 	}
 	if err := w.Orders.ForgetFaktur(ctx, number); err != nil {
 		return retry("forgetting the total of deleted faktur %s: %v", number, err)
@@ -83,14 +84,14 @@ func (w *Worker) receiptsPayingOnly(ctx context.Context, faktur string) (only []
 		return nil, retry("reading the penerimaan of faktur %s: %v", faktur, err), false
 	}
 	slices.Sort(paidBy)
-	var shared []string
+	var shared, sharing []string
 	for _, r := range paidBy {
 		d, err := w.Accurate.SalesReceiptDetail(ctx, r)
 		if accurate.IsNotFound(err) {
 			continue // deleted in Accurate already
 		}
 		if err != nil {
-			return nil, classify("reading penerimaan "+r, err), false
+			return nil, w.classify("reading", "penerimaan "+r, err), false
 		}
 		var others []string
 		for _, inv := range d.DetailInvoice {
@@ -100,25 +101,29 @@ func (w *Worker) receiptsPayingOnly(ctx context.Context, faktur string) (only []
 		}
 		if len(others) > 0 {
 			shared = append(shared, fmt.Sprintf("penerimaan %s also settles faktur %s", r, strings.Join(others, ", ")))
+			sharing = append(sharing, "penerimaan "+r)
 			continue
 		}
 		only = append(only, r)
 	}
 	if len(shared) > 0 {
-		return nil, failed("faktur %s was not deleted: %s. Decide in Accurate: delete that penerimaan (and book the other fakturs' payment again), then replay this void; or keep the faktur and credit it by hand",
-			faktur, strings.Join(shared, "; ")), false
+		return nil, fail(events.Failure{Kind: events.FailVoid, Record: records(sharing...),
+			Hint: "Decide in Accurate: delete that penerimaan (and book the other fakturs' payment again), then replay this void; or keep the faktur and credit it by hand"},
+			"faktur %s was not deleted: %s", faktur, strings.Join(shared, "; ")), false
 	}
 	return only, outcome{}, true
 }
 
 // deleteRefused words a failed delete: Accurate's refusals (a closed
 // period, a faktur a retur uses) need the seller; anything else is retried.
-func deleteRefused(what string, err error) outcome {
+func (w *Worker) deleteRefused(what string, err error) outcome {
 	switch accurate.ClassOf(err) {
 	case accurate.ClassValidation, accurate.ClassDuplicate, accurate.ClassNotFound:
-		return failed("Accurate refused to delete %s: %s. Resolve it in Accurate (reopen the period, delete the retur that uses it), then replay this void", what, err)
+		return fail(events.Failure{Kind: events.FailAccurate, Record: what, AccurateMessage: accurateWords(err),
+			Hint: "Resolve it in Accurate (reopen the period, delete the retur that uses it), then replay this void"},
+			"Accurate refused to delete %s: %s", what, err)
 	}
-	return classify("deleting "+what, err)
+	return w.classify("deleting", ""+what, err)
 }
 
 // voidOf is the void of an invoice, when the worker keeps order memory.

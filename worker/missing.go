@@ -32,11 +32,11 @@ func (w *Worker) supplyMissing(ctx context.Context, rec events.Event, inv *forst
 	}
 	known, err := w.Accurate.KnownNumbers(ctx, accurate.ListItems, nos)
 	if err != nil {
-		return lookupFailed("which items of faktur "+doc.Number+" Accurate has", doc, err, refusal), false
+		return w.lookupFailed("which items of faktur "+doc.Number+" Accurate has", doc, err, refusal), false
 	}
 	knownCustomer, err := w.Accurate.KnownNumbers(ctx, accurate.ListCustomers, []string{doc.CustomerNo})
 	if err != nil {
-		return lookupFailed("whether Accurate has customer "+doc.CustomerNo, doc, err, refusal), false
+		return w.lookupFailed("whether Accurate has customer "+doc.CustomerNo, doc, err, refusal), false
 	}
 	var missing []accurate.Item
 	for _, it := range items {
@@ -54,12 +54,13 @@ func (w *Worker) supplyMissing(ctx context.Context, rec events.Event, inv *forst
 	}
 
 	// Fail before creating anything when not all of it may be created.
-	var blocked []string
+	var blocked, recs []string
 	itemsBlocked := len(missing) > 0 && auto.Items == nil
 	if itemsBlocked {
 		names := make([]string, len(missing))
 		for i, it := range missing {
 			names[i] = fmt.Sprintf("%s (%s)", it.No, it.Name)
+			recs = append(recs, "item "+it.No)
 		}
 		noun := "item "
 		if len(missing) > 1 {
@@ -70,15 +71,18 @@ func (w *Worker) supplyMissing(ctx context.Context, rec events.Event, inv *forst
 	customerBlocked := customerMissing && !auto.Customers
 	if customerBlocked {
 		blocked = append(blocked, "customer "+doc.CustomerNo)
+		recs = append(recs, "customer "+doc.CustomerNo)
 	}
 	if len(blocked) > 0 {
 		orMap := ""
 		if itemsBlocked {
 			orMap = " (or map a SKU to an existing item under items in the mapping)"
 		}
-		return failed("faktur %s names what Accurate does not have: %s. Add them in Accurate with these numbers%s, then replay this event; "+
-			"or turn on %s in the mapping so that the service creates them, restart the service, then replay",
-			doc.Number, strings.Join(blocked, " and "), orMap, w.autoCreateKeys(itemsBlocked, customerBlocked)), false
+		hint := fmt.Sprintf("Add them in Accurate with these numbers%s, then replay this event; "+
+			"or turn on %s in the mapping so that the service creates them, then replay this event",
+			orMap, w.autoCreateKeys(itemsBlocked, customerBlocked))
+		return fail(events.Failure{Kind: events.FailAccurate, Record: records(recs...), AccurateMessage: accurateWords(refusal), Hint: hint},
+			"faktur %s names what Accurate does not have: %s", doc.Number, strings.Join(blocked, " and ")), false
 	}
 
 	if customerMissing {
@@ -118,12 +122,12 @@ func (w *Worker) autoCreateKeys(items, customer bool) string {
 // lookupFailed words a failed look-up of missing items or customers: what
 // passes on its own is retried; a refusal of the look-up itself leaves the
 // faktur's own refusal, in Accurate's words, as the reason.
-func lookupFailed(doing string, doc accurate.SalesInvoice, err, refusal error) outcome {
+func (w *Worker) lookupFailed(doing string, doc accurate.SalesInvoice, err, refusal error) outcome {
 	switch accurate.ClassOf(err) {
 	case accurate.ClassTransient, accurate.ClassRateLimited, accurate.ClassAuth:
-		return classify("asking "+doing, err)
+		return w.classify("asking", doing, err)
 	}
-	return classify("faktur "+doc.Number, refusal)
+	return w.classify("", "faktur "+doc.Number, refusal)
 }
 
 // createOnce creates one item or customer in Accurate for every event that
@@ -134,7 +138,7 @@ func (w *Worker) createOnce(ctx context.Context, eventKey, name, what string, cr
 	if w.Orders == nil {
 		// No shared markers: Accurate's own duplicate answer keeps it once.
 		if err := create(); err != nil && !accurate.IsDuplicate(err) {
-			return classify("creating "+what, err), false
+			return w.classify("creating", ""+what, err), false
 		}
 		return outcome{}, true
 	}
@@ -158,7 +162,7 @@ func (w *Worker) createOnce(ctx context.Context, eventKey, name, what string, cr
 		return outcome{}, true
 	}
 	if err := create(); err != nil && !accurate.IsDuplicate(err) {
-		return classify("creating "+what, err), false
+		return w.classify("creating", ""+what, err), false
 	}
 	if err := w.Orders.MarkDone(ctx, name); err != nil {
 		// It exists in Accurate: a later event finds it there, or is told

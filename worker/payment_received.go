@@ -19,7 +19,7 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 	p := ev.Payment
 	// A voided invoice's faktur will never come: fail now, naming every
 	// voided invoice, rather than wait for it.
-	var voided []string
+	var voided, fakturs []string
 	for _, inv := range p.Invoices {
 		voidKey, ok, err := w.voidOf(ctx, inv.ID)
 		if err != nil {
@@ -27,11 +27,13 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 		}
 		if ok {
 			voided = append(voided, fmt.Sprintf("invoice %d (faktur %s) was voided by %s", inv.ID, inv.Order.LocalName, voidKey))
+			fakturs = append(fakturs, "faktur "+inv.Order.LocalName)
 		}
 	}
 	if len(voided) > 0 {
-		return failed("%s: its faktur will never be in Accurate. Book this payout by hand in Accurate, or have Forstok send the payment without the voided invoice",
-			strings.Join(voided, "; "))
+		return fail(events.Failure{Kind: events.FailInvoice, Record: records(fakturs...),
+			Hint: "Book this payout by hand in Accurate, or have Forstok send the payment without the voided invoice"},
+			"%s: its faktur will never be in Accurate", strings.Join(voided, "; "))
 	}
 	out := w.syncReceipt(ctx, rec, p)
 	if out.state == events.StateSynced && w.Orders != nil {
@@ -50,7 +52,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	if rec.Attempts > 1 {
 		found, ok, err := w.Accurate.FindSalesReceipt(ctx, number)
 		if err != nil {
-			return classify("looking up penerimaan "+number, err)
+			return w.classify("looking up", "penerimaan "+number, err)
 		}
 		if ok {
 			return synced(withNumber(found, number))
@@ -76,7 +78,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 			return w.waitForFaktur(ctx, invoiceNo, "payment")
 		}
 		if err != nil {
-			return classify("reading faktur "+invoiceNo, err)
+			return w.classify("reading", "faktur "+invoiceNo, err)
 		}
 		owing[invoiceNo] = detail.PrimeOwing
 	}
@@ -89,7 +91,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	case accurate.IsDuplicate(err):
 		found, ok, ferr := w.Accurate.FindSalesReceipt(ctx, number)
 		if ferr != nil {
-			return classify("looking up penerimaan "+number, ferr)
+			return w.classify("looking up", "penerimaan "+number, ferr)
 		}
 		if !ok {
 			return retry("Accurate says penerimaan %s exists but does not list it yet", number)
@@ -101,7 +103,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 		out.waitsFor = firstMentioned(err, mapping.InvoiceNumbers(p))
 		return out
 	case err != nil:
-		return classify("penerimaan "+number, err)
+		return w.classify("", "penerimaan "+number, err)
 	}
 	return synced(withNumber(saved, number))
 }
@@ -139,7 +141,9 @@ func (w *Worker) fakturOwner(ctx context.Context, faktur string) (events.Event, 
 // which one to fix.
 func (w *Worker) waitForFaktur(ctx context.Context, number, kind string) outcome {
 	out := retry("faktur %s is not in Accurate yet: no invoice.created for it has reached this service; "+
-		"the %s waits for it (PAYMENT_INVOICE_WAIT)", number, kind)
+		"the %s waits for it (PAYMENT_INVOICE_WAIT)", number, kind).
+		pending(events.Failure{Kind: events.FailInvoice, Record: "faktur " + number,
+			Hint: "Have Forstok send the invoice.created of faktur " + number + " (or post the faktur in Accurate), then replay this event"})
 	out.waiting = true
 	out.waitsFor = number
 	inv, ok := w.fakturOwner(ctx, number)
@@ -149,12 +153,15 @@ func (w *Worker) waitForFaktur(ctx context.Context, number, kind string) outcome
 	owner := inv.Key
 	switch inv.State {
 	case events.StateFailed:
+		out.failure.Hint = fmt.Sprintf("Fix %s and replay it, then replay this event", owner)
 		out.reason = fmt.Sprintf("faktur %s is not in Accurate because its invoice event %s failed: %s. "+
 			"Fix that and replay %s; this %s follows on its next attempt", number, owner, inv.LastError, owner, kind)
 	case events.StateSynced:
+		out.failure.Hint = fmt.Sprintf("If faktur %s was deleted in Accurate, replay %s to post it again, then replay this event", number, owner)
 		out.reason = fmt.Sprintf("faktur %s is not in Accurate although its invoice event %s synced it: if it was deleted in Accurate, "+
 			"replay %s to post it again; this %s follows on its next attempt", number, owner, owner, kind)
 	default:
+		out.failure.Hint = fmt.Sprintf("Once %s has synced, replay this event", owner)
 		out.reason = fmt.Sprintf("faktur %s is not in Accurate yet: its invoice event %s is %s; the %s waits for it", number, owner, inv.State, kind)
 	}
 	return out

@@ -50,7 +50,8 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 		}
 		var p mapping.Returned
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return failed("the record of retur %s of faktur %s is unreadable (%v): replay that return first", n, faktur, err)
+			return fail(events.Failure{Kind: events.FailOther, Record: "retur " + n, Hint: "Replay the return that posted retur " + n + " first, then this event"},
+				"the record of retur %s of faktur %s is unreadable (%v)", n, faktur, err)
 		}
 		prior = append(prior, p)
 	}
@@ -64,7 +65,7 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 	if rec.Attempts > 1 {
 		saved, found, err = w.Accurate.FindSalesReturn(ctx, number)
 		if err != nil {
-			return classify("looking up retur "+number, err)
+			return w.classify("looking up", "retur "+number, err)
 		}
 	}
 	if !found {
@@ -73,7 +74,7 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 		case accurate.ClassOf(err) == accurate.ClassDuplicate:
 			f, ok, ferr := w.Accurate.FindSalesReturn(ctx, number)
 			if ferr != nil {
-				return classify("looking up retur "+number, ferr)
+				return w.classify("looking up", "retur "+number, ferr)
 			}
 			if !ok {
 				return retry("Accurate says retur %s exists but does not list it yet", number)
@@ -85,7 +86,7 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 			out.waitsFor = faktur
 			return out
 		case err != nil:
-			return classify("retur "+number, err)
+			return w.classify("", "retur "+number, err)
 		}
 	}
 	what, _ := json.Marshal(returned) // plain data: cannot fail
@@ -114,7 +115,7 @@ func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outco
 		return mapping.Sold{}, out, false
 	}
 	if err != nil {
-		return mapping.Sold{}, classify("reading faktur "+faktur, err), false
+		return mapping.Sold{}, w.classify("reading", "faktur "+faktur, err), false
 	}
 	// Our invoice event may have claimed and posted the faktur while
 	// detail.do was on its way: what detail.do read may be ours, and it
@@ -163,7 +164,8 @@ func (w *Worker) soldByOwnInvoice(ctx context.Context, faktur string) (sold mapp
 		return mapping.Sold{}, outcome{}, false, false // not readable as an invoice: Accurate is the source
 	}
 	if voidKey, voided, err := w.Orders.VoidOf(ctx, inv.Invoice.ID); err == nil && voided {
-		return mapping.Sold{}, failed("faktur %s was voided by %s: there is nothing to return against. Book the return by hand in Accurate if goods came back", faktur, voidKey), false, true
+		return mapping.Sold{}, fail(events.Failure{Kind: events.FailInvoice, Record: "faktur " + faktur, Hint: "Book the return by hand in Accurate if goods came back"},
+			"faktur %s was voided by %s: there is nothing to return against", faktur, voidKey), false, true
 	}
 	sold, err = w.Mapping.SoldByInvoice(inv.Invoice)
 	if err != nil {

@@ -136,7 +136,11 @@ type Config struct {
 	// RetryBase and RetryCap shape the exponential backoff. Defaults
 	// DefaultRetryBase, DefaultRetryCap.
 	RetryBase, RetryCap time.Duration
-	Now                 func() time.Time
+	// Credentials names where this seller's Accurate API token and
+	// signature secret are set, for the advice when Accurate refuses them.
+	// Default DefaultCredentials.
+	Credentials string
+	Now         func() time.Time
 }
 
 // Worker processes events; it is an asynq.Handler.
@@ -177,6 +181,9 @@ func New(cfg Config) *Worker {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Credentials == "" {
+		cfg.Credentials = DefaultCredentials
+	}
 	w := &Worker{Config: cfg}
 	w.process = w.processors()
 	return w
@@ -206,13 +213,12 @@ type outcome struct {
 	down     bool   // Accurate did not answer (5xx, timeout, connection): the recovery probe watches it
 	voidedBy string // for voided: the invoice.voided event
 	note     string // for synced: what else was done, for the history
+	// failure is what to fix: for failed, as recorded; for retrying, what
+	// the event fails with should its attempts or its wait run out.
+	failure events.Failure
 }
 
 func synced(doc accurate.SavedDocument) outcome { return outcome{state: events.StateSynced, doc: doc} }
-
-func failed(format string, args ...any) outcome {
-	return outcome{state: events.StateFailed, reason: fmt.Sprintf(format, args...)}
-}
 
 func retry(format string, args ...any) outcome {
 	return outcome{state: events.StateRetrying, reason: fmt.Sprintf(format, args...)}
@@ -260,7 +266,8 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 	}
 	var out outcome
 	if decodeErr != nil {
-		out = failed("the stored payload is not a valid webhook any more: %v; replay a corrected body with POST /admin/replay", decodeErr)
+		out = fail(events.Failure{Kind: events.FailForstok, Hint: "Replay a corrected body with POST /admin/replay"},
+			"the stored payload is not a valid webhook any more: %v", decodeErr)
 	} else if process, ok := w.process[ev.Type]; ok {
 		out = process(ctx, rec, ev)
 		if out.waitsFor != "" && w.awaitFaktur(ctx, log, rec.Key, out.waitsFor) {
@@ -268,7 +275,8 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 			out = process(ctx, rec, ev)
 		}
 	} else {
-		out = failed("event type %q has no processing", ev.Type)
+		out = fail(events.Failure{Kind: events.FailOther, Hint: "Nothing to replay: this service posts nothing for such events"},
+			"event type %q has no processing", ev.Type)
 	}
 	return w.record(ctx, log, rec, eventType, retried, out)
 }
@@ -293,9 +301,20 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	if out.state == events.StateRetrying {
 		switch {
 		case out.waiting && now.Sub(rec.CreatedAt) >= w.InvoiceWait:
-			out = failed("%s; gave up after waiting %s (PAYMENT_INVOICE_WAIT): get the invoice synced first, then replay this event", out.reason, w.InvoiceWait)
+			f := out.failure
+			if f.Kind == "" {
+				f = events.Failure{Kind: events.FailInvoice, Record: "faktur " + out.waitsFor}
+			}
+			if f.Hint == "" {
+				f.Hint = hintInvoiceFirst
+			}
+			out = fail(f, "%s; gave up after waiting %s (PAYMENT_INVOICE_WAIT)", out.reason, w.InvoiceWait)
 		case !out.waiting && retried+1 >= w.MaxAttempts:
-			out = failed("%s; gave up after %d attempts (MAX_ATTEMPTS): replay this event when Accurate answers again", out.reason, retried+1)
+			f := out.failure
+			if f.Kind == "" {
+				f = events.Failure{Kind: events.FailOther, Hint: hintReplay + " once the cause above is gone"}
+			}
+			out = fail(f, "%s; gave up after %d attempts (MAX_ATTEMPTS)", out.reason, retried+1)
 		}
 	}
 	// The reason may quote a huge field of the webhook: the log line and the
@@ -306,6 +325,9 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	var delay time.Duration
 	result := events.Result{State: out.state, Error: out.reason, AccurateID: out.doc.ID, AccurateNumber: out.doc.Number,
 		VoidedBy: out.voidedBy, Note: out.note}
+	if out.state == events.StateFailed {
+		result.Failure = &out.failure
+	}
 	if out.state == events.StateRetrying {
 		delay = w.backoff(retried, out.waiting)
 		result.NextAttemptAt = now.Add(delay)
@@ -402,24 +424,36 @@ func backoff(base, ceiling time.Duration, retried int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// classify turns an Accurate error into an outcome: what can pass on its own
-// is retried, what needs a person fails now with Accurate's words and a hint.
-func classify(doing string, err error) outcome {
+// classify turns an Accurate error met while doing something ("looking
+// up", "" for a save) to a record ("faktur SO-1") into an outcome: what can
+// pass on its own is retried, what needs a person fails now with
+// Accurate's words and a hint.
+func (w *Worker) classify(doing, record string, err error) outcome {
+	what := record
+	if doing != "" {
+		what = doing + " " + record
+	}
 	msg := err.Error()
+	words := accurateWords(err)
 	switch accurate.ClassOf(err) {
 	case accurate.ClassNotFound:
-		return failed("Accurate refused %s: %s. Create it in Accurate and replay this event; "+
-			"or correct the mapping, restart the service (it reads the mapping only at start), then replay", doing, msg)
+		return fail(events.Failure{Kind: events.FailAccurate, Record: record, AccurateMessage: words, Hint: hintAccurateMissing},
+			"Accurate refused %s: %s", what, msg)
 	case accurate.ClassValidation, accurate.ClassDuplicate:
-		return failed("Accurate refused %s: %s. Correct the data in Forstok and replay the corrected body with POST /admin/replay; "+
-			"or correct the mapping, restart the service (it reads the mapping only at start), then replay", doing, msg)
+		return fail(events.Failure{Kind: events.FailAccurate, Record: record, AccurateMessage: words, Hint: hintAccurateData},
+			"Accurate refused %s: %s", what, msg)
 	case accurate.ClassAuth:
-		return retry("Accurate refused the API token or its signature while %s: %s. Check ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET, "+
-			"correct them and restart the service; the event is retried meanwhile", doing, msg)
+		hint := "Check " + w.Credentials + " and correct them; the event is retried meanwhile"
+		return retry("Accurate refused the API token or its signature while %s: %s. %s", what, msg, hint).
+			pending(events.Failure{Kind: events.FailCredentials, AccurateMessage: words,
+				Hint: "Check " + w.Credentials + " and correct them, then replay this event"})
 	case accurate.ClassRateLimited:
-		return retry("Accurate's rate limit stopped %s: %s. It is retried after a pause; if this persists, another program shares the database's limit", doing, msg)
+		return retry("Accurate's rate limit stopped %s: %s. It is retried after a pause; if this persists, another program shares the database's limit", what, msg).
+			pending(events.Failure{Kind: events.FailWait, AccurateMessage: words,
+				Hint: hintAccurateAway + "; if Accurate's rate limit keeps stopping it, another program shares the database's limit"})
 	default:
-		out := retry("Accurate did not answer while %s: %s. It is retried; nothing to do unless Accurate stays down", doing, msg)
+		out := retry("Accurate did not answer while %s: %s. It is retried; nothing to do unless Accurate stays down", what, msg).
+			pending(events.Failure{Kind: events.FailWait, Hint: hintAccurateAway})
 		out.down = !errors.Is(err, context.Canceled)
 		return out
 	}
@@ -436,8 +470,10 @@ func (w *Worker) claim(ctx context.Context, rec events.Event, kind, number strin
 	case err != nil:
 		return retry("could not claim %s %s for this event (the event store did not answer): %v", kind, number, err), false
 	case owner != rec.Key:
-		return failed("%s %s already belongs to event %s: two Forstok events cannot share one Accurate number, and this one's content was not posted. "+
-			"Give this order its own local_name in Forstok and replay the corrected body with POST /admin/replay", kind, number, owner), false
+		return fail(events.Failure{Kind: events.FailForstok, Record: kind + " " + number,
+			Hint: "Give this order its own local_name in Forstok and replay the corrected body with POST /admin/replay"},
+			"%s %s already belongs to event %s: two Forstok events cannot share one Accurate number, and this one's content was not posted",
+			kind, number, owner), false
 	}
 	return outcome{}, true
 }
@@ -450,17 +486,16 @@ func withNumber(doc accurate.SavedDocument, number string) accurate.SavedDocumen
 }
 
 // mappingFailure words a translation error: the mapping's own sentences
-// already say what to add; anything else is a data problem.
+// already say what to add (a mapping key) or what is wrong with the data.
 func mappingFailure(err error) outcome {
 	var me *mapping.Error
 	if errors.As(err, &me) {
 		if me.Key == "" {
-			return failed("%s, then replay this event", me.Error()) // a data problem: no restart needed
+			return fail(events.Failure{Kind: events.FailForstok, Hint: hintForstokData}, "%s", me.Error())
 		}
-		return failed("%s, restart the service (it reads the mapping only at start), then replay this event", me.Error())
+		return fail(events.Failure{Kind: events.FailMapping, Key: me.Key, Hint: hintMapping}, "%s", me.Error())
 	}
-	return failed("cannot build the Accurate document: %v; correct the data in Forstok and replay the corrected body with POST /admin/replay, "+
-		"or correct the mapping, restart the service, then replay", err)
+	return fail(events.Failure{Kind: events.FailOther, Hint: hintAccurateData}, "cannot build the Accurate document: %v", err)
 }
 
 func mentionsAny(err error, words []string) bool { return firstMentioned(err, words) != "" }

@@ -1,49 +1,13 @@
 package worker
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/mapping"
 )
-
-func TestClassify(t *testing.T) {
-	cases := []struct {
-		class accurate.Class
-		state string
-		hint  string
-	}{
-		{accurate.ClassNotFound, events.StateFailed, "Create it in Accurate and replay this event; or correct the mapping, restart the service"},
-		{accurate.ClassValidation, events.StateFailed, "Correct the data in Forstok and replay the corrected body with POST /admin/replay; or correct the mapping, restart the service"},
-		{accurate.ClassAuth, events.StateRetrying, "refused the API token or its signature while faktur X: accurate sales-invoice/save: auth: Accurate's own words. Check ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET, correct them and restart"},
-		{accurate.ClassRateLimited, events.StateRetrying, "rate limit stopped faktur X"},
-		{accurate.ClassTransient, events.StateRetrying, "did not answer while faktur X"},
-	}
-	for _, tc := range cases {
-		t.Run(fmt.Sprintf("a %s answer ends %s and says what to do", tc.class, tc.state), func(t *testing.T) {
-			err := &accurate.Error{Class: tc.class, Endpoint: "sales-invoice/save", Messages: []string{"Accurate's own words"}}
-			out := classify("faktur X", err)
-			if out.state != tc.state || !strings.Contains(out.reason, tc.hint) || !strings.Contains(out.reason, "Accurate's own words") {
-				t.Errorf("classify = %+v; want %s with %q and Accurate's message", out, tc.state, tc.hint)
-			}
-		})
-	}
-}
-
-func TestMappingFailureKeepsTheSellersSentence(t *testing.T) {
-	out := mappingFailure(&mapping.Error{Key: `stores."1011"`, Msg: `store 1011 is not in stores: add stores."1011".customer_no and bank_no`})
-	if out.state != events.StateFailed || out.reason != `store 1011 is not in stores: add stores."1011".customer_no and bank_no, restart the service (it reads the mapping only at start), then replay this event` {
-		t.Errorf("mappingFailure = %+v", out)
-	}
-	if other := mappingFailure(errors.New("boom")); !strings.Contains(other.reason, "or correct the mapping, restart the service, then replay") {
-		t.Errorf("mappingFailure of another error = %+v", other)
-	}
-}
 
 func TestBackoff(t *testing.T) {
 	w := New(Config{RetryBase: time.Second, RetryCap: time.Minute})

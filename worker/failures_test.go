@@ -1,0 +1,201 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/mapping"
+)
+
+// TestWhatAFailureRecords runs each way the worker fails an event through
+// the real worker, the event store in a real Redis and the accurate-sandbox
+// over HTTP, and reads back the failure the store kept: the kind, the key or
+// record to fix, Accurate's words and a hint, never a restart.
+func TestWhatAFailureRecords(t *testing.T) {
+	const faktur = "2411260AB12CD3" // order.local_name of the Shopee example invoice 70001
+	type world struct {
+		sb       *sandbox.Server
+		store    *events.Store
+		settings *mapping.Settings
+		cfg      *Config
+		token    *string // the API token the client signs with
+	}
+	cases := []struct {
+		name    string
+		example string
+		edit    func(body map[string]any)
+		setup   func(t *testing.T, w world)
+		want    events.Failure // Kind, Key and Record exactly; AccurateMessage and Hint as phrases they hold
+	}{
+		{name: "a store the mapping lacks records kind mapping with the key to add",
+			example: "invoice-created-shopee.json",
+			setup:   func(_ *testing.T, w world) { delete(w.settings.Stores, "1009") },
+			want:    events.Failure{Kind: events.FailMapping, Key: `stores."1009"`, Hint: "Correct the mapping"}},
+		{name: "an invoice without its faktur number records kind forstok",
+			example: "invoice-created-shopee.json",
+			edit:    func(b map[string]any) { order(b)["local_name"] = "" },
+			want:    events.Failure{Kind: events.FailForstok, Hint: "POST /admin/replay"}},
+		{name: "a stored payload that is no webhook records kind forstok",
+			example: "",
+			want:    events.Failure{Kind: events.FailForstok, Hint: "Replay a corrected body"}},
+		{name: "a faktur Accurate refuses records kind accurate with Accurate's own words",
+			example: "invoice-created-shopee.json",
+			setup:   func(_ *testing.T, w world) { w.settings.Warehouses["78"] = "Gudang Barat" },
+			want: events.Failure{Kind: events.FailAccurate, Record: "faktur " + faktur,
+				AccurateMessage: `Gudang "Gudang Barat" tidak ditemukan`, Hint: "Create it in Accurate"}},
+		{name: "an item Accurate lacks records kind accurate naming the item and Accurate's words",
+			example: "invoice-created-shopee.json",
+			edit:    func(b map[string]any) { line(b, 2)["sku"] = "GHOST-1" },
+			want: events.Failure{Kind: events.FailAccurate, Record: "item GHOST-1",
+				AccurateMessage: "tidak ditemukan", Hint: "auto_create.items"}},
+		{name: "a faktur number another event owns records kind forstok naming the faktur",
+			example: "invoice-created-shopee.json",
+			setup: func(t *testing.T, w world) {
+				if _, err := w.store.ClaimNumber(t.Context(), "faktur", faktur, "invoice.created:1"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: events.Failure{Kind: events.FailForstok, Record: "faktur " + faktur, Hint: "its own local_name"}},
+		{name: "a payment of a voided invoice records kind invoice naming its faktur",
+			example: "payment-received-shopee.json",
+			setup: func(t *testing.T, w world) {
+				if err := w.store.MarkVoided(t.Context(), 70001, "invoice.voided:70001"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: events.Failure{Kind: events.FailInvoice, Record: "faktur " + faktur, Hint: "Book this payout by hand"}},
+		{name: "a payment whose faktur never came records kind invoice once its wait is over",
+			example: "payment-received-shopee.json",
+			setup:   func(_ *testing.T, w world) { w.cfg.InvoiceWait = time.Nanosecond },
+			want:    events.Failure{Kind: events.FailInvoice, Record: "faktur " + faktur, Hint: "replay this event"}},
+		{name: "credentials Accurate refuses record kind credentials naming where the seller's are set",
+			example: "invoice-created-shopee.json",
+			setup: func(_ *testing.T, w world) {
+				*w.token = "aat.not-the-sellers"
+				w.cfg.MaxAttempts, w.cfg.Credentials = 1, "the seller file toko-b.yaml (accurate.api_token)"
+			},
+			want: events.Failure{Kind: events.FailCredentials, AccurateMessage: "tidak valid",
+				Hint: "Check the seller file toko-b.yaml (accurate.api_token)"}},
+		{name: "attempts used up while Accurate does not answer record kind wait",
+			example: "invoice-created-shopee.json",
+			setup: func(_ *testing.T, w world) {
+				w.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+				w.cfg.MaxAttempts = 1
+			},
+			want: events.Failure{Kind: events.FailWait, Hint: "when Accurate answers again"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed()})
+			srv := httptest.NewServer(sb)
+			t.Cleanup(srv.Close)
+			r := testredis.New(t)
+			token := sbToken
+			w := world{sb: sb, store: events.New(r.Client(t), events.Config{Namespace: r.Namespace}),
+				settings: exampleSettings(t), cfg: &Config{}, token: &token}
+			body := []byte(`{"type":"invoice.created","data":{}}`)
+			if tc.example != "" {
+				body = editedExample(t, tc.example, tc.edit)
+			}
+			if tc.setup != nil {
+				tc.setup(t, w)
+			}
+			client, err := accurate.New(accurate.Config{Host: srv.URL, APIToken: token, SignatureSecret: sbSecret, ReadAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := *w.cfg
+			cfg.Store, cfg.Accurate, cfg.Mapping = w.store, client, w.settings
+			key := keyOf(t, body)
+
+			if err := New(cfg).processKey(ctx, key, asynq.NewTask("event", body)); err == nil {
+				t.Fatal("the event did not fail")
+			}
+			ev, err := w.store.Get(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.State != events.StateFailed || ev.Failure == nil {
+				t.Fatalf("%s ended %s with failure %+v (%s); want failed with a failure", key, ev.State, ev.Failure, ev.LastError)
+			}
+			got := *ev.Failure
+			if got.Kind != tc.want.Kind || got.Key != tc.want.Key || got.Record != tc.want.Record {
+				t.Errorf("failure %+v; want kind %q, key %q, record %q", got, tc.want.Kind, tc.want.Key, tc.want.Record)
+			}
+			if !strings.Contains(got.AccurateMessage, tc.want.AccurateMessage) || (tc.want.AccurateMessage == "") != (got.AccurateMessage == "") {
+				t.Errorf("accurate_message %q; want Accurate's words holding %q", got.AccurateMessage, tc.want.AccurateMessage)
+			}
+			if !strings.Contains(got.Hint, tc.want.Hint) {
+				t.Errorf("hint %q does not say %q", got.Hint, tc.want.Hint)
+			}
+			for _, words := range []string{got.Hint, ev.LastError} {
+				if strings.Contains(strings.ToLower(words), "restart") {
+					t.Errorf("%q advises a restart", words)
+				}
+			}
+			if !strings.Contains(ev.LastError, got.Hint) {
+				t.Errorf("last_error %q does not carry the hint %q in words", ev.LastError, got.Hint)
+			}
+		})
+	}
+}
+
+// editedExample is an example body with edit applied to its JSON.
+func editedExample(t *testing.T, name string, edit func(map[string]any)) []byte {
+	t.Helper()
+	raw, err := examples.Files.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit == nil {
+		return raw
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	edit(body)
+	out, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func order(body map[string]any) map[string]any {
+	return body["data"].(map[string]any)["order"].(map[string]any)
+}
+
+func line(body map[string]any, i int) map[string]any {
+	return order(body)["item_lines"].([]any)[i].(map[string]any)
+}
+
+// keyOf is the event key of a body: type:data.id, as intake makes it.
+func keyOf(t *testing.T, body []byte) string {
+	t.Helper()
+	var ev struct {
+		Type string `json:"type"`
+		Data struct {
+			ID json.Number `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Data.ID == "" {
+		return ev.Type + ":0"
+	}
+	return ev.Type + ":" + ev.Data.ID.String()
+}
