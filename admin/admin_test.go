@@ -52,7 +52,7 @@ func (w *world) event(t *testing.T, key, state, reason string, orders ...string)
 	if _, err := w.store.Begin(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	res := events.Result{State: state, Error: reason}
+	res := events.Result{State: state, Error: reason, Failure: recorded[reason]}
 	if state == events.StateSynced {
 		res = events.Result{State: state, AccurateID: 7, AccurateNumber: orders[0]}
 	}
@@ -65,6 +65,12 @@ const (
 	reasonServiceFee = "invoice 70001 has service_fee 4,450 but amounts.fulfillment_fee is not mapped: add amounts.fulfillment_fee, then replay"
 	reasonStore      = `store 1011 (Toko Baru) is not in stores: add stores."1011".customer_no and bank_no, then replay`
 )
+
+// recorded is the failure the worker records with each reason.
+var recorded = map[string]*events.Failure{
+	reasonServiceFee: {Kind: events.FailMapping, Key: "amounts.fulfillment_fee", Hint: "Correct the mapping as it says, then replay this event"},
+	reasonStore:      {Kind: events.FailMapping, Key: `stores."1011".customer_no`, Hint: "Correct the mapping as it says, then replay this event"},
+}
 
 func TestSearch(t *testing.T) {
 	w := newWorld(t)
@@ -244,38 +250,25 @@ func TestSellers(t *testing.T) {
 	})
 }
 
-func TestDiagnose(t *testing.T) {
+func TestFailureOf(t *testing.T) {
+	recordedFailure := &events.Failure{Kind: events.FailAccurate, Record: "item GHOST-1", AccurateMessage: "Barang \"GHOST-1\" tidak ditemukan"}
 	tests := []struct {
-		name, reason string
-		want         admin.Diagnosis
+		name string
+		ev   events.Event
+		want *events.Failure
 	}{
-		{"an unmapped fee names its amounts key", reasonServiceFee,
-			admin.Diagnosis{Kind: admin.FixMapping, Key: "amounts.fulfillment_fee"}},
-		{"an unknown store names the store's key", reasonStore,
-			admin.Diagnosis{Kind: admin.FixMapping, Key: `stores."1011".customer_no`}},
-		{"a customer Accurate does not know names Accurate's words",
-			"Accurate refused faktur SO-1: accurate sales-invoice/save: not_found: Pelanggan C-X tidak ditemukan atau sudah dihapus. Create it in Accurate or fix the mapping, then replay",
-			admin.Diagnosis{Kind: admin.FixAccurate, Record: "faktur SO-1: Pelanggan C-X tidak ditemukan atau sudah dihapus"}},
-		{"items and a customer missing in Accurate are named, every one",
-			"faktur NEW-1 names what Accurate does not have: items TUMBLER-HJ-500 (Tumbler 0.5 L), TOTE-KANVAS (Tas Kanvas) and customer C-X. Add them in Accurate with these numbers, then replay this event; or turn on auto_create.items (with item_type and unit) and auto_create.customers in the mapping so that the service creates them, restart the service, then replay",
-			admin.Diagnosis{Kind: admin.FixAccurate, Record: "faktur NEW-1, missing items TUMBLER-HJ-500 (Tumbler 0.5 L), TOTE-KANVAS (Tas Kanvas) and customer C-X"}},
-		{"a payment whose faktur never came names the faktur",
-			"faktur SO-9 is not in Accurate yet (its invoice.created has not synced); gave up after waiting 24h0m0s: sync the invoice first, then replay this payment",
-			admin.Diagnosis{Kind: admin.FixInvoice, Record: "faktur SO-9"}},
-		{"bad order data is fixed in Forstok", "invoice 5 has no item_lines: correct the order in Forstok, then replay",
-			admin.Diagnosis{Kind: admin.FixForstok}},
-		{"Accurate away too long is waited out",
-			"Accurate did not answer while faktur SO-1: timeout; gave up after 20 attempts: replay when Accurate answers again",
-			admin.Diagnosis{Kind: admin.FixWait}},
-		{"a refused token is a credentials problem",
-			"Accurate refused the API token while faktur SO-1: check ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET: 401",
-			admin.Diagnosis{Kind: admin.FixCredentials}},
-		{"anything else is read as it is", "something new", admin.Diagnosis{Kind: admin.FixOther}},
+		{"a failed event shows the failure the worker recorded",
+			events.Event{State: events.StateFailed, LastError: "anything", Failure: recordedFailure}, recordedFailure},
+		{"an event that failed before failures were recorded points at last_error",
+			events.Event{State: events.StateFailed, LastError: "Accurate refused faktur SO-1: ..."},
+			&events.Failure{Kind: events.FailOther, Hint: "This event failed before the service recorded what to fix: read last_error, fix what it says, then replay this event"}},
+		{"an event that is not failed has none", events.Event{State: events.StateRetrying, LastError: "Accurate did not answer"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := admin.Diagnose(tc.reason); got != tc.want {
-				t.Fatalf("Diagnose = %+v, want %+v", got, tc.want)
+			got := admin.FailureOf(tc.ev)
+			if (got == nil) != (tc.want == nil) || got != nil && *got != *tc.want {
+				t.Fatalf("FailureOf = %+v, want %+v", got, tc.want)
 			}
 		})
 	}

@@ -131,13 +131,13 @@ func (s *Service) Sellers(ctx context.Context, scope Scope) ([]Seller, error) {
 			cursor = next
 		}
 		for _, ev := range failed {
-			d := Diagnose(ev.LastError)
-			if d.Kind != FixMapping {
+			f := FailureOf(ev)
+			if f == nil || f.Kind != events.FailMapping || f.Key == "" {
 				continue
 			}
-			j := slices.IndexFunc(sl.Problems, func(p Problem) bool { return p.Key == d.Key })
+			j := slices.IndexFunc(sl.Problems, func(p Problem) bool { return p.Key == f.Key })
 			if j < 0 {
-				sl.Problems = append(sl.Problems, Problem{Key: d.Key, Code: "failing"})
+				sl.Problems = append(sl.Problems, Problem{Key: f.Key, Code: "failing"})
 				j = len(sl.Problems) - 1
 			}
 			p := &sl.Problems[j]

@@ -108,8 +108,8 @@ func (b *browser) signIn(token string) answer {
 }
 
 // failedInvoice accepts the example Shopee invoice under a new order number
-// and fails it with reason.
-func (s *site) failedInvoice(id int64, order, reason string) string {
+// and fails it as res says.
+func (s *site) failedInvoice(id int64, order string, res events.Result) string {
 	s.t.Helper()
 	ctx := context.Background()
 	raw, _ := examples.Files.ReadFile("invoice-created-shopee.json")
@@ -127,7 +127,7 @@ func (s *site) failedInvoice(id int64, order, reason string) string {
 	if _, err := s.store.Begin(ctx, in); err != nil {
 		s.t.Fatal(err)
 	}
-	if err := s.store.Finish(ctx, in.Key, events.Result{State: events.StateFailed, Error: reason}); err != nil {
+	if err := s.store.Finish(ctx, in.Key, res); err != nil {
 		s.t.Fatal(err)
 	}
 	return in.Key

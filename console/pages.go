@@ -86,23 +86,30 @@ func (c *console) row(q request, ev events.Event) row {
 			rw.Orders = dec.OrderNumbers()
 		}
 	}
-	if ev.State == events.StateFailed || ev.State == events.StateRetrying {
-		rw.Fix = fixWords(q.lang, admin.Diagnose(ev.LastError))
+	if f := admin.FailureOf(ev); f != nil {
+		rw.Fix = fixWords(q.lang, *f)
 	}
 	return rw
 }
 
-// fixWords says, in the page's language, what to do about a failure.
-func fixWords(l lang, d admin.Diagnosis) string {
-	switch d.Kind {
-	case admin.FixMapping:
-		return l.F("fix.mapping", d.Key)
-	case admin.FixAccurate:
-		return l.F("fix.accurate", d.Record)
-	case admin.FixInvoice:
-		return l.F("fix.invoice", d.Record)
+// fixWords says, in the page's language, what to do about a failure, from
+// the fields the worker recorded.
+func fixWords(l lang, f events.Failure) string {
+	var words string
+	switch f.Kind {
+	case events.FailMapping:
+		words = l.F("fix.mapping", f.Key)
+	case events.FailAccurate, events.FailInvoice, events.FailVoid:
+		words = l.F("fix."+f.Kind, f.Record)
+	case events.FailForstok, events.FailCredentials, events.FailWait:
+		words = l.T("fix." + f.Kind)
+	default:
+		words = l.T("fix.other")
 	}
-	return l.T("fix." + d.Kind)
+	if f.AccurateMessage != "" {
+		words += " " + l.F("fix.accurate_said", f.AccurateMessage)
+	}
+	return words
 }
 
 type failedData struct {

@@ -10,7 +10,11 @@ import (
 	"forstok-accurate-sync/events"
 )
 
-const storeReason = `store 1011 (Toko Baru) is not in stores: add stores."1011".customer_no and bank_no, then replay`
+// storeMissing is what the worker records for an invoice of a store the
+// mapping lacks: last_error in words, failure as data.
+var storeMissing = events.Result{State: events.StateFailed,
+	Error:   `store 1011 (Toko Baru) is not in stores: add stores."1011".customer_no and bank_no. Correct the mapping as it says, then replay this event`,
+	Failure: &events.Failure{Kind: events.FailMapping, Key: `stores."1011".customer_no`, Hint: "Correct the mapping as it says, then replay this event"}}
 
 func TestConsoleIsOffWithoutAnAdminToken(t *testing.T) {
 	s := newSite(t, "")
@@ -115,7 +119,7 @@ func sessionCookie(h http.Header) string {
 
 func TestReplayNeedsTheCSRFToken(t *testing.T) {
 	s := newSite(t, adminToken)
-	key := s.failedInvoice(71001, "SO-CSRF-1", storeReason)
+	key := s.failedInvoice(71001, "SO-CSRF-1", storeMissing)
 	b := s.browser()
 	b.signIn(adminToken)
 	ctx := context.Background()
@@ -183,9 +187,9 @@ func TestReplayNeedsTheCSRFToken(t *testing.T) {
 
 func TestPages(t *testing.T) {
 	s := newSite(t, adminToken)
-	key := s.failedInvoice(72001, "SO-7201", storeReason)
+	key := s.failedInvoice(72001, "SO-7201", storeMissing)
 	markup := `<b id="x">SO-9</b><script>alert(1)</script>`
-	s.failedInvoice(72002, markup, storeReason)
+	s.failedInvoice(72002, markup, storeMissing)
 	b := s.browser()
 	b.signIn(adminToken)
 
@@ -194,6 +198,22 @@ func TestPages(t *testing.T) {
 		for _, want := range []string{"Mapping belum lengkap", `stores.&#34;1011&#34;.customer_no`, "SO-7201", "Kirim ulang semua yang gagal (default)"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("the failed page lacks %q", want)
+			}
+		}
+	})
+	t.Run("what to fix is read from the recorded failure: Accurate's record and words, or, for an event failed before failures were recorded, the original reason", func(t *testing.T) {
+		refused := s.failedInvoice(72003, "SO-7203", events.Result{State: events.StateFailed, Error: "Accurate refused faktur SO-7203: ...",
+			Failure: &events.Failure{Kind: events.FailAccurate, Record: "item GHOST-1", AccurateMessage: `Barang "GHOST-1" tidak ditemukan atau sudah dihapus`}})
+		legacy := s.failedInvoice(72004, "SO-7204", events.Result{State: events.StateFailed, Error: "faktur SO-7204: something the old worker wrote"})
+		for key, want := range map[string][]string{
+			refused: {"Accurate menolak dokumen: item GHOST-1", "Kata Accurate: Barang &#34;GHOST-1&#34; tidak ditemukan"},
+			legacy:  {"Baca pesan asli di bawah", "something the old worker wrote"},
+		} {
+			page := b.get("/console/event?key=" + url.QueryEscape(key))
+			for _, w := range want {
+				if !strings.Contains(page.body, w) {
+					t.Errorf("the story of %s lacks %q", key, w)
+				}
 			}
 		}
 	})

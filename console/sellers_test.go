@@ -43,8 +43,8 @@ func newSellersSite(t *testing.T) (a, b *site) {
 
 func TestConsoleOfOneSeller(t *testing.T) {
 	siteA, siteB := newSellersSite(t)
-	keyA := siteA.failedInvoice(71001, "SO-OF-A", storeReason)
-	keyB := siteB.failedInvoice(71002, "SO-OF-B", storeReason)
+	keyA := siteA.failedInvoice(71001, "SO-OF-A", storeMissing)
+	keyB := siteB.failedInvoice(71002, "SO-OF-B", storeMissing)
 	b := siteB.browser()
 	if a := b.signIn("token-of-b"); a.status != http.StatusSeeOther {
 		t.Fatalf("sign-in with toko-b's token = %d\n%s", a.status, a.body)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/money"
 )
@@ -124,8 +123,8 @@ func TestWithoutAutoCreateMissingItemsFailTheEventNamingEveryOne(t *testing.T) {
 		t.Errorf("created %v and fakturs %v; want nothing", w.sandbox.CreatedItems(), w.sandbox.Invoices())
 	}
 	// The console and the sellers' page read it as records to create in Accurate.
-	if d := admin.Diagnose(reason); d.Kind != admin.FixAccurate || !strings.Contains(d.Record, "TUMBLER-HJ-500") || !strings.Contains(d.Record, "TOTE-KANVAS") {
-		t.Errorf("diagnosis %+v; want records to create in Accurate, naming both items", d)
+	if f, _ := ev["failure"].(map[string]any); f["kind"] != "accurate" || f["record"] != "item TUMBLER-HJ-500, item TOTE-KANVAS" || f["accurate_message"] == "" {
+		t.Errorf("failure %v; want records to create in Accurate, naming both items, with Accurate's words", ev["failure"])
 	}
 	// A replay before the seller acts fails the same way, all items named.
 	if status, body := w.admin(http.MethodPost, "/admin/events/"+newItemsKey(1)+"/replay", nil); status != http.StatusAccepted {
