@@ -191,6 +191,9 @@ func (s *Service) Get(ctx context.Context, scope Scope, key string) (events.Even
 // GetOf returns one event of a seller; an event of a seller the scope may
 // not see is not found, as if it did not exist.
 func (s *Service) GetOf(ctx context.Context, scope Scope, seller, key string) (events.Event, error) {
+	if key == "" {
+		return events.Event{}, &InputError{Field: "key", Msg: "is missing: name an event, as invoice.created:70001"}
+	}
 	store, _, err := s.storeOf(scope, seller)
 	if err != nil {
 		return events.Event{}, notFound(key)

@@ -11,7 +11,6 @@ package console
 
 import (
 	"embed"
-	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -22,7 +21,6 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/admin"
-	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
 
@@ -97,6 +95,10 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	if r.Method == http.MethodPost && !sameOrigin(r) {
 		c.fail(w, r, http.StatusForbidden, "error.csrf")
+		return
+	}
+	if err := admin.CheckQuery(r.URL.RawQuery); err != nil {
+		c.failErr(w, r, err)
 		return
 	}
 	c.mux.ServeHTTP(w, r)
@@ -226,6 +228,12 @@ func withoutLang(u *url.URL) string {
 
 // fail answers with a page naming what went wrong and what to do.
 func (c *console) fail(w http.ResponseWriter, r *http.Request, status int, msgID string) {
+	c.failWith(w, r, status, msgID)
+}
+
+// failWith renders the error page: the message msgID in the reader's
+// language, filled in with args.
+func (c *console) failWith(w http.ResponseWriter, r *http.Request, status int, msgID string, args ...any) {
 	l := lang{Code: langID, loc: time.UTC}
 	if ck, err := r.Cookie(langCookie); err == nil && ck.Value == langEN {
 		l.Code = langEN
@@ -234,25 +242,29 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, status int, msgID
 	if s, ok := c.sessions.read(r); ok {
 		q.session = s
 	}
-	c.render(w, r, status, "error", q, page{Title: l.T("error.title"), Error: l.T(msgID)})
+	c.render(w, r, status, "error", q, page{Title: l.T("error.title"), Error: l.F(msgID, args...)})
 }
 
-// failErr maps the admin operations' errors to a page: the one place they
-// become statuses in the console.
+// failErr answers an admin operation's error with a page, at the status
+// admin.AnswerOf gives it (the JSON API's too), in the page's language.
 func (c *console) failErr(w http.ResponseWriter, r *http.Request, err error) {
-	var input *admin.InputError
-	switch {
-	case errors.As(err, &input):
-		c.render(w, r, http.StatusBadRequest, "error", request{lang: lang{Code: langID, loc: time.UTC}}, page{Title: "400", Error: input.Error()})
-	case errors.Is(err, events.ErrNotFound):
-		c.fail(w, r, http.StatusNotFound, "error.notfound")
-	case errors.Is(err, events.ErrBusy):
-		c.fail(w, r, http.StatusConflict, "error.busy")
-	case errors.Is(err, events.ErrUnavailable):
-		c.fail(w, r, http.StatusServiceUnavailable, "error.store")
+	ans := admin.AnswerOf(err)
+	switch ans.Code {
+	case admin.CodeRejected, admin.CodeInvalid:
+		c.failWith(w, r, ans.Status, "error.input", ans.Message)
+	case admin.CodeNotFound:
+		c.fail(w, r, ans.Status, "error.notfound")
+	case admin.CodeConflict:
+		c.fail(w, r, ans.Status, "error.busy")
+	case admin.CodeVoided:
+		c.fail(w, r, ans.Status, "error.voided")
+	case admin.CodeUnavailable:
+		c.fail(w, r, ans.Status, "error.store")
+	case admin.CodeCancelled:
+		w.WriteHeader(ans.Status) // nobody reads it
 	default:
 		c.Logger.Error("console request failed", zap.String("path", r.URL.Path), zap.Error(err))
-		c.fail(w, r, http.StatusInternalServerError, "error.internal")
+		c.fail(w, r, ans.Status, "error.internal")
 	}
 }
 

@@ -1,22 +1,15 @@
 package handler
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/admin"
-	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
-
-// statusClientClosedRequest is the status (nginx's) logged for a request
-// whose caller went away before it was answered.
-const statusClientClosedRequest = 499
 
 // statusError is an answer the edge decided on itself (415, 413, 401 ...).
 type statusError struct {
@@ -24,10 +17,12 @@ type statusError struct {
 	msg    string
 }
 
-func (e *statusError) Error() string { return e.msg }
+func (e *statusError) Error() string   { return e.msg }
+func (e *statusError) HTTPStatus() int { return e.status }
 
-// handleError is the one place where errors become HTTP statuses and bodies,
-// in the shapes docs/webhooks.md and docs/runbook.md give.
+// handleError writes errors as HTTP answers, in the shapes docs/webhooks.md
+// and docs/runbook.md give; admin.AnswerOf, which the console uses too, is
+// the one place that decides the status.
 func (a *api) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -36,69 +31,47 @@ func (a *api) handleError(err error, c echo.Context) {
 	if status >= 500 {
 		a.logger(c).Error("request failed", zap.Int("status", status), zap.Error(err))
 	}
-	if body == nil {
-		err = c.NoContent(status)
-	} else {
-		err = c.JSON(status, body)
-	}
-	if err != nil {
+	if err := c.JSON(status, body); err != nil {
 		a.logger(c).Warn("could not write the error answer", zap.Error(err))
 	}
 }
 
 func (a *api) describe(err error) (int, any) {
 	var (
-		syntax   *forstok.SyntaxError
-		unknown  *forstok.UnknownTypeError
-		invalid  *forstok.ValidationError
-		sig      *forstok.SignatureError
-		status   *statusError
-		input    *admin.InputError
-		httpErr  *echo.HTTPError
-		rejected = func(code int, msg string) (int, any) {
-			return code, map[string]any{"status": "rejected", "error": msg}
-		}
+		invalid *forstok.ValidationError
+		httpErr *echo.HTTPError
 	)
-	switch {
-	case errors.As(err, &invalid):
-		body := map[string]any{"status": "invalid", "errors": invalid.Fields}
-		if invalid.More > 0 {
-			body["more"] = invalid.More
-			body["error"] = fmt.Sprintf("%d problems are listed and %d more were found: fix these and send the event again", len(invalid.Fields), invalid.More)
-		}
-		return http.StatusUnprocessableEntity, body
-	case errors.As(err, &syntax), errors.As(err, &unknown):
-		return rejected(http.StatusBadRequest, err.Error())
-	case errors.As(err, &sig):
-		return rejected(http.StatusUnauthorized, err.Error())
-	case errors.As(err, &input):
-		return rejected(http.StatusBadRequest, input.Error())
-	case errors.As(err, &status):
-		return rejected(status.status, status.msg)
-	case errors.Is(err, context.Canceled):
-		// The caller hung up before the store answered: not an outage, and
-		// nobody reads the answer. Forstok redelivers what it did not see
-		// acknowledged.
-		return statusClientClosedRequest, map[string]any{"status": "cancelled",
-			"error": "the request was cancelled before the event store answered; deliver it again"}
-	case errors.Is(err, events.ErrUnavailable):
-		return http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
-			"error": "the event store (Redis) cannot be reached; nothing was recorded, retry the delivery"}
-	case errors.Is(err, events.ErrNotFound):
-		return http.StatusNotFound, map[string]any{"status": "not_found", "error": err.Error()}
-	case errors.Is(err, events.ErrBusy):
-		return http.StatusConflict, map[string]any{"status": "conflict",
-			"error": err.Error() + ": wait until it finishes, then replay again if needed"}
-	case errors.Is(err, events.ErrVoided):
-		return http.StatusConflict, map[string]any{"status": "voided", "error": err.Error()}
-	case errors.Is(err, events.ErrBadCursor):
-		return rejected(http.StatusBadRequest, "cursor: "+err.Error())
-	case errors.As(err, &httpErr):
+	if errors.As(err, &httpErr) {
+		// The router's own answers (no route, wrong method) carry their
+		// status.
 		msg := http.StatusText(httpErr.Code)
 		if m, ok := httpErr.Message.(string); ok {
 			msg = m
 		}
-		return httpErr.Code, map[string]any{"status": "error", "error": msg}
+		if httpErr.Code == http.StatusNotFound {
+			msg = "no such route: the admin API's routes are listed in docs/runbook.md"
+		}
+		err = &statusError{status: httpErr.Code, msg: msg}
 	}
-	return http.StatusInternalServerError, map[string]any{"status": "error", "error": "internal error; the operator's log has the details"}
+	ans := admin.AnswerOf(err)
+	if errors.As(err, &invalid) {
+		body := map[string]any{"status": ans.Code, "errors": invalid.Fields}
+		if invalid.More > 0 {
+			body["more"] = invalid.More
+			body["error"] = ans.Message
+		}
+		return ans.Status, body
+	}
+	return ans.Status, map[string]any{"status": ans.Code, "error": ans.Message}
+}
+
+// checkQuery refuses an admin request whose query string is not validly
+// escaped, rather than act on what is left of it.
+func checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := admin.CheckQuery(c.Request().URL.RawQuery); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }

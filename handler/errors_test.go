@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"testing"
 
+	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
 )
 
@@ -21,7 +22,7 @@ func TestDescribeStoreErrors(t *testing.T) {
 		{"a store that cannot reach Redis is 503 unavailable",
 			fmt.Errorf("queue k: %w: %w", events.ErrUnavailable, &net.OpError{Op: "dial", Err: errors.New("connection refused")}), http.StatusServiceUnavailable},
 		{"a caller that hung up is not reported as Redis being down",
-			fmt.Errorf("queue k: %w", context.Canceled), statusClientClosedRequest},
+			fmt.Errorf("queue k: %w", context.Canceled), admin.StatusClientClosedRequest},
 		{"a deadline passed while Redis was slow is 503 unavailable",
 			fmt.Errorf("queue k: %w: %w", events.ErrUnavailable, context.DeadlineExceeded), http.StatusServiceUnavailable},
 	}

@@ -120,7 +120,7 @@ func New(cfg Config) http.Handler {
 	if cfg.MetricsHandler != nil {
 		e.GET("/metrics", echo.WrapHandler(cfg.MetricsHandler))
 	}
-	adminAPI := e.Group("/admin", a.adminAuth)
+	adminAPI := e.Group("/admin", a.adminAuth, checkQuery)
 	adminAPI.GET("/events", a.listEvents)
 	adminAPI.GET("/events/:key", a.getEvent)
 	adminAPI.POST("/events/:key/replay", a.replayEvent)
