@@ -47,11 +47,17 @@ func (sl Seller) SellerID() string {
 	return sl.Name
 }
 
+// ProblemCredentials is the Code of a Problem that says Accurate refuses
+// the seller's API token or signature secret; its Key names the variables
+// or the seller's file that set them.
+const ProblemCredentials = "credentials"
+
 // Problem is one thing to fix in a seller's configuration.
 type Problem struct {
 	Key string `json:"key"` // the mapping key
 	// Code says what is wrong: "unmapped" (the key is empty, events that
-	// need it fail) or "failing" (failed events name it).
+	// need it fail), "failing" (failed events name it), "config" (the
+	// seller's file) or "credentials" (Accurate refuses them).
 	Code string `json:"code"`
 	// Failed counts the failed events that name the key, Example is one.
 	Failed  int    `json:"failed"`

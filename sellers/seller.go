@@ -66,6 +66,10 @@ type Accurate struct {
 	Database       string
 	RateLimit      int
 	MaxConcurrency int
+	// CredentialsFrom names where the API token and the signature secret
+	// are set (variables or files, never their values), for the advice when
+	// Accurate refuses them.
+	CredentialsFrom string
 }
 
 // Defaults are the application-wide settings a seller file may leave out.
@@ -126,6 +130,25 @@ type file struct {
 	MappingFile    string    `yaml:"mapping_file"`
 }
 
+// credentialsFrom names where a seller file takes its Accurate credentials
+// from: "TOKO_TOKEN and ACCURATE_SIGNATURE_SECRET (accurate.api_token_env
+// and the app's default of toko.yaml)".
+func credentialsFrom(file, tokenEnv, tokenFile, secretEnv, secretFile string) string {
+	token, tokenKey := tokenEnv, "accurate.api_token_env"
+	if token == "" {
+		token, tokenKey = tokenFile, "accurate.api_token_file"
+	}
+	secret, secretKey := secretEnv, "accurate.signature_secret_env"
+	switch {
+	case secretEnv != "":
+	case secretFile != "":
+		secret, secretKey = secretFile, "accurate.signature_secret_file"
+	default:
+		secret, secretKey = "ACCURATE_SIGNATURE_SECRET", "the app's default"
+	}
+	return fmt.Sprintf("%s and %s (%s and %s of %s)", token, secret, tokenKey, secretKey, file)
+}
+
 // loader reads seller files; getenv is the process environment (passed in:
 // only cmd reads the environment).
 type loader struct {
@@ -180,6 +203,8 @@ func (l *loader) load(path string) (*Seller, Problems) {
 		RateLimit:       orDefault(f.Accurate.RateLimit, l.defaults.RateLimit),
 		MaxConcurrency:  orDefault(f.Accurate.MaxConcurrency, l.defaults.MaxConcurrency),
 	}
+	s.Accurate.CredentialsFrom = credentialsFrom(filepath.Base(path), f.Accurate.APITokenEnv, f.Accurate.APITokenFile,
+		f.Accurate.SignatureSecretEnv, f.Accurate.SignatureSecretFile)
 	if s.Accurate.SignatureSecret == "" {
 		if l.defaults.SignatureSecret == "" && !c.has("accurate.signature_secret") {
 			c.add("accurate.signature_secret", "no signature_secret_env or signature_secret_file, and ACCURATE_SIGNATURE_SECRET (the app's default) is not set")

@@ -10,6 +10,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/sellers"
+	"forstok-accurate-sync/worker"
 )
 
 // checkFailed means the check ran and found problems (exit status 2).
@@ -175,5 +176,6 @@ func defaultAccurate(cfg config) sellers.Accurate {
 		Host:            cfg.AccurateHost,
 		RateLimit:       cfg.AccurateRateLimit,
 		MaxConcurrency:  cfg.AccurateConcurrency,
+		CredentialsFrom: worker.DefaultCredentials,
 	}
 }

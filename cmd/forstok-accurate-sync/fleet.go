@@ -166,9 +166,12 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		}
 	}
 	creds := &credentials{log: log.Named("accurate")}
+	credsAt := s.Accurate.CredentialsFrom
+	if credsAt == "" {
+		credsAt = worker.DefaultCredentials
+	}
 	if s.ID != sellers.DefaultID || f.reg.Dir() != "" {
-		creds.words = fmt.Errorf("seller %s: Accurate refuses its credentials: check the API token and the signature secret its file %s names "+
-			"(accurate.api_token_env / _file, accurate.signature_secret_env / _file or ACCURATE_SIGNATURE_SECRET); the file is read again when it changes", s.ID, s.File)
+		creds.words = fmt.Errorf("seller %s: Accurate refuses its credentials: check %s; the file %s is read again when it changes", s.ID, credsAt, s.File)
 	}
 	client, err := accurate.New(accurate.Config{
 		AccountURL:      s.Accurate.AccountURL,
@@ -198,6 +201,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		MaxAttempts: f.cfg.MaxAttempts,
 		RetryBase:   f.opts.retryMin,
 		RetryCap:    f.opts.retryCap,
+		Credentials: credsAt,
 	})
 	return &sellerPart{seller: s, worker: w, creds: creds, limiter: limiter, stop: func() {}}, nil
 }
@@ -312,6 +316,22 @@ func (f *fleet) warnings() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// refused is what Accurate's refusal of the seller's credentials says to
+// do, naming its own variables or file; "" while Accurate accepts them (or
+// has not been asked yet).
+func (f *fleet) refused(id string) string {
+	f.mu.Lock()
+	p := f.parts[id]
+	f.mu.Unlock()
+	if p == nil {
+		return ""
+	}
+	if err := p.creds.ready(context.Background()); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // SellerCounts are the events by state of every configured seller (the

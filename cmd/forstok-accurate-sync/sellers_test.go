@@ -275,6 +275,39 @@ func TestSellersSideBySide(t *testing.T) {
 		}
 		w.waitState("toko-a", invoiceKey(4), events.StateSynced)
 	})
+	t.Run("GET /admin/sellers shows toko-d's refused credentials as its problem, naming its own variable and file", func(t *testing.T) {
+		status, body := w.get("/admin/sellers", testAdmin)
+		if status != http.StatusOK {
+			t.Fatalf("GET /admin/sellers = %d %v", status, body)
+		}
+		problems := map[string][]any{}
+		for _, sl := range body["sellers"].([]any) {
+			m := sl.(map[string]any)
+			ps, _ := m["problems"].([]any)
+			problems[fmt.Sprint(m["id"])] = ps
+		}
+		var found bool
+		for _, p := range problems["toko-d"] {
+			pm := p.(map[string]any)
+			if pm["code"] == "credentials" {
+				found = true
+				if key := fmt.Sprint(pm["key"]); !strings.Contains(key, "TOKO_D_TOKEN") || !strings.Contains(key, "toko-d.yaml") {
+					t.Errorf("credentials problem key %q; want toko-d's own variable and file", key)
+				}
+				if msg := fmt.Sprint(pm["message"]); !strings.Contains(msg, "TOKO_D_TOKEN") || strings.Contains(msg, "ACCURATE_API_TOKEN") {
+					t.Errorf("credentials problem %q; want toko-d's variable, not ACCURATE_API_TOKEN", msg)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("toko-d's problems %v; want one of code credentials", problems["toko-d"])
+		}
+		for _, p := range problems["toko-a"] {
+			if p.(map[string]any)["code"] == "credentials" {
+				t.Errorf("toko-a shows a credentials problem: %v", p)
+			}
+		}
+	})
 }
 
 func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {

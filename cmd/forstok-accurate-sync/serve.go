@@ -157,7 +157,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		AdminToken:     cfg.AdminToken,
 		SellerToken:    reg.ByAdminToken,
 		StoreFor:       func(id string) admin.Store { return store.Seller(id) },
-		Sellers:        func() []admin.Seller { return adminSellers(reg) },
+		Sellers:        func() []admin.Seller { return adminSellers(reg, f.refused) },
 		Metrics:        f.meter,
 		MetricsHandler: f.meter.Handler(),
 	})
@@ -200,8 +200,9 @@ func openSellers(cfg config, opts options, log *zap.Logger) (*sellers.Registry, 
 }
 
 // adminSellers describes the sellers for the admin operations: every one
-// configured or with a file that has problems.
-func adminSellers(reg *sellers.Registry) []admin.Seller {
+// configured or with a file that has problems, and those whose credentials
+// Accurate refuses (refused says so, in words naming where they are set).
+func adminSellers(reg *sellers.Registry, refused func(id string) string) []admin.Seller {
 	var out []admin.Seller
 	for _, st := range reg.Status() {
 		sl := admin.Seller{ID: st.ID, Name: st.Name, Location: time.UTC, Timezone: "UTC"}
@@ -216,10 +217,22 @@ func adminSellers(reg *sellers.Registry) []admin.Seller {
 		for _, p := range st.Problems {
 			ps = append(ps, admin.Problem{Key: p.Key, Code: "config", Message: p.Message})
 		}
+		if words := refused(st.ID); words != "" {
+			ps = append(ps, admin.Problem{Key: credentialsKey(reg, st.ID), Code: admin.ProblemCredentials, Message: words})
+		}
 		sl.Problems = append(ps, sl.Problems...)
 		out = append(out, sl)
 	}
 	return out
+}
+
+// credentialsKey names where a seller's Accurate credentials are set: the
+// environment's variables, or those the seller's file names.
+func credentialsKey(reg *sellers.Registry, id string) string {
+	if s, ok := reg.Get(id); ok && s.Accurate.CredentialsFrom != "" {
+		return s.Accurate.CredentialsFrom
+	}
+	return worker.DefaultCredentials
 }
 
 // serve runs the service until ctx ends, then shuts down gracefully: the
