@@ -150,16 +150,25 @@ type ListQuery struct {
 	Cursor string
 }
 
-// List returns events newest first, a page at a time.
-func (s *Service) List(ctx context.Context, scope Scope, q ListQuery) ([]events.Event, string, error) {
+// check refuses a query naming a state or type there is none of, or a
+// limit out of bounds.
+func (q ListQuery) check() error {
 	if q.State != "" && !slices.Contains(events.States, q.State) {
-		return nil, "", &InputError{Field: "state", Msg: "must be one of " + strings.Join(events.States, ", ")}
+		return &InputError{Field: "state", Msg: "must be one of " + strings.Join(events.States, ", ")}
 	}
 	if q.Type != "" && !forstok.IsType(q.Type) {
-		return nil, "", &InputError{Field: "type", Msg: "must be one of " + strings.Join(forstok.TypeNames(), ", ")}
+		return &InputError{Field: "type", Msg: "must be one of " + strings.Join(forstok.TypeNames(), ", ")}
 	}
 	if q.Limit < 0 || q.Limit > 500 {
-		return nil, "", &InputError{Field: "limit", Msg: "must be a number from 1 to 500"}
+		return &InputError{Field: "limit", Msg: "must be a number from 1 to 500"}
+	}
+	return nil
+}
+
+// List returns events newest first, a page at a time.
+func (s *Service) List(ctx context.Context, scope Scope, q ListQuery) ([]events.Event, string, error) {
+	if err := q.check(); err != nil {
+		return nil, "", err
 	}
 	store, _, err := s.storeOf(scope, q.Seller)
 	if err != nil {

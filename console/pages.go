@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 
 	"go.uber.org/zap"
@@ -128,15 +127,14 @@ func (c *console) failed(w http.ResponseWriter, r *http.Request, q request) {
 			d.Sellers = append(d.Sellers, s.SellerID())
 		}
 	}
+	// Without a filter, every seller the token sees: one seller's page
+	// must never hide another's failures.
+	lq := admin.ListQuery{Seller: d.Seller, State: events.StateFailed, Limit: 50, Cursor: r.URL.Query().Get("cursor")}
+	list := c.Admin.List
 	if d.Seller == "" {
-		// The token's own seller; for the admin token, the default
-		// seller, or the first there is.
-		d.Seller = q.scope.Seller
-		if d.Seller == "" && len(d.Sellers) > 0 && !slices.Contains(d.Sellers, admin.DefaultSeller) {
-			d.Seller = d.Sellers[0]
-		}
+		list = c.Admin.ListEvery
 	}
-	evs, next, err := c.Admin.List(ctx, q.scope, admin.ListQuery{Seller: d.Seller, State: events.StateFailed, Limit: 50, Cursor: r.URL.Query().Get("cursor")})
+	evs, next, err := list(ctx, q.scope, lq)
 	if err != nil {
 		c.failErr(w, r, err)
 		return
@@ -196,7 +194,9 @@ func (c *console) search(w http.ResponseWriter, r *http.Request, q request) {
 			return
 		}
 		for _, ev := range evs {
-			full, err := c.Admin.Get(r.Context(), q.scope, ev.Key)
+			// The row's own seller: two sellers may both have an
+			// invoice.created:5001.
+			full, err := c.Admin.GetOf(r.Context(), q.scope, admin.SellerOf(ev), ev.Key)
 			if err != nil {
 				full = ev
 			}

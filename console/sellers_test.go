@@ -89,3 +89,63 @@ func TestConsoleOfOneSeller(t *testing.T) {
 		}
 	})
 }
+
+func TestConsoleAcrossSellers(t *testing.T) {
+	siteA, siteB := newSellersSite(t)
+	// The same Forstok invoice id at both sellers, each under its own
+	// order number.
+	keyA := siteA.failedInvoice(5001, "SO-ACROSS-A", storeMissing)
+	keyB := siteB.failedInvoice(5001, "SO-ACROSS-B", storeMissing)
+	b := siteA.browser()
+	b.signIn(adminToken)
+
+	t.Run("the failed page lists every seller's failed events, each with its seller", func(t *testing.T) {
+		page := b.get("/console/failed")
+		for _, want := range []string{"SO-ACROSS-A", "SO-ACROSS-B", `<strong class="seller">toko-a</strong>`, `<strong class="seller">toko-b</strong>`,
+			`href="/console/failed?seller=toko-b"`, "Semua penjual"} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("the failed page lacks %q", want)
+			}
+		}
+		if strings.Contains(page.body, "Semua beres") {
+			t.Errorf("the failed page says all is well while both sellers have failed events")
+		}
+	})
+	t.Run("the seller filter shows that seller's alone, and says when it has none without saying all is well", func(t *testing.T) {
+		page := b.get("/console/failed?seller=toko-b")
+		if !strings.Contains(page.body, "SO-ACROSS-B") || strings.Contains(page.body, "SO-ACROSS-A") {
+			t.Errorf("toko-b's failed page:\n%s", page.body)
+		}
+		if err := siteB.store.Finish(context.Background(), keyB, events.Result{State: events.StateSynced, AccurateNumber: "SO-ACROSS-B"}); err != nil {
+			t.Fatal(err)
+		}
+		page = b.get("/console/failed?seller=toko-b")
+		if !strings.Contains(page.body, "Tidak ada peristiwa gagal untuk penjual toko-b") || strings.Contains(page.body, "Semua beres") {
+			t.Errorf("toko-b without failed events:\n%s", page.body)
+		}
+		if every := b.get("/console/failed"); !strings.Contains(every.body, "SO-ACROSS-A") || strings.Contains(every.body, "Semua beres") {
+			t.Errorf("every seller, toko-a still failing:\n%s", every.body)
+		}
+	})
+	t.Run("a search for the key both share shows each row's order number and seller, and links to that row's seller", func(t *testing.T) {
+		page := b.get("/console/search?order=" + url.QueryEscape(keyA))
+		for _, want := range []string{"SO-ACROSS-A", "SO-ACROSS-B", ">toko-a</td>", ">toko-b</td>",
+			`href="/console/event?key=` + url.QueryEscape(keyA) + `&amp;seller=toko-b"`} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("the search page lacks %q:\n%s", want, page.body)
+			}
+		}
+		story := b.get("/console/event?" + url.Values{"key": {keyB}, "seller": {"toko-b"}}.Encode())
+		if !strings.Contains(story.body, "SO-ACROSS-B") || !strings.Contains(story.body, `name="seller" value="toko-b"`) {
+			t.Errorf("toko-b's story does not show toko-b's event or replay it there:\n%s", story.body)
+		}
+	})
+	t.Run("the JSON list's entries carry their seller", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, siteA.url+"/admin/events?order=SO-ACROSS-B", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		a := b.do(req)
+		if a.status != http.StatusOK || !strings.Contains(a.body, `"seller":"toko-b"`) {
+			t.Errorf("GET /admin/events?order= = %d %s; want entries naming seller toko-b", a.status, a.body)
+		}
+	})
+}

@@ -299,14 +299,31 @@ func (s *Store) List(ctx context.Context, f Filter) (events []Event, nextCursor 
 			break
 		}
 	}
-	last := events[len(events)-1]
-	keys := sameScoreKeys(events, last.CreatedAt)
+	return events, CursorAfter(events, f.Cursor), nil
+}
+
+// CursorAfter is the cursor of the page that ends with page's last event,
+// page being the whole or the first part of what List returned for the
+// cursor prev: a list of several stores merged shows part of a page of
+// each, and goes on from there.
+func CursorAfter(page []Event, prev string) string {
+	if len(page) == 0 {
+		return prev
+	}
+	cursorScore, shown := int64(-1), map[string]bool{}
+	if prev != "" {
+		if s, sh, err := parseCursor(prev); err == nil {
+			cursorScore, shown = s, sh
+		}
+	}
+	last := page[len(page)-1]
+	keys := sameScoreKeys(page, last.CreatedAt)
 	if last.CreatedAt.UnixMilli() == cursorScore {
 		for k := range shown {
 			keys = append(keys, k)
 		}
 	}
-	return events, makeCursor(last.CreatedAt.UnixMilli(), keys), nil
+	return makeCursor(last.CreatedAt.UnixMilli(), keys)
 }
 
 func (s *Store) records(ctx context.Context, keys []string) ([]Event, error) {

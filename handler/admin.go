@@ -19,6 +19,7 @@ import (
 
 // listEntry is an event as the list shows it (docs/runbook.md).
 type listEntry struct {
+	Seller         string    `json:"seller"`
 	Key            string    `json:"key"`
 	Type           string    `json:"type"`
 	State          string    `json:"state"`
@@ -61,7 +62,7 @@ func (a *api) listEvents(c echo.Context) error {
 func entries(evs []events.Event) []listEntry {
 	out := make([]listEntry, len(evs))
 	for i, ev := range evs {
-		out[i] = listEntry{Key: ev.Key, Type: ev.Type, State: ev.State, Attempts: ev.Attempts,
+		out[i] = listEntry{Seller: admin.SellerOf(ev), Key: ev.Key, Type: ev.Type, State: ev.State, Attempts: ev.Attempts,
 			LastError: ev.LastError, AccurateNumber: ev.AccurateNumber, UpdatedAt: ev.UpdatedAt}
 	}
 	return out
