@@ -72,6 +72,7 @@ type Client struct {
 	readRetryBase time.Duration
 	http          *http.Client
 	limiter       Limiter
+	priority      priority // posting before yielding reads
 	observe       func(endpoint, outcome string, took time.Duration)
 	onDatabase    func(ctx context.Context, id string)
 	now           func() time.Time
@@ -287,7 +288,9 @@ func (c *Client) exchange(ctx context.Context, endpoint, method, target string, 
 	var res response
 	if c.limiter != nil {
 		t0 := time.Now()
+		turn := c.priority.before(ctx)
 		release, err := c.limiter.Acquire(ctx)
+		turn()
 		res.waited = time.Since(t0)
 		if err != nil {
 			return res, &Error{Class: ClassTransient, Endpoint: endpoint, Err: fmt.Errorf("waiting for the rate limit: %w", err)}

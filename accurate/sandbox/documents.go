@@ -444,35 +444,35 @@ type receiptEntry struct {
 }
 
 func (s *Server) listInvoices(r *http.Request) reply {
-	match, err := numberFilter(r)
+	match, err := documentFilter(r)
 	if err != nil {
 		return refused(err.Error())
 	}
 	s.mu.Lock()
 	var rows []invoiceEntry
 	for _, inv := range s.invoices {
-		if match(inv.Number) {
+		if match(inv.Number, inv.TransDate) {
 			rows = append(rows, invoiceEntry{inv.ID, inv.Number, inv.TransDate, inv.CustomerNo, inv.TotalAmount, inv.PrimeOwing})
 		}
 	}
 	s.mu.Unlock()
-	return paged(r, rows)
+	return listed(r, rows)
 }
 
 func (s *Server) listReceipts(r *http.Request) reply {
-	match, err := numberFilter(r)
+	match, err := documentFilter(r)
 	if err != nil {
 		return refused(err.Error())
 	}
 	s.mu.Lock()
 	var rows []receiptEntry
 	for _, rc := range s.receipts {
-		if match(rc.Number) {
+		if match(rc.Number, rc.TransDate) {
 			rows = append(rows, receiptEntry{rc.ID, rc.Number, rc.TransDate, rc.CustomerNo, rc.ChequeAmount})
 		}
 	}
 	s.mu.Unlock()
-	return paged(r, rows)
+	return listed(r, rows)
 }
 
 // numberFilter reads filter.number (op EQUAL, the default, or CONTAIN).

@@ -5,6 +5,7 @@ import (
 	"forstok-accurate-sync/accurate"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // State is what GET /sandbox/state answers: everything saved, the call
@@ -37,6 +38,10 @@ func (s *Server) State() State {
 //	POST /sandbox/faults  replace them (a Faults JSON body)
 //	POST /sandbox/reset   Reset
 func (s *Server) serveInspection(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/sandbox/documents/") {
+		s.serveByHand(w, r)
+		return
+	}
 	switch r.Method + " " + r.URL.Path {
 	case "GET /sandbox/state":
 		writeJSON(w, http.StatusOK, s.State())

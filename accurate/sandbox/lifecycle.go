@@ -269,19 +269,19 @@ func (s *Server) checkReturn(p *problems, ret accurate.SalesReturn, fields invoi
 }
 
 func (s *Server) listReturns(r *http.Request) reply {
-	match, err := numberFilter(r)
+	match, err := documentFilter(r)
 	if err != nil {
 		return refused(err.Error())
 	}
 	s.mu.Lock()
 	var rows []invoiceEntry
 	for _, rt := range s.returns {
-		if match(rt.Number) {
+		if match(rt.Number, rt.TransDate) {
 			rows = append(rows, invoiceEntry{ID: rt.ID, Number: rt.Number, TransDate: rt.TransDate, CustomerNo: rt.CustomerNo, TotalAmount: rt.TotalAmount})
 		}
 	}
 	s.mu.Unlock()
-	return paged(r, rows)
+	return listed(r, rows)
 }
 
 func (s *Server) returnDetail(r *http.Request) reply {
