@@ -77,8 +77,7 @@ func (c *Client) EachDocument(ctx context.Context, kind DocumentKind, from, to D
 		if err := fn(rows); err != nil {
 			return requests, err
 		}
-		more := (a.SP != nil && page < a.SP.PageCount) || (a.SP == nil && len(rows) == DocumentPageSize)
-		if len(rows) == 0 || !more {
+		if !morePages(a, page, len(rows), DocumentPageSize) {
 			return requests, nil
 		}
 	}

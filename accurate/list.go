@@ -68,9 +68,7 @@ func (c *Client) List(ctx context.Context, kind ListKind) ([]Entity, error) {
 			return nil, fmt.Errorf("page %d: %w", page, err)
 		}
 		out = append(out, rows...)
-		// Without "sp", a full page is the only hint that another follows.
-		more := (a.SP != nil && page < a.SP.PageCount) || (a.SP == nil && len(rows) == listPageSize)
-		if len(rows) == 0 || !more {
+		if !morePages(a, page, len(rows), listPageSize) {
 			return out, nil
 		}
 	}
@@ -146,4 +144,16 @@ func (c *Client) KnownNumbers(ctx context.Context, kind ListKind, numbers []stri
 		}
 	}
 	return found, nil
+}
+
+// morePages tells whether a list.do page is followed by another: "sp"
+// says so, and without it a full page is the only hint.
+func morePages(a *answer, page, rows, size int) bool {
+	if rows == 0 {
+		return false
+	}
+	if a.SP != nil {
+		return page < a.SP.PageCount
+	}
+	return rows == size
 }

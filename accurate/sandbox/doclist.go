@@ -35,17 +35,9 @@ func documentFilter(r *http.Request) (func(number string, date accurate.Date) bo
 // dd/MM/yyyy, indexed (val[0], val[1]) as Accurate's description shows.
 func dateFilter(r *http.Request) (func(accurate.Date) bool, error) {
 	const name = "filter.transDate"
-	if err := r.ParseForm(); err != nil {
-		//lint:ignore ST1005 Accurate's own words, capital and all
-		return nil, fmt.Errorf("Parameter tidak valid: %w", err)
-	}
-	raw := slices.Concat(r.Form[name+".val"], r.Form[name])
-	for i := 0; ; i++ {
-		v, ok := r.Form[fmt.Sprintf("%s.val[%d]", name, i)]
-		if !ok {
-			break
-		}
-		raw = append(raw, v...)
+	raw, err := filterValues(r, name)
+	if err != nil {
+		return nil, err
 	}
 	if len(raw) == 0 {
 		return func(accurate.Date) bool { return true }, nil

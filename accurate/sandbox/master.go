@@ -89,10 +89,9 @@ func masterList(kind string) func(*Server, *http.Request) reply {
 	}
 }
 
-// filterOf reads Accurate's filter on a field: name=v, or name.val=v (given
-// once or more, or as name.val[0], name.val[1], ...: any of them) with name.op EQUAL (the default) or CONTAIN.
-// No filter matches everything.
-func filterOf(r *http.Request, name string) (func(string) bool, error) {
+// filterValues are the values of Accurate's filter on a field: name=v,
+// or name.val=v (given once or more, or indexed as name.val[0], ...).
+func filterValues(r *http.Request, name string) ([]string, error) {
 	if err := r.ParseForm(); err != nil {
 		//lint:ignore ST1005 Accurate's own words, capital and all
 		return nil, fmt.Errorf("Parameter tidak valid: %w", err)
@@ -105,6 +104,17 @@ func filterOf(r *http.Request, name string) (func(string) bool, error) {
 			break
 		}
 		vals = append(vals, v...)
+	}
+	return vals, nil
+}
+
+// filterOf reads Accurate's filter on a field: name=v, or name.val=v (given
+// once or more, or as name.val[0], name.val[1], ...: any of them) with name.op EQUAL (the default) or CONTAIN.
+// No filter matches everything.
+func filterOf(r *http.Request, name string) (func(string) bool, error) {
+	vals, err := filterValues(r, name)
+	if err != nil {
+		return nil, err
 	}
 	if len(vals) == 0 {
 		return func(string) bool { return true }, nil
