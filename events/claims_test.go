@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -55,6 +56,41 @@ func TestClaimNumber(t *testing.T) {
 		close(owners)
 		if n := len(owners); n != 1 {
 			t.Errorf("%d events own INV-9; want 1", n)
+		}
+	})
+}
+
+func TestNotePaidKeepsBothWays(t *testing.T) {
+	ctx := context.Background()
+	store, _, _ := newStore(t)
+	if err := store.NotePaid(ctx, "FP-1", []string{"SI-1", "SI-2"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("each faktur knows its penerimaan", func(t *testing.T) {
+		for _, f := range []string{"SI-1", "SI-2"} {
+			if got, err := store.PaidBy(ctx, f); err != nil || !slices.Equal(got, []string{"FP-1"}) {
+				t.Errorf("PaidBy(%s) = %v, %v", f, got, err)
+			}
+		}
+	})
+	t.Run("the penerimaan knows every faktur it settles", func(t *testing.T) {
+		got, ok, err := store.Settles(ctx, "FP-1")
+		slices.Sort(got)
+		if err != nil || !ok || !slices.Equal(got, []string{"SI-1", "SI-2"}) {
+			t.Errorf("Settles = %v, %v, %v", got, ok, err)
+		}
+	})
+	t.Run("noting it again replaces what it settles", func(t *testing.T) {
+		if err := store.NotePaid(ctx, "FP-1", []string{"SI-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := store.Settles(ctx, "FP-1"); !slices.Equal(got, []string{"SI-1"}) {
+			t.Errorf("Settles = %v", got)
+		}
+	})
+	t.Run("a penerimaan never noted has no record", func(t *testing.T) {
+		if got, ok, err := store.Settles(ctx, "FP-2"); err != nil || ok || len(got) != 0 {
+			t.Errorf("Settles = %v, %v, %v", got, ok, err)
 		}
 	})
 }

@@ -22,6 +22,7 @@ func (s *Store) voidKey(invoiceID int64) string {
 	return fmt.Sprintf("%s:void:%d", s.keyPrefix, invoiceID)
 }
 func (s *Store) paidByKey(faktur string) string   { return s.keyPrefix + ":paidby:" + faktur }
+func (s *Store) settlesKey(receipt string) string { return s.keyPrefix + ":settles:" + receipt }
 func (s *Store) postedByKey(faktur string) string { return s.keyPrefix + ":postedby:" + faktur }
 func (s *Store) returnedKey(faktur string) string { return s.keyPrefix + ":returned:" + faktur }
 func (s *Store) lockKey(name string) string       { return s.keyPrefix + ":lock:" + name }
@@ -95,9 +96,16 @@ func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous
 }
 
 // NotePaid records that the penerimaan receipt (of this service) settles
-// the fakturs, so that a void can find it.
+// the fakturs: each faktur's penerimaan, so that a void finds it, and the
+// penerimaan's fakturs, so that a void decides from this record (and
+// Accurate's confirmation of it) whether the penerimaan may go.
 func (s *Store) NotePaid(ctx context.Context, receipt string, fakturs []string) error {
 	pipe := s.rdb.TxPipeline()
+	pipe.Del(ctx, s.settlesKey(receipt))
+	if len(fakturs) > 0 {
+		pipe.SAdd(ctx, s.settlesKey(receipt), anys(fakturs)...)
+		pipe.Expire(ctx, s.settlesKey(receipt), s.retention)
+	}
 	for _, f := range fakturs {
 		pipe.SAdd(ctx, s.paidByKey(f), receipt)
 		pipe.Expire(ctx, s.paidByKey(f), s.retention)
@@ -115,6 +123,26 @@ func (s *Store) PaidBy(ctx context.Context, faktur string) ([]string, error) {
 		return nil, unavailable("penerimaan of "+faktur, err)
 	}
 	return v, nil
+}
+
+// Settles lists the fakturs the penerimaan receipt settles, as recorded
+// when this service posted it; ok is false when there is no such record (a
+// penerimaan this service did not post, or posted before the record was
+// kept, or forgotten after the retention).
+func (s *Store) Settles(ctx context.Context, receipt string) (fakturs []string, ok bool, err error) {
+	v, err := s.rdb.SMembers(ctx, s.settlesKey(receipt)).Result()
+	if err != nil {
+		return nil, false, unavailable("fakturs of "+receipt, err)
+	}
+	return v, len(v) > 0, nil
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, v := range ss {
+		out[i] = v
+	}
+	return out
 }
 
 // ForgetFaktur drops what the store remembers of a faktur whose figures

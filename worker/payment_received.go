@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
@@ -37,9 +35,11 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 	}
 	out := w.syncReceipt(ctx, rec, p)
 	if out.state == events.StateSynced && w.Orders != nil {
+		// A void decides from this record: without it, the penerimaan
+		// would be unknown to the void of a faktur it pays. The next
+		// attempt finds the penerimaan in Accurate and notes it again.
 		if err := w.Orders.NotePaid(ctx, out.doc.Number, mapping.InvoiceNumbers(p)); err != nil {
-			w.Logger.Warn("could not note the fakturs this penerimaan pays; a void of one of them will be refused by Accurate instead",
-				zap.String("event_key", rec.Key), zap.Error(err))
+			return retry("noting the fakturs penerimaan %s settles: %v", out.doc.Number, err)
 		}
 	}
 	return out

@@ -44,6 +44,7 @@ type Orders interface {
 	VoidUnposted(ctx context.Context, key, voidKey string) (string, error)
 	NotePaid(ctx context.Context, receipt string, fakturs []string) error
 	PaidBy(ctx context.Context, faktur string) ([]string, error)
+	Settles(ctx context.Context, receipt string) ([]string, bool, error)
 	ForgetFaktur(ctx context.Context, faktur string) error
 	NotePosted(ctx context.Context, faktur, eventKey string) error
 	PostedBy(ctx context.Context, faktur string) (string, bool, error)

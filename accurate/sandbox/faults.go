@@ -23,6 +23,10 @@ type Faults struct {
 	// MoveHostTo, when set, answers every data call 308 to the same path and
 	// query on this base URL, and host discovery names it.
 	MoveHostTo string
+	// ReceiptDetailWithoutInvoices answers sales-receipt/detail.do without
+	// its detailInvoice, as an answer that does not say which fakturs a
+	// penerimaan settles.
+	ReceiptDetailWithoutInvoices bool
 }
 
 // Validate reports a rate outside [0, 1], a negative latency or a host that
@@ -51,12 +55,14 @@ type faultsJSON struct {
 	ErrorRate  float64 `json:"error_rate"`
 	LoseRate   float64 `json:"lose_rate"`
 	MoveHostTo string  `json:"move_host_to"`
+	// Left out when false, so that the faults of before read the same.
+	ReceiptDetailWithoutInvoices bool `json:"receipt_detail_without_invoices,omitempty"`
 }
 
 // MarshalJSON writes {"latency":"150ms","error_rate":0.1,"lose_rate":0,
 // "move_host_to":""}.
 func (f Faults) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultsJSON{f.Latency.String(), f.ErrorRate, f.LoseRate, f.MoveHostTo})
+	return json.Marshal(faultsJSON{f.Latency.String(), f.ErrorRate, f.LoseRate, f.MoveHostTo, f.ReceiptDetailWithoutInvoices})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes; the keys may also be written
@@ -79,6 +85,8 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 			err = json.Unmarshal(v, &out.LoseRate)
 		case "movehostto":
 			err = json.Unmarshal(v, &out.MoveHostTo)
+		case "receiptdetailwithoutinvoices":
+			err = json.Unmarshal(v, &out.ReceiptDetailWithoutInvoices)
 		default:
 			err = errors.New("unknown field")
 		}

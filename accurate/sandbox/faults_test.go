@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"forstok-accurate-sync/accurate"
 )
 
 func TestServerErrorFaults(t *testing.T) {
@@ -224,5 +226,67 @@ func TestFaultsJSONRoundTrip(t *testing.T) {
 	var back Faults
 	if err := json.Unmarshal(b, &back); err != nil || back != f {
 		t.Fatalf("unmarshal = %+v, %v", back, err)
+	}
+}
+
+func TestReceiptDetailWithoutInvoices(t *testing.T) {
+	s := start(t, Config{})
+	s.mustSave("sales-invoice", shopeeInvoice())
+	s.mustSave("sales-receipt", shopeeReceipt())
+	detail := func() map[string]json.RawMessage {
+		status, e := s.call(http.MethodGet, "/accurate/api/sales-receipt/detail.do?number="+url.QueryEscape(shopeeReceipt().Number), nil)
+		if status != http.StatusOK || !e.S {
+			t.Fatalf("detail.do: HTTP %d %s", status, e.D)
+		}
+		var d map[string]json.RawMessage
+		if err := json.Unmarshal(e.D, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	t.Run("without the fault the answer lists the fakturs the penerimaan settles", func(t *testing.T) {
+		if d := detail(); !strings.Contains(string(d["detailInvoice"]), shopeeInvoice().Number) {
+			t.Fatalf("detailInvoice %s", d["detailInvoice"])
+		}
+	})
+	t.Run("with the fault the answer leaves detailInvoice out and keeps the rest", func(t *testing.T) {
+		s.sb.SetFaults(Faults{ReceiptDetailWithoutInvoices: true})
+		d := detail()
+		if _, ok := d["detailInvoice"]; ok {
+			t.Fatalf("detailInvoice %s is in the answer", d["detailInvoice"])
+		}
+		if string(d["number"]) != `"`+shopeeReceipt().Number+`"` {
+			t.Errorf("number %s", d["number"])
+		}
+		if n := len(s.sb.Receipts()[0].DetailInvoice); n != 1 {
+			t.Errorf("the stored penerimaan lost its fakturs: %d left", n)
+		}
+	})
+	t.Run("the fault reads from and writes to JSON", func(t *testing.T) {
+		var f Faults
+		if err := json.Unmarshal([]byte(`{"receipt_detail_without_invoices":true}`), &f); err != nil || !f.ReceiptDetailWithoutInvoices {
+			t.Fatalf("%+v %v", f, err)
+		}
+		if b, _ := json.Marshal(f); !strings.Contains(string(b), `"receipt_detail_without_invoices":true`) {
+			t.Errorf("marshal = %s", b)
+		}
+	})
+}
+
+func TestEditReceiptChangesWhatDetailAnswers(t *testing.T) {
+	s := start(t, Config{})
+	s.mustSave("sales-invoice", shopeeInvoice())
+	s.mustSave("sales-receipt", shopeeReceipt())
+	if s.sb.EditReceipt("FP-NOPE", func(*accurate.SalesReceipt) {}) {
+		t.Error("an unknown penerimaan was edited")
+	}
+	if !s.sb.EditReceipt(shopeeReceipt().Number, func(r *accurate.SalesReceipt) {
+		r.DetailInvoice = append(r.DetailInvoice, accurate.ReceiptInvoice{InvoiceNo: "SI-BY-HAND", PaymentAmount: rp(1)})
+	}) {
+		t.Fatal("the penerimaan was not found")
+	}
+	_, e := s.call(http.MethodGet, "/accurate/api/sales-receipt/detail.do?number="+url.QueryEscape(shopeeReceipt().Number), nil)
+	if !strings.Contains(string(e.D), "SI-BY-HAND") {
+		t.Fatalf("detail.do does not show the edit: %s", e.D)
 	}
 }

@@ -3,7 +3,8 @@
 // detail and delete of sales invoices and sales receipts; save, list and
 // detail of sales returns; item and customer save), the master-data lists a mapping check
 // reads, Accurate's validation messages, its 8 requests per second and 8 in
-// flight, and injectable faults (latency, 5xx, lost responses, a moved host).
+// flight, and injectable faults (latency, 5xx, lost responses, a moved host,
+// a penerimaan detail that leaves out its fakturs).
 // Documents live in memory. Tests, the demo and load tests run the service
 // against it instead of the real thing.
 //

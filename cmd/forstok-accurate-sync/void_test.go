@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/money"
@@ -201,10 +202,7 @@ func TestVoidAfterPayment(t *testing.T) {
 	t.Run("a penerimaan that pays only this faktur is deleted first, then the faktur", func(t *testing.T) {
 		w := newWorld(t)
 		w.start()
-		w.mustSend(generatedInvoice(3), http.StatusAccepted)
-		w.mustEnd(invoiceKey(3), events.StateSynced)
-		w.mustSend(generatedPayment(3), http.StatusAccepted)
-		w.mustEnd(paymentKey(3), events.StateSynced)
+		w.postedAndPaid(3)
 		if !w.hasReceipt("FP-900003") {
 			t.Fatal("no penerimaan")
 		}
@@ -221,10 +219,7 @@ func TestVoidAfterPayment(t *testing.T) {
 	t.Run("a penerimaan that pays other fakturs too stops the void, naming them", func(t *testing.T) {
 		w := newWorld(t)
 		w.start()
-		for _, n := range []int{4, 5} {
-			w.mustSend(generatedInvoice(n), http.StatusAccepted)
-			w.mustEnd(invoiceKey(n), events.StateSynced)
-		}
+		w.posted(4, 5)
 		w.mustSend(generatedPaymentOfTwo(910045, 4, 5), http.StatusAccepted)
 		w.mustEnd("payment.received:910045", events.StateSynced)
 		w.mustSend(generatedVoid(4), http.StatusAccepted)
@@ -260,4 +255,154 @@ func TestPaymentAfterAVoidFailsAtOnceNamingTheVoid(t *testing.T) {
 		t.Errorf("it took %v attempts; a payment of a voided invoice must not wait", pay["attempts"])
 	}
 	w.replayCreatesNothing(paymentKey(6))
+}
+
+// generatedVoidOf is a void of invoice id naming the faktur of
+// generatedInvoice(n) as its order's local_name.
+func generatedVoidOf(id int64, n int) []byte {
+	return []byte(fmt.Sprintf(`{"type":"invoice.voided","timestamp":"2026-11-28T18:45:03+07:00","data":{
+ "id":%d,"invoice_reference":"INV/GEN/X","voided_at":"2026-11-28T18:45:00+07:00","reason":"Dibatalkan",
+ "order":{"id":%d,"local_name":"GEN-%06d","store_id":1009}}}`, id, id, n))
+}
+
+// mustFailVoid waits for a void to fail, deleting nothing, and checks that
+// its failure is kind void with record, and that its reason says each of says.
+func (w *world) mustFailVoid(key, record string, says ...string) {
+	w.t.Helper()
+	ev := w.mustEnd(key, events.StateFailed)
+	f, _ := ev["failure"].(map[string]any)
+	if f["kind"] != events.FailVoid || f["record"] != record {
+		w.t.Errorf("failure %v; want kind void, record %q", f, record)
+	}
+	reason := fmt.Sprint(ev["last_error"])
+	for _, want := range says {
+		if !strings.Contains(reason, want) {
+			w.t.Errorf("the reason %q does not say %q", reason, want)
+		}
+	}
+	if n := w.sandbox.Calls()["sales-invoice/delete"] + w.sandbox.Calls()["sales-receipt/delete"]; n != 0 {
+		w.t.Errorf("the void called delete %d times; a void that fails deletes nothing", n)
+	}
+}
+
+// posted syncs generatedInvoice(n) of each n.
+func (w *world) posted(ns ...int) {
+	w.t.Helper()
+	for _, n := range ns {
+		w.mustSend(generatedInvoice(n), http.StatusAccepted)
+		w.mustEnd(invoiceKey(n), events.StateSynced)
+	}
+}
+
+// postedAndPaid syncs generatedInvoice(n) and then generatedPayment(n).
+func (w *world) postedAndPaid(n int) {
+	w.t.Helper()
+	w.posted(n)
+	w.mustSend(generatedPayment(n), http.StatusAccepted)
+	w.mustEnd(paymentKey(n), events.StateSynced)
+}
+
+// A void deletes only what this service posted for the void's own invoice,
+// and a penerimaan only when the service's record of it and Accurate agree.
+func TestVoidsAreDecidedClosed(t *testing.T) {
+	t.Run("a void naming another invoice's faktur deletes nothing and names the owner", func(t *testing.T) {
+		w := newWorld(t)
+		w.start()
+		w.posted(7)
+		w.mustSend(generatedVoidOf(800070, 7), http.StatusAccepted) // invoice 800070 never reached the service
+		w.mustFailVoid("invoice.voided:800070", "faktur GEN-000007", "belongs to "+invoiceKey(7), "invoice.created:800070")
+		if !w.hasFaktur("GEN-000007") || w.event(invoiceKey(7))["state"] != events.StateSynced {
+			t.Error("the other invoice's faktur was touched")
+		}
+		t.Run("and so does the same void replayed by body through the admin API", func(t *testing.T) {
+			if status, body := w.admin(http.MethodPost, "/admin/replay", generatedVoidOf(800070, 7)); status != http.StatusAccepted {
+				t.Fatalf("replay = %d %v", status, body)
+			}
+			if !poll(30*time.Second, 50*time.Millisecond, func() bool {
+				ev := w.event("invoice.voided:800070")
+				return ev["state"] == events.StateFailed && strings.Contains(fmt.Sprint(ev["history"]), "replayed")
+			}) {
+				t.Fatalf("the replayed void: %v", w.event("invoice.voided:800070"))
+			}
+			if !w.hasFaktur("GEN-000007") {
+				t.Error("the replay deleted the other invoice's faktur")
+			}
+		})
+	})
+	t.Run("a faktur typed into Accurate by hand is never deleted", func(t *testing.T) {
+		w := newWorld(t)
+		w.start()
+		byHand, err := accurate.New(accurate.Config{Host: w.accURL, APIToken: testToken, SignatureSecret: testSigSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := byHand.SaveSalesInvoice(t.Context(), &accurate.SalesInvoice{
+			Number: "GEN-000009", TransDate: accurate.Date{Year: 2026, Month: 11, Day: 26}, CustomerNo: "C-SHOPEE", BranchName: "Jakarta",
+			DetailItem: []accurate.InvoiceItem{{ItemNo: "KAOS-HTM-L", Quantity: 1, UnitPrice: money.Rupiah(89000), WarehouseName: "Utama"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.mustSend(generatedVoid(9), http.StatusAccepted)
+		w.mustFailVoid(voidKey(9), "faktur GEN-000009", "no event of this service posted it")
+		if !w.hasFaktur("GEN-000009") {
+			t.Error("the hand-made faktur was deleted")
+		}
+	})
+	t.Run("an answer that does not list the penerimaan's fakturs deletes nothing until it does", func(t *testing.T) {
+		w := newWorld(t)
+		w.start()
+		w.postedAndPaid(10)
+		w.sandbox.SetFaults(sandbox.Faults{ReceiptDetailWithoutInvoices: true})
+		w.mustSend(generatedVoid(10), http.StatusAccepted)
+		w.mustFailVoid(voidKey(10), "penerimaan FP-900010", "GEN-000010 was not deleted", "answer for penerimaan FP-900010 does not say which fakturs it settles")
+		if !w.hasFaktur("GEN-000010") || !w.hasReceipt("FP-900010") {
+			t.Fatal("something was deleted")
+		}
+		w.sandbox.SetFaults(sandbox.Faults{})
+		if status, body := w.admin(http.MethodPost, "/admin/events/"+voidKey(10)+"/replay", nil); status != http.StatusAccepted {
+			t.Fatalf("replay = %d %v", status, body)
+		}
+		if !poll(30*time.Second, 50*time.Millisecond, func() bool { return w.event(voidKey(10))["state"] == events.StateSynced }) {
+			t.Fatalf("the replayed void did not sync once Accurate listed the fakturs: %v", w.event(voidKey(10))["last_error"])
+		}
+		if w.hasFaktur("GEN-000010") || w.hasReceipt("FP-900010") {
+			t.Error("the replayed void left the faktur or its penerimaan")
+		}
+	})
+	t.Run("a penerimaan Accurate lists with a faktur this service's record lacks is kept, and so is the faktur", func(t *testing.T) {
+		w := newWorld(t)
+		w.start()
+		w.posted(11, 12)
+		w.mustSend(generatedPayment(11), http.StatusAccepted)
+		w.mustEnd(paymentKey(11), events.StateSynced)
+		// The seller adds faktur GEN-000012 to the penerimaan in Accurate.
+		if !w.sandbox.EditReceipt("FP-900011", func(r *accurate.SalesReceipt) {
+			r.DetailInvoice = append(r.DetailInvoice, accurate.ReceiptInvoice{InvoiceNo: "GEN-000012", PaymentAmount: money.Rupiah(1000)})
+		}) {
+			t.Fatal("no penerimaan FP-900011")
+		}
+		w.mustSend(generatedVoid(11), http.StatusAccepted)
+		w.mustFailVoid(voidKey(11), "penerimaan FP-900011", "penerimaan FP-900011 lists faktur GEN-000012, which this service's record of the payment does not")
+		if !w.hasFaktur("GEN-000011") || !w.hasReceipt("FP-900011") {
+			t.Error("something was deleted")
+		}
+	})
+	t.Run("a record and an answer that agree delete the penerimaan first, then the faktur", func(t *testing.T) {
+		w := newWorld(t)
+		w.start()
+		w.postedAndPaid(13)
+		w.mustSend(generatedVoid(13), http.StatusAccepted)
+		void := w.mustEnd(voidKey(13), events.StateSynced)
+		if w.hasFaktur("GEN-000013") || w.hasReceipt("FP-900013") {
+			t.Fatalf("left in Accurate: faktur %v, penerimaan %v", w.hasFaktur("GEN-000013"), w.hasReceipt("FP-900013"))
+		}
+		// Accurate refuses to delete a faktur a penerimaan still uses: one
+		// delete of each means the penerimaan went first.
+		if c := w.sandbox.Calls(); c["sales-receipt/delete"] != 1 || c["sales-invoice/delete"] != 1 {
+			t.Errorf("deletes: penerimaan %d, faktur %d; want one each", c["sales-receipt/delete"], c["sales-invoice/delete"])
+		}
+		if !strings.Contains(fmt.Sprint(void["history"]), "penerimaan FP-900013 (paying only this faktur) deleted, then faktur GEN-000013") {
+			t.Errorf("history %v", void["history"])
+		}
+	})
 }
