@@ -30,11 +30,13 @@ const (
 const DocumentPageSize = 1000
 
 // documentFields are the columns asked for; a receipt's amount is its
-// cash (chequeAmount), which some answers carry as totalAmount.
+// cash (chequeAmount), which some answers carry as totalAmount. The
+// customer tells which store a document the service does not know is of;
+// a server that does not give it leaves it empty.
 var documentFields = map[DocumentKind]string{
-	InvoiceDocuments: "id,number,transDate,totalAmount",
-	ReceiptDocuments: "id,number,transDate,totalAmount,chequeAmount",
-	ReturnDocuments:  "id,number,transDate,totalAmount",
+	InvoiceDocuments: "id,number,transDate,totalAmount,customerNo",
+	ReceiptDocuments: "id,number,transDate,totalAmount,chequeAmount,customerNo",
+	ReturnDocuments:  "id,number,transDate,totalAmount,customerNo",
 }
 
 // DocumentRow is one document as a list.do page lists it.
@@ -43,6 +45,8 @@ type DocumentRow struct {
 	Number    string
 	TransDate Date
 	Total     money.Amount
+	// CustomerNo is the document's customer, when the list names it.
+	CustomerNo string
 }
 
 // EachDocument reads the documents of a kind dated from..to (both
@@ -91,6 +95,7 @@ func decodeDocuments(endpoint string, a *answer) ([]DocumentRow, error) {
 		TransDate    Date          `json:"transDate"`
 		TotalAmount  money.Amount  `json:"totalAmount"`
 		ChequeAmount *money.Amount `json:"chequeAmount"`
+		CustomerNo   string        `json:"customerNo"`
 	}
 	if len(a.D) > 0 && string(a.D) != "null" {
 		if err := json.Unmarshal(a.D, &rows); err != nil {
@@ -99,7 +104,7 @@ func decodeDocuments(endpoint string, a *answer) ([]DocumentRow, error) {
 	}
 	out := make([]DocumentRow, len(rows))
 	for i, r := range rows {
-		out[i] = DocumentRow{ID: r.ID, Number: r.Number, TransDate: r.TransDate, Total: r.TotalAmount}
+		out[i] = DocumentRow{ID: r.ID, Number: r.Number, TransDate: r.TransDate, Total: r.TotalAmount, CustomerNo: r.CustomerNo}
 		if r.ChequeAmount != nil {
 			out[i].Total = *r.ChequeAmount
 		}

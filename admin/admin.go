@@ -68,6 +68,8 @@ type Config struct {
 	// default seller with nothing known about its configuration.
 	Sellers func() []Seller
 	Now     func() time.Time
+	// Reconciler makes reconciliation reports; nil has none to make.
+	Reconciler Reconciler
 }
 
 // Service is the operators' operations.
@@ -77,6 +79,8 @@ type Service struct {
 	decoder  *forstok.Decoder
 	sellers  func() []Seller
 	now      func() time.Time
+	// reconciler makes the reconciliation reports (reconciliation.go).
+	reconciler Reconciler
 }
 
 // New builds a Service.
@@ -94,7 +98,8 @@ func New(cfg Config) *Service {
 		only := cfg.Store
 		cfg.StoreFor = func(string) Store { return only }
 	}
-	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now}
+	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
+		reconciler: cfg.Reconciler}
 }
 
 // SellerOf is the seller an event belongs to.

@@ -79,6 +79,8 @@ type Config struct {
 	MetricsHandler http.Handler
 	Metrics        Metrics
 	Now            func() time.Time
+	// Reconciler makes the sellers' reconciliation reports; nil has none.
+	Reconciler admin.Reconciler
 }
 
 // MaxBodyBytes is the largest webhook body accepted: 1 MiB.
@@ -104,7 +106,8 @@ func New(cfg Config) http.Handler {
 		only := Intake{Verifier: cfg.Verifier, Store: cfg.Store}
 		cfg.Seller = func(id string) (Intake, bool) { return only, id == DefaultSeller }
 	}
-	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now})}
+	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now,
+		Reconciler: cfg.Reconciler})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
@@ -131,6 +134,7 @@ func New(cfg Config) http.Handler {
 	adminAPI.GET("/sellers/:seller/events/:key", a.getEvent)
 	adminAPI.POST("/sellers/:seller/events/:key/replay", a.replayEvent)
 	adminAPI.POST("/sellers/:seller/replay-failed", a.replayFailed)
+	adminAPI.GET("/sellers/:seller/reconciliation", a.reconciliation)
 	// Unknown admin paths go through the same guard, so that with no token
 	// every /admin route is a 404 and with one an unauthenticated caller
 	// learns nothing.

@@ -7,10 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/reconcile"
 )
 
 // returnLockTTL bounds how long one return of a faktur keeps the others of
@@ -59,6 +62,8 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 	if err != nil {
 		return mappingFailure(err)
 	}
+	day, line := reconcile.ReturnFiling(w.Mapping, rec.Key, r, doc)
+	w.fileDay(ctx, w.Logger.With(zap.String("event_key", rec.Key)), day, line)
 
 	var saved accurate.SavedDocument
 	found := false

@@ -21,6 +21,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/reconcile"
 )
 
 // Store is what the worker needs of the event store.
@@ -92,6 +93,12 @@ type Accurate interface {
 	KnownNumbers(ctx context.Context, kind accurate.ListKind, numbers []string) (map[string]bool, error)
 }
 
+// Days files each event's document under its day, for the
+// reconciliation; *events.Store has it.
+type Days interface {
+	FileDay(ctx context.Context, day string, l events.DayLine) error
+}
+
 // Metrics receives how events end; nil counts nothing.
 type Metrics interface {
 	EventFinished(eventType, state string)
@@ -122,7 +129,9 @@ type Config struct {
 	// to their backoff.
 	Wakes Wakes
 	// Shares defaults to Store when Store has it.
-	Shares   Shares
+	Shares Shares
+	// Days defaults to Store when Store has it; nil files nothing.
+	Days     Days
 	Accurate Accurate
 	Mapping  *mapping.Settings
 	Decoder  *forstok.Decoder
@@ -166,6 +175,9 @@ func New(cfg Config) *Worker {
 	}
 	if sh, ok := cfg.Store.(Shares); ok && cfg.Shares == nil {
 		cfg.Shares = sh
+	}
+	if d, ok := cfg.Store.(Days); ok && cfg.Days == nil {
+		cfg.Days = d
 	}
 	if cfg.InvoiceWait <= 0 {
 		cfg.InvoiceWait = DefaultInvoiceWait
@@ -270,6 +282,9 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 		out = fail(events.Failure{Kind: events.FailForstok, Hint: "Replay a corrected body with POST /admin/replay"},
 			"the stored payload is not a valid webhook any more: %v", decodeErr)
 	} else if process, ok := w.process[ev.Type]; ok {
+		if day, line, ok := reconcile.Filing(w.Mapping, key, ev); ok {
+			w.fileDay(ctx, log, day, line)
+		}
 		out = process(ctx, rec, ev)
 		if out.waitsFor != "" && w.awaitFaktur(ctx, log, rec.Key, out.waitsFor) {
 			// The faktur synced while this attempt looked for it.
@@ -280,6 +295,18 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 			"event type %q has no processing", ev.Type)
 	}
 	return w.record(ctx, log, rec, eventType, retried, out)
+}
+
+// fileDay files the event's document in the day book. A reconciliation
+// without it would call the event unknown; the event itself goes on.
+func (w *Worker) fileDay(ctx context.Context, log *zap.Logger, day string, line events.DayLine) {
+	if w.Days == nil {
+		return
+	}
+	if err := w.Days.FileDay(ctx, day, line); err != nil {
+		log.Warn("could not file the event under its day; the reconciliation will not count it until it is filed on its next attempt",
+			zap.String("day", day), zap.Error(err))
+	}
 }
 
 // done frees the event's place among its seller's released events once the

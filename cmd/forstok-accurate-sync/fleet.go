@@ -46,6 +46,7 @@ type fleet struct {
 type sellerPart struct {
 	seller  *sellers.Seller
 	worker  *worker.Worker
+	client  *accurate.Client // for the reconciliation's list reads
 	creds   *credentials
 	limiter *databaseLimiter
 	stop    context.CancelFunc // ends its credentials check
@@ -203,7 +204,7 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		RetryCap:    f.opts.retryCap,
 		Credentials: credsAt,
 	})
-	return &sellerPart{seller: s, worker: w, creds: creds, limiter: limiter, stop: func() {}}, nil
+	return &sellerPart{seller: s, worker: w, client: client, creds: creds, limiter: limiter, stop: func() {}}, nil
 }
 
 // startCheck runs the part's credentials check and its recovery after an

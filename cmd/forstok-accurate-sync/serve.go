@@ -24,6 +24,7 @@ import (
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/metrics"
+	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
 )
@@ -160,6 +161,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Sellers:        func() []admin.Seller { return adminSellers(reg, f.refused) },
 		Metrics:        f.meter,
 		MetricsHandler: f.meter.Handler(),
+		Reconciler:     reconciliations{fleet: f, reconciler: reconcile.New(reconcile.Config{})},
 	})
 	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
 		fleet: f, sellers: reg, hup: opts.hup}, nil
