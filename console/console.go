@@ -78,6 +78,9 @@ func New(cfg Config) http.Handler {
 	m.HandleFunc("GET /console/search", c.signedIn(c.search))
 	m.HandleFunc("GET /console/event", c.signedIn(c.event))
 	m.HandleFunc("GET /console/sellers", c.signedIn(c.sellers))
+	m.HandleFunc("GET /console/reconciliation", c.signedIn(c.reconciliationHome))
+	m.HandleFunc("GET /console/sellers/{seller}/reconciliation", c.signedIn(c.reconciliation))
+	m.HandleFunc("GET /console/sellers/{seller}/reconciliation.csv", c.signedIn(c.reconciliationCSV))
 	m.HandleFunc("POST /console/replay", c.signedIn(c.replay))
 	m.HandleFunc("POST /console/replay-failed", c.signedIn(c.replayFailed))
 	c.mux = m
