@@ -3,6 +3,7 @@ package accurate
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
@@ -22,6 +23,7 @@ type Batcher struct {
 	*Client
 	saves map[Kind]*lane
 	finds map[Kind]*lane
+	known map[ListKind]*lane
 }
 
 // Defaults of BatchConfig.
@@ -51,12 +53,58 @@ func NewBatcher(c *Client, cfg BatchConfig) *Batcher {
 	if cfg.InFlight <= 0 {
 		cfg.InFlight = DefaultBatchInFlight
 	}
-	b := &Batcher{Client: c, saves: map[Kind]*lane{}, finds: map[Kind]*lane{}}
+	b := &Batcher{Client: c, saves: map[Kind]*lane{}, finds: map[Kind]*lane{}, known: map[ListKind]*lane{}}
 	for _, k := range []Kind{KindSalesInvoice, KindSalesReceipt, KindSalesReturn} {
 		b.saves[k] = &lane{linger: cfg.Linger, inFlight: cfg.InFlight, send: b.sendSaves(k)}
 		b.finds[k] = &lane{linger: cfg.Linger, inFlight: cfg.InFlight, send: b.sendFinds(k)}
 	}
+	for k := range numberFilters {
+		b.known[k] = &lane{linger: cfg.Linger, inFlight: cfg.InFlight, send: b.sendKnown(k)}
+	}
 	return b
+}
+
+// KnownNumbers is Client.KnownNumbers gathered across callers: the numbers
+// that the events in flight ask about go together in one list.do, each
+// number once, so that explaining many refusals costs what is asked, not
+// how many ask.
+func (b *Batcher) KnownNumbers(ctx context.Context, kind ListKind, numbers []string) (map[string]bool, error) {
+	l, ok := b.known[kind]
+	if !ok {
+		return b.Client.KnownNumbers(ctx, kind, numbers)
+	}
+	calls := make([]*call, len(numbers))
+	for i, n := range numbers {
+		calls[i] = &call{number: n, done: make(chan struct{})}
+		l.add(calls[i])
+	}
+	found := make(map[string]bool, len(numbers))
+	for _, c := range calls {
+		if err := l.await(ctx, c); err != nil {
+			return nil, err
+		}
+		if c.err != nil {
+			return nil, c.err
+		}
+		if c.found {
+			found[c.number] = true
+		}
+	}
+	return found, nil
+}
+
+// sendKnown asks list.do about a batch of numbers, each once.
+func (b *Batcher) sendKnown(kind ListKind) func([]*call) {
+	return func(calls []*call) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		numbers := slices.Compact(slices.Sorted(slices.Values(numbersOf(calls))))
+		found, err := b.Client.KnownNumbers(ctx, kind, numbers)
+		for _, c := range calls {
+			c.err, c.found = err, found[c.number]
+			c.finish()
+		}
+	}
 }
 
 // SaveSalesInvoice creates a faktur in the next bulk-save.do of fakturs.
@@ -240,6 +288,11 @@ type lane struct {
 // batch goes on without the caller, whose retry looks the number up.
 func (l *lane) wait(ctx context.Context, c *call) error {
 	l.add(c)
+	return l.await(ctx, c)
+}
+
+// await waits for the answer of a call already added.
+func (l *lane) await(ctx context.Context, c *call) error {
 	select {
 	case <-c.done:
 		return nil

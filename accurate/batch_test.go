@@ -3,9 +3,11 @@ package accurate_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
@@ -140,4 +142,28 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 			t.Errorf("calls %v; want at most 4 list.do for 80 look-ups", calls)
 		}
 	})
+}
+
+func TestBatcherAsksAboutEachNumberOnceForAllItsCallers(t *testing.T) {
+	sb, srv := newSandbox(t, sandbox.Config{})
+	b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{Linger: 50 * time.Millisecond})
+	var wg sync.WaitGroup
+	answers := make([]map[string]bool, 60)
+	errs := make([]error, 60)
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i], errs[i] = b.KnownNumbers(t.Context(), accurate.ListItems, []string{"SKU-GHOST", "KAOS-HTM-L"})
+		}()
+	}
+	wg.Wait()
+	for i := range answers {
+		if errs[i] != nil || !maps.Equal(answers[i], map[string]bool{"KAOS-HTM-L": true}) {
+			t.Fatalf("caller %d: %v, %v; want KAOS-HTM-L known, SKU-GHOST not", i, answers[i], errs[i])
+		}
+	}
+	if n := sb.Calls()["item/list"]; n > 2 {
+		t.Errorf("60 callers asking about the same two numbers cost %d item/list.do; want one or two", n)
+	}
 }

@@ -222,6 +222,24 @@ func TestKnownNumbersTellsWhichItemsAndCustomersAccurateHas(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a number filter Accurate ignores still answers exactly, reading on while pages are left", func(t *testing.T) {
+		seed := sandbox.DefaultSeed()
+		for i := range 250 { // three pages of every item
+			seed.Items = append(seed.Items, fmt.Sprintf("SKU-SEED-%03d", i))
+		}
+		sb, srv := newSandbox(t, sandbox.Config{Seed: seed, Faults: sandbox.Faults{IgnoreNumberFilters: true}})
+		c := newClient(t, accurate.Config{Host: srv.URL})
+		got, err := c.KnownNumbers(ctx, accurate.ListItems, []string{"SKU-SEED-249", "SKU-SEED-000", "SKU-NOWHERE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]bool{"SKU-SEED-249": true, "SKU-SEED-000": true}; !maps.Equal(got, want) {
+			t.Errorf("known %v, want %v", got, want)
+		}
+		if n := sb.Calls()["item/list"]; n != 3 {
+			t.Errorf("%d pages read; want all 3 while a number was still not found", n)
+		}
+	})
 	t.Run("a list without numbers is refused", func(t *testing.T) {
 		_, err := c.KnownNumbers(ctx, accurate.ListWarehouses, []string{"Utama"})
 		refusedWith(t, err, accurate.ClassValidation, "not a numbered list")

@@ -110,7 +110,10 @@ var numberFilters = map[ListKind]string{
 // KnownNumbers reports which of numbers a master-data list (items,
 // customers, GL accounts) holds, asking list.do for up to listPageSize of
 // them at a time (one call for a faktur's items), rather than reading the
-// whole list as List does.
+// whole list as List does. Accurate ignores a filter it does not know
+// instead of refusing it, so each returned row's number is matched exactly
+// against what was asked, and the following pages are read while the answer
+// says there are more and a number asked is still not found.
 func (c *Client) KnownNumbers(ctx context.Context, kind ListKind, numbers []string) (map[string]bool, error) {
 	endpoint := string(kind) + "/list"
 	filter, ok := numberFilters[kind]
@@ -127,23 +130,36 @@ func (c *Client) KnownNumbers(ctx context.Context, kind ListKind, numbers []stri
 		for i, n := range chunk {
 			q.Set(fmt.Sprintf("%s.val[%d]", filter, i), n)
 		}
+		if err := c.readKnown(ctx, endpoint, q, chunk, found); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+// readKnown reads the pages of one filtered list.do into found, until every
+// number of chunk is found or the pages end.
+func (c *Client) readKnown(ctx context.Context, endpoint string, q url.Values, chunk []string, found map[string]bool) error {
+	for page := 1; page <= maxListPages; page++ {
+		q.Set("sp.page", strconv.Itoa(page))
 		a, err := c.call(ctx, endpoint, http.MethodGet, q, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rows, err := decodeEntities(endpoint, a)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("page %d: %w", page, err)
 		}
-		// Match exactly: a server that ignored the filter must not make an
-		// absent number look present.
 		for _, e := range rows {
 			if slices.Contains(chunk, e.No) {
 				found[e.No] = true
 			}
 		}
+		if !slices.ContainsFunc(chunk, func(n string) bool { return !found[n] }) || !morePages(a, page, len(rows), listPageSize) {
+			return nil
+		}
 	}
-	return found, nil
+	return &Error{Class: ClassTransient, Endpoint: endpoint, Err: fmt.Errorf("more than %d pages", maxListPages)}
 }
 
 // morePages tells whether a list.do page is followed by another: "sp"

@@ -75,7 +75,12 @@ func (s *Store) Finish(ctx context.Context, key string, r Result) error {
 // the store kept: ErrNotFound for an unknown key, ErrBusy while a worker
 // holds it. A worker that died holding it blocks a replay only until its
 // hold lapses (HoldTimeout). Safe because posting is idempotent at Accurate.
+// What Accurate was found to lack is forgotten: the operator has usually
+// just added it.
 func (s *Store) Replay(ctx context.Context, key string) error {
+	if err := s.forgetAllMissing(ctx); err != nil {
+		return err
+	}
 	ev, err := s.Get(ctx, key)
 	if err != nil {
 		return err
@@ -89,6 +94,9 @@ func (s *Store) Replay(ctx context.Context, key string) error {
 // ReplayRaw queues an event from a body an operator supplies, even when its
 // key was seen before (an event lost upstream or expired here).
 func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
+	if err := s.forgetAllMissing(ctx); err != nil {
+		return err
+	}
 	if err := s.indexOrders(ctx, in.Key, in.Orders); err != nil {
 		return err
 	}

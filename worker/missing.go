@@ -30,11 +30,11 @@ func (w *Worker) supplyMissing(ctx context.Context, rec events.Event, inv *forst
 	for i, it := range items {
 		nos[i] = it.No
 	}
-	known, err := w.Accurate.KnownNumbers(ctx, accurate.ListItems, nos)
+	known, err := w.knownNumbers(ctx, rec.Key, accurate.ListItems, nos)
 	if err != nil {
 		return w.lookupFailed("which items of faktur "+doc.Number+" Accurate has", doc, err, refusal), false
 	}
-	knownCustomer, err := w.Accurate.KnownNumbers(ctx, accurate.ListCustomers, []string{doc.CustomerNo})
+	knownCustomer, err := w.knownNumbers(ctx, rec.Key, accurate.ListCustomers, []string{doc.CustomerNo})
 	if err != nil {
 		return w.lookupFailed("whether Accurate has customer "+doc.CustomerNo, doc, err, refusal), false
 	}
@@ -95,6 +95,7 @@ func (w *Worker) supplyMissing(ctx context.Context, rec events.Event, inv *forst
 		}); !ok {
 			return out, false
 		}
+		w.forgetMissing(ctx, rec.Key, accurate.ListCustomers, []string{doc.CustomerNo})
 	}
 	for _, it := range missing {
 		if out, ok := w.createOnce(ctx, rec.Key, "item:"+it.No, "item "+it.No, func() error {
@@ -102,8 +103,59 @@ func (w *Worker) supplyMissing(ctx context.Context, rec events.Event, inv *forst
 		}); !ok {
 			return out, false
 		}
+		w.forgetMissing(ctx, rec.Key, accurate.ListItems, []string{it.No})
 	}
 	return outcome{}, true
+}
+
+// knownNumbers is which of numbers Accurate holds in the list kind: what
+// was found missing a moment ago counts as missing without asking again,
+// and only the rest is asked (gathered with the other events' questions
+// when the client batches); what is found missing is remembered for
+// MissingMemory. A memory that does not answer leaves everything to ask.
+func (w *Worker) knownNumbers(ctx context.Context, eventKey string, kind accurate.ListKind, numbers []string) (map[string]bool, error) {
+	var remembered map[string]bool
+	if w.Missing != nil {
+		m, err := w.Missing.RememberedMissing(ctx, string(kind), numbers)
+		if err != nil {
+			w.Logger.Warn("could not read what Accurate was found to lack; asking Accurate", zap.String("event_key", eventKey), zap.Error(err))
+		}
+		remembered = m
+	}
+	var ask []string
+	for _, n := range numbers {
+		if !remembered[n] {
+			ask = append(ask, n)
+		}
+	}
+	known := map[string]bool{}
+	if len(ask) == 0 {
+		return known, nil
+	}
+	known, err := w.Accurate.KnownNumbers(ctx, kind, ask)
+	if err != nil || w.Missing == nil {
+		return known, err
+	}
+	var lacking []string
+	for _, n := range ask {
+		if !known[n] {
+			lacking = append(lacking, n)
+		}
+	}
+	if err := w.Missing.NoteMissing(ctx, string(kind), lacking, w.MissingMemory); err != nil {
+		w.Logger.Warn("could not remember what Accurate lacks; the next refusal asks again", zap.String("event_key", eventKey), zap.Error(err))
+	}
+	return known, nil
+}
+
+// forgetMissing forgets numbers the service just created in Accurate.
+func (w *Worker) forgetMissing(ctx context.Context, eventKey string, kind accurate.ListKind, numbers []string) {
+	if w.Missing == nil {
+		return
+	}
+	if err := w.Missing.ForgetMissing(ctx, string(kind), numbers); err != nil {
+		w.Logger.Warn("could not forget a created number as missing; the memory lapses within MissingMemory", zap.String("event_key", eventKey), zap.Error(err))
+	}
 }
 
 // autoCreateKeys names the mapping keys that would let the service create

@@ -70,6 +70,14 @@ type Wakes interface {
 	RunRetries(ctx context.Context) (int, error)
 }
 
+// Missing remembers briefly what Accurate was found to lack, so that many
+// refusals naming one missing item cost one look-up; *events.Store has it.
+type Missing interface {
+	NoteMissing(ctx context.Context, kind string, numbers []string, ttl time.Duration) error
+	RememberedMissing(ctx context.Context, kind string, numbers []string) (map[string]bool, error)
+	ForgetMissing(ctx context.Context, kind string, numbers []string) error
+}
+
 // Shares frees an event's place among its seller's events released to the
 // workers when an attempt ends (the fair scheduling); *events.Store has it.
 type Shares interface {
@@ -118,6 +126,11 @@ const (
 	DefaultConcurrency = 4 * accurate.MaxBulk
 	DefaultRetryBase   = 2 * time.Second
 	DefaultRetryCap    = 10 * time.Minute
+	// DefaultMissingMemory is how long a missing item or customer is
+	// remembered: long enough to explain a flash sale's refusals with one
+	// look-up, short enough that one added by hand is soon seen (a replay
+	// forgets at once).
+	DefaultMissingMemory = time.Minute
 )
 
 // Config builds a Worker.
@@ -131,12 +144,18 @@ type Config struct {
 	// Shares defaults to Store when Store has it.
 	Shares Shares
 	// Days defaults to Store when Store has it; nil files nothing.
-	Days     Days
-	Accurate Accurate
-	Mapping  *mapping.Settings
-	Decoder  *forstok.Decoder
-	Logger   *zap.Logger
-	Metrics  Metrics
+	Days Days
+	// Missing defaults to Store when Store has it; nil looks every refusal
+	// up afresh.
+	Missing Missing
+	// MissingMemory is how long what Accurate was found to lack is
+	// remembered. Default DefaultMissingMemory.
+	MissingMemory time.Duration
+	Accurate      Accurate
+	Mapping       *mapping.Settings
+	Decoder       *forstok.Decoder
+	Logger        *zap.Logger
+	Metrics       Metrics
 	// InvoiceWait is how long a payment or a return waits for its faktur to
 	// appear in Accurate before it fails. Default DefaultInvoiceWait.
 	InvoiceWait time.Duration
@@ -178,6 +197,12 @@ func New(cfg Config) *Worker {
 	}
 	if d, ok := cfg.Store.(Days); ok && cfg.Days == nil {
 		cfg.Days = d
+	}
+	if m, ok := cfg.Store.(Missing); ok && cfg.Missing == nil {
+		cfg.Missing = m
+	}
+	if cfg.MissingMemory <= 0 {
+		cfg.MissingMemory = DefaultMissingMemory
 	}
 	if cfg.InvoiceWait <= 0 {
 		cfg.InvoiceWait = DefaultInvoiceWait

@@ -27,6 +27,10 @@ type Faults struct {
 	// its detailInvoice, as an answer that does not say which fakturs a
 	// penerimaan settles.
 	ReceiptDetailWithoutInvoices bool
+	// IgnoreNumberFilters answers the master-data list.do as Accurate does
+	// a filter it does not know: filter.no and filter.customerNo are
+	// ignored, every row comes back, page by page.
+	IgnoreNumberFilters bool
 }
 
 // Validate reports a rate outside [0, 1], a negative latency or a host that
@@ -57,12 +61,13 @@ type faultsJSON struct {
 	MoveHostTo string  `json:"move_host_to"`
 	// Left out when false, so that the faults of before read the same.
 	ReceiptDetailWithoutInvoices bool `json:"receipt_detail_without_invoices,omitempty"`
+	IgnoreNumberFilters          bool `json:"ignore_number_filters,omitempty"`
 }
 
 // MarshalJSON writes {"latency":"150ms","error_rate":0.1,"lose_rate":0,
 // "move_host_to":""}.
 func (f Faults) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultsJSON{f.Latency.String(), f.ErrorRate, f.LoseRate, f.MoveHostTo, f.ReceiptDetailWithoutInvoices})
+	return json.Marshal(faultsJSON{f.Latency.String(), f.ErrorRate, f.LoseRate, f.MoveHostTo, f.ReceiptDetailWithoutInvoices, f.IgnoreNumberFilters})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes; the keys may also be written
@@ -87,6 +92,8 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 			err = json.Unmarshal(v, &out.MoveHostTo)
 		case "receiptdetailwithoutinvoices":
 			err = json.Unmarshal(v, &out.ReceiptDetailWithoutInvoices)
+		case "ignorenumberfilters":
+			err = json.Unmarshal(v, &out.IgnoreNumberFilters)
 		default:
 			err = errors.New("unknown field")
 		}
