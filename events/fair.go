@@ -57,8 +57,29 @@ const (
 func (s *Store) releasedKey() string { return s.keyPrefix + ":fair:released" }
 func (s *Store) heldKey() string     { return s.keyPrefix + ":fair:held" }
 
-// readyKey is the set of sellers with held events, for the whole namespace.
-func (s *Store) readyKey() string { return KeyPrefix(s.ns) + ":fair:ready" }
+// readyKey is the set of sellers with held events of this seller's shard.
+func (s *Store) readyKey() string { return readyKey(s.layout, s.shard) }
+
+// readyKey is the set of sellers with held events of shard n.
+func readyKey(l Layout, n int) string { return l.ShardPrefix(n) + ":fair:ready" }
+
+// readySellers are the sellers with held events, of every shard: one
+// SMEMBERS a shard, in one pipeline.
+func (s *Store) readySellers(ctx context.Context) ([]string, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, s.layout.Shards)
+	for n := range cmds {
+		cmds[n] = pipe.SMembers(ctx, readyKey(s.layout, n))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, unavailable("sellers with held events", err)
+	}
+	var sellers []string
+	for _, c := range cmds {
+		sellers = append(sellers, c.Val()...)
+	}
+	return sellers, nil
+}
 
 // admitScript adds ARGV[6..] (if any) to the seller's held events, then
 // releases the oldest held ones while fewer than the share are released.
@@ -117,12 +138,12 @@ return #ARGV - 1
 `)
 
 func (s *Store) admitKeys() []string {
-	return []string{s.releasedKey(), s.heldKey(), s.readyKey(), asynqKey(s.ns, "scheduled"), asynqKey(s.ns, "pending"), asynqKey(s.ns, "retry")}
+	return []string{s.releasedKey(), s.heldKey(), s.readyKey(), s.asynqKey("scheduled"), s.asynqKey("pending"), s.asynqKey("retry")}
 }
 
 func (s *Store) admitArgs(ids ...string) []any {
 	now := s.now()
-	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.seller, asynqKey(s.ns, "t:")}
+	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.seller, s.asynqKey("t:")}
 	for _, id := range ids {
 		args = append(args, id)
 	}
@@ -200,9 +221,9 @@ func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
 // pipeline per batch of sellers, so a pass costs the sellers with work, not
 // the sellers configured.
 func (s *Store) dispatchOnce(ctx context.Context) error {
-	sellers, err := s.rdb.SMembers(ctx, s.readyKey()).Result()
+	sellers, err := s.readySellers(ctx)
 	if err != nil {
-		return unavailable("sellers with held events", err)
+		return err
 	}
 	if len(sellers) == 0 {
 		return nil
@@ -228,9 +249,9 @@ func (s *Store) dispatchOnce(ctx context.Context) error {
 // rearm pushes the safety net of every held event SafetyNet ahead again, so
 // that a backlog longer than SafetyNet is not run all at once by asynq.
 func (s *Store) rearm(ctx context.Context) error {
-	sellers, err := s.rdb.SMembers(ctx, s.readyKey()).Result()
+	sellers, err := s.readySellers(ctx)
 	if err != nil {
-		return unavailable("sellers with held events", err)
+		return err
 	}
 	due := strconv.FormatInt(s.now().Add(s.safetyNet).Unix(), 10)
 	for _, id := range sellers {
@@ -248,7 +269,7 @@ func (s *Store) rearm(ctx context.Context) error {
 			for _, id := range ids {
 				args = append(args, id)
 			}
-			if err := rearmScript.Run(ctx, s.rdb, []string{asynqKey(s.ns, "scheduled")}, args...).Err(); err != nil {
+			if err := rearmScript.Run(ctx, s.rdb, []string{st.asynqKey("scheduled")}, args...).Err(); err != nil {
 				return unavailable("re-arm held events of seller "+id, err)
 			}
 			if len(ids) < rearmBatch {

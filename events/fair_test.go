@@ -17,7 +17,7 @@ func taskStates(t *testing.T, insp *asynq.Inspector, ns, seller string, keys []s
 	t.Helper()
 	out := map[string]string{}
 	for _, k := range keys {
-		info, err := insp.GetTaskInfo(ns, events.TaskID(seller, k))
+		info, err := insp.GetTaskInfo(queueOf(ns, seller), events.TaskID(seller, k))
 		if err != nil {
 			out[k] = "missing: " + err.Error()
 			continue
@@ -26,6 +26,10 @@ func taskStates(t *testing.T, insp *asynq.Inspector, ns, seller string, keys []s
 	}
 	return out
 }
+
+// queueOf is the asynq queue of a seller's events in namespace ns laid
+// out in the default shards.
+func queueOf(ns, seller string) string { return events.NewLayout(ns, 0).SellerQueue(seller) }
 
 func keysOf(prefix string, n int) []string {
 	keys := make([]string, n)
@@ -70,7 +74,7 @@ func TestFairShares(t *testing.T) {
 				t.Errorf("%s is %s; want %s", k, states[k], w)
 			}
 		}
-		info, err := insp.GetTaskInfo(r.Namespace, events.TaskID("toko-a", keys[4]))
+		info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), events.TaskID("toko-a", keys[4]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +110,7 @@ func TestFairShares(t *testing.T) {
 		}
 		// The safety net ran the last one already (as if no dispatcher had
 		// run for SafetyNet): the dispatcher must not run it again.
-		if err := insp.RunTask(r.Namespace, events.TaskID("toko-a", keys[4])); err != nil {
+		if err := insp.RunTask(queueOf(r.Namespace, "toko-a"), events.TaskID("toko-a", keys[4])); err != nil {
 			t.Fatal(err)
 		}
 		dctx, stop := context.WithCancel(ctx)
@@ -137,7 +141,7 @@ func TestFairShares(t *testing.T) {
 		}) {
 			t.Fatalf("held events left: %v", taskStates(t, insp, r.Namespace, "toko-a", keys))
 		}
-		pending, err := insp.ListPendingTasks(r.Namespace, asynq.PageSize(100))
+		pending, err := insp.ListPendingTasks(queueOf(r.Namespace, "toko-a"), asynq.PageSize(100))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +197,7 @@ func TestFairShares(t *testing.T) {
 			}
 		}
 		id := events.TaskID("toko-a", keys[2])
-		first, err := insp.GetTaskInfo(r.Namespace, id)
+		first, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
 		if err != nil || first.State != asynq.TaskStateScheduled {
 			t.Fatalf("held task = %+v, %v; want scheduled", first, err)
 		}
@@ -203,10 +207,10 @@ func TestFairShares(t *testing.T) {
 		go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 		if !eventually(5*time.Second, func() bool {
-			info, err := insp.GetTaskInfo(r.Namespace, id)
+			info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
 			return err == nil && info.State == asynq.TaskStateScheduled && info.NextProcessAt.After(first.NextProcessAt)
 		}) {
-			info, err := insp.GetTaskInfo(r.Namespace, id)
+			info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
 			t.Errorf("held task = %+v, %v; want it still scheduled, due later than %s", info, err, first.NextProcessAt)
 		}
 	})
@@ -227,7 +231,7 @@ func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 	var mu sync.Mutex
 	runs := map[string]int{}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 2, Queues: map[string]int{store.Queue(): 1}, LogLevel: asynq.FatalLevel,
+		Concurrency: 2, Queues: store.Queues(), LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
 	})
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
@@ -272,7 +276,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 4, Queues: map[string]int{store.Queue(): 1}, LogLevel: asynq.FatalLevel,
+		Concurrency: 4, Queues: store.Queues(), LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond,
 		RetryDelayFunc:    func(int, error, *asynq.Task) time.Duration { return time.Hour },
 	})
@@ -333,7 +337,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 		for range 3 {
-			pending, err := insp.ListPendingTasks(r.Namespace, asynq.PageSize(100))
+			pending, err := insp.ListPendingTasks(queueOf(r.Namespace, "toko-a"), asynq.PageSize(100))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -129,7 +129,7 @@ end
 func (s *Store) release(ctx context.Context, key string) (bool, error) {
 	note := fmt.Sprintf("its worker stopped without finishing (no sign of it for %s: it died, or lost Redis); queued again", s.hold)
 	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:", s.holderKey(key),
-		asynqKey(s.ns, "t:"+s.taskID(key)), asynqKey(s.ns, "active"), asynqKey(s.ns, "lease"), asynqKey(s.ns, "pending")}
+		s.asynqKey("t:" + s.taskID(key)), s.asynqKey("active"), s.asynqKey("lease"), s.asynqKey("pending")}
 	c := change{state: StateQueued, note: note, fields: map[string]string{"next_attempt_at": ""}}
 	res, err := releaseScript.Run(ctx, s.rdb, keys, s.transitionArgs(c, s.now().Add(-s.hold).UnixMilli(), s.taskID(key))...).Result()
 	if err != nil {

@@ -43,7 +43,7 @@ func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events
 	count <- 0
 	alive, die := context.WithCancel(context.Background())
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 2, Queues: map[string]int{store.Queue(): 1},
+		Concurrency: 2, Queues: store.Queues(),
 		TaskCheckInterval: 50 * time.Millisecond, LogLevel: asynq.FatalLevel,
 	})
 	err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
@@ -123,7 +123,7 @@ func TestHold(t *testing.T) {
 		}
 		defer release()
 		// As after Redis was out of reach for longer than the hold: gone.
-		if err := rdb.Del(ctx, events.KeyPrefix(r.Namespace)+":holder:invoice.created:3").Err(); err != nil {
+		if err := rdb.Del(ctx, events.NewLayout(r.Namespace, 0).SellerPrefix(events.DefaultSeller)+":holder:invoice.created:3").Err(); err != nil {
 			t.Fatal(err)
 		}
 		if !eventually(2*holdTimeout, func() bool { return held.Err() != nil }) {
@@ -181,7 +181,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 	})
 
 	t.Run("an event shown processing whose task Redis lost is queued anew", func(t *testing.T) {
-		store, rdb, r := newStore(t, shortHold)
+		store, rdb, _ := newStore(t, shortHold)
 		in := incoming("invoice.created:13")
 		if _, err := store.Accept(ctx, in); err != nil {
 			t.Fatal(err)
@@ -190,7 +190,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		// As a Redis restored without the task would have it.
-		if err := asynq.NewInspectorFromRedisClient(rdb).DeleteTask(r.Namespace, in.Key); err != nil {
+		if err := asynq.NewInspectorFromRedisClient(rdb).DeleteTask(store.Queue(), in.Key); err != nil {
 			t.Fatal(err)
 		}
 		got, err := store.ReleaseAbandoned(ctx)
@@ -198,7 +198,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 			t.Fatalf("ReleaseAbandoned = %v, %v; want the event", got, err)
 		}
 		ev, _ := store.Get(ctx, in.Key)
-		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(r.Namespace, in.Key)
+		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(store.Queue(), in.Key)
 		if ev.State != events.StateQueued || err != nil || info.State != asynq.TaskStatePending || string(info.Payload) != string(in.Payload) {
 			t.Errorf("after the release: record %s, task %+v %v; want queued with a pending task of the payload", ev.State, info, err)
 		}

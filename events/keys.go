@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -13,25 +16,92 @@ import (
 // nowhere else, so that the store, the limiter, tests, load scripts and
 // tools agree on what a namespace holds (and what deleting it deletes).
 
-// KeyPrefix starts every key of the event store: "{ns}", one hash tag, so
-// that a Redis Cluster keeps an event's keys (and the Lua scripts over them)
-// in one slot.
+// KeyPrefix is the hash tag "{ns}" of namespace ns: every key of a
+// deployment with one shard (the layout before shards) starts with it, and
+// so do the namespace's own keys (its layout mark, the migration's lock).
 func KeyPrefix(ns string) string { return "{" + ns + "}" }
 
-// DefaultSeller is the seller of a single-seller setup. Its keys are the
-// namespace's own (as before there were sellers), its task ids the bare
-// event keys.
+// DefaultSeller is the seller of a single-seller setup. Its keys are its
+// shard's own (as before there were sellers), its task ids the bare event
+// keys.
 const DefaultSeller = "default"
 
-// SellerKeyPrefix starts every key of one seller's part of the event store:
-// the default seller's are KeyPrefix(ns)'s own, every other seller's sit
-// under "{ns}:s:<seller>", in the same hash tag.
-func SellerKeyPrefix(ns, seller string) string {
-	if seller == "" || seller == DefaultSeller {
-		return KeyPrefix(ns)
-	}
-	return KeyPrefix(ns) + ":s:" + seller
+// DefaultShards is how many shards a namespace has unless configured: a
+// Redis Cluster spreads them over its masters (16 give each of 3 or 6
+// masters several), and one Redis serves them as well as one.
+const DefaultShards = 16
+
+// Layout is how a namespace spreads its sellers over shards. Each seller
+// lives in one shard, chosen by its id; a shard's keys and its asynq queue
+// share one hash tag, so that a Redis Cluster keeps them (and every Lua
+// script over them) in one slot while the shards spread over its masters.
+// The number of shards is fixed for the life of a deployment: changing it
+// moves sellers between shards, which only a migration may do.
+type Layout struct {
+	Namespace string
+	// Shards is how many shards; 1 is the layout before shards: every key
+	// under "{ns}", one asynq queue named ns.
+	Shards int
 }
+
+// NewLayout is the layout of namespace ns with shards shards (DefaultShards
+// when shards <= 0).
+func NewLayout(ns string, shards int) Layout {
+	if shards <= 0 {
+		shards = DefaultShards
+	}
+	return Layout{Namespace: ns, Shards: shards}
+}
+
+// ShardOf is the shard of a seller: FNV-1a of its id modulo the shards, so
+// every replica places it alike without asking Redis.
+func (l Layout) ShardOf(seller string) int {
+	if l.Shards <= 1 {
+		return 0
+	}
+	if seller == "" {
+		seller = DefaultSeller
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(seller))
+	return int(h.Sum32() % uint32(l.Shards))
+}
+
+// Queue is the asynq queue of shard n: ns with one shard, "ns:<n>"
+// otherwise (asynq puts the queue's name in its keys' hash tag, "{ns:<n>}",
+// the same as ShardPrefix's).
+func (l Layout) Queue(n int) string {
+	if l.Shards <= 1 {
+		return l.Namespace
+	}
+	return l.Namespace + ":" + strconv.Itoa(n)
+}
+
+// Queues are every shard's queue.
+func (l Layout) Queues() []string {
+	out := make([]string, max(l.Shards, 1))
+	for n := range out {
+		out[n] = l.Queue(n)
+	}
+	return out
+}
+
+// ShardPrefix starts every key of shard n: "{<its queue>}".
+func (l Layout) ShardPrefix(n int) string { return "{" + l.Queue(n) + "}" }
+
+// SellerPrefix starts every key of one seller's part of the store: the
+// default seller's are its shard's own, every other seller's sit under
+// "<shard prefix>:s:<seller>", in the same hash tag.
+func (l Layout) SellerPrefix(seller string) string {
+	p := l.ShardPrefix(l.ShardOf(seller))
+	if seller == "" || seller == DefaultSeller {
+		return p
+	}
+	return p + ":s:" + seller
+}
+
+// SellerQueue is the asynq queue of a seller's events.
+func (l Layout) SellerQueue(seller string) string { return l.Queue(l.ShardOf(seller)) }
 
 // TaskID is the asynq task id of a seller's event: the event key for the
 // default seller, "<seller>/<key>" for the others (an event key never holds
@@ -51,8 +121,8 @@ func SplitTaskID(id string) (seller, key string) {
 	return DefaultSeller, id
 }
 
-// QueueKeyPrefix starts every key of asynq's queue named ns.
-func QueueKeyPrefix(ns string) string { return "asynq:{" + ns + "}" }
+// QueueKeyPrefix starts every key of asynq's queue named q.
+func QueueKeyPrefix(q string) string { return "asynq:{" + q + "}" }
 
 // LimiterPrefix is the prefix the shared Accurate limiter is given.
 func LimiterPrefix(ns string) string { return ns + ":accurate" }
@@ -67,6 +137,9 @@ func KeyPatterns(ns string) []string {
 	return []string{
 		KeyPrefix(ns) + ":*",
 		QueueKeyPrefix(ns) + ":*",
+		// The shards' keys and queues: "{ns:<n>}".
+		"{" + ns + ":[0-9]*}:*",
+		"asynq:{" + ns + ":[0-9]*}:*",
 		LimiterPrefix(ns) + ":*",
 		"rate:" + LimiterPrefix(ns) + ":*",
 	}
@@ -75,27 +148,41 @@ func KeyPatterns(ns string) []string {
 // EachKey calls fn with the keys of namespace ns, a batch at a time (SCAN:
 // never KEYS, which stalls a Redis shared with production).
 func EachKey(ctx context.Context, rdb redis.UniversalClient, ns string, fn func(keys []string) error) error {
+	for _, pattern := range KeyPatterns(ns) {
+		if err := eachKeyMatching(ctx, rdb, pattern, fn); err != nil {
+			return fmt.Errorf("keys of namespace %s: %w", ns, err)
+		}
+	}
+	return nil
+}
+
+// eachKeyMatching calls fn with the keys matching pattern, a batch at a
+// time, on every master of a Cluster.
+func eachKeyMatching(ctx context.Context, rdb redis.UniversalClient, pattern string, fn func(keys []string) error) error {
+	// A Cluster's masters are scanned at once: fn is called by one at a time.
+	var mu sync.Mutex
+	call := func(keys []string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(keys)
+	}
 	scanNode := func(ctx context.Context, c *redis.Client) error {
-		for _, pattern := range KeyPatterns(ns) {
-			// A large COUNT: fewer round trips on a big shared keyspace.
-			iter := c.Scan(ctx, 0, pattern, 5000).Iterator()
-			batch := make([]string, 0, 1000)
-			for iter.Next(ctx) {
-				if batch = append(batch, iter.Val()); len(batch) == cap(batch) {
-					if err := fn(batch); err != nil {
-						return err
-					}
-					batch = batch[:0]
-				}
-			}
-			if err := iter.Err(); err != nil {
-				return fmt.Errorf("scan %s: %w", pattern, err)
-			}
-			if len(batch) > 0 {
-				if err := fn(batch); err != nil {
+		// A large COUNT: fewer round trips on a big shared keyspace.
+		iter := c.Scan(ctx, 0, pattern, 5000).Iterator()
+		batch := make([]string, 0, 1000)
+		for iter.Next(ctx) {
+			if batch = append(batch, iter.Val()); len(batch) == cap(batch) {
+				if err := call(batch); err != nil {
 					return err
 				}
+				batch = batch[:0]
 			}
+		}
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("scan %s: %w", pattern, err)
+		}
+		if len(batch) > 0 {
+			return call(batch)
 		}
 		return nil
 	}
@@ -105,7 +192,7 @@ func EachKey(ctx context.Context, rdb redis.UniversalClient, ns string, fn func(
 	case *redis.Client:
 		return scanNode(ctx, c)
 	default:
-		return fmt.Errorf("keys of namespace %s: cannot scan a %T", ns, rdb)
+		return fmt.Errorf("cannot scan a %T", rdb)
 	}
 }
 
@@ -127,14 +214,43 @@ func DropNamespace(ctx context.Context, rdb redis.UniversalClient, ns string) (i
 		deleted += len(keys)
 		return nil
 	})
-	err = errors.Join(err, rdb.SRem(ctx, asynqQueues, ns).Err())
+	err = errors.Join(err, forgetQueues(ctx, rdb, ns))
 	if err != nil {
 		return deleted, fmt.Errorf("drop namespace %s: %w", ns, err)
 	}
 	return deleted, nil
 }
 
+// forgetQueues takes namespace ns's queues (ns, and ns:<n> of its shards)
+// off asynq's list of queues.
+func forgetQueues(ctx context.Context, rdb redis.UniversalClient, ns string) error {
+	names, err := rdb.SMembers(ctx, asynqQueues).Result()
+	if err != nil {
+		return fmt.Errorf("asynq's queues: %w", err)
+	}
+	var mine []any
+	for _, q := range names {
+		if q == ns || isShardQueue(ns, q) {
+			mine = append(mine, q)
+		}
+	}
+	if len(mine) == 0 {
+		return nil
+	}
+	return rdb.SRem(ctx, asynqQueues, mine...).Err()
+}
+
+// isShardQueue tells whether q is "ns:<n>", a shard's queue of ns.
+func isShardQueue(ns, q string) bool {
+	n, ok := strings.CutPrefix(q, ns+":")
+	if !ok || n == "" {
+		return false
+	}
+	_, err := strconv.Atoi(n)
+	return err == nil
+}
+
 // asynq's keys of one task queue, which releaseScript moves a task between
-// as asynq's own requeue does (asynq v0.26's layout: asynq:{ns}:active, a
+// as asynq's own requeue does (asynq v0.26's layout: asynq:{q}:active, a
 // list; :lease, a sorted set; :pending, a list; :t:<id>, the task's hash).
-func asynqKey(ns, name string) string { return QueueKeyPrefix(ns) + ":" + name }
+func asynqKey(q, name string) string { return QueueKeyPrefix(q) + ":" + name }

@@ -26,8 +26,12 @@ func TestDropNamespace(t *testing.T) {
 		return out
 	}
 	for _, n := range []string{ns, other} {
+		// Keys of both layouts: the shards' and the one shard's of before.
 		store := events.New(rdb, events.Config{Namespace: n})
 		if _, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := events.New(rdb, events.Config{Namespace: n, Shards: 1}).Accept(ctx, incoming("invoice.created:2")); err != nil {
 			t.Fatal(err)
 		}
 		// The slot is held, so the limiter's set of holders stays.
@@ -50,8 +54,10 @@ func TestDropNamespace(t *testing.T) {
 
 	rateKeys := len(before) - lasting(before)
 
+	lay := events.NewLayout(ns, 0)
 	t.Run("the namespace's keys are the store's, asynq's and the limiter's", func(t *testing.T) {
-		for _, prefix := range []string{events.KeyPrefix(ns) + ":", events.QueueKeyPrefix(ns) + ":", events.LimiterPrefix(ns) + ":"} {
+		for _, prefix := range []string{events.KeyPrefix(ns) + ":", events.QueueKeyPrefix(ns) + ":", events.LimiterPrefix(ns) + ":",
+			lay.SellerPrefix(events.DefaultSeller) + ":", events.QueueKeyPrefix(lay.SellerQueue(events.DefaultSeller)) + ":"} {
 			found := false
 			for _, k := range before {
 				found = found || strings.HasPrefix(k, prefix)
@@ -70,8 +76,10 @@ func TestDropNamespace(t *testing.T) {
 		if left := keysOf(ns); len(left) != 0 {
 			t.Errorf("left behind: %v", left)
 		}
-		if member, err := rdb.SIsMember(ctx, "asynq:queues", ns).Result(); err != nil || member {
-			t.Errorf("asynq still lists queue %s (%v)", ns, err)
+		for _, q := range []string{ns, lay.SellerQueue(events.DefaultSeller)} {
+			if member, err := rdb.SIsMember(ctx, "asynq:queues", q).Result(); err != nil || member {
+				t.Errorf("asynq still lists queue %s (%v)", q, err)
+			}
 		}
 	})
 
@@ -79,8 +87,10 @@ func TestDropNamespace(t *testing.T) {
 		if n := lasting(keysOf(other)); n != otherBefore || n == 0 {
 			t.Errorf("namespace %s holds %d keys; want its %d", other, n, otherBefore)
 		}
-		if member, _ := rdb.SIsMember(ctx, "asynq:queues", other).Result(); !member {
-			t.Errorf("asynq no longer lists queue %s", other)
+		for _, q := range []string{other, events.NewLayout(other, 0).SellerQueue(events.DefaultSeller)} {
+			if member, _ := rdb.SIsMember(ctx, "asynq:queues", q).Result(); !member {
+				t.Errorf("asynq no longer lists queue %s", q)
+			}
 		}
 	})
 }

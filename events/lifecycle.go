@@ -138,7 +138,7 @@ func refuseVoided(ev Event) error {
 // requeue replaces the event's task with a fresh one (a fresh retry budget)
 // and marks the record queued: ErrBusy while a worker holds the task.
 func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
-	err := s.inspector.DeleteTask(s.ns, s.taskID(in.Key))
+	err := s.inspector.DeleteTask(s.queueName, s.taskID(in.Key))
 	if err != nil && isActiveTaskError(err) {
 		// asynq still counts it running; it is, unless its worker stopped.
 		released, rerr := s.release(ctx, in.Key)
@@ -148,7 +148,7 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 		case !released:
 			return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 		}
-		err = s.inspector.DeleteTask(s.ns, s.taskID(in.Key))
+		err = s.inspector.DeleteTask(s.queueName, s.taskID(in.Key))
 	}
 	switch {
 	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
@@ -196,18 +196,24 @@ func (s *Store) FakturTotal(ctx context.Context, number string) (totalSen int64,
 	return v, true, nil
 }
 
-// QueueDepth is the number of tasks waiting or scheduled to run again.
+// QueueDepth is the number of tasks waiting or scheduled to run again, in
+// every shard's queue: three counts a shard, in one pipeline (asynq's
+// GetQueueInfo samples memory too, too dear for every metrics scrape).
 func (s *Store) QueueDepth(ctx context.Context) (int, error) {
-	info, err := s.inspector.GetQueueInfo(s.ns)
-	if err != nil {
-		// asynq's GetQueueInfo does not wrap ErrQueueNotFound: a queue no
-		// event has reached yet is only recognisable by its words.
-		if errors.Is(err, asynq.ErrQueueNotFound) || strings.Contains(err.Error(), "does not exist") {
-			return 0, nil
-		}
+	pipe := s.rdb.Pipeline()
+	var cmds []*redis.IntCmd
+	for _, q := range s.layout.Queues() {
+		cmds = append(cmds, pipe.LLen(ctx, asynqKey(q, "pending")),
+			pipe.ZCard(ctx, asynqKey(q, "scheduled")), pipe.ZCard(ctx, asynqKey(q, "retry")))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, unavailable("queue depth", err)
 	}
-	return info.Pending + info.Scheduled + info.Retry, nil
+	n := 0
+	for _, c := range cmds {
+		n += int(c.Val())
+	}
+	return n, nil
 }
 
 // callSlot is the width of one slot of the Accurate request count.

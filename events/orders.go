@@ -87,7 +87,7 @@ func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous
 	if old == "queued" || old == "retrying" || old == "failed" {
 		// The task would only find the void and stop; dropping it saves the
 		// attempt. A task running right now cannot be deleted, and needs not be.
-		if err := s.inspector.DeleteTask(s.ns, s.taskID(key)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) &&
+		if err := s.inspector.DeleteTask(s.queueName, s.taskID(key)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) &&
 			!errors.Is(err, asynq.ErrQueueNotFound) && !isActiveTaskError(err) {
 			return old, unavailable("drop the task of "+key, err)
 		}

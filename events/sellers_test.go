@@ -28,18 +28,22 @@ func TestSellers(t *testing.T) {
 			t.Fatalf("second Accept for toko-b = %v, %v; want duplicate", out, err)
 		}
 		insp := asynq.NewInspectorFromRedisClient(rdb)
+		lay := store.Layout()
 		for _, id := range []string{"invoice.created:1", "toko-b/invoice.created:1"} {
-			if info, err := insp.GetTaskInfo(r.Namespace, id); err != nil || info.State != asynq.TaskStatePending {
+			seller, _ := events.SplitTaskID(id)
+			if info, err := insp.GetTaskInfo(lay.SellerQueue(seller), id); err != nil || info.State != asynq.TaskStatePending {
 				t.Errorf("task %s = %+v, %v; want pending", id, info, err)
 			}
 		}
-		// The default seller's keys are where they always were; the other's
-		// under {ns}:s:<seller>.
+		// The default seller's keys are its shard's own; the other's under
+		// {ns:<its shard>}:s:<seller>.
+		def, tokoShard := lay.ShardPrefix(lay.ShardOf(events.DefaultSeller)), lay.ShardPrefix(lay.ShardOf("toko-b"))
 		for key, want := range map[string]int64{
-			"{" + r.Namespace + "}:event:invoice.created:1":           1,
-			"{" + r.Namespace + "}:s:toko-b:event:invoice.created:1":  1,
-			"{" + r.Namespace + "}:s:toko-b:index:all":                1,
-			"{" + r.Namespace + "}:s:default:event:invoice.created:1": 0,
+			def + ":event:invoice.created:1":                1,
+			tokoShard + ":s:toko-b:event:invoice.created:1": 1,
+			tokoShard + ":s:toko-b:index:all":               1,
+			def + ":s:default:event:invoice.created:1":      0,
+			"{" + r.Namespace + "}:event:invoice.created:1": 0,
 		} {
 			if n := rdb.Exists(ctx, key).Val(); n != want {
 				t.Errorf("EXISTS %s = %d; want %d", key, n, want)

@@ -77,10 +77,14 @@ func unavailable(op string, err error) error {
 
 // Config tunes a Store. The zero value is usable.
 type Config struct {
-	// Namespace prefixes every Redis key and names the asynq queue, so that
+	// Namespace prefixes every Redis key and names the asynq queues, so that
 	// tests and several services can share one Redis. Default
 	// DefaultNamespace.
 	Namespace string
+	// Shards is how many shards the sellers spread over (Layout); fixed for
+	// the life of a deployment. 1 is the layout before shards. Default
+	// DefaultShards.
+	Shards int
 	// Retention is how long events, keys and history are kept after their
 	// last change. Default DefaultRetention.
 	Retention time.Duration
@@ -116,8 +120,11 @@ type Store struct {
 	queue     *asynq.Client
 	inspector *asynq.Inspector
 	ns        string
+	layout    Layout
 	seller    string
-	keyPrefix string // "{ns}" (or "{ns}:s:<seller>"): one hash tag, so Lua scripts stay in one Redis Cluster slot
+	shard     int    // the seller's shard
+	queueName string // the seller's shard's asynq queue
+	keyPrefix string // "{ns:<shard>}" (or "{ns:<shard>}:s:<seller>"): the shard's hash tag, so Lua scripts stay in one Redis Cluster slot
 	retention time.Duration
 	maxRetry  int
 	hold      time.Duration
@@ -160,13 +167,17 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	layout := NewLayout(cfg.Namespace, cfg.Shards)
 	return &Store{
 		rdb:       rdb,
 		queue:     asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		ns:        cfg.Namespace,
+		layout:    layout,
 		seller:    DefaultSeller,
-		keyPrefix: KeyPrefix(cfg.Namespace),
+		shard:     layout.ShardOf(DefaultSeller),
+		queueName: layout.SellerQueue(DefaultSeller),
+		keyPrefix: layout.SellerPrefix(DefaultSeller),
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
 		hold:      cfg.HoldTimeout,
@@ -180,8 +191,8 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	}
 }
 
-// Seller is the store of one seller's events: the same Redis and queue,
-// its own keys (SellerKeyPrefix) and task ids (TaskID), so that keys,
+// Seller is the store of one seller's events: the same Redis, its shard's
+// queue, its own keys (Layout.SellerPrefix) and task ids (TaskID), so that keys,
 // idempotency, number claims, order memory and replay are the seller's own.
 // The store New returns is the default seller's; "" is the default seller.
 func (s *Store) Seller(id string) *Store {
@@ -193,7 +204,9 @@ func (s *Store) Seller(id string) *Store {
 	}
 	c := *s
 	c.seller = id
-	c.keyPrefix = SellerKeyPrefix(s.ns, id)
+	c.shard = s.layout.ShardOf(id)
+	c.queueName = s.layout.Queue(c.shard)
+	c.keyPrefix = s.layout.SellerPrefix(id)
 	c.log = s.log.With(zap.String("seller", id))
 	return &c
 }
@@ -204,8 +217,24 @@ func (s *Store) SellerID() string { return s.seller }
 // taskID is the asynq task id of one of this seller's events.
 func (s *Store) taskID(key string) string { return TaskID(s.seller, key) }
 
-// Queue is the asynq queue the workers must serve.
-func (s *Store) Queue() string { return s.ns }
+// Queue is the asynq queue of this seller's events (its shard's).
+func (s *Store) Queue() string { return s.queueName }
+
+// Queues are the asynq queues the workers must serve, every shard's, each
+// of the same weight (asynq's Queues; strict priority off).
+func (s *Store) Queues() map[string]int {
+	out := map[string]int{}
+	for _, q := range s.layout.Queues() {
+		out[q] = 1
+	}
+	return out
+}
+
+// Layout is how this store spreads sellers over shards.
+func (s *Store) Layout() Layout { return s.layout }
+
+// asynqKey is a key of asynq's queue of this seller's shard.
+func (s *Store) asynqKey(name string) string { return asynqKey(s.queueName, name) }
 
 // Ping tells whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -250,6 +279,15 @@ func (o Outcome) String() string {
 // ErrUnavailable when Redis failed (never a duplicate), or the context's
 // error when the caller gave up.
 func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
+	// The record answers for the key as long as it is kept, whatever became
+	// of the task (finished, or left behind in another layout by an
+	// upgrade); asynq's refusal of a task id it holds decides between
+	// deliveries racing on a new key.
+	if n, err := s.rdb.Exists(ctx, s.recordKey(in.Key)).Result(); err != nil {
+		return 0, unavailable("look up "+in.Key, err)
+	} else if n == 1 {
+		return Duplicate, nil
+	}
 	err := s.enqueue(ctx, in)
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
@@ -277,7 +315,7 @@ func (s *Store) enqueue(ctx context.Context, in Incoming) error {
 	task := asynq.NewTask(TaskType, in.Payload)
 	_, err := s.queue.EnqueueContext(ctx, task,
 		asynq.TaskID(s.taskID(in.Key)),
-		asynq.Queue(s.ns),
+		asynq.Queue(s.queueName),
 		asynq.MaxRetry(s.maxRetry),
 		asynq.Retention(s.retention),
 		// asynq's own timeout bounds one attempt; the worker's calls have

@@ -52,7 +52,7 @@ func TestAccept(t *testing.T) {
 		if ev.State != events.StateQueued || string(ev.Payload) != string(incoming("").Payload) || len(ev.History) != 1 {
 			t.Errorf("record = %+v; want queued with the payload and one history line", ev)
 		}
-		info, err := asynq.NewInspectorFromRedisClient(r.Client(t)).GetTaskInfo(r.Namespace, "invoice.created:1")
+		info, err := asynq.NewInspectorFromRedisClient(r.Client(t)).GetTaskInfo(store.Queue(), "invoice.created:1")
 		if err != nil || info.State != asynq.TaskStatePending {
 			t.Errorf("task = %+v, %v; want one pending task with the key as its id", info, err)
 		}
@@ -200,12 +200,12 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("replaying a synced event queues a fresh task", func(t *testing.T) {
-		store, rdb, r := newStore(t)
+		store, rdb, _ := newStore(t)
 		in := incoming("invoice.created:4")
 		_, _ = store.Accept(ctx, in)
 		insp := asynq.NewInspectorFromRedisClient(rdb)
 		// Let asynq see it completed, as the workers would leave it.
-		if err := insp.DeleteTask(r.Namespace, in.Key); err != nil {
+		if err := insp.DeleteTask(store.Queue(), in.Key); err != nil {
 			t.Fatal(err)
 		}
 		_, _ = store.Begin(ctx, in)
@@ -214,7 +214,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("Replay = %v", err)
 		}
 		ev, _ := store.Get(ctx, in.Key)
-		info, err := insp.GetTaskInfo(r.Namespace, in.Key)
+		info, err := insp.GetTaskInfo(store.Queue(), in.Key)
 		if ev.State != events.StateQueued || err != nil || info.State != asynq.TaskStatePending {
 			t.Errorf("after replay: record %s, task %+v %v; want queued and pending", ev.State, info, err)
 		}

@@ -84,7 +84,7 @@ func (s *Store) runWhenFree(keys []string) {
 // holds it. A task that is pending, finished or gone needs nothing.
 func (s *Store) runNow(ctx context.Context, key string) (done bool, err error) {
 	id := s.taskID(key)
-	info, err := s.inspector.GetTaskInfo(s.ns, id)
+	info, err := s.inspector.GetTaskInfo(s.queueName, id)
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return true, nil
@@ -152,7 +152,7 @@ func (s *Store) RunRetries(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		tasks, err := s.inspector.ListRetryTasks(s.ns, asynq.PageSize(retryPage), asynq.Page(page))
+		tasks, err := s.inspector.ListRetryTasks(s.queueName, asynq.PageSize(retryPage), asynq.Page(page))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			return 0, nil
 		}

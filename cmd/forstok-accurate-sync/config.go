@@ -25,6 +25,7 @@ type config struct {
 	RedisClusterAddrs   []string
 	RedisPassword       string
 	RedisNamespace      string
+	RedisShards         int
 	WebhookSecrets      string
 	AccurateAPIToken    string
 	AccurateSignature   string
@@ -69,6 +70,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		RedisClusterAddrs:   r.list("REDIS_CLUSTER_ADDRS"),
 		RedisPassword:       r.str("REDIS_PASSWORD", ""),
 		RedisNamespace:      r.str("REDIS_NAMESPACE", events.DefaultNamespace),
+		RedisShards:         r.positiveInt("REDIS_SHARDS", events.DefaultShards),
 		WebhookSecrets:      r.str("FORSTOK_WEBHOOK_SECRET", ""),
 		AccurateAPIToken:    r.str("ACCURATE_API_TOKEN", ""),
 		AccurateSignature:   r.str("ACCURATE_SIGNATURE_SECRET", ""),
@@ -92,6 +94,11 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		// It is renewed every third of it: shorter would be Redis chatter.
 		r.bad("EVENT_HOLD_TIMEOUT", "at least 1s")
 		c.EventHoldTimeout = events.DefaultHoldTimeout
+	}
+	if c.RedisShards > maxShards {
+		// Each shard is an asynq queue every replica polls.
+		r.bad("REDIS_SHARDS", fmt.Sprintf("at most %d", maxShards))
+		c.RedisShards = events.DefaultShards
 	}
 	if c.SellersDir != "" {
 		// Each seller's file names its own secrets and mapping.
@@ -136,7 +143,12 @@ var (
 	needServe       = requirement{service: true, accurate: true, mapping: true, webhook: true}
 	needCheck       = requirement{mapping: true}
 	needCheckOnline = requirement{mapping: true, accurate: true}
+	needMigrate     = requirement{service: true}
 )
+
+// maxShards bounds REDIS_SHARDS: every replica polls every shard's queue,
+// and asynq's maintainers call thousands of queues too many.
+const maxShards = 256
 
 // envReader reads settings and collects every problem, naming the variable
 // but never echoing a value (it may be a secret).
@@ -234,7 +246,7 @@ func (r *envReader) level(name string) zapcore.Level {
 	return lvl
 }
 
-var errUsage = errors.New("usage: forstok-accurate-sync [serve | check [--online] | demo | send [--url URL] FILE | probe]")
+var errUsage = errors.New("usage: forstok-accurate-sync [serve | check [--online] | demo | send [--url URL] FILE | probe | migrate]")
 
 func usageError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)

@@ -21,8 +21,9 @@ import (
 
 var exampleKeys = []string{"invoice.created:70001", "invoice.created:70002", "payment.received:90001", "payment.received:90002"}
 
-func TestExamplesSyncEndToEnd(t *testing.T) {
-	w := newWorld(t)
+func TestExamplesSyncEndToEnd(t *testing.T) { examplesSyncEndToEnd(t, newWorld(t)) }
+
+func examplesSyncEndToEnd(t *testing.T, w *world) {
 	w.start()
 	// Payouts come days after the orders: the invoices sync first.
 	for i, name := range examples.Webhooks {
@@ -175,7 +176,10 @@ func TestPaymentBeforeItsInvoiceWaitsThenSyncs(t *testing.T) {
 }
 
 func TestMappingFailureIsFixedAndReplayed(t *testing.T) {
-	w := newWorld(t)
+	mappingFailureIsFixedAndReplayed(t, newWorld(t))
+}
+
+func mappingFailureIsFixedAndReplayed(t *testing.T, w *world) {
 	full := mustRead(t, "mapping.yaml")
 	// The Tokopedia store is not mapped yet.
 	partial := bytes.Replace(full, []byte(`  "1010":

@@ -20,8 +20,11 @@ import (
 // toko-a's events, waiting on its limit, and toko-b's would queue behind
 // them.
 func TestOneSellersBacklogHoldsBackNoOtherSeller(t *testing.T) {
+	oneSellersBacklogHoldsBackNoOtherSeller(t, newFleetWorld(t))
+}
+
+func oneSellersBacklogHoldsBackNoOtherSeller(t *testing.T, w *fleetWorld) {
 	const backlog, others = 200, 20
-	w := newFleetWorld(t)
 	db := func(token string, latency time.Duration) sandbox.Config {
 		return sandbox.Config{APIToken: token, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(), RateLimit: 8, MaxConcurrency: 8,
 			Faults: sandbox.Faults{Latency: latency}}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,18 @@ type world struct {
 	// retryMin and retryCap, when set, replace the tests' short backoff
 	// (20 ms up to 1 s): a test that shows a wake-up needs a long one.
 	retryMin, retryCap time.Duration
+	// cluster, when set, is the Redis Cluster the service runs on instead
+	// of w.redis's one node (onCluster).
+	cluster *testredis.Cluster
+}
+
+// onCluster moves the world to the Redis Cluster of three masters this
+// test binary shares, under a namespace of its own.
+func (w *world) onCluster() *world {
+	c := testredis.NewCluster(w.t)
+	w.cluster = &c
+	w.redis.Namespace = c.Namespace
+	return w
 }
 
 // newWorld builds the world around an Accurate sandbox with Accurate's own
@@ -93,6 +106,9 @@ func (w *world) env() map[string]string {
 		"ADMIN_TOKEN":               testAdmin,
 		"LOG_LEVEL":                 "info",
 		"SHUTDOWN_TIMEOUT":          "5s",
+	}
+	if w.cluster != nil {
+		env["REDIS_URL"], env["REDIS_CLUSTER_ADDRS"] = "", strings.Join(w.cluster.Addrs, ",")
 	}
 	for k, v := range w.extraEnv {
 		env[k] = v

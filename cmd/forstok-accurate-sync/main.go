@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return send(ctx, rest, getenv, stdout)
 	case "probe":
 		return probe(ctx, rest, getenv, stdout)
+	case "migrate":
+		return migrate(ctx, rest, getenv, stdout)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "forstok-accurate-sync %s (%s)\n", version, commit)
 		return nil

@@ -47,7 +47,10 @@ func (w *world) owing(faktur string) money.Amount {
 }
 
 func TestReturnOfTheExampleIsTheBundleAtTheFaktursPricesAndAPayoutSettlesWhatIsLeft(t *testing.T) {
-	w := newWorld(t)
+	returnOfTheExample(t, newWorld(t))
+}
+
+func returnOfTheExample(t *testing.T, w *world) {
 	w.start()
 	w.mustSend(exampleBody(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
 	w.mustEnd("invoice.created:70002", events.StateSynced)

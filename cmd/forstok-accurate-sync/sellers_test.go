@@ -102,6 +102,16 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 	return w
 }
 
+// onCluster moves the fleet to the Redis Cluster of three masters this
+// test binary shares, under a namespace of its own.
+func (w *fleetWorld) onCluster() *fleetWorld {
+	c := testredis.NewCluster(w.t)
+	w.redis.Namespace = c.Namespace
+	w.env["REDIS_URL"], w.env["REDIS_CLUSTER_ADDRS"], w.env["REDIS_NAMESPACE"] = "", strings.Join(c.Addrs, ","), c.Namespace
+	w.store = events.New(c.Client(w.t), events.Config{Namespace: c.Namespace})
+	return w
+}
+
 // sellerFile is a valid seller file for the seller whose variables are
 // TOKO_<X>_...
 func (w *fleetWorld) sellerFile(x string) string {
@@ -364,7 +374,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		}
 		inspector := asynq.NewInspectorFromRedisClient(w.redis.Client(t))
 		task := func() *asynq.TaskInfo {
-			info, err := inspector.GetTaskInfo(w.redis.Namespace, events.TaskID("toko-c", invoiceKey(12)))
+			info, err := inspector.GetTaskInfo(w.store.Seller("toko-c").Queue(), events.TaskID("toko-c", invoiceKey(12)))
 			if err != nil {
 				t.Fatalf("toko-c's task: %v", err)
 			}

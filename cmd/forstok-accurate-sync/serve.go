@@ -115,7 +115,7 @@ func newApp(cfg config, opts options) (*app, error) {
 			return nil, err
 		}
 	}
-	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Retention: cfg.EventRetention,
+	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Shards: cfg.RedisShards, Retention: cfg.EventRetention,
 		HoldTimeout: cfg.EventHoldTimeout, Share: cfg.SellerShare, Logger: log.Named("events")})
 	decoder := forstok.NewDecoder()
 	f := &fleet{reg: reg, store: store, rdb: rdb, cfg: cfg, opts: opts, log: log, decoder: decoder,
@@ -138,7 +138,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	router := &worker.Router{Worker: f.worker, Absent: absent, RetryBase: opts.retryMin, RetryCap: opts.retryCap, Logger: log.Named("worker")}
 	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
-		Queues:          map[string]int{store.Queue(): 1},
+		Queues:          store.Queues(),
 		RetryDelayFunc:  router.RetryDelay,
 		IsFailure:       router.IsFailure,
 		ShutdownTimeout: cfg.ShutdownTimeout,
@@ -273,11 +273,17 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Before any worker or webhook: a namespace from before shards moves to
+	// its shards (one replica does, the others wait), and a replica whose
+	// REDIS_SHARDS differs from the namespace's stops here.
+	if _, err := events.Migrate(ctx, a.rdb, a.store.Layout(), a.log.Named("events")); err != nil {
+		return fmt.Errorf("redis layout: %w", err)
+	}
 	if err := a.workers.Start(a.router); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	a.log.Info("forstok-accurate-sync started", zap.String("addr", ln.Addr().String()),
-		zap.String("version", version), zap.String("queue", a.store.Queue()))
+		zap.String("version", version), zap.String("namespace", a.cfg.RedisNamespace), zap.Int("shards", a.store.Layout().Shards))
 
 	pruneDone := make(chan struct{})
 	go func() {

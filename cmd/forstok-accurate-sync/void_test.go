@@ -113,7 +113,10 @@ func (w *world) replayCreatesNothing(keys ...string) {
 }
 
 func TestVoidOfTheExampleDeletesItsFaktur(t *testing.T) {
-	w := newWorld(t)
+	voidOfTheExampleDeletesItsFaktur(t, newWorld(t))
+}
+
+func voidOfTheExampleDeletesItsFaktur(t *testing.T, w *world) {
 	w.start()
 	w.mustSend(exampleBody(t, "invoice-created-shopee-cancelled.json"), http.StatusAccepted)
 	inv := w.mustEnd("invoice.created:70003", events.StateSynced)
@@ -138,7 +141,10 @@ func TestVoidOfTheExampleDeletesItsFaktur(t *testing.T) {
 }
 
 func TestVoidBeforeItsInvoiceEventKeepsTheInvoiceFromEverPosting(t *testing.T) {
-	w := newWorld(t)
+	voidBeforeItsInvoiceEvent(t, newWorld(t))
+}
+
+func voidBeforeItsInvoiceEvent(t *testing.T, w *world) {
 	w.start()
 	w.mustSend(generatedVoid(1), http.StatusAccepted)
 	void := w.mustEnd(voidKey(1), events.StateSynced)

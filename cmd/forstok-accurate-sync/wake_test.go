@@ -9,8 +9,9 @@ import (
 // A payment waiting for its faktur is woken by the faktur's sync: with a
 // backoff of minutes configured, only the wake-up can post it within
 // seconds.
-func TestPaymentIsWokenByItsFaktur(t *testing.T) {
-	w := newWorld(t)
+func TestPaymentIsWokenByItsFaktur(t *testing.T) { paymentIsWokenByItsFaktur(t, newWorld(t)) }
+
+func paymentIsWokenByItsFaktur(t *testing.T, w *world) {
 	w.retryMin, w.retryCap = time.Minute, 10*time.Minute
 	w.start()
 
