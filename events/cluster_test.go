@@ -75,6 +75,16 @@ func TestShardsSpreadOverACluster(t *testing.T) {
 	rdb := c.Client(t)
 	const sellers, each = 48, 5
 
+	t.Run("the shards' slots are where the Cluster puts them", func(t *testing.T) {
+		l := events.NewLayout(c.Namespace, 0)
+		for n := range l.Shards {
+			key := l.ShardPrefix(n) + ":event:x"
+			if got, err := rdb.ClusterKeySlot(ctx, key).Result(); err != nil || int(got) != events.KeySlot(key) {
+				t.Errorf("CLUSTER KEYSLOT %s = %d, %v; want %d", key, got, err, events.KeySlot(key))
+			}
+		}
+	})
+
 	t.Run("every seller's events are accepted once, and a redelivery is a duplicate", func(t *testing.T) {
 		store := events.New(rdb, events.Config{Namespace: c.Namespace})
 		_, before := spread(t, rdb, c.Namespace)

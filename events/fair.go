@@ -196,8 +196,18 @@ func (s *Store) Done(ctx context.Context, key string) error {
 func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	lastRearm := s.now()
+	lastRearm, lastRecover := s.now(), s.now()
 	for {
+		if s.now().Sub(lastRecover) >= s.hold/2 {
+			if n, err := s.recoverStranded(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("look for events no admission holds; tried again shortly (they run by their safety net otherwise)", zap.Error(err))
+			} else {
+				lastRecover = s.now()
+				if n > 0 {
+					s.log.Warn("events accepted as a replica stopped, before their admission, are held again for their turn", zap.Int("events", n))
+				}
+			}
+		}
 		if err := s.dispatchOnce(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("release held events; tried again at the next tick (held events run by their safety net otherwise)", zap.Error(err))
 		}
@@ -215,6 +225,69 @@ func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// strandedScript puts back on their seller's held list the scheduled tasks
+// ARGV[3..] that no seller's admission holds nor released: a replica killed
+// between an event's enqueue and its admission left it to its safety net
+// alone (minutes). It adds their sellers to the shard's ready set, for the
+// dispatcher to release them in turn, and answers how many it put back.
+// KEYS: the shard's ready set, asynq's scheduled set.
+// ARGV: now (ms), the shard's key prefix, task ids.
+var strandedScript = redis.NewScript(`
+local n = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local seller, prefix = "default", ARGV[2]
+  local slash = string.find(id, "/", 1, true)
+  if slash then
+    seller = string.sub(id, 1, slash - 1)
+    prefix = prefix .. ":s:" .. seller
+  end
+  if redis.call("ZSCORE", prefix .. ":fair:held", id) == false and
+     redis.call("ZSCORE", prefix .. ":fair:released", id) == false and
+     redis.call("ZSCORE", KEYS[2], id) ~= false then
+    redis.call("ZADD", prefix .. ":fair:held", ARGV[1], id)
+    redis.call("SADD", KEYS[1], seller)
+    n = n + 1
+  end
+end
+return n
+`)
+
+// recoverStranded holds again, for their turn, the events of every shard
+// that were enqueued at least a hold timeout ago and never admitted (their
+// replica died in between), so that they run within about HoldTimeout
+// rather than at their safety net. A held event's safety net is re-armed
+// ahead, so the stranded ones are among the earliest due: one bounded
+// ZRANGEBYSCORE a shard finds them.
+func (s *Store) recoverStranded(ctx context.Context) (int, error) {
+	// Enqueued at most now - hold: due at most now + safetyNet - hold.
+	due := strconv.FormatInt(s.now().Add(s.safetyNet-s.hold).Unix(), 10)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, s.layout.Shards)
+	for n := range cmds {
+		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(s.layout.Queue(n), "scheduled"), &redis.ZRangeBy{Min: "-inf", Max: due, Count: rearmBatch})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, unavailable("events due soonest", err)
+	}
+	total := 0
+	for n, c := range cmds {
+		if len(c.Val()) == 0 {
+			continue
+		}
+		args := []any{s.now().UnixMilli(), s.layout.ShardPrefix(n)}
+		for _, id := range c.Val() {
+			args = append(args, id)
+		}
+		got, err := strandedScript.Run(ctx, s.rdb, []string{readyKey(s.layout, n), asynqKey(s.layout.Queue(n), "scheduled")}, args...).Int()
+		if err != nil {
+			return total, unavailable("hold again the events no admission holds", err)
+		}
+		total += got
+	}
+	return total, nil
 }
 
 // dispatchOnce runs the admission of every seller with held events: one

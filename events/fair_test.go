@@ -360,3 +360,44 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		}
 	})
 }
+
+// An event whose replica died between its enqueue and its admission is on
+// no held list: the dispatcher finds it within the hold timeout and holds it
+// for its turn, rather than leave it to its safety net (minutes).
+func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
+	ctx := context.Background()
+	store, rdb, r := newStore(t, func(c *events.Config) { c.Share = 1; c.HoldTimeout = time.Second })
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	a := store.Seller("toko-a")
+	keys := keysOf("a", 2)
+	for _, k := range keys {
+		if _, err := a.Accept(ctx, incoming(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As if its replica died before the admission: scheduled, held by none.
+	held := store.Layout().SellerPrefix("toko-a") + ":fair:held"
+	if err := rdb.ZRem(ctx, held, events.TaskID("toko-a", keys[1])).Err(); err != nil {
+		t.Fatal(err)
+	}
+	dctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+	defer func() { stop(); wg.Wait() }()
+
+	t.Run("it is held again within the hold timeout", func(t *testing.T) {
+		if !eventually(3*time.Second, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 1 }) {
+			f, err := a.Fairness(ctx)
+			t.Fatalf("fairness = %+v, %v; want the stranded event held again", f, err)
+		}
+	})
+	t.Run("and released in its turn when the seller's share has room", func(t *testing.T) {
+		if err := a.Done(ctx, keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		if !eventually(3*time.Second, func() bool { return taskStates(t, insp, r.Namespace, "toko-a", keys)[keys[1]] == "pending" }) {
+			t.Fatalf("tasks = %v; want the stranded one pending", taskStates(t, insp, r.Namespace, "toko-a", keys))
+		}
+	})
+}

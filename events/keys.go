@@ -42,6 +42,7 @@ type Layout struct {
 	// Shards is how many shards; 1 is the layout before shards: every key
 	// under "{ns}", one asynq queue named ns.
 	Shards int
+	queues []string // Queue(n), worked out once by NewLayout
 }
 
 // NewLayout is the layout of namespace ns with shards shards (DefaultShards
@@ -50,7 +51,14 @@ func NewLayout(ns string, shards int) Layout {
 	if shards <= 0 {
 		shards = DefaultShards
 	}
-	return Layout{Namespace: ns, Shards: shards}
+	l := Layout{Namespace: ns, Shards: shards}
+	if shards > 1 {
+		l.queues = make([]string, shards)
+		for n := range l.queues {
+			l.queues[n] = shardQueue(ns, shards, n)
+		}
+	}
+	return l
 }
 
 // ShardOf is the shard of a seller: FNV-1a of its id modulo the shards, so
@@ -67,14 +75,51 @@ func (l Layout) ShardOf(seller string) int {
 	return int(h.Sum32() % uint32(l.Shards))
 }
 
-// Queue is the asynq queue of shard n: ns with one shard, "ns:<n>"
-// otherwise (asynq puts the queue's name in its keys' hash tag, "{ns:<n>}",
-// the same as ShardPrefix's).
+// Queue is the asynq queue of shard n: ns with one shard, "ns:<n>:<k>"
+// otherwise (asynq puts the queue's name in its keys' hash tag,
+// "{ns:<n>:<k>}", the same as ShardPrefix's). k is the first number that
+// puts the tag's Cluster slot in the n-th of Shards equal ranges of the
+// 16,384 slots, so the shards spread as evenly as the Cluster spreads its
+// slots (a bare "{ns:<n>}" would leave one of 6 masters without a shard).
 func (l Layout) Queue(n int) string {
 	if l.Shards <= 1 {
 		return l.Namespace
 	}
-	return l.Namespace + ":" + strconv.Itoa(n)
+	if l.queues != nil {
+		return l.queues[n]
+	}
+	return shardQueue(l.Namespace, l.Shards, n)
+}
+
+func shardQueue(ns string, shards, n int) string {
+	base := ns + ":" + strconv.Itoa(n) + ":"
+	lo, hi := n*clusterSlots/shards, (n+1)*clusterSlots/shards
+	for k := 0; ; k++ {
+		q := base + strconv.Itoa(k)
+		if slot := int(crc16([]byte(q)) % clusterSlots); slot >= lo && slot < hi {
+			return q
+		}
+	}
+}
+
+// clusterSlots is how many hash slots a Redis Cluster has.
+const clusterSlots = 16384
+
+// crc16 is Redis Cluster's key hash (CRC-16/XMODEM), for placing a tag in a
+// slot range.
+func crc16(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
 }
 
 // Queues are every shard's queue.
@@ -137,7 +182,7 @@ func KeyPatterns(ns string) []string {
 	return []string{
 		KeyPrefix(ns) + ":*",
 		QueueKeyPrefix(ns) + ":*",
-		// The shards' keys and queues: "{ns:<n>}".
+		// The shards' keys and queues: "{ns:<n>:<k>}".
 		"{" + ns + ":[0-9]*}:*",
 		"asynq:{" + ns + ":[0-9]*}:*",
 		LimiterPrefix(ns) + ":*",
@@ -240,14 +285,16 @@ func forgetQueues(ctx context.Context, rdb redis.UniversalClient, ns string) err
 	return rdb.SRem(ctx, asynqQueues, mine...).Err()
 }
 
-// isShardQueue tells whether q is "ns:<n>", a shard's queue of ns.
+// isShardQueue tells whether q is "ns:<n>:<k>", a shard's queue of ns.
 func isShardQueue(ns, q string) bool {
-	n, ok := strings.CutPrefix(q, ns+":")
-	if !ok || n == "" {
+	rest, ok := strings.CutPrefix(q, ns+":")
+	n, k, found := strings.Cut(rest, ":")
+	if !ok || !found {
 		return false
 	}
-	_, err := strconv.Atoi(n)
-	return err == nil
+	_, err1 := strconv.Atoi(n)
+	_, err2 := strconv.Atoi(k)
+	return err1 == nil && err2 == nil
 }
 
 // asynq's keys of one task queue, which releaseScript moves a task between

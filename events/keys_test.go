@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -93,4 +94,24 @@ func TestDropNamespace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The shards' hash tags fall in equal ranges of a Cluster's slots, so a
+// Cluster that splits its slots evenly gives each master its share of the
+// shards.
+func TestShardsSpreadOverTheSlots(t *testing.T) {
+	for _, tc := range []struct{ shards, masters, least int }{{16, 3, 5}, {16, 6, 2}, {32, 6, 5}} {
+		t.Run(fmt.Sprintf("%d shards over %d masters give each at least %d", tc.shards, tc.masters, tc.least), func(t *testing.T) {
+			per := make([]int, tc.masters)
+			l := events.NewLayout("fas", tc.shards)
+			for n := range tc.shards {
+				per[events.KeySlot(l.ShardPrefix(n))*tc.masters/16384]++
+			}
+			for m, c := range per {
+				if c < tc.least {
+					t.Errorf("master %d holds %d shards (%v); want at least %d", m, c, per, tc.least)
+				}
+			}
+		})
+	}
 }

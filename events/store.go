@@ -124,7 +124,7 @@ type Store struct {
 	seller    string
 	shard     int    // the seller's shard
 	queueName string // the seller's shard's asynq queue
-	keyPrefix string // "{ns:<shard>}" (or "{ns:<shard>}:s:<seller>"): the shard's hash tag, so Lua scripts stay in one Redis Cluster slot
+	keyPrefix string // the shard's "{ns:<n>:<k>}" (or with ":s:<seller>"): its hash tag, so Lua scripts stay in one Redis Cluster slot
 	retention time.Duration
 	maxRetry  int
 	hold      time.Duration

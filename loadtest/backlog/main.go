@@ -231,7 +231,7 @@ type kind struct {
 
 // memoryByKind sums MEMORY USAGE of the namespace's keys by what they are,
 // of every seller and shard: a seller's store keys are the default's under
-// ":s:<seller>", a shard's under "{ns:<n>}".
+// ":s:<seller>", a shard's under "{ns:<n>:<k>}".
 func memoryByKind(ctx context.Context, rdb *redis.Client, ns string) ([]kind, error) {
 	classes := []struct{ name, prefix string }{
 		{"asynq task hash (t:<key>)", events.QueueKeyPrefix(ns) + ":t:"},
@@ -251,9 +251,9 @@ func memoryByKind(ctx context.Context, rdb *redis.Client, ns string) ([]kind, er
 		k.bytes += bytes
 	}
 	store, sellerKeys := events.KeyPrefix(ns)+":", events.KeyPrefix(ns)+":s:"
-	shard := regexp.MustCompile(`\{` + regexp.QuoteMeta(ns) + `:[0-9]+\}`)
+	shard := regexp.MustCompile(`\{` + regexp.QuoteMeta(ns) + `:[0-9]+:[0-9]+\}`)
 	err := rig.EachKeyMemory(ctx, rdb, ns, func(key string, bytes int64) {
-		// A shard's keys as if the one shard's of before: "{ns:<n>}" is "{ns}".
+		// A shard's keys as if the one shard's of before: "{ns:<n>:<k>}" is "{ns}".
 		key = shard.ReplaceAllLiteralString(key, events.KeyPrefix(ns))
 		if rest, ok := strings.CutPrefix(key, sellerKeys); ok {
 			if _, tail, ok := strings.Cut(rest, ":"); ok {

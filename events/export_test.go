@@ -1,0 +1,15 @@
+package events
+
+import "strings"
+
+// KeySlot is the Redis Cluster slot of key (its hash tag's, when it has
+// one), for tests to check where the shards land.
+func KeySlot(key string) int {
+	tag := key
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			tag = key[i+1 : i+1+j]
+		}
+	}
+	return int(crc16([]byte(tag)) % clusterSlots)
+}
