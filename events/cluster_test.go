@@ -76,7 +76,7 @@ func TestShardsSpreadOverACluster(t *testing.T) {
 	const sellers, each = 48, 5
 
 	t.Run("the shards' slots are where the Cluster puts them", func(t *testing.T) {
-		l := events.NewLayout(c.Namespace, 0)
+		l := events.NewLayout(c.Namespace, events.DefaultShards)
 		for n := range l.Shards {
 			key := l.ShardPrefix(n) + ":event:x"
 			if got, err := rdb.ClusterKeySlot(ctx, key).Result(); err != nil || int(got) != events.KeySlot(key) {
@@ -86,7 +86,7 @@ func TestShardsSpreadOverACluster(t *testing.T) {
 	})
 
 	t.Run("every seller's events are accepted once, and a redelivery is a duplicate", func(t *testing.T) {
-		store := events.New(rdb, events.Config{Namespace: c.Namespace})
+		store := events.New(rdb, events.Config{Namespace: c.Namespace, Shards: events.DefaultShards})
 		_, before := spread(t, rdb, c.Namespace)
 		for s := range sellers {
 			st := store.Seller(fmt.Sprintf("toko-%d", s))
@@ -126,11 +126,11 @@ func TestShardsSpreadOverACluster(t *testing.T) {
 		if keys, _ := spread(t, rdb, ns); countNonZero(keys) != 1 {
 			t.Fatalf("before: keys per master %s; want all on one", share(keys))
 		}
-		m, err := events.Migrate(ctx, rdb, events.NewLayout(ns, 0), nil)
+		m, err := events.Migrate(ctx, rdb, events.NewLayout(ns, events.DefaultShards), nil)
 		if err != nil || m.Tasks != 12 || m.Keys == 0 {
 			t.Fatalf("Migrate = %+v, %v; want 12 tasks and their keys moved", m, err)
 		}
-		store := events.New(rdb, events.Config{Namespace: ns})
+		store := events.New(rdb, events.Config{Namespace: ns, Shards: events.DefaultShards})
 		for s := range 12 {
 			st := store.Seller(fmt.Sprintf("toko-%d", s))
 			if ev, err := st.Get(ctx, "invoice.created:1"); err != nil || ev.State != events.StateQueued {

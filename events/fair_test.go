@@ -29,7 +29,9 @@ func taskStates(t *testing.T, insp *asynq.Inspector, ns, seller string, keys []s
 
 // queueOf is the asynq queue of a seller's events in namespace ns laid
 // out in the default shards.
-func queueOf(ns, seller string) string { return events.NewLayout(ns, 0).SellerQueue(seller) }
+func queueOf(ns, seller string) string {
+	return events.NewLayout(ns, events.DefaultShards).SellerQueue(seller)
+}
 
 func keysOf(prefix string, n int) []string {
 	keys := make([]string, n)

@@ -123,7 +123,7 @@ func TestHold(t *testing.T) {
 		}
 		defer release()
 		// As after Redis was out of reach for longer than the hold: gone.
-		if err := rdb.Del(ctx, events.NewLayout(r.Namespace, 0).SellerPrefix(events.DefaultSeller)+":holder:invoice.created:3").Err(); err != nil {
+		if err := rdb.Del(ctx, events.NewLayout(r.Namespace, events.DefaultShards).SellerPrefix(events.DefaultSeller)+":holder:invoice.created:3").Err(); err != nil {
 			t.Fatal(err)
 		}
 		if !eventually(2*holdTimeout, func() bool { return held.Err() != nil }) {

@@ -26,9 +26,11 @@ func KeyPrefix(ns string) string { return "{" + ns + "}" }
 // keys.
 const DefaultSeller = "default"
 
-// DefaultShards is how many shards a namespace has unless configured: a
-// Redis Cluster spreads them over its masters (16 give each of 3 or 6
-// masters several), and one Redis serves them as well as one.
+// DefaultShards is how many shards the service gives a namespace on a
+// Redis Cluster unless configured: the Cluster spreads them over its
+// masters (16 give each of 3 masters 5 or 6, each of 6 two or three). On
+// one Redis a namespace keeps one shard: more would only add queues for
+// every worker to poll.
 const DefaultShards = 16
 
 // Layout is how a namespace spreads its sellers over shards. Each seller
@@ -45,11 +47,11 @@ type Layout struct {
 	queues []string // Queue(n), worked out once by NewLayout
 }
 
-// NewLayout is the layout of namespace ns with shards shards (DefaultShards
-// when shards <= 0).
+// NewLayout is the layout of namespace ns with shards shards (one when
+// shards <= 0).
 func NewLayout(ns string, shards int) Layout {
 	if shards <= 0 {
-		shards = DefaultShards
+		shards = 1
 	}
 	l := Layout{Namespace: ns, Shards: shards}
 	if shards > 1 {

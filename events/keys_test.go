@@ -28,7 +28,7 @@ func TestDropNamespace(t *testing.T) {
 	}
 	for _, n := range []string{ns, other} {
 		// Keys of both layouts: the shards' and the one shard's of before.
-		store := events.New(rdb, events.Config{Namespace: n})
+		store := events.New(rdb, events.Config{Namespace: n, Shards: events.DefaultShards})
 		if _, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestDropNamespace(t *testing.T) {
 
 	rateKeys := len(before) - lasting(before)
 
-	lay := events.NewLayout(ns, 0)
+	lay := events.NewLayout(ns, events.DefaultShards)
 	t.Run("the namespace's keys are the store's, asynq's and the limiter's", func(t *testing.T) {
 		for _, prefix := range []string{events.KeyPrefix(ns) + ":", events.QueueKeyPrefix(ns) + ":", events.LimiterPrefix(ns) + ":",
 			lay.SellerPrefix(events.DefaultSeller) + ":", events.QueueKeyPrefix(lay.SellerQueue(events.DefaultSeller)) + ":"} {
@@ -88,7 +88,7 @@ func TestDropNamespace(t *testing.T) {
 		if n := lasting(keysOf(other)); n != otherBefore || n == 0 {
 			t.Errorf("namespace %s holds %d keys; want its %d", other, n, otherBefore)
 		}
-		for _, q := range []string{other, events.NewLayout(other, 0).SellerQueue(events.DefaultSeller)} {
+		for _, q := range []string{other, events.NewLayout(other, events.DefaultShards).SellerQueue(events.DefaultSeller)} {
 			if member, _ := rdb.SIsMember(ctx, "asynq:queues", q).Result(); !member {
 				t.Errorf("asynq no longer lists queue %s", q)
 			}

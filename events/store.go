@@ -82,8 +82,8 @@ type Config struct {
 	// DefaultNamespace.
 	Namespace string
 	// Shards is how many shards the sellers spread over (Layout); fixed for
-	// the life of a deployment. 1 is the layout before shards. Default
-	// DefaultShards.
+	// the life of a deployment. Default 1, the layout before shards (one
+	// Redis gains nothing from more).
 	Shards int
 	// Retention is how long events, keys and history are kept after their
 	// last change. Default DefaultRetention.

@@ -21,7 +21,8 @@ func newStore(t *testing.T, tune ...func(*events.Config)) (*events.Store, *redis
 	t.Helper()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	cfg := events.Config{Namespace: r.Namespace}
+	// Sharded as on a Cluster, so every test sees the shards' keys.
+	cfg := events.Config{Namespace: r.Namespace, Shards: events.DefaultShards}
 	for _, f := range tune {
 		f(&cfg)
 	}
@@ -255,7 +256,7 @@ func TestList(t *testing.T) {
 	clock := func(i int) time.Time { return now.Add(time.Duration(i/3) * time.Millisecond) }
 	var keys []string
 	for i := range 10 {
-		s := events.New(rdb, events.Config{Namespace: r.Namespace, Now: func() time.Time { return clock(i) }})
+		s := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: store.Layout().Shards, Now: func() time.Time { return clock(i) }})
 		typ := "invoice.created"
 		if i%2 == 1 {
 			typ = "payment.received"

@@ -70,7 +70,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		RedisClusterAddrs:   r.list("REDIS_CLUSTER_ADDRS"),
 		RedisPassword:       r.str("REDIS_PASSWORD", ""),
 		RedisNamespace:      r.str("REDIS_NAMESPACE", events.DefaultNamespace),
-		RedisShards:         r.positiveInt("REDIS_SHARDS", events.DefaultShards),
+		RedisShards:         r.positiveInt("REDIS_SHARDS", 0),
 		WebhookSecrets:      r.str("FORSTOK_WEBHOOK_SECRET", ""),
 		AccurateAPIToken:    r.str("ACCURATE_API_TOKEN", ""),
 		AccurateSignature:   r.str("ACCURATE_SIGNATURE_SECRET", ""),
@@ -94,6 +94,13 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		// It is renewed every third of it: shorter would be Redis chatter.
 		r.bad("EVENT_HOLD_TIMEOUT", "at least 1s")
 		c.EventHoldTimeout = events.DefaultHoldTimeout
+	}
+	if c.RedisShards == 0 {
+		// Shards spread a Cluster; on one Redis they only add queues to poll.
+		c.RedisShards = 1
+		if len(c.RedisClusterAddrs) > 0 {
+			c.RedisShards = events.DefaultShards
+		}
 	}
 	if c.RedisShards > maxShards {
 		// Each shard is an asynq queue every replica polls.

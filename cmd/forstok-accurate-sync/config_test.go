@@ -70,3 +70,33 @@ func wantWarning(t *testing.T, warnings []string, phrase string) {
 		t.Errorf("warnings = %q; want one saying %q", warnings, phrase)
 	}
 }
+
+func TestRedisShards(t *testing.T) {
+	cases := []struct {
+		name   string
+		env    map[string]string
+		shards int
+		bad    string // a phrase of the error, "" for none
+	}{
+		{"one Redis keeps one shard unless told", nil, 1, ""},
+		{"a Redis Cluster gets 16 unless told", map[string]string{"REDIS_CLUSTER_ADDRS": "a:7000,b:7001"}, 16, ""},
+		{"REDIS_SHARDS is taken as it is", map[string]string{"REDIS_SHARDS": "32"}, 32, ""},
+		{"more than 256 shards is refused by name", map[string]string{"REDIS_SHARDS": "300"}, 0, "REDIS_SHARDS"},
+		{"zero shards is refused by name", map[string]string{"REDIS_SHARDS": "0"}, 0, "REDIS_SHARDS"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) string { return tc.env[k] }, requirement{})
+			switch {
+			case tc.bad != "":
+				if err == nil || !strings.Contains(err.Error(), tc.bad) {
+					t.Errorf("err = %v; want one naming %s", err, tc.bad)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case cfg.RedisShards != tc.shards:
+				t.Errorf("RedisShards = %d; want %d", cfg.RedisShards, tc.shards)
+			}
+		})
+	}
+}

@@ -108,7 +108,7 @@ func (w *fleetWorld) onCluster() *fleetWorld {
 	c := testredis.NewCluster(w.t)
 	w.redis.Namespace = c.Namespace
 	w.env["REDIS_URL"], w.env["REDIS_CLUSTER_ADDRS"], w.env["REDIS_NAMESPACE"] = "", strings.Join(c.Addrs, ","), c.Namespace
-	w.store = events.New(c.Client(w.t), events.Config{Namespace: c.Namespace})
+	w.store = events.New(c.Client(w.t), events.Config{Namespace: c.Namespace, Shards: events.DefaultShards})
 	return w
 }
 

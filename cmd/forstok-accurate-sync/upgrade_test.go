@@ -12,8 +12,8 @@ import (
 	"forstok-accurate-sync/events"
 )
 
-// A deployment on the layout before shards (REDIS_SHARDS=1: every key under
-// "{ns}", one queue) upgrades in place to 16 shards: what it had synced
+// A deployment on the layout before shards (every key under "{ns}", one
+// queue) upgrades in place to 16 shards (as it moves to a Redis Cluster): what it had synced
 // stays a duplicate, what it held queued or retrying syncs once, and
 // nothing is left in the old layout.
 func TestUpgradeToShardsLosesNothing(t *testing.T) {
@@ -85,7 +85,7 @@ func testUpgradeToShards(t *testing.T, w *world) {
 
 	// The new release, Accurate back.
 	w.sandbox.SetFaults(sandbox.Faults{})
-	delete(w.extraEnv, "REDIS_SHARDS")
+	w.extraEnv["REDIS_SHARDS"] = "16"
 	w.start()
 
 	t.Run("every event held queued or retrying syncs, each once", func(t *testing.T) {

@@ -3,6 +3,7 @@ package testredis_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -15,9 +16,13 @@ func TestCluster(t *testing.T) {
 	rdb := c.Client(t)
 	ctx := context.Background()
 
+	// ForEachMaster calls its function on every master at once.
+	var mu sync.Mutex
 	t.Run("three masters serve every slot", func(t *testing.T) {
 		masters := 0
 		if err := rdb.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
 			masters++
 			return nil
 		}); err != nil {
@@ -37,6 +42,8 @@ func TestCluster(t *testing.T) {
 		var perMaster []int64
 		if err := rdb.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
 			keys, _, err := n.Scan(ctx, 0, "{"+c.Namespace+":*", 1000).Result()
+			mu.Lock()
+			defer mu.Unlock()
 			perMaster = append(perMaster, int64(len(keys)))
 			return err
 		}); err != nil {
