@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/admin"
+	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/forstok"
 )
 
@@ -266,7 +267,7 @@ func (c *console) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	case admin.CodeCancelled:
 		w.WriteHeader(ans.Status) // nobody reads it
 	default:
-		c.Logger.Error("console request failed", zap.String("path", r.URL.Path), zap.Error(err))
+		c.Logger.Error("console request failed", zap.String("path", edge.Cut(r.URL.Path)), zap.Error(err))
 		c.fail(w, r, ans.Status, "error.internal")
 	}
 }

@@ -293,6 +293,7 @@ type composeService struct {
 	Environment     any    `yaml:"environment"`
 	Volumes         []any  `yaml:"volumes"`
 	StopGracePeriod string `yaml:"stop_grace_period"`
+	MemLimit        string `yaml:"mem_limit"`
 	Healthcheck     *struct {
 		Test any `yaml:"test"`
 	} `yaml:"healthcheck"`
@@ -594,7 +595,7 @@ func TestManifestsSetOnlyVariablesTheProgramsRead(t *testing.T) {
 				}
 				checked++
 				for _, v := range s.env {
-					if !read[v.name] {
+					if !read[v.name] && !goRuntimeSettings[v.name] {
 						t.Errorf("%s sets %s, which %s never reads (typo or stale name?)", v.where, v.name, tc.binary)
 					}
 				}
@@ -604,6 +605,58 @@ func TestManifestsSetOnlyVariablesTheProgramsRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goRuntimeSettings are read by the Go runtime of every binary, not by its code.
+var goRuntimeSettings = map[string]bool{"GOMEMLIMIT": true}
+
+func TestTheServiceHasAGoMemoryLimitUnderItsContainerLimit(t *testing.T) {
+	m := loadManifests(t)
+	check := func(t *testing.T, where, goLimit, containerLimit string, read func(string) (int64, error)) {
+		t.Helper()
+		soft, err := goBytes(goLimit)
+		if err != nil {
+			t.Fatalf("%s: GOMEMLIMIT %q: %v; want it set, e.g. 200MiB, so the heap is collected before the container is killed", where, goLimit, err)
+		}
+		hard, err := read(containerLimit)
+		if err != nil {
+			t.Fatalf("%s: memory limit %q: %v; want one", where, containerLimit, err)
+		}
+		if soft >= hard*9/10 {
+			t.Errorf("%s: GOMEMLIMIT %s is not under 90%% of the container's %s", where, goLimit, containerLimit)
+		}
+	}
+	deployments := m.serviceDeployments()
+	if len(deployments) == 0 {
+		t.Fatal("no Deployment runs the service")
+	}
+	for _, o := range deployments {
+		spec, _, _ := o.podSpec()
+		for _, c := range spec.Containers {
+			if binary(c.Image, slices.Concat(c.Command, c.Args)...) != imageName {
+				continue
+			}
+			t.Run("Kubernetes "+o.Metadata.Name, func(t *testing.T) {
+				env, _ := m.containerEnv(o, c)
+				check(t, o.Metadata.Name, env["GOMEMLIMIT"].value, c.Resources.Limits["memory"], kubernetesBytes)
+			})
+		}
+	}
+	for _, c := range m.composes {
+		for name, svc := range c.Services {
+			if svc.Build == nil || binary(svc.Image, slices.Concat(words(svc.Entrypoint), words(svc.Command))...) != imageName {
+				continue
+			}
+			t.Run("compose "+name, func(t *testing.T) {
+				check(t, name, composeEnv(c, name, svc)["GOMEMLIMIT"].value, svc.MemLimit, redisBytes)
+			})
+		}
+	}
+}
+
+// goBytes reads a GOMEMLIMIT such as 200MiB.
+func goBytes(q string) (int64, error) {
+	return sizeWithUnits(q, map[string]int64{"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "": 1})
 }
 
 // serviceDeployments are the Deployments running the service itself.

@@ -110,7 +110,7 @@ func (a *api) replayEvent(c echo.Context) error {
 // webhook (without a signature; the admin token stands for it), queued even
 // if its key was seen before.
 func (a *api) replayBody(c echo.Context) error {
-	body, err := readJSONBody(c)
+	body, err := a.readJSONBody(c)
 	if err != nil {
 		return err
 	}

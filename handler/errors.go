@@ -3,6 +3,7 @@ package handler
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -15,6 +16,8 @@ import (
 type statusError struct {
 	status int
 	msg    string
+	// retryAfter, when set, is sent as Retry-After (seconds).
+	retryAfter int
 }
 
 func (e *statusError) Error() string   { return e.msg }
@@ -28,7 +31,14 @@ func (a *api) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := a.describe(err)
-	if status >= 500 {
+	var se *statusError
+	decided := errors.As(err, &se)
+	if decided && se.retryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(se.retryAfter))
+	}
+	// An answer the edge decided itself (a spent body budget) is no
+	// failure to investigate: under attack it would flood the log.
+	if status >= 500 && !decided {
 		a.logger(c).Error("request failed", zap.Int("status", status), zap.Error(err))
 	}
 	if err := c.JSON(status, body); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/console"
+	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
@@ -81,6 +82,13 @@ type Config struct {
 	Now            func() time.Time
 	// Reconciler makes the sellers' reconciliation reports; nil has none.
 	Reconciler admin.Reconciler
+	// BodyBudget bounds the bytes of request bodies read at once across
+	// the process; nil is a budget of edge.DefaultBodyBudget.
+	BodyBudget *edge.Budget
+	// MinBodyRate (bytes a second) and BodyGrace bound how slowly a body
+	// may arrive; zero is edge.MinBodyRate and edge.BodyGrace.
+	MinBodyRate int64
+	BodyGrace   time.Duration
 }
 
 // MaxBodyBytes is the largest webhook body accepted: 1 MiB.
@@ -98,6 +106,15 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.BodyBudget == nil {
+		cfg.BodyBudget = edge.NewBudget(0)
+	}
+	if cfg.MinBodyRate <= 0 {
+		cfg.MinBodyRate = edge.MinBodyRate
+	}
+	if cfg.BodyGrace <= 0 {
+		cfg.BodyGrace = edge.BodyGrace
 	}
 	if cfg.Decoder == nil {
 		cfg.Decoder = forstok.NewDecoder()
@@ -237,7 +254,7 @@ func (a *api) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		fields := []zap.Field{
 			requestID(c),
 			zap.String("method", req.Method),
-			zap.String("path", req.URL.Path),
+			zap.String("path", edge.Cut(req.URL.Path)),
 			zap.Int("status", c.Response().Status),
 			zap.Duration("took", a.Now().Sub(start)),
 		}

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 )
@@ -29,12 +31,24 @@ func (a *api) webhook(c echo.Context) error {
 			" is configured here: check the seller id in the webhook URL (POST /webhooks/forstok/<seller>)"}
 	}
 	c.Set(sellerKey, seller)
-	body, err := readJSONBody(c)
-	if err != nil {
+	if err := checkJSONHeaders(c.Request()); err != nil {
 		a.count(seller, "unknown", "rejected")
 		return err
 	}
 	req := c.Request()
+	// What the headers decide is decided before a byte of body is read: a
+	// delivery without its signature headers, or with a stale timestamp,
+	// costs no memory.
+	if err := in.Verifier.CheckHeaders(req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"),
+		req.Header.Get("webhook-signature"), a.Now()); err != nil {
+		a.count(seller, "unknown", "unauthorized")
+		return err
+	}
+	body, err := a.readBody(c)
+	if err != nil {
+		a.count(seller, "unknown", "rejected")
+		return err
+	}
 	if err := in.Verifier.Verify(req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"),
 		req.Header.Get("webhook-signature"), body, a.Now()); err != nil {
 		a.count(seller, "unknown", "unauthorized")
@@ -82,11 +96,19 @@ func typeOf(ev forstok.Event) string {
 
 // readJSONBody insists on a JSON content type sent without a content
 // encoding and reads at most MaxBodyBytes, answering 415 and 413 otherwise.
-func readJSONBody(c echo.Context) ([]byte, error) {
-	req := c.Request()
+func (a *api) readJSONBody(c echo.Context) ([]byte, error) {
+	if err := checkJSONHeaders(c.Request()); err != nil {
+		return nil, err
+	}
+	return a.readBody(c)
+}
+
+// checkJSONHeaders answers 415 for a body that is not plain JSON and 413
+// for one announced larger than MaxBodyBytes.
+func checkJSONHeaders(req *http.Request) error {
 	mediaType, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	if err != nil || mediaType != echo.MIMEApplicationJSON {
-		return nil, &statusError{status: http.StatusUnsupportedMediaType,
+		return &statusError{status: http.StatusUnsupportedMediaType,
 			msg: "Content-Type must be application/json"}
 	}
 	// The signature is over the bytes as sent and the body is read as JSON:
@@ -96,32 +118,59 @@ func readJSONBody(c echo.Context) ([]byte, error) {
 	for _, enc := range req.Header.Values(echo.HeaderContentEncoding) {
 		for _, e := range strings.Split(enc, ",") {
 			if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "identity") {
-				return nil, &statusError{status: http.StatusUnsupportedMediaType,
+				return &statusError{status: http.StatusUnsupportedMediaType,
 					msg: "Content-Encoding " + strconv.Quote(clip(e)) + " is not supported: send the body uncompressed (identity)"}
 			}
 		}
 	}
 	if req.ContentLength > MaxBodyBytes {
-		return nil, errBodyTooLarge
+		return errBodyTooLarge
 	}
-	body, err := readBody(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes), req.ContentLength)
+	return nil
+}
+
+// readBody reads the request's body within the process-wide budget of body
+// bytes in flight (503 with Retry-After when it is spent) and at the
+// minimum upload rate. A body of unknown length reserves the most it may be.
+func (a *api) readBody(c echo.Context) ([]byte, error) {
+	req := c.Request()
+	share := req.ContentLength
+	if share < 0 || share > MaxBodyBytes {
+		share = MaxBodyBytes
+	}
+	if !a.BodyBudget.Take(share) {
+		return nil, errBusy
+	}
+	defer a.BodyBudget.Give(share)
+	r := edge.MinRate(c.Response(), http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes), a.MinBodyRate, a.BodyGrace, time.Now)
+	body, err := readAll(r, req.ContentLength)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case errors.As(err, &tooLarge):
 			return nil, errBodyTooLarge
+		case errors.Is(err, edge.ErrTooSlow):
+			return nil, errTooSlow
 		}
 		return nil, &statusError{status: http.StatusBadRequest, msg: "could not read the request body: " + err.Error()}
 	}
 	return body, nil
 }
 
-// readBody reads r whole, growing its buffer only as bytes arrive: a
+var (
+	errBusy = &statusError{status: http.StatusServiceUnavailable, retryAfter: 1,
+		msg: "the service is reading as many request bodies as it takes at once: retry the delivery shortly"}
+	errTooSlow = &statusError{status: http.StatusRequestTimeout,
+		msg: "the request body arrived too slowly: send it again"}
+)
+
+// readAll reads r whole, growing its buffer only as bytes arrive: a
 // Content-Length is a claim, made before the signature is checked, so it
 // sizes at most the first buffer (up to firstBuffer), never the whole read.
 // Two hundred connections claiming 1 MiB and sending nothing then hold
 // kilobytes, not 200 MiB. A body of announced length that fits the first
 // buffer (a usual webhook) is read into it without a copy.
-func readBody(r io.Reader, contentLength int64) ([]byte, error) {
+func readAll(r io.Reader, contentLength int64) ([]byte, error) {
 	size := int64(bytes.MinRead)
 	if contentLength > 0 {
 		size = min(contentLength, firstBuffer)
@@ -133,6 +182,15 @@ func readBody(r io.Reader, contentLength int64) ([]byte, error) {
 			// that exactly fills the buffer ends here without a copy.
 			var probe [1]byte
 			n, err := r.Read(probe[:])
+			if n > 0 && int64(len(buf)) < contentLength {
+				// More than the first buffer is coming: make room for the
+				// announced rest at once (the body budget has reserved it)
+				// rather than growing by steps, whose copies would hold the
+				// body twice over.
+				grown := make([]byte, len(buf), contentLength)
+				copy(grown, buf)
+				buf = grown
+			}
 			if n > 0 {
 				buf = append(buf, probe[0])
 			}

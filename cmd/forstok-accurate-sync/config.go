@@ -11,7 +11,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/worker"
 )
 
@@ -44,6 +46,8 @@ type config struct {
 	EventRetention      time.Duration
 	EventHoldTimeout    time.Duration
 	SellerShare         int
+	MaxBodyInFlight     int
+	MaxConnections      int
 	deprecated          []string
 }
 
@@ -89,6 +93,13 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		EventRetention:      r.duration("EVENT_RETENTION", events.DefaultRetention),
 		EventHoldTimeout:    r.duration("EVENT_HOLD_TIMEOUT", events.DefaultHoldTimeout),
 		SellerShare:         r.positiveInt("SELLER_SHARE", events.DefaultShare),
+		MaxBodyInFlight:     r.positiveInt("MAX_BODY_BYTES_IN_FLIGHT", edge.DefaultBodyBudget),
+		MaxConnections:      r.positiveInt("MAX_CONNECTIONS", edge.DefaultMaxConnections),
+	}
+	if c.MaxBodyInFlight < handler.MaxBodyBytes {
+		// Smaller, the largest webhook could never be read.
+		r.bad("MAX_BODY_BYTES_IN_FLIGHT", "at least 1048576 (one largest webhook)")
+		c.MaxBodyInFlight = edge.DefaultBodyBudget
 	}
 	if c.EventHoldTimeout < time.Second {
 		// It is renewed every third of it: shorter would be Redis chatter.

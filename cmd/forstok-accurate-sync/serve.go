@@ -19,6 +19,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/admin"
+	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
@@ -162,6 +163,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Metrics:        f.meter,
 		MetricsHandler: f.meter.Handler(),
 		Reconciler:     reconciliations{fleet: f, reconciler: reconcile.New(reconcile.Config{})},
+		BodyBudget:     edge.NewBudget(int64(cfg.MaxBodyInFlight)),
 	})
 	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
 		fleet: f, sellers: reg, hup: opts.hup}, nil
@@ -265,13 +267,16 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 
 // run serves on ln and works the queue until ctx ends.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
+	conns := edge.NewConns(a.cfg.MaxConnections)
+	ln = conns.Listener(ln)
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       edge.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         conns.Track,
 	}
 	// Before any worker or webhook: a namespace from before shards moves to
 	// its shards (one replica does, the others wait), and a replica whose
@@ -312,6 +317,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 			_ = a.sellers.Watch(ctx, a.hup, a.sellersDebounce())
 		}
 	}()
+	shedDone := make(chan struct{})
+	go func() {
+		defer close(shedDone)
+		conns.Serve(ctx)
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -340,6 +350,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	<-dispatchDone
 	<-credsDone
 	<-watchDone
+	<-shedDone
 	a.log.Info("stopped")
 	if httpErr != nil && !errors.Is(httpErr, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", httpErr)
