@@ -286,14 +286,15 @@ type composeFile struct {
 }
 
 type composeService struct {
-	Image           string `yaml:"image"`
-	Build           any    `yaml:"build"`
-	Entrypoint      any    `yaml:"entrypoint"`
-	Command         any    `yaml:"command"`
-	Environment     any    `yaml:"environment"`
-	Volumes         []any  `yaml:"volumes"`
-	StopGracePeriod string `yaml:"stop_grace_period"`
-	MemLimit        string `yaml:"mem_limit"`
+	Image           string   `yaml:"image"`
+	Build           any      `yaml:"build"`
+	Entrypoint      any      `yaml:"entrypoint"`
+	Command         any      `yaml:"command"`
+	Environment     any      `yaml:"environment"`
+	Volumes         []any    `yaml:"volumes"`
+	StopGracePeriod string   `yaml:"stop_grace_period"`
+	MemLimit        string   `yaml:"mem_limit"`
+	Ports           []string `yaml:"ports"`
 	Healthcheck     *struct {
 		Test any `yaml:"test"`
 	} `yaml:"healthcheck"`
@@ -1198,4 +1199,171 @@ func TestRedisCanBeReachedThroughURLSentinelOrCluster(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ---- the public edge: only the webhook port faces the internet ----
+
+type service struct {
+	Spec struct {
+		Type     string            `yaml:"type"`
+		Selector map[string]string `yaml:"selector"`
+		Ports    []struct {
+			Name       string `yaml:"name"`
+			Port       int    `yaml:"port"`
+			TargetPort any    `yaml:"targetPort"`
+		} `yaml:"ports"`
+	} `yaml:"spec"`
+}
+
+type ingress struct {
+	Spec struct {
+		TLS []struct {
+			Hosts      []string `yaml:"hosts"`
+			SecretName string   `yaml:"secretName"`
+		} `yaml:"tls"`
+		Rules []struct {
+			Host string `yaml:"host"`
+			HTTP struct {
+				Paths []struct {
+					Path     string `yaml:"path"`
+					PathType string `yaml:"pathType"`
+					Backend  struct {
+						Service struct {
+							Name string `yaml:"name"`
+							Port struct {
+								Name   string `yaml:"name"`
+								Number int    `yaml:"number"`
+							} `yaml:"port"`
+						} `yaml:"service"`
+					} `yaml:"backend"`
+				} `yaml:"paths"`
+			} `yaml:"http"`
+		} `yaml:"rules"`
+	} `yaml:"spec"`
+}
+
+var interpolation = regexp.MustCompile(`\$\{[^}]*\}`)
+
+func TestOnlyTheWebhookPortIsPublic(t *testing.T) {
+	m := loadManifests(t)
+	deployments := m.serviceDeployments()
+	if len(deployments) == 0 {
+		t.Fatal("no Deployment runs the service")
+	}
+	d := deployments[0]
+	spec, labels, _ := d.podSpec()
+	var c container
+	for _, cc := range spec.Containers {
+		if binary(cc.Image, slices.Concat(cc.Command, cc.Args)...) == imageName {
+			c = cc
+		}
+	}
+	env, _ := m.containerEnv(d, c)
+	portOf := func(name string) string {
+		_, port, err := net.SplitHostPort(env[name].value)
+		if err != nil {
+			t.Fatalf("%s %q: want a literal host:port", name, env[name].value)
+		}
+		return port
+	}
+	public, private := portOf("LISTEN_ADDR"), portOf("ADMIN_LISTEN_ADDR")
+	if public == private {
+		t.Fatalf("LISTEN_ADDR and ADMIN_LISTEN_ADDR share port %s", public)
+	}
+
+	t.Run("Kubernetes: only a ClusterIP Service reaches the operators' port", func(t *testing.T) {
+		reached := map[string]bool{}
+		for _, o := range m.objects {
+			if o.Kind != "Service" {
+				continue
+			}
+			var s service
+			if err := o.doc.node.Decode(&s); err != nil {
+				t.Fatal(err)
+			}
+			if !selects(s.Spec.Selector, labels) {
+				continue
+			}
+			for _, p := range s.Spec.Ports {
+				target := probePort(c, p.TargetPort)
+				reached[target] = true
+				if target == private && s.Spec.Type != "" && s.Spec.Type != "ClusterIP" {
+					t.Errorf("Service %s (type %s) exposes the operators' port %s", o.Metadata.Name, s.Spec.Type, private)
+				}
+			}
+		}
+		if !reached[public] || !reached[private] {
+			t.Errorf("Services reach ports %v; want both the public %s and the private %s", reached, public, private)
+		}
+	})
+
+	t.Run("Kubernetes: the Ingress routes only /webhooks/forstok, to the public port, behind TLS", func(t *testing.T) {
+		found := 0
+		for _, o := range m.objects {
+			if o.Kind != "Ingress" {
+				continue
+			}
+			found++
+			var in ingress
+			if err := o.doc.node.Decode(&in); err != nil {
+				t.Fatal(err)
+			}
+			tlsHosts := map[string]bool{}
+			for _, tls := range in.Spec.TLS {
+				for _, h := range tls.Hosts {
+					tlsHosts[h] = tls.SecretName != ""
+				}
+			}
+			for _, r := range in.Spec.Rules {
+				if !tlsHosts[r.Host] {
+					t.Errorf("Ingress %s: host %q has no TLS certificate", o.Metadata.Name, r.Host)
+				}
+				for _, p := range r.HTTP.Paths {
+					if p.Path != "/webhooks/forstok" || (p.PathType != "Prefix" && p.PathType != "Exact") {
+						t.Errorf("Ingress %s routes %s %q; want only /webhooks/forstok (Prefix or Exact)", o.Metadata.Name, p.PathType, p.Path)
+					}
+					svc, ok := m.find("Service", p.Backend.Service.Name)
+					if !ok {
+						t.Errorf("Ingress %s routes to unknown Service %s", o.Metadata.Name, p.Backend.Service.Name)
+						continue
+					}
+					var s service
+					_ = svc.doc.node.Decode(&s)
+					for _, sp := range s.Spec.Ports {
+						if sp.Name == p.Backend.Service.Port.Name || sp.Port == p.Backend.Service.Port.Number {
+							if got := probePort(c, sp.TargetPort); got != public {
+								t.Errorf("Ingress %s reaches port %s; want the public %s", o.Metadata.Name, got, public)
+							}
+						}
+					}
+				}
+			}
+		}
+		if found == 0 {
+			t.Error("no Ingress example")
+		}
+	})
+
+	t.Run("compose publishes the operators' port on loopback only", func(t *testing.T) {
+		for _, cf := range m.composes {
+			for name, svc := range cf.Services {
+				if svc.Build == nil || binary(svc.Image, slices.Concat(words(svc.Entrypoint), words(svc.Command))...) != imageName {
+					continue
+				}
+				cenv := composeEnv(cf, name, svc)
+				_, priv, err := net.SplitHostPort(cenv["ADMIN_LISTEN_ADDR"].value)
+				if err != nil {
+					t.Fatalf("compose %s: ADMIN_LISTEN_ADDR %q: want it set", name, cenv["ADMIN_LISTEN_ADDR"].value)
+				}
+				for _, p := range svc.Ports {
+					// ${VAR:-default} holds a colon of its own.
+					parts := strings.Split(interpolation.ReplaceAllString(p, "VAR"), ":")
+					container := parts[len(parts)-1]
+					if container == priv && (len(parts) != 3 || parts[0] != "127.0.0.1") {
+						t.Errorf("compose %s publishes %q: the operators' port must be bound to 127.0.0.1", name, p)
+					}
+				}
+			}
+		}
+	})
 }

@@ -7,6 +7,7 @@ package handler
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Warnings are what /readyz reports without being unready: a seller
 	// whose credentials Accurate refuses must not take the others' webhooks
-	// down with it.
+	// down with it. /readyz counts them and never prints their words.
 	Warnings func() []string
 	// MetricsHandler serves /metrics when set.
 	MetricsHandler http.Handler
@@ -175,17 +176,21 @@ func New(cfg Config) http.Handler {
 func (a *api) ready(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
+	// /readyz faces the internet: it says which dependency is down, and the
+	// words of Ready (which name settings, never their values), but never a
+	// seller, a file or a path: the admin API and the console name those.
 	if err := a.Store.Ping(ctx); err != nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "redis does not answer"})
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "down": "redis", "error": "redis does not answer"})
 	}
 	if a.Ready != nil {
 		if err := a.Ready(ctx); err != nil {
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "down": "accurate", "error": err.Error()})
 		}
 	}
 	if a.Warnings != nil {
 		if w := a.Warnings(); len(w) > 0 {
-			return c.JSON(http.StatusOK, map[string]any{"status": "ready", "warnings": w})
+			return c.JSON(http.StatusOK, map[string]any{"status": "ready", "degraded": "accurate", "warnings": []string{
+				fmt.Sprintf("Accurate refuses the credentials of %d seller(s); the others go on: GET /admin/sellers or the console's sellers page names them and what to fix", len(w))}})
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})

@@ -2,6 +2,8 @@ package handler_test
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -156,5 +158,43 @@ func waitFor(t *testing.T, ok func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached in 10 s")
 		}
+	}
+}
+
+func TestReadyzShowsNoPathOrSeller(t *testing.T) {
+	words := "seller toko-x: Accurate refuses its credentials: check TOKO_X_TOKEN; the file /etc/sellers/toko-x.yaml is read again when it changes"
+	for _, tc := range []struct {
+		name   string
+		cfg    func(c *handler.Config)
+		status int
+		down   string
+	}{
+		{"a seller Accurate refuses is counted, not named", func(c *handler.Config) {
+			c.Warnings = func() []string { return []string{words} }
+		}, http.StatusOK, "accurate"},
+		{"Accurate refusing the only seller says accurate is down", func(c *handler.Config) {
+			c.Ready = func(context.Context) error {
+				return errors.New("Accurate refuses the credentials: check ACCURATE_API_TOKEN")
+			}
+		}, http.StatusServiceUnavailable, "accurate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, tc.cfg)
+			resp, err := http.Get(s.url + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			body := string(b)
+			if resp.StatusCode != tc.status || !strings.Contains(body, `"accurate"`) {
+				t.Errorf("/readyz = %d %s; want %d naming %s", resp.StatusCode, body, tc.status, tc.down)
+			}
+			for _, secret := range []string{"/etc/", "toko-x", ".yaml"} {
+				if strings.Contains(body, secret) {
+					t.Errorf("/readyz shows %q: %s", secret, body)
+				}
+			}
+		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 // at start.
 type config struct {
 	ListenAddr          string
+	AdminListenAddr     string
 	RedisURL            string
 	RedisSentinelAddrs  []string
 	RedisSentinelMaster string
@@ -68,6 +69,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 	r := envReader{getenv: getenv}
 	c := config{
 		ListenAddr:          r.str("LISTEN_ADDR", ":8080"),
+		AdminListenAddr:     r.str("ADMIN_LISTEN_ADDR", ""),
 		RedisURL:            r.str("REDIS_URL", ""),
 		RedisSentinelAddrs:  r.list("REDIS_SENTINEL_ADDRS"),
 		RedisSentinelMaster: r.str("REDIS_SENTINEL_MASTER", ""),

@@ -43,6 +43,9 @@ type app struct {
 	fleet   *fleet
 	sellers *sellers.Registry
 	hup     <-chan os.Signal
+	// private, when set (ADMIN_LISTEN_ADDR), serves /admin, /console and
+	// /metrics, which the public listener then answers 404.
+	private net.Listener
 }
 
 // options lets tests and the demo replace what a deployment reads from the
@@ -262,6 +265,12 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
+	if cfg.AdminListenAddr != "" {
+		if a.private, err = net.Listen("tcp", cfg.AdminListenAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("ADMIN_LISTEN_ADDR %s: %w", cfg.AdminListenAddr, err)
+		}
+	}
 	return a.run(ctx, ln)
 }
 
@@ -269,8 +278,15 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	conns := edge.NewConns(a.cfg.MaxConnections)
 	ln = conns.Listener(ln)
+	public := a.handler
+	var private *http.Server
+	if a.private != nil {
+		public = handler.Public(a.handler)
+		private = &http.Server{Handler: handler.Private(a.handler), ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: edge.IdleTimeout, MaxHeaderBytes: 64 << 10}
+	}
 	srv := &http.Server{
-		Handler:           a.handler,
+		Handler:           public,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -322,12 +338,20 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		defer close(shedDone)
 		conns.Serve(ctx)
 	}()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if private != nil {
+		a.log.Info("operators' port: /admin, /console and /metrics are served only here", zap.String("addr", a.private.Addr().String()))
+		go func() { serveErr <- private.Serve(a.private) }()
+	}
 
 	select {
 	case err := <-serveErr:
 		a.workers.Shutdown()
+		srv.Close()
+		if private != nil {
+			private.Close()
+		}
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
@@ -344,6 +368,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		a.workers.Shutdown()
 	}()
 	httpErr := srv.Shutdown(shutdownCtx)
+	if private != nil {
+		if err := private.Shutdown(shutdownCtx); err != nil && httpErr == nil {
+			httpErr = err
+		}
+	}
 	<-workersDone
 	<-pruneDone
 	<-releaseDone
