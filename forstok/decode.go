@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unicode"
 
 	"github.com/go-playground/validator/v10"
 
@@ -32,6 +33,9 @@ func NewDecoder() *Decoder {
 	}
 	if err := v.RegisterValidation("nonblank", nonBlank); err != nil {
 		panic(fmt.Sprintf("forstok: registering the nonblank validation: %v", err))
+	}
+	if err := v.RegisterValidation("ordernumber", orderNumber); err != nil {
+		panic(fmt.Sprintf("forstok: registering the ordernumber validation: %v", err))
 	}
 	return &Decoder{validate: v}
 }
@@ -178,6 +182,10 @@ func (w *walker) message(fe validator.FieldError, path string) string {
 			return "required"
 		}
 		return "must not be blank"
+	case "ordernumber":
+		s, _ := fe.Value().(string)
+		i, r := invisible(s)
+		return fmt.Sprintf("must not hold control or invisible characters (%U at byte %d): an order number is what the faktur is numbered by, and one with a hidden character would make a lookalike faktur", r, i)
 	case "max":
 		return "has more than " + fe.Param() + " items, the most one event takes"
 	case "lte":
@@ -211,6 +219,23 @@ func validMoney(fl validator.FieldLevel) bool {
 // white space in it (a faktur number of spaces is no number).
 func nonBlank(fl validator.FieldLevel) bool {
 	return strings.TrimSpace(fl.Field().String()) != ""
+}
+
+// orderNumber is the "ordernumber" validation: no control (Cc) or format
+// (Cf) characters, such as a zero-width space or a right-to-left mark.
+// "ORD-1" and "ORD-1" with a zero-width space look the same to a person and
+// would be two fakturs.
+func orderNumber(fl validator.FieldLevel) bool { return visible(fl.Field().String()) }
+
+// invisible finds the first control or format character of s: its byte
+// offset and the character, or -1.
+func invisible(s string) (int, rune) {
+	for i, r := range s {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return i, r
+		}
+	}
+	return -1, 0
 }
 
 // Field indexes of Money, for validMoney.

@@ -177,6 +177,12 @@ func skipSpace(b []byte, i int) int {
 
 func (m Money) valid() bool { return m.problem == "" && m.Amount >= 0 && m.Amount <= money.Max }
 
+// visible is the "ordernumber" validation's condition.
+func visible(s string) bool {
+	i, _ := invisible(s)
+	return i < 0
+}
+
 func (m Money) required() bool { return m != Money{} }
 
 func (inv *Invoice) valid() bool {
@@ -185,7 +191,7 @@ func (inv *Invoice) valid() bool {
 }
 
 func (o *Order) valid() bool {
-	if o.ID <= 0 || strings.TrimSpace(o.LocalName) == "" || o.Channel == "" || o.ChannelID <= 0 || o.StoreID <= 0 ||
+	if o.ID <= 0 || strings.TrimSpace(o.LocalName) == "" || !visible(o.LocalName) || o.Channel == "" || o.ChannelID <= 0 || o.StoreID <= 0 ||
 		o.WarehouseID <= 0 || o.Cashless == nil {
 		return false
 	}
@@ -238,19 +244,19 @@ func (p *Payment) valid() bool {
 }
 
 func (pi *PaymentInvoice) valid() bool {
-	return pi.ID > 0 && pi.Order != (PaymentOrder{}) && pi.Order.ID > 0 && strings.TrimSpace(pi.Order.LocalName) != "" &&
+	return pi.ID > 0 && pi.Order != (PaymentOrder{}) && pi.Order.ID > 0 && strings.TrimSpace(pi.Order.LocalName) != "" && visible(pi.Order.LocalName) &&
 		pi.Total.valid() && pi.VoucherSeller.valid() && pi.ServiceFee.valid() && pi.FulfillmentFee.valid() &&
 		pi.CashlessShippingDifference.valid() && pi.PlatformRebate.valid()
 }
 
 func (v *Void) valid() bool {
 	o := v.Order
-	return v.ID > 0 && v.VoidedAt != (time.Time{}) && o != (VoidOrder{}) && o.ID > 0 && o.LocalName != "" && o.StoreID > 0
+	return v.ID > 0 && v.VoidedAt != (time.Time{}) && o != (VoidOrder{}) && o.ID > 0 && o.LocalName != "" && visible(o.LocalName) && o.StoreID > 0
 }
 
 func (r *Return) valid() bool {
 	o := r.Order
-	if r.ID <= 0 || r.ReturnedAt == (time.Time{}) || o == (ReturnOrder{}) || o.ID <= 0 || o.LocalName == "" ||
+	if r.ID <= 0 || r.ReturnedAt == (time.Time{}) || o == (ReturnOrder{}) || o.ID <= 0 || o.LocalName == "" || !visible(o.LocalName) ||
 		o.StoreID <= 0 || o.WarehouseID <= 0 || len(r.ItemLines) == 0 || !r.ShippingRefund.valid() {
 		return false
 	}

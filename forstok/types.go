@@ -50,7 +50,7 @@ type Invoice struct {
 type Order struct {
 	ID             int64           `json:"id" validate:"gt=0"`
 	LocalID        string          `json:"local_id"`
-	LocalName      string          `json:"local_name" validate:"nonblank"`
+	LocalName      string          `json:"local_name" validate:"nonblank,ordernumber"`
 	Channel        string          `json:"channel" validate:"required"`
 	ChannelID      int64           `json:"channel_id" validate:"gt=0"`
 	StoreID        int64           `json:"store_id" validate:"gt=0"`
@@ -145,7 +145,7 @@ type PaymentInvoice struct {
 // PaymentOrder identifies the order of a paid invoice.
 type PaymentOrder struct {
 	ID        int64  `json:"id" validate:"gt=0"`
-	LocalName string `json:"local_name" validate:"nonblank"`
+	LocalName string `json:"local_name" validate:"nonblank,ordernumber"`
 	StoreID   int64  `json:"store_id"`
 }
 
@@ -162,7 +162,7 @@ type Void struct {
 // VoidOrder identifies the order of a voided invoice.
 type VoidOrder struct {
 	ID        int64  `json:"id" validate:"gt=0"`
-	LocalName string `json:"local_name" validate:"required"`
+	LocalName string `json:"local_name" validate:"required,ordernumber"`
 	StoreID   int64  `json:"store_id" validate:"gt=0"`
 }
 
@@ -181,7 +181,7 @@ type Return struct {
 // they came back to.
 type ReturnOrder struct {
 	ID          int64  `json:"id" validate:"gt=0"`
-	LocalName   string `json:"local_name" validate:"required"`
+	LocalName   string `json:"local_name" validate:"required,ordernumber"`
 	StoreID     int64  `json:"store_id" validate:"gt=0"`
 	WarehouseID int64  `json:"warehouse_id" validate:"gt=0"`
 }
