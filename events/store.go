@@ -317,7 +317,9 @@ func (s *Store) enqueue(ctx context.Context, in Incoming) error {
 		asynq.TaskID(s.taskID(in.Key)),
 		asynq.Queue(s.queueName),
 		asynq.MaxRetry(s.maxRetry),
-		asynq.Retention(s.retention),
+		// No asynq.Retention: a finished task goes at once, its payload with
+		// it; the record keeps the payload and answers for the key
+		// (Accept looks it up first) for the retention.
 		// asynq's own timeout bounds one attempt; the worker's calls have
 		// shorter ones of their own.
 		asynq.Timeout(10*time.Minute),

@@ -333,3 +333,43 @@ func TestList(t *testing.T) {
 		}
 	})
 }
+
+// A finished task is not kept: the record holds the payload and answers
+// for the key, so the payload is stored once.
+func TestSyncedEventKeepsNoTask(t *testing.T) {
+	ctx := context.Background()
+	store, rdb, _ := newStore(t)
+	in := incoming("invoice.created:1")
+	if _, err := store.Accept(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: store.Queues(), LogLevel: asynq.FatalLevel,
+		TaskCheckInterval: 50 * time.Millisecond})
+	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
+		if _, err := store.Begin(ctx, in); err != nil {
+			return err
+		}
+		return store.Finish(ctx, in.Key, events.Result{State: events.StateSynced, AccurateID: 7, AccurateNumber: "SI.1"})
+	})); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	if !eventually(5*time.Second, func() bool {
+		_, err := insp.GetTaskInfo(store.Queue(), in.Key)
+		return errors.Is(err, asynq.ErrTaskNotFound)
+	}) {
+		info, err := insp.GetTaskInfo(store.Queue(), in.Key)
+		t.Fatalf("task after the sync = %+v, %v; want gone", info, err)
+	}
+	t.Run("the record keeps the payload", func(t *testing.T) {
+		if ev, err := store.Get(ctx, in.Key); err != nil || ev.State != events.StateSynced || string(ev.Payload) != string(in.Payload) {
+			t.Errorf("record = %+v, %v; want synced with its payload", ev, err)
+		}
+	})
+	t.Run("a redelivery is still a duplicate", func(t *testing.T) {
+		if out, err := store.Accept(ctx, in); err != nil || out != events.Duplicate {
+			t.Errorf("redelivery = %v, %v; want duplicate", out, err)
+		}
+	})
+}
