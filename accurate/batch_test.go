@@ -146,7 +146,10 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 
 func TestBatcherAsksAboutEachNumberOnceForAllItsCallers(t *testing.T) {
 	sb, srv := newSandbox(t, sandbox.Config{})
-	b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{Linger: 50 * time.Millisecond})
+	// A linger far longer than starting 60 goroutines takes, even on a
+	// loaded machine: with 50 ms, stragglers missed the first batch and
+	// made a third call under load.
+	b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{Linger: time.Second})
 	var wg sync.WaitGroup
 	answers := make([]map[string]bool, 60)
 	errs := make([]error, 60)
