@@ -10,6 +10,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -34,15 +35,30 @@ var assetFiles embed.FS
 // Config builds the console.
 type Config struct {
 	Admin *admin.Service
-	// Authenticate tells what a token may see; ok is false for a token
-	// that is not known.
-	Authenticate func(token string) (scope admin.Scope, ok bool)
+	// SignIn tells what a sign-in's token may see for the request's
+	// client: ok is false for a token that is not known, wait above zero
+	// when the client failed too often and must wait that long.
+	SignIn func(r *http.Request, token string) (scope admin.Scope, wait time.Duration, ok bool)
+	// Revocations remembers, for every replica, the sessions signed out
+	// before their time; nil remembers none.
+	Revocations Revocations
+	// TokenLive tells whether the token a session was opened with (known by
+	// its Fingerprint) still opens that scope: a session ends when its token
+	// is rotated or removed. Nil: always.
+	TokenLive func(fingerprint string, scope admin.Scope) bool
 	// SessionKey signs session cookies and CSRF tokens. Derive it from the
 	// tokens' secret, so that changing the secret ends every session.
 	SessionKey []byte
 	Decoder    *forstok.Decoder
 	Logger     *zap.Logger
 	Now        func() time.Time
+}
+
+// Revocations is where ended sessions are kept (Redis, so that a cookie
+// signed out on one replica is refused by all).
+type Revocations interface {
+	Revoke(ctx context.Context, id string, until time.Time) error
+	Revoked(ctx context.Context, id string) (bool, error)
 }
 
 type console struct {
@@ -63,7 +79,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Decoder == nil {
 		cfg.Decoder = forstok.NewDecoder()
 	}
-	c := &console{Config: cfg, sessions: sessions{key: cfg.SessionKey, now: cfg.Now, secure: isSecure}}
+	c := &console{Config: cfg, sessions: sessions{key: cfg.SessionKey, now: cfg.Now, secure: isSecure,
+		revocations: cfg.Revocations, tokenLive: cfg.TokenLive, log: cfg.Logger}}
 	c.pages = parsePages()
 	assets, _ := fs.Sub(assetFiles, "assets")
 	files := http.StripPrefix("/console/assets/", http.FileServerFS(assets))

@@ -23,7 +23,7 @@ import (
 	"forstok-accurate-sync/mapping"
 )
 
-const adminToken = "console-test-admin"
+const adminToken = "console-test-admin-8a41c07e2d9b5f36"
 
 type site struct {
 	t     *testing.T

@@ -131,6 +131,7 @@ var messages = map[string]message{
 	"signin.token":   {"Token", "Token"},
 	"signin.submit":  {"Masuk", "Sign in"},
 	"signin.wrong":   {"Token tidak dikenal. Periksa lalu coba lagi; token admin adalah nilai ADMIN_TOKEN layanan ini.", "That token is not known. Check it and try again; the admin token is this service's ADMIN_TOKEN."},
+	"signin.limited": {"Terlalu banyak percobaan masuk yang gagal. Tunggu sebentar lalu coba lagi dengan token yang benar.", "Too many failed sign-ins. Wait a minute, then try again with the right token."},
 	"signin.expired": {"Formulir masuk sudah kedaluwarsa. Muat ulang halaman lalu coba lagi.", "The sign-in form expired. Reload the page and try again."},
 
 	"state.queued":     {"antre", "queued"},

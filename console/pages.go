@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -37,19 +38,28 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 		c.showSignin(w, r, http.StatusForbidden, "signin.expired")
 		return
 	}
-	scope, ok := c.Authenticate(r.PostFormValue("token"))
+	token := r.PostFormValue("token")
+	scope, wait, ok := c.SignIn(r, token)
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		c.showSignin(w, r, http.StatusTooManyRequests, "signin.limited")
+		return
+	}
 	if !ok {
-		c.Logger.Info("console sign-in refused")
 		c.showSignin(w, r, http.StatusUnauthorized, "signin.wrong")
 		return
 	}
-	c.sessions.start(w, r, scope)
+	c.sessions.start(w, r, scope, token)
 	c.Logger.Info("console sign-in", zap.String("seller", scope.Seller))
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
-func (c *console) signout(w http.ResponseWriter, r *http.Request, _ request) {
-	c.sessions.end(w, r)
+func (c *console) signout(w http.ResponseWriter, r *http.Request, q request) {
+	if err := c.sessions.end(w, r, q.session); err != nil {
+		c.Logger.Error("console sign-out not recorded: the session may still open pages until it expires", zap.Error(err))
+		c.fail(w, r, http.StatusServiceUnavailable, "error.store")
+		return
+	}
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }
 

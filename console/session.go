@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"forstok-accurate-sync/admin"
 )
 
@@ -33,14 +35,29 @@ type session struct {
 	Seller  string `json:"s,omitempty"` // empty: every seller
 	Expires int64  `json:"e"`
 	Nonce   string `json:"n"`
+	// Token is the Fingerprint of the token that opened the session: the
+	// session ends when that token no longer opens its scope.
+	Token string `json:"t"`
 }
 
 func (s session) scope() admin.Scope { return admin.Scope{Seller: s.Seller} }
 
 type sessions struct {
-	key    []byte
-	now    func() time.Time
-	secure func(r *http.Request) bool
+	key         []byte
+	now         func() time.Time
+	secure      func(r *http.Request) bool
+	revocations Revocations
+	tokenLive   func(fingerprint string, scope admin.Scope) bool
+	log         *zap.Logger
+}
+
+// Fingerprint names a token in a session without holding it: an HMAC under
+// the session key, so that the cookie, which the browser shows, tells
+// nothing about the token.
+func Fingerprint(key []byte, token string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("token\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
 
 func (ss sessions) mac(parts ...string) []byte {
@@ -77,19 +94,40 @@ func (ss sessions) read(r *http.Request) (session, bool) {
 	if err != nil || json.Unmarshal(raw, &s) != nil || s.Nonce == "" {
 		return session{}, false
 	}
-	if ss.now().Unix() >= s.Expires {
+	if ss.now().Unix() >= s.Expires || s.Token == "" {
 		return session{}, false
+	}
+	if ss.tokenLive != nil && !ss.tokenLive(s.Token, s.scope()) {
+		return session{}, false // its token was rotated or removed
+	}
+	if ss.revocations != nil {
+		revoked, err := ss.revocations.Revoked(r.Context(), s.Nonce)
+		if err != nil {
+			// Not knowing whether it was signed out, refuse it: the page
+			// behind it needs Redis anyway.
+			ss.log.Warn("console session not checked: the store of ended sessions does not answer", zap.Error(err))
+			return session{}, false
+		}
+		if revoked {
+			return session{}, false
+		}
 	}
 	return s, true
 }
 
-func (ss sessions) start(w http.ResponseWriter, r *http.Request, scope admin.Scope) {
-	s := session{Seller: scope.Seller, Expires: ss.now().Add(sessionLife).Unix(), Nonce: nonce()}
+func (ss sessions) start(w http.ResponseWriter, r *http.Request, scope admin.Scope, token string) {
+	s := session{Seller: scope.Seller, Expires: ss.now().Add(sessionLife).Unix(), Nonce: nonce(), Token: Fingerprint(ss.key, token)}
 	ss.set(w, r, sessionCookie, ss.encode(s))
 }
 
-func (ss sessions) end(w http.ResponseWriter, r *http.Request) {
+// end signs the session out on every replica, then clears the cookie: a
+// copy of the cookie, replayed, is refused too.
+func (ss sessions) end(w http.ResponseWriter, r *http.Request, s session) error {
 	ss.setCookie(w, r, &http.Cookie{Name: sessionCookie, Value: "", MaxAge: -1})
+	if ss.revocations == nil {
+		return nil
+	}
+	return ss.revocations.Revoke(r.Context(), s.Nonce, time.Unix(s.Expires, 0))
 }
 
 func (ss sessions) set(w http.ResponseWriter, r *http.Request, name, value string) {

@@ -6,9 +6,9 @@ package handler
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -83,6 +83,15 @@ type Config struct {
 	Now            func() time.Time
 	// Reconciler makes the sellers' reconciliation reports; nil has none.
 	Reconciler admin.Reconciler
+	// Guard counts failed authentications (and keeps ended console
+	// sessions) for every replica; nil limits nothing.
+	Guard Guard
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; from anyone else the connection's address is the client.
+	TrustedProxies []netip.Prefix
+	// SellerTokens lists the sellers' own admin tokens (token → seller),
+	// for console sessions to end when their token changes; nil: none.
+	SellerTokens func() map[string]string
 	// BodyBudget bounds the bytes of request bodies read at once across
 	// the process; nil is a budget of edge.DefaultBodyBudget.
 	BodyBudget *edge.Budget
@@ -94,6 +103,14 @@ type Config struct {
 
 // MaxBodyBytes is the largest webhook body accepted: 1 MiB.
 const MaxBodyBytes = 1 << 20
+
+// Guard is what the edge needs of the store of failed authentications and
+// ended sessions (guard.Guard).
+type Guard interface {
+	Blocked(ctx context.Context, addr string) (time.Duration, error)
+	Failed(ctx context.Context, addr string) error
+	console.Revocations
+}
 
 type api struct {
 	Config
@@ -159,13 +176,19 @@ func New(cfg Config) http.Handler {
 	adminAPI.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 	// The console is on the admin token too: without one it is not there.
 	if cfg.AdminToken != "" {
+		var revocations console.Revocations
+		if cfg.Guard != nil {
+			revocations = cfg.Guard
+		}
 		pages := echo.WrapHandler(console.New(console.Config{
-			Admin:        a.Admin,
-			Authenticate: a.authenticate,
-			SessionKey:   console.SessionKey(cfg.AdminToken),
-			Decoder:      cfg.Decoder,
-			Logger:       cfg.Logger.Named("console"),
-			Now:          cfg.Now,
+			Admin:       a.Admin,
+			SignIn:      a.signIn,
+			Revocations: revocations,
+			TokenLive:   a.tokenLive,
+			SessionKey:  console.SessionKey(cfg.AdminToken),
+			Decoder:     cfg.Decoder,
+			Logger:      cfg.Logger.Named("console"),
+			Now:         cfg.Now,
 		}))
 		e.Any("/console", pages)
 		e.Any("/console/*", pages)
@@ -203,33 +226,22 @@ func (a *api) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if a.AdminToken == "" {
 			return echo.ErrNotFound
 		}
-		got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-		scope, known := a.authenticate(got)
-		if !ok || !known {
+		got, bearer := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if !bearer {
+			got = ""
+		}
+		scope, wait, known := a.check(c.Request(), got, "admin API")
+		if wait > 0 {
+			return &statusError{status: http.StatusTooManyRequests, retryAfter: int((wait + time.Second - 1) / time.Second),
+				msg: "too many failed authentications from this address: wait for Retry-After seconds, then send the right token"}
+		}
+		if !known {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="admin"`)
 			return &statusError{status: http.StatusUnauthorized, msg: "missing or wrong admin token: send Authorization: Bearer <ADMIN_TOKEN> (or a seller's own admin token)"}
 		}
 		c.Set(scopeKey, scope)
 		return next(c)
 	}
-}
-
-// authenticate tells what a token sees: ADMIN_TOKEN every seller, a
-// seller's own admin token that seller only. The console signs in with it
-// too, so both apply the same scope.
-func (a *api) authenticate(token string) (admin.Scope, bool) {
-	if token == "" {
-		return admin.Scope{}, false
-	}
-	if subtle.ConstantTimeCompare([]byte(token), []byte(a.AdminToken)) == 1 {
-		return admin.All, true
-	}
-	if a.SellerToken != nil {
-		if seller, ok := a.SellerToken(token); ok {
-			return admin.Scope{Seller: seller}, true
-		}
-	}
-	return admin.Scope{}, false
 }
 
 // scope is the request's admin scope, set by adminAuth.

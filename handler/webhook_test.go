@@ -27,7 +27,7 @@ import (
 const (
 	secretA = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	secretB = "whsec_dGhlIHNlY29uZCBzZWNyZXQgb2YgdGhlIHJvdGF0aW9u"
-	admin   = "admin-token-for-tests"
+	admin   = "admin-token-for-tests-5c8e21f7a0b9d4e3"
 )
 
 // service is the real HTTP handler over a real Redis.

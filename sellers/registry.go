@@ -2,8 +2,10 @@ package sellers
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,7 +29,9 @@ type Registry struct {
 	problems map[string]Problems // by seller id, problems of its file as it is now
 	inFolder map[string]bool     // sellers whose file is in the folder now
 	byToken  map[string]string   // admin token → seller id
-	state    string              // folderState as of the last reload
+
+	adminToken string // ADMIN_TOKEN, which no seller's token may equal
+	state      string // folderState as of the last reload
 }
 
 // Config builds a Registry over a folder.
@@ -37,6 +41,9 @@ type Config struct {
 	Defaults Defaults
 	Logger   *zap.Logger
 	Now      func() time.Time
+	// AdminToken is ADMIN_TOKEN: a seller whose own token equals it is
+	// refused, since it would quietly see every seller.
+	AdminToken string
 }
 
 // Open reads every seller file of cfg.Dir. A folder that cannot be read is an
@@ -55,6 +62,7 @@ func Open(cfg Config) (*Registry, error) {
 	r := newRegistry(cfg.Logger)
 	r.dir = cfg.Dir
 	r.loader = loader{getenv: cfg.Getenv, defaults: cfg.Defaults, now: cfg.Now}
+	r.adminToken = cfg.AdminToken
 	if err := r.Reload(); err != nil {
 		return nil, err
 	}
@@ -95,6 +103,13 @@ func (r *Registry) IDs() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return sortedIDs(r.current)
+}
+
+// AdminTokens lists the sellers' own admin tokens now: token → seller.
+func (r *Registry) AdminTokens() map[string]string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return maps.Clone(r.byToken)
 }
 
 // ByAdminToken returns the seller whose own admin token is token.
@@ -176,6 +191,7 @@ func (r *Registry) Reload() error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.refuseSharedTokens(loaded, problems)
 	next := map[string]*Seller{}
 	inFolder := map[string]bool{}
 	for id, s := range loaded {
@@ -210,6 +226,47 @@ func (r *Registry) Reload() error {
 	r.current, r.problems, r.inFolder, r.state = next, problems, inFolder, state
 	r.indexTokens()
 	return nil
+}
+
+// refuseSharedTokens moves to problems every seller whose admin token is
+// ADMIN_TOKEN or another seller's: a token must say who is signing in. Of
+// sellers sharing a token, one that held it before keeps it; when none did,
+// none gets it. r.mu must be held.
+func (r *Registry) refuseSharedTokens(loaded map[string]*Seller, problems map[string]Problems) {
+	refuse := func(id, msg string) {
+		problems[id] = append(problems[id], Problem{Seller: id, Key: "admin_token", Message: msg})
+		delete(loaded, id)
+	}
+	byToken := map[string][]string{}
+	for _, id := range sortedIDs(loaded) {
+		s := loaded[id]
+		switch {
+		case s.AdminToken == "":
+		case r.adminToken != "" && subtle.ConstantTimeCompare([]byte(s.AdminToken), []byte(r.adminToken)) == 1:
+			refuse(id, "the admin token in "+s.AdminTokenFrom+" is ADMIN_TOKEN itself, which sees every seller: give this seller a token of its own")
+		default:
+			byToken[s.AdminToken] = append(byToken[s.AdminToken], id)
+		}
+	}
+	for token, ids := range byToken {
+		if len(ids) < 2 {
+			continue
+		}
+		holder := ""
+		for _, id := range ids {
+			if old, ok := r.current[id]; ok && old.AdminToken == token {
+				holder = id
+			}
+		}
+		for _, id := range ids {
+			if id == holder {
+				continue
+			}
+			others := slices.DeleteFunc(slices.Clone(ids), func(o string) bool { return o == id })
+			refuse(id, "the admin token in "+loaded[id].AdminTokenFrom+" is also the token of seller "+strings.Join(others, ", ")+
+				": give each seller a token of its own")
+		}
+	}
 }
 
 // indexTokens rebuilds the admin token index; r.mu must be held.

@@ -45,7 +45,10 @@ type Seller struct {
 	Accurate Accurate
 	// AdminToken, when set, opens the admin API for this seller only.
 	AdminToken string
-	Mapping    *mapping.Settings
+	// AdminTokenFrom names where the admin token is set (the variable or
+	// file), for problems that must never show the token.
+	AdminTokenFrom string
+	Mapping        *mapping.Settings
 	// Version identifies the configuration (file, mapping and resolved
 	// secrets): it changes exactly when something in it changed.
 	Version  string
@@ -218,6 +221,11 @@ func (l *loader) load(path string) (*Seller, Problems) {
 		c.add("accurate.host", "must be an http:// or https:// URL")
 	}
 	s.AdminToken = secret("admin_token", f.AdminTokenEnv, f.AdminTokenFile, false)
+	s.AdminTokenFrom = tokenFrom(filepath.Base(path), f.AdminTokenEnv, f.AdminTokenFile)
+	if s.AdminToken != "" && len(s.AdminToken) < MinAdminTokenBytes {
+		c.add("admin_token", fmt.Sprintf("the admin token in %s is %d bytes: make it at least %d, so that it cannot be guessed (e.g. openssl rand -hex 32)",
+			s.AdminTokenFrom, len(s.AdminToken), MinAdminTokenBytes))
+	}
 	s.Mapping = l.mapping(c, hash, filepath.Dir(path), &f)
 	if len(c.problems) > 0 {
 		return nil, c.problems
@@ -348,6 +356,18 @@ func (c *collector) secret(getenv func(string) string, hash interface{ Write([]b
 	_, _ = hash.Write([]byte{0})
 	_, _ = hash.Write([]byte(v))
 	return v
+}
+
+// MinAdminTokenBytes is the shortest admin token taken, ADMIN_TOKEN's and
+// every seller's.
+const MinAdminTokenBytes = 32
+
+// tokenFrom says where a seller file sets its admin token.
+func tokenFrom(file, envName, fileName string) string {
+	if envName = strings.TrimSpace(envName); envName != "" {
+		return envName + " (admin_token_env of " + file + ")"
+	}
+	return strings.TrimSpace(fileName) + " (admin_token_file of " + file + ")"
 }
 
 func lastPart(key string) string {

@@ -47,7 +47,7 @@ admin_token_env: TOKO_ADMIN
 var env = map[string]string{
 	"TOKO_WEBHOOK": "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=",
 	"TOKO_TOKEN":   "token-of-toko-maju",
-	"TOKO_ADMIN":   "admin-of-toko-maju",
+	"TOKO_ADMIN":   "admin-of-toko-maju-3f9c1e7a52b84d06a1c9",
 }
 
 var envMu sync.Mutex
@@ -91,11 +91,11 @@ func TestLoadingSellerFiles(t *testing.T) {
 			t.Fatalf("toko-maju not loaded: %+v", r.Status())
 		}
 		if s.Name != "Toko Maju" || s.Accurate.APIToken != "token-of-toko-maju" ||
-			s.Accurate.SignatureSecret != "app-secret" || s.AdminToken != "admin-of-toko-maju" ||
+			s.Accurate.SignatureSecret != "app-secret" || s.AdminToken != "admin-of-toko-maju-3f9c1e7a52b84d06a1c9" ||
 			s.Mapping == nil || len(s.Mapping.Stores) != 2 || s.Verifier == nil || s.Version == "" {
 			t.Fatalf("seller = %+v", s)
 		}
-		if id, ok := r.ByAdminToken("admin-of-toko-maju"); !ok || id != "toko-maju" {
+		if id, ok := r.ByAdminToken("admin-of-toko-maju-3f9c1e7a52b84d06a1c9"); !ok || id != "toko-maju" {
 			t.Fatalf("ByAdminToken = %q, %v", id, ok)
 		}
 	})

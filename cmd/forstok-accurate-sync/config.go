@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,8 +15,13 @@ import (
 	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
 )
+
+// minTokenBytes is the shortest admin token taken: ADMIN_TOKEN and every
+// seller's own.
+const minTokenBytes = sellers.MinAdminTokenBytes
 
 // config is every setting of README's Configuration table, read from the environment once,
 // at start.
@@ -39,6 +45,7 @@ type config struct {
 	MappingFile         string
 	SellersDir          string
 	AdminToken          string
+	TrustedProxies      []netip.Prefix
 	LogLevel            zapcore.Level
 	WorkerConcurrency   int
 	ShutdownTimeout     time.Duration
@@ -103,6 +110,10 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		r.bad("MAX_BODY_BYTES_IN_FLIGHT", "at least 1048576 (one largest webhook)")
 		c.MaxBodyInFlight = edge.DefaultBodyBudget
 	}
+	if c.AdminToken != "" && len(c.AdminToken) < minTokenBytes {
+		r.bad("ADMIN_TOKEN", "at least 32 bytes, so that it cannot be guessed (e.g. openssl rand -hex 32)")
+	}
+	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	if c.EventHoldTimeout < time.Second {
 		// It is renewed every third of it: shorter would be Redis chatter.
 		r.bad("EVENT_HOLD_TIMEOUT", "at least 1s")
@@ -213,6 +224,24 @@ func (r *envReader) list(name string) []string {
 		if part = strings.TrimSpace(part); part != "" {
 			out = append(out, part)
 		}
+	}
+	return out
+}
+
+// prefixes reads a comma-separated list of addresses or CIDR ranges.
+func (r *envReader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, part := range r.list(name) {
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				r.bad(name, "addresses or CIDR ranges, comma-separated (e.g. 10.0.0.0/8,127.0.0.1)")
+				return nil
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
 	}
 	return out
 }

@@ -100,3 +100,30 @@ func TestRedisShards(t *testing.T) {
 		})
 	}
 }
+
+func TestEdgeSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		problem string // a phrase of the error, "" for none
+		hidden  string // a value the error must not show
+	}{
+		{"an ADMIN_TOKEN of 32 bytes is taken", map[string]string{"ADMIN_TOKEN": strings.Repeat("k", 32)}, "", ""},
+		{"an ADMIN_TOKEN under 32 bytes stops the start, naming it and not its value", map[string]string{"ADMIN_TOKEN": "short-admin-token"}, "ADMIN_TOKEN is malformed: want at least 32 bytes", "short-admin-token"},
+		{"TRUSTED_PROXIES takes addresses and ranges", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}, "", ""},
+		{"a malformed TRUSTED_PROXIES stops the start", map[string]string{"TRUSTED_PROXIES": "the-proxy"}, "TRUSTED_PROXIES is malformed", ""},
+		{"a body budget below one webhook stops the start", map[string]string{"MAX_BODY_BYTES_IN_FLIGHT": "1000"}, "MAX_BODY_BYTES_IN_FLIGHT is malformed", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(func(k string) string { return tc.env[k] }, requirement{})
+			switch {
+			case tc.problem == "" && err != nil:
+				t.Errorf("err = %v; want none", err)
+			case tc.problem != "" && (err == nil || !strings.Contains(err.Error(), tc.problem)):
+				t.Errorf("err = %v; want it to say %q", err, tc.problem)
+			case tc.hidden != "" && err != nil && strings.Contains(err.Error(), tc.hidden):
+				t.Errorf("err = %v shows the value", err)
+			}
+		})
+	}
+}

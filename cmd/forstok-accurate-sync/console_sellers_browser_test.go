@@ -34,7 +34,7 @@ func TestConsoleWithASellersTokenInABrowser(t *testing.T) {
 		do(t, ctx, "sign in",
 			chromedp.Navigate(w.url+"/console/signin"),
 			chromedp.WaitVisible(chromedp.ID("token")),
-			chromedp.SendKeys(chromedp.ID("token"), "admin-of-toko-a"),
+			chromedp.SendKeys(chromedp.ID("token"), "admin-of-toko-a-3f9c1e7a52b84d06a1c9"),
 			chromedp.Submit(chromedp.ID("token")),
 			chromedp.WaitVisible(chromedp.CSS(".tiles")))
 	})

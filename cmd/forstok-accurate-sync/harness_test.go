@@ -27,7 +27,7 @@ const (
 	testWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	testToken         = "aat.test-token"
 	testSigSecret     = "test-signature-secret"
-	testAdmin         = "test-admin"
+	testAdmin         = "test-admin-6d2f0b8e41a7c3955e1f0b2d"
 )
 
 // world is the service with everything it talks to: a real Redis, the

@@ -82,16 +82,16 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 		"SHUTDOWN_TIMEOUT":          "5s",
 		"TOKO_A_WEBHOOK":            testWebhookSecret,
 		"TOKO_A_TOKEN":              "token-a",
-		"TOKO_A_ADMIN":              "admin-of-toko-a",
+		"TOKO_A_ADMIN":              "admin-of-toko-a-3f9c1e7a52b84d06a1c9",
 		"TOKO_B_WEBHOOK":            otherWebhookSecret,
 		"TOKO_B_TOKEN":              "token-b",
-		"TOKO_B_ADMIN":              "admin-of-toko-b",
+		"TOKO_B_ADMIN":              "admin-of-toko-b-3f9c1e7a52b84d06a1c9",
 		"TOKO_C_WEBHOOK":            otherWebhookSecret,
 		"TOKO_C_TOKEN":              "token-c",
-		"TOKO_C_ADMIN":              "admin-of-toko-c",
+		"TOKO_C_ADMIN":              "admin-of-toko-c-3f9c1e7a52b84d06a1c9",
 		"TOKO_D_WEBHOOK":            otherWebhookSecret,
 		"TOKO_D_TOKEN":              "token-of-no-database",
-		"TOKO_D_ADMIN":              "admin-of-toko-d",
+		"TOKO_D_ADMIN":              "admin-of-toko-d-3f9c1e7a52b84d06a1c9",
 	}
 	w.store = events.New(w.redis.Client(t), events.Config{Namespace: w.redis.Namespace})
 	t.Cleanup(func() {
@@ -462,7 +462,7 @@ func TestSellersAdminScopes(t *testing.T) {
 		w.waitState(s.seller, key, events.StateSynced)
 		w.waitState(s.seller, invoiceKey(21), events.StateFailed)
 	}
-	const tokenA, tokenB = "admin-of-toko-a", "admin-of-toko-b"
+	const tokenA, tokenB = "admin-of-toko-a-3f9c1e7a52b84d06a1c9", "admin-of-toko-b-3f9c1e7a52b84d06a1c9"
 
 	t.Run("a seller's token reads its own event and not another seller's, which is 404", func(t *testing.T) {
 		for _, tc := range []struct {

@@ -22,6 +22,7 @@ import (
 	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/guard"
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/metrics"
@@ -167,6 +168,9 @@ func newApp(cfg config, opts options) (*app, error) {
 		MetricsHandler: f.meter.Handler(),
 		Reconciler:     reconciliations{fleet: f, reconciler: reconcile.New(reconcile.Config{})},
 		BodyBudget:     edge.NewBudget(int64(cfg.MaxBodyInFlight)),
+		Guard:          guard.New(rdb, cfg.RedisNamespace),
+		TrustedProxies: cfg.TrustedProxies,
+		SellerTokens:   reg.AdminTokens,
 	})
 	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
 		fleet: f, sellers: reg, hup: opts.hup}, nil
@@ -179,7 +183,7 @@ func openSellers(cfg config, opts options, log *zap.Logger) (*sellers.Registry, 
 		if getenv == nil {
 			getenv = func(string) string { return "" }
 		}
-		reg, err := sellers.Open(sellers.Config{Dir: cfg.SellersDir, Getenv: getenv, Defaults: sellerDefaults(cfg), Logger: log.Named("sellers")})
+		reg, err := sellers.Open(sellers.Config{Dir: cfg.SellersDir, Getenv: getenv, Defaults: sellerDefaults(cfg), Logger: log.Named("sellers"), AdminToken: cfg.AdminToken})
 		if err != nil {
 			return nil, err
 		}
