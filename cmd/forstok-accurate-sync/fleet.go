@@ -12,6 +12,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
+	fleetpkg "forstok-accurate-sync/fleet"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/metrics"
@@ -48,63 +49,8 @@ type sellerPart struct {
 	worker  *worker.Worker
 	client  *accurate.Client // for the reconciliation's list reads
 	creds   *credentials
-	limiter *databaseLimiter
+	limiter *fleetpkg.DatabaseLimiter
 	stop    context.CancelFunc // ends its credentials check
-}
-
-// databaseLimiter is a seller's limit: the Redis-shared limiter of its
-// Accurate database, across replicas, under a key that discovery may
-// change (from the seller's own to its database's).
-type databaseLimiter struct {
-	make func(key string) accurate.Limiter
-	// known, when set, asks Redis for the database an earlier discovery
-	// (this replica's or another's) found for the seller's token. It is
-	// asked until the database is settled, so that host discovery itself
-	// takes a slot of the database's limit, not of the seller's own.
-	known   func(ctx context.Context) (key string, ok bool)
-	mu      sync.Mutex
-	key     string
-	cur     accurate.Limiter
-	settled bool
-}
-
-func (d *databaseLimiter) use(key string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if key != d.key {
-		d.key, d.cur = key, d.make(key)
-	}
-}
-
-// settle uses the database's key from now on.
-func (d *databaseLimiter) settle(key string) {
-	d.use(key)
-	d.mu.Lock()
-	d.settled = true
-	d.mu.Unlock()
-}
-
-// Key is the limiter's key now.
-func (d *databaseLimiter) Key() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.key
-}
-
-// Acquire waits for room under the current key.
-func (d *databaseLimiter) Acquire(ctx context.Context) (func(), error) {
-	d.mu.Lock()
-	ask := d.known != nil && !d.settled
-	d.mu.Unlock()
-	if ask {
-		if key, ok := d.known(ctx); ok {
-			d.settle(key)
-		}
-	}
-	d.mu.Lock()
-	l := d.cur
-	d.mu.Unlock()
-	return l.Acquire(ctx)
 }
 
 // part is the seller's current part, built (or rebuilt) on demand.
@@ -139,29 +85,33 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		f.counted[s.ID] = true
 	}
 	store := f.store.Seller(s.ID)
-	limiter := &databaseLimiter{make: func(key string) accurate.Limiter {
+	makeLimiter := func(key string) accurate.Limiter {
 		l := accurate.NewRedisLimiter(f.rdb, key, s.Accurate.RateLimit, s.Accurate.MaxConcurrency)
 		l.OnWait = f.meter.LimiterWait
 		return l
-	}}
-	limiter.use(limiterKey(f.cfg.RedisNamespace, s))
-	var onDatabase func(context.Context, string)
-	if f.reg.Dir() != "" && s.Accurate.Database == "" {
-		// The database the token opens, once discovery names it: sellers
-		// on one database share its limit without saying so in their files.
-		// Remembered in Redis, so that another replica, or this one after a
-		// restart, discovers under the database's limit too.
-		ns, token := f.cfg.RedisNamespace, s.Accurate.APIToken
-		limiter.known = func(ctx context.Context) (string, bool) {
-			id, err := knownDatabase(ctx, f.rdb, ns, token)
+	}
+	ns, token := f.cfg.RedisNamespace, s.Accurate.APIToken
+	// The database the token opens, once discovery names it: sellers on
+	// one database share its limit without saying so in their files.
+	// Remembered in Redis, so that another replica, or this one after a
+	// restart, discovers under the database's limit too.
+	discovers := f.reg.Dir() != "" && s.Accurate.Database == ""
+	var known func(ctx context.Context) (string, bool)
+	if discovers {
+		known = func(ctx context.Context) (string, bool) {
+			id, err := fleetpkg.KnownDatabase(ctx, f.rdb, ns, token)
 			if err != nil || id == "" {
 				return "", false
 			}
-			return databaseLimiterKey(ns, id), true
+			return fleetpkg.DatabaseLimiterKey(ns, id), true
 		}
+	}
+	limiter := fleetpkg.NewDatabaseLimiter(fleetpkg.LimiterKey(ns, s), makeLimiter, known)
+	var onDatabase func(context.Context, string)
+	if discovers {
 		onDatabase = func(ctx context.Context, id string) {
-			limiter.settle(databaseLimiterKey(ns, id))
-			if err := rememberDatabase(ctx, f.rdb, ns, token, id); err != nil {
+			limiter.Settle(fleetpkg.DatabaseLimiterKey(ns, id))
+			if err := fleetpkg.RememberDatabase(ctx, f.rdb, ns, token, id); err != nil {
 				log.Warn("cannot remember the seller's Accurate database; other replicas find it by their own discovery", zap.Error(err))
 			}
 		}

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/accurate"
-	"forstok-accurate-sync/events"
+	fleetpkg "forstok-accurate-sync/fleet"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/sellers"
 )
@@ -132,62 +129,5 @@ func (l *onlineLimits) limiter(key string, acc sellers.Accurate) accurate.Limite
 // sellerLimiter is the limiter the service uses for seller s: its
 // database's, once a discovery has named it.
 func (l *onlineLimits) sellerLimiter(ctx context.Context, ns string, s *sellers.Seller) accurate.Limiter {
-	key := limiterKey(ns, s)
-	if s.Accurate.Database == "" {
-		if id, err := knownDatabase(ctx, l.rdb, ns, s.Accurate.APIToken); err == nil && id != "" {
-			key = databaseLimiterKey(ns, id)
-		}
-	}
-	return l.limiter(key, s.Accurate)
-}
-
-// limiterKey is where the service keeps a seller's Accurate limit: one per
-// Accurate database, so that sellers sharing a database share its limit.
-func limiterKey(ns string, s *sellers.Seller) string {
-	switch {
-	case s.Accurate.Database != "":
-		return databaseLimiterKey(ns, s.Accurate.Database)
-	case s.ID == sellers.DefaultID:
-		return events.LimiterPrefix(ns)
-	}
-	return events.LimiterPrefix(ns) + ":seller:" + s.ID
-}
-
-// tokenDatabaseKey holds the id of the database an API token opens, as host
-// discovery last named it. The token is hashed: a key name is no place
-// for a secret.
-func tokenDatabaseKey(ns, token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return events.LimiterPrefix(ns) + ":token:" + hex.EncodeToString(sum[:16])
-}
-
-// tokenDatabaseTTL is how long a discovered database is remembered after
-// its last discovery; a token moved to another database is found again on
-// the next 308.
-const tokenDatabaseTTL = 30 * 24 * time.Hour
-
-func rememberDatabase(ctx context.Context, rdb redis.UniversalClient, ns, token, id string) error {
-	if err := rdb.Set(ctx, tokenDatabaseKey(ns, token), id, tokenDatabaseTTL).Err(); err != nil {
-		return fmt.Errorf("remembering the token's database: %w", err)
-	}
-	return nil
-}
-
-// knownDatabase is the database an earlier discovery found for the token,
-// "" when none did.
-func knownDatabase(ctx context.Context, rdb redis.UniversalClient, ns, token string) (string, error) {
-	id, err := rdb.Get(ctx, tokenDatabaseKey(ns, token)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("reading the token's database: %w", err)
-	}
-	return id, nil
-}
-
-// databaseLimiterKey is the limit of one Accurate database, shared by the
-// sellers on it.
-func databaseLimiterKey(ns, database string) string {
-	return events.LimiterPrefix(ns) + ":db:" + database
+	return l.limiter(fleetpkg.SellerLimiterKey(ctx, l.rdb, ns, s), s.Accurate)
 }

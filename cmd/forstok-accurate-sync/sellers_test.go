@@ -21,6 +21,7 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/examples"
+	fleetpkg "forstok-accurate-sync/fleet"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -566,13 +567,13 @@ func TestSellersOnOneDatabaseShareItsLimit(t *testing.T) {
 	}
 	ns := w.redis.Namespace
 	t.Run("two sellers whose tokens open one database share its limit, found by discovery", func(t *testing.T) {
-		if a, b := key("toko-a"), key("toko-b"); a != b || a != databaseLimiterKey(ns, "7") {
-			t.Errorf("limits: toko-a %q, toko-b %q; want both %q", a, b, databaseLimiterKey(ns, "7"))
+		if a, b := key("toko-a"), key("toko-b"); a != b || a != fleetpkg.DatabaseLimiterKey(ns, "7") {
+			t.Errorf("limits: toko-a %q, toko-b %q; want both %q", a, b, fleetpkg.DatabaseLimiterKey(ns, "7"))
 		}
 	})
 	t.Run("a seller on another database has a limit of its own", func(t *testing.T) {
-		if c := key("toko-c"); c != databaseLimiterKey(ns, "9") {
-			t.Errorf("toko-c's limit %q; want %q", c, databaseLimiterKey(ns, "9"))
+		if c := key("toko-c"); c != fleetpkg.DatabaseLimiterKey(ns, "9") {
+			t.Errorf("toko-c's limit %q; want %q", c, fleetpkg.DatabaseLimiterKey(ns, "9"))
 		}
 	})
 	t.Run("another replica discovers under the database's limit, not the seller's own", func(t *testing.T) {
@@ -587,16 +588,16 @@ func TestSellersOnOneDatabaseShareItsLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fresh.limiter.Key(); got != limiterKey(ns, s) {
-			t.Fatalf("a fresh part starts on %q; want the seller's own %q until it asks", got, limiterKey(ns, s))
+		if got := fresh.limiter.Key(); got != fleetpkg.LimiterKey(ns, s) {
+			t.Fatalf("a fresh part starts on %q; want the seller's own %q until it asks", got, fleetpkg.LimiterKey(ns, s))
 		}
 		release, err := fresh.limiter.Acquire(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
 		release()
-		if got := fresh.limiter.Key(); got != databaseLimiterKey(ns, "7") {
-			t.Errorf("its first request went under %q; want database 7's %q", got, databaseLimiterKey(ns, "7"))
+		if got := fresh.limiter.Key(); got != fleetpkg.DatabaseLimiterKey(ns, "7") {
+			t.Errorf("its first request went under %q; want database 7's %q", got, fleetpkg.DatabaseLimiterKey(ns, "7"))
 		}
 	})
 }
