@@ -24,9 +24,9 @@ const (
 // listFields are what each list.do is asked for: customers carry their
 // number as customerNo, warehouses and branches are known by name only.
 var listFields = map[ListKind]string{
-	ListGLAccounts: "id,no,name",
+	ListGLAccounts: "id,no,name,accountType",
 	ListCustomers:  "id,customerNo,name",
-	ListItems:      "id,no,name",
+	ListItems:      "id,no,name,itemType",
 	ListWarehouses: "id,name",
 	ListBranches:   "id,name",
 }
@@ -42,6 +42,8 @@ type Entity struct {
 	ID   int64  `json:"id"`
 	No   string `json:"no"`
 	Name string `json:"name"`
+	// Type is an account's accountType or an item's itemType.
+	Type string `json:"type,omitempty"`
 }
 
 // List reads every row of a master-data list ({kind}/list.do), page by
@@ -80,7 +82,9 @@ func (c *Client) List(ctx context.Context, kind ListKind) ([]Entity, error) {
 func decodeEntities(endpoint string, a *answer) ([]Entity, error) {
 	var rows []struct {
 		Entity
-		CustomerNo string `json:"customerNo"`
+		CustomerNo  string `json:"customerNo"`
+		AccountType string `json:"accountType"`
+		ItemType    string `json:"itemType"`
 	}
 	if len(a.D) > 0 && string(a.D) != "null" {
 		if err := json.Unmarshal(a.D, &rows); err != nil {
@@ -93,6 +97,7 @@ func decodeEntities(endpoint string, a *answer) ([]Entity, error) {
 		if e.No == "" {
 			e.No = r.CustomerNo
 		}
+		e.Type = firstOf(r.AccountType, r.ItemType)
 		out = append(out, e)
 	}
 	return out, nil

@@ -13,47 +13,83 @@ import (
 type masterEntry struct {
 	ID          int64  `json:"id"`
 	No          string `json:"no,omitempty"`
+	CustomerNo  string `json:"customerNo,omitempty"` // customer only: Accurate's name for its number
 	Name        string `json:"name"`
 	AccountType string `json:"accountType,omitempty"` // glaccount only
+	ItemType    string `json:"itemType,omitempty"`    // item only
 }
 
-// masterRows is the seed, and what was created since, as one kind's list.
+// masterRows is the seed, and what was created since, as one kind's list,
+// with the names and types Accurate shows beside the numbers.
 func (s *Server) masterRows(kind string) []masterEntry {
 	var rows []masterEntry
-	numbered := func(nos []string, accountType string) {
-		for _, no := range nos {
-			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), No: no, Name: no, AccountType: accountType})
-		}
+	add := func(e masterEntry) {
+		e.ID = int64(len(rows) + 1)
+		rows = append(rows, e)
 	}
-	named := func(names []string) {
-		for _, name := range names {
-			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), Name: name})
+	named := func(no string) string {
+		if n := s.seed.Names[no]; n != "" {
+			return n
 		}
+		return no
 	}
 	switch kind {
 	case "glaccount":
-		numbered(s.seed.Banks, "CASH_BANK")
-		numbered(s.seed.Accounts, "OTHER")
+		for _, no := range s.seed.Banks {
+			add(masterEntry{No: no, Name: named(no), AccountType: "CASH_BANK"})
+		}
+		for _, no := range s.seed.Accounts {
+			add(masterEntry{No: no, Name: named(no), AccountType: s.accountTypeOf(no)})
+		}
 	case "customer":
-		numbered(s.seed.Customers, "")
+		for _, no := range s.seed.Customers {
+			add(masterEntry{No: no, CustomerNo: no, Name: named(no)})
+		}
 		s.mu.Lock()
 		for _, c := range s.createdCustomers {
-			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), No: c.CustomerNo, Name: c.Name})
+			add(masterEntry{No: c.CustomerNo, CustomerNo: c.CustomerNo, Name: c.Name})
 		}
 		s.mu.Unlock()
 	case "item":
-		numbered(s.seed.Items, "")
+		for _, no := range s.seed.Items {
+			add(masterEntry{No: no, Name: named(no), ItemType: "INVENTORY"})
+		}
 		s.mu.Lock()
 		for _, it := range s.createdItems {
-			rows = append(rows, masterEntry{ID: int64(len(rows) + 1), No: it.No, Name: it.Name})
+			add(masterEntry{No: it.No, Name: it.Name, ItemType: it.ItemType})
 		}
 		s.mu.Unlock()
 	case "warehouse":
-		named(s.seed.Warehouses)
+		for _, name := range s.seed.Warehouses {
+			add(masterEntry{Name: name})
+		}
 	case "branch":
-		named(s.seed.Branches)
+		for _, name := range s.seed.Branches {
+			add(masterEntry{Name: name})
+		}
 	}
 	return rows
+}
+
+// accountTypeOf is the seed's type for an account, or the one Indonesian
+// charts of accounts give its first digit.
+func (s *Server) accountTypeOf(no string) string {
+	if t := s.seed.AccountTypes[no]; t != "" {
+		return t
+	}
+	switch {
+	case strings.HasPrefix(no, "4"):
+		return "REVENUE"
+	case strings.HasPrefix(no, "5"):
+		return "COGS"
+	case strings.HasPrefix(no, "6"):
+		return "EXPENSE"
+	case strings.HasPrefix(no, "7"):
+		return "OTHER_INCOME"
+	case strings.HasPrefix(no, "8"):
+		return "OTHER_EXPENSE"
+	}
+	return "OTHER_ASSET"
 }
 
 // masterList serves {kind}/list.do: filter.no (for customers also

@@ -15,6 +15,7 @@ func TestMasterDataLists(t *testing.T) {
 		No          *string `json:"no"`
 		Name        string  `json:"name"`
 		AccountType string  `json:"accountType"`
+		ItemType    string  `json:"itemType"`
 	}
 	list := func(t *testing.T, kind string, q url.Values) ([]row, *page) {
 		t.Helper()
@@ -69,6 +70,23 @@ func TestMasterDataLists(t *testing.T) {
 		}
 		if types["110202"] != "CASH_BANK" || types["610202"] == "CASH_BANK" {
 			t.Fatalf("account types %v", types)
+		}
+	})
+	t.Run("rows carry the names and types Accurate shows", func(t *testing.T) {
+		rows, _ := list(t, "glaccount", url.Values{"filter.no": {"410201", "610202"}})
+		if len(rows) != 2 || rows[0].Name != "Penjualan Marketplace" || rows[0].AccountType != "REVENUE" ||
+			rows[1].Name != "Biaya Layanan Marketplace" || rows[1].AccountType != "EXPENSE" {
+			t.Fatalf("accounts %+v", rows)
+		}
+		items, _ := list(t, "item", url.Values{"filter.no": {"BRG-TOPI-01"}})
+		if len(items) != 1 || items[0].Name != "Topi Baseball" || items[0].ItemType != "INVENTORY" {
+			t.Fatalf("items %+v", items)
+		}
+	})
+	t.Run("filter.keywords with op CONTAIN searches names too", func(t *testing.T) {
+		rows, _ := list(t, "glaccount", url.Values{"filter.keywords.op": {"CONTAIN"}, "filter.keywords.val": {"layanan"}})
+		if got := nos(rows); !slices.Equal(got, []string{"610202"}) {
+			t.Fatalf("got %q", got)
 		}
 	})
 	t.Run("warehouses carry no number", func(t *testing.T) {
