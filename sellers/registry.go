@@ -30,8 +30,26 @@ type Registry struct {
 	inFolder map[string]bool     // sellers whose file is in the folder now
 	byToken  map[string]string   // admin token → seller id
 
-	adminToken string // ADMIN_TOKEN, which no seller's token may equal
-	state      string // folderState as of the last reload
+	adminToken string    // ADMIN_TOKEN, which no seller's token may equal
+	state      string    // folderState as of the last reload
+	mappings   *Mappings // nil: every seller uses its file's mapping
+}
+
+// UseMappings makes Get hand out each seller with its newest mapping
+// version, as m last refreshed it.
+func (r *Registry) UseMappings(m *Mappings) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mappings = m
+}
+
+// file is the seller as its file (or the environment) defines it, without
+// a mapping version.
+func (r *Registry) file(id string) (*Seller, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.current[id]
+	return s, ok
 }
 
 // Config builds a Registry over a folder.
@@ -89,13 +107,18 @@ func newRegistry(log *zap.Logger) *Registry {
 // Dir is the folder the sellers come from; empty for a fixed set.
 func (r *Registry) Dir() string { return r.dir }
 
-// Get returns the seller's current valid version; false for a seller that is
-// unknown, removed, or never had a valid file.
+// Get returns the seller's current valid version, with its newest mapping
+// version when UseMappings was called; false for a seller that is unknown,
+// removed, or never had a valid file.
 func (r *Registry) Get(id string) (*Seller, bool) {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
 	s, ok := r.current[id]
-	return s, ok
+	m := r.mappings
+	r.mu.RUnlock()
+	if !ok || m == nil {
+		return s, ok
+	}
+	return m.apply(s), true
 }
 
 // IDs lists the sellers that can take webhooks now, in order.

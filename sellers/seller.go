@@ -48,7 +48,16 @@ type Seller struct {
 	// AdminTokenFrom names where the admin token is set (the variable or
 	// file), for problems that must never show the token.
 	AdminTokenFrom string
-	Mapping        *mapping.Settings
+	// Mapping is the mapping in use: the newest mapping version (Mappings),
+	// or the file's when no version is known.
+	Mapping *mapping.Settings
+	// MappingYAML is the mapping as the seller's file holds it, imported
+	// as a version whenever it changes.
+	MappingYAML []byte
+	// MappingVersion is the mapping version in Mapping; empty for the
+	// file's own.
+	MappingVersion string
+	fileVersion    string // Version before the mapping version was added
 	// Version identifies the configuration (file, mapping and resolved
 	// secrets): it changes exactly when something in it changed.
 	Version  string
@@ -226,7 +235,7 @@ func (l *loader) load(path string) (*Seller, Problems) {
 		c.add("admin_token", fmt.Sprintf("the admin token in %s is %d bytes: make it at least %d, so that it cannot be guessed (e.g. openssl rand -hex 32)",
 			s.AdminTokenFrom, len(s.AdminToken), MinAdminTokenBytes))
 	}
-	s.Mapping = l.mapping(c, hash, filepath.Dir(path), &f)
+	s.Mapping, s.MappingYAML = l.mapping(c, hash, filepath.Dir(path), &f)
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
@@ -236,15 +245,15 @@ func (l *loader) load(path string) (*Seller, Problems) {
 }
 
 // mapping reads the inline mapping or mapping_file, relative to the folder.
-func (l *loader) mapping(c *collector, hash interface{ Write([]byte) (int, error) }, dir string, f *file) *mapping.Settings {
+func (l *loader) mapping(c *collector, hash interface{ Write([]byte) (int, error) }, dir string, f *file) (*mapping.Settings, []byte) {
 	inline := f.Mapping.Kind != 0
 	switch {
 	case inline && f.MappingFile != "":
 		c.add("mapping", "give either mapping: or mapping_file:, not both")
-		return nil
+		return nil, nil
 	case !inline && f.MappingFile == "":
 		c.add("mapping", "missing: add a mapping: section or mapping_file: naming the mapping file")
-		return nil
+		return nil, nil
 	}
 	var data []byte
 	key := "mapping"
@@ -252,7 +261,7 @@ func (l *loader) mapping(c *collector, hash interface{ Write([]byte) (int, error
 		out, err := yaml.Marshal(&f.Mapping)
 		if err != nil {
 			c.add(key, err.Error())
-			return nil
+			return nil, nil
 		}
 		data = out
 	} else {
@@ -264,7 +273,7 @@ func (l *loader) mapping(c *collector, hash interface{ Write([]byte) (int, error
 		b, err := os.ReadFile(path)
 		if err != nil {
 			c.add(key, "cannot read "+path+": "+describeIOError(err))
-			return nil
+			return nil, nil
 		}
 		data = b
 	}
@@ -282,13 +291,13 @@ func (l *loader) mapping(c *collector, hash interface{ Write([]byte) (int, error
 			}
 			c.add(key, msg)
 		}
-		return nil
+		return nil, nil
 	}
 	if err != nil {
 		c.add(key, err.Error())
-		return nil
+		return nil, nil
 	}
-	return settings
+	return settings, data
 }
 
 func orDefault(v, def int) int {

@@ -27,20 +27,24 @@ import (
 // change applies to the events processed after it; a seller that is not
 // configured now has no part, and its events wait.
 type fleet struct {
-	reg     *sellers.Registry
-	store   *events.Store
-	rdb     redis.UniversalClient
-	cfg     config
-	opts    options
-	log     *zap.Logger
-	meter   *metrics.Metrics
-	decoder *forstok.Decoder
+	reg      *sellers.Registry
+	store    *events.Store
+	rdb      redis.UniversalClient
+	cfg      config
+	opts     options
+	log      *zap.Logger
+	meter    *metrics.Metrics
+	decoder  *forstok.Decoder
+	mappings *sellers.Mappings
 
-	mu      sync.Mutex
-	parts   map[string]*sellerPart
-	ctx     context.Context // set by run: the credentials checks live in it
-	checks  sync.WaitGroup
-	counted map[string]bool // sellers whose metric series exist
+	mu sync.Mutex
+	// mappingErr is the last error refreshing the mapping versions, logged
+	// once rather than every second.
+	mappingErr string
+	parts      map[string]*sellerPart
+	ctx        context.Context // set by run: the credentials checks live in it
+	checks     sync.WaitGroup
+	counted    map[string]bool // sellers whose metric series exist
 }
 
 // sellerPart is one seller's version at work.
@@ -220,6 +224,7 @@ func (f *fleet) run(ctx context.Context) {
 // sync builds the parts of new or changed sellers and drops those of
 // sellers that are gone.
 func (f *fleet) sync() {
+	f.refreshMappings()
 	ids := f.reg.IDs()
 	for _, id := range ids {
 		f.part(id)
@@ -235,6 +240,28 @@ func (f *fleet) sync() {
 			p.stop()
 			delete(f.parts, id)
 		}
+	}
+}
+
+// refreshMappings takes each seller's newest mapping version (and imports
+// changed files); while Redis cannot answer, sellers keep the one they have.
+func (f *fleet) refreshMappings() {
+	if f.mappings == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := f.mappings.Refresh(ctx, f.reg)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	f.mu.Lock()
+	changed := msg != f.mappingErr
+	f.mappingErr = msg
+	f.mu.Unlock()
+	if changed && err != nil {
+		f.log.Warn("cannot read the sellers' mapping versions from Redis; each seller keeps the mapping it has", zap.Error(err))
 	}
 }
 

@@ -123,7 +123,11 @@ func newApp(cfg config, opts options) (*app, error) {
 	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Shards: cfg.RedisShards, Retention: cfg.EventRetention,
 		HoldTimeout: cfg.EventHoldTimeout, Share: cfg.SellerShare, Logger: log.Named("events")})
 	decoder := forstok.NewDecoder()
-	f := &fleet{reg: reg, store: store, rdb: rdb, cfg: cfg, opts: opts, log: log, decoder: decoder,
+	// Mapping versions (the file's and the console's) live in Redis; every
+	// replica takes the newest at start and within seconds of a save.
+	maps := sellers.NewMappings(rdb, store.Queue(), log.Named("mappings"))
+	reg.UseMappings(maps)
+	f := &fleet{reg: reg, store: store, rdb: rdb, cfg: cfg, opts: opts, log: log, decoder: decoder, mappings: maps,
 		parts: map[string]*sellerPart{}, counted: map[string]bool{}}
 	if reg.Dir() == "" {
 		f.meter = metrics.New(store)
@@ -198,6 +202,10 @@ func openSellers(cfg config, opts options, log *zap.Logger) (*sellers.Registry, 
 	if err != nil {
 		return nil, fmt.Errorf("MAPPING_FILE %s: %w", cfg.MappingFile, err)
 	}
+	mappingYAML, err := os.ReadFile(cfg.MappingFile)
+	if err != nil {
+		return nil, fmt.Errorf("MAPPING_FILE %s: %w", cfg.MappingFile, err)
+	}
 	verifier, err := forstok.NewVerifier(cfg.WebhookSecrets, forstok.DefaultTolerance)
 	if err != nil {
 		return nil, fmt.Errorf("FORSTOK_WEBHOOK_SECRET: %w", err)
@@ -207,7 +215,7 @@ func openSellers(cfg config, opts options, log *zap.Logger) (*sellers.Registry, 
 		return nil, fmt.Errorf("accurate client: %w", err)
 	}
 	return sellers.Fixed(&sellers.Seller{ID: sellers.DefaultID, Name: sellers.DefaultID, Verifier: verifier,
-		Accurate: defaultAccurate(cfg), Mapping: settings, Version: "environment", LoadedAt: time.Now().UTC()}), nil
+		Accurate: defaultAccurate(cfg), Mapping: settings, MappingYAML: mappingYAML, Version: "environment", LoadedAt: time.Now().UTC()}), nil
 }
 
 // adminSellers describes the sellers for the admin operations: every one
