@@ -70,6 +70,12 @@ type Config struct {
 	Now     func() time.Time
 	// Reconciler makes reconciliation reports; nil has none to make.
 	Reconciler Reconciler
+	// Mappings keeps the sellers' mapping versions; nil: the settings
+	// operations answer that they are not kept here.
+	Mappings Mappings
+	// Accurate reads the sellers' own Accurate for the settings; nil: the
+	// online checks are not made and no choices are listed.
+	Accurate SellerAccurate
 }
 
 // Service is the operators' operations.
@@ -81,6 +87,9 @@ type Service struct {
 	now      func() time.Time
 	// reconciler makes the reconciliation reports (reconciliation.go).
 	reconciler Reconciler
+	mappings   Mappings
+	accurate   SellerAccurate
+	choices    choiceCache
 }
 
 // New builds a Service.
@@ -99,7 +108,7 @@ func New(cfg Config) *Service {
 		cfg.StoreFor = func(string) Store { return only }
 	}
 	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
-		reconciler: cfg.Reconciler}
+		reconciler: cfg.Reconciler, mappings: cfg.Mappings, accurate: cfg.Accurate}
 }
 
 // SellerOf is the seller an event belongs to.

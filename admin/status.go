@@ -57,6 +57,9 @@ func AnswerOf(err error) Answer {
 		sig     *forstok.SignatureError
 		input   *InputError
 		own     HTTPStatuser
+		refused *MappingErrors
+		stale   *StaleError
+		acc     *AccurateError
 	)
 	switch {
 	case err == nil:
@@ -67,6 +70,14 @@ func AnswerOf(err error) Answer {
 			msg = fmt.Sprintf("%d problems are listed and %d more were found: fix these and send the event again", len(invalid.Fields), invalid.More)
 		}
 		return Answer{http.StatusUnprocessableEntity, CodeInvalid, msg}
+	case errors.As(err, &refused):
+		return Answer{http.StatusUnprocessableEntity, CodeInvalid, "nothing was saved: fix each path listed and save again"}
+	case errors.As(err, &stale):
+		return Answer{http.StatusPreconditionFailed, CodeConflict, stale.Error()}
+	case errors.As(err, &acc):
+		return Answer{http.StatusBadGateway, CodeUnavailable, acc.Error()}
+	case errors.Is(err, ErrNoSettings):
+		return Answer{http.StatusNotFound, CodeNotFound, err.Error()}
 	case errors.As(err, &syntax), errors.As(err, &unknown), errors.As(err, &input):
 		return Answer{http.StatusBadRequest, CodeRejected, err.Error()}
 	case errors.Is(err, events.ErrBadCursor):

@@ -64,6 +64,10 @@ func (a *api) describe(err error) (int, any) {
 		err = &statusError{status: httpErr.Code, msg: msg}
 	}
 	ans := admin.AnswerOf(err)
+	var refused *admin.MappingErrors
+	if errors.As(err, &refused) {
+		return ans.Status, map[string]any{"status": ans.Code, "error": ans.Message, "errors": refused.Problems}
+	}
 	if errors.As(err, &invalid) {
 		body := map[string]any{"status": ans.Code, "errors": invalid.Fields}
 		if invalid.More > 0 {

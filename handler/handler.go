@@ -99,6 +99,11 @@ type Config struct {
 	// may arrive; zero is edge.MinBodyRate and edge.BodyGrace.
 	MinBodyRate int64
 	BodyGrace   time.Duration
+	// Mappings and Accurate serve the sellers' Accurate settings (their
+	// mapping versions, choices from their Accurate); nil turns those
+	// routes into a 404.
+	Mappings admin.Mappings
+	Accurate admin.SellerAccurate
 }
 
 // MaxBodyBytes is the largest webhook body accepted: 1 MiB.
@@ -142,7 +147,7 @@ func New(cfg Config) http.Handler {
 		cfg.Seller = func(id string) (Intake, bool) { return only, id == DefaultSeller }
 	}
 	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now,
-		Reconciler: cfg.Reconciler})}
+		Reconciler: cfg.Reconciler, Mappings: cfg.Mappings, Accurate: cfg.Accurate})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
@@ -170,6 +175,11 @@ func New(cfg Config) http.Handler {
 	adminAPI.POST("/sellers/:seller/events/:key/replay", a.replayEvent)
 	adminAPI.POST("/sellers/:seller/replay-failed", a.replayFailed)
 	adminAPI.GET("/sellers/:seller/reconciliation", a.reconciliation)
+	adminAPI.GET("/sellers/:seller/mapping", a.getMapping)
+	adminAPI.PUT("/sellers/:seller/mapping", a.putMapping)
+	adminAPI.GET("/sellers/:seller/mapping/versions", a.mappingVersions)
+	adminAPI.POST("/sellers/:seller/mapping/versions/:version/restore", a.restoreMapping)
+	adminAPI.GET("/sellers/:seller/accurate/:list", a.accurateChoices)
 	// Unknown admin paths go through the same guard, so that with no token
 	// every /admin route is a 404 and with one an unauthenticated caller
 	// learns nothing.

@@ -51,7 +51,7 @@ type fleet struct {
 type sellerPart struct {
 	seller  *sellers.Seller
 	worker  *worker.Worker
-	client  *accurate.Client // for the reconciliation's list reads
+	client  *accurate.Client // its reads (reconciliation, the settings page) go through the same limiter
 	creds   *credentials
 	limiter *fleetpkg.DatabaseLimiter
 	stop    context.CancelFunc // ends its credentials check

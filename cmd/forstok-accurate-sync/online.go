@@ -44,6 +44,12 @@ func checkOnline(ctx context.Context, acc sellers.Accurate, limiter accurate.Lim
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	return missingIn(ctx, client, settings)
+}
+
+// missingIn is every entry of settings that the client's Accurate lacks.
+func missingIn(ctx context.Context, client *accurate.Client, settings *mapping.Settings) ([]mapping.Problem, error) {
+	var err error
 	refs := settings.References()
 	checks := []struct {
 		what  string

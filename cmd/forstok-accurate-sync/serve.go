@@ -175,6 +175,8 @@ func newApp(cfg config, opts options) (*app, error) {
 		Guard:          guard.New(rdb, cfg.RedisNamespace),
 		TrustedProxies: cfg.TrustedProxies,
 		SellerTokens:   reg.AdminTokens,
+		Mappings:       maps,
+		Accurate:       settingsReads{f},
 	})
 	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
 		fleet: f, sellers: reg, hup: opts.hup}, nil
