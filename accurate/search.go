@@ -47,8 +47,7 @@ func (c *Client) Search(ctx context.Context, kind ListKind, q string, limit int)
 			}
 			rows = append(rows, e)
 		}
-		next := (a.SP != nil && page < a.SP.PageCount) || (a.SP == nil && len(got) == listPageSize)
-		if len(got) == 0 || !next {
+		if !morePages(a, page, len(got), listPageSize) {
 			return rows, false, nil
 		}
 	}
