@@ -304,7 +304,7 @@ func (s *Service) ReplayFailed(ctx context.Context, scope Scope, seller string) 
 			out.More = true
 			break
 		}
-		done, err := s.replayFailedOf(ctx, s.storeFor(id), MaxReplayAll-len(out.Queued)-len(out.Busy))
+		done, err := s.replayFailedOf(ctx, s.storeFor(id), MaxReplayAll-len(out.Queued)-len(out.Busy), nil)
 		out.Queued = append(out.Queued, done.Queued...)
 		out.Busy = append(out.Busy, done.Busy...)
 		out.More = out.More || done.More
@@ -315,8 +315,22 @@ func (s *Service) ReplayFailed(ctx context.Context, scope Scope, seller string) 
 	return out, nil
 }
 
-// replayFailedOf replays at most limit failed events of one seller's store.
-func (s *Service) replayFailedOf(ctx context.Context, store Store, limit int) (Replayed, error) {
+// ReplayFailedFor queues again the failed events of a seller whose failure
+// names one of the mapping paths keys (after a mapping version changed
+// them).
+func (s *Service) ReplayFailedFor(ctx context.Context, scope Scope, seller string, keys []string) (Replayed, error) {
+	if !scope.Allows(seller) || !s.knownSeller(seller) {
+		return Replayed{}, notFound("seller " + seller)
+	}
+	return s.replayFailedOf(ctx, s.storeFor(seller), MaxReplayAll, func(ev events.Event) bool {
+		f := FailureOf(ev)
+		return f != nil && f.Key != "" && slices.Contains(keys, f.Key)
+	})
+}
+
+// replayFailedOf replays at most limit failed events of one seller's store
+// (those match takes; all of them when it is nil).
+func (s *Service) replayFailedOf(ctx context.Context, store Store, limit int, match func(events.Event) bool) (Replayed, error) {
 	// Collect first, then replay: a replayed event leaves the failed index,
 	// which would shift the pages under a cursor.
 	var keys []string
@@ -327,7 +341,9 @@ func (s *Service) replayFailedOf(ctx context.Context, store Store, limit int) (R
 			return Replayed{}, err
 		}
 		for _, ev := range evs {
-			keys = append(keys, ev.Key)
+			if match == nil || match(ev) {
+				keys = append(keys, ev.Key)
+			}
 		}
 		if next == "" {
 			break

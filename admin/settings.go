@@ -397,3 +397,63 @@ func (e *AccurateError) Error() string {
 	return "the seller's Accurate did not answer the list (" + e.Err.Error() + "); try again in a minute"
 }
 func (e *AccurateError) Unwrap() error { return e.Err }
+
+// MappingWith sets values (mapping path → value, as the console's form
+// names its fields) in a mapping file and writes it again, to be checked
+// and saved like any other. "true"/"false" under tax are booleans; an
+// empty value leaves the key out (an amount kind unmapped).
+func MappingWith(yamlText []byte, values map[string]string) ([]byte, error) {
+	m, err := MappingAsData(yamlText)
+	if err != nil {
+		return nil, err
+	}
+	for path, v := range values {
+		parts := pathParts(path)
+		if len(parts) < 2 {
+			return nil, &MappingErrors{Problems: []PathProblem{{Path: path, Message: "is not a field of the mapping"}}}
+		}
+		at := m
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := at[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				at[p] = next
+			}
+			at = next
+		}
+		key := parts[len(parts)-1]
+		switch {
+		case parts[0] == "tax" || path == "auto_create.customers":
+			at[key] = v == "true"
+		case strings.TrimSpace(v) == "":
+			delete(at, key) // not mapped
+		default:
+			at[key] = strings.TrimSpace(v)
+		}
+	}
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("writing the mapping: %w", err)
+	}
+	return out, nil
+}
+
+// pathParts splits a field path; a store id, warehouse id or SKU may hold
+// dots of its own, so those sections split around it.
+func pathParts(path string) []string {
+	section, rest, ok := strings.Cut(path, ".")
+	if !ok {
+		return []string{path}
+	}
+	switch section {
+	case "warehouses", "items":
+		return []string{section, rest}
+	case "stores":
+		i := strings.LastIndex(rest, ".")
+		if i < 0 {
+			return []string{section, rest}
+		}
+		return []string{section, rest[:i], rest[i+1:]}
+	}
+	return append([]string{section}, strings.Split(rest, ".")...)
+}

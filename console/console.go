@@ -101,6 +101,10 @@ func New(cfg Config) http.Handler {
 	m.HandleFunc("GET /console/sellers/{seller}/reconciliation.csv", c.signedIn(c.reconciliationCSV))
 	m.HandleFunc("POST /console/replay", c.signedIn(c.replay))
 	m.HandleFunc("POST /console/replay-failed", c.signedIn(c.replayFailed))
+	m.HandleFunc("GET /console/sellers/{seller}/settings", c.signedIn(c.settings))
+	m.HandleFunc("POST /console/sellers/{seller}/settings", c.signedIn(c.saveSettings))
+	m.HandleFunc("POST /console/sellers/{seller}/settings/replay", c.signedIn(c.replaySettings))
+	m.HandleFunc("POST /console/sellers/{seller}/settings/restore", c.signedIn(c.restoreSettings))
 	c.mux = m
 	return c
 }

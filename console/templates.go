@@ -8,7 +8,7 @@ import (
 	"forstok-accurate-sync/reconcile"
 )
 
-var pageNames = []string{"signin", "error", "overview", "failed", "search", "event", "sellers", "reconciliation"}
+var pageNames = []string{"signin", "error", "overview", "failed", "search", "event", "sellers", "reconciliation", "settings"}
 
 // parsePages parses each page with the layout and the shared rows; the
 // templates are embedded, so a mistake in one is a programming error found
@@ -29,9 +29,10 @@ func parsePages() map[string]*template.Template {
 			u.RawQuery = q.Encode()
 			return u.String()
 		},
-		"rows":   func(l lang, rows []row) map[string]any { return map[string]any{"L": l, "Rows": rows} },
-		"int64":  func(n int) int64 { return int64(n) },
-		"sideOf": func(l lang, s reconcile.SideView) map[string]any { return map[string]any{"L": l, "S": s} },
+		"rows":        func(l lang, rows []row) map[string]any { return map[string]any{"L": l, "Rows": rows} },
+		"int64":       func(n int) int64 { return int64(n) },
+		"sideOf":      func(l lang, s reconcile.SideView) map[string]any { return map[string]any{"L": l, "S": s} },
+		"settingsURL": settingsURL,
 	}
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {

@@ -79,7 +79,9 @@ func NewMappings(rdb redis.UniversalClient, ns string, log *zap.Logger) *Mapping
 }
 
 func (m *Mappings) keys(seller string) []string {
-	p := events.SellerKeyPrefix(m.ns, seller) + ":mapping:"
+	// One hash tag for every seller's versions: the save script touches
+	// three keys of a seller at once, and the versions are small.
+	p := events.KeyPrefix(m.ns) + ":mapping:" + seller + ":"
 	return []string{p + "versions", p + "file", p + "head"}
 }
 
@@ -105,7 +107,17 @@ return {'ok', head}
 // checked.
 func (m *Mappings) Save(ctx context.Context, seller string, yamlText []byte, source, by, ifMatch string) (*Version, error) {
 	v, _, err := m.push(ctx, seller, yamlText, source, by, ifMatch, "")
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	// This replica uses it at once (a replay right after the save runs
+	// under it here); the others within their next refresh.
+	if settings, perr := mapping.Parse(yamlText); perr == nil {
+		m.mu.Lock()
+		m.current[seller] = &current{version: v.Version, settings: settings}
+		m.mu.Unlock()
+	}
+	return v, nil
 }
 
 // Import makes the seller's file mapping a version when its content is not

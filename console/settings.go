@@ -1,0 +1,312 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"forstok-accurate-sync/admin"
+	"forstok-accurate-sync/sellers"
+)
+
+// The seller's Accurate settings page: its mapping as a plain form, each
+// field named by its mapping path, choices from the seller's own Accurate.
+// It calls the same admin operations as the JSON API.
+
+// settingsField is one field of the form.
+type settingsField struct {
+	Path    string
+	Label   string
+	Value   string
+	Choices []admin.ChoiceRow // nil: a text field (the list is long, or Accurate did not answer)
+	Bool    bool              // a yes/no select
+	Problem string
+	Failed  int // failed events that name this path
+}
+
+// settingsGroup is one heading of the form.
+type settingsGroup struct {
+	Title  string
+	Fields []settingsField
+}
+
+type settingsData struct {
+	Seller   string
+	Version  string
+	Source   string
+	Failing  []admin.Problem
+	Groups   []settingsGroup
+	Versions []sellers.Version
+	// Saved is the version a save made; Replay how many failed events it
+	// addresses, ReplayKeys the paths they name.
+	Saved      *admin.Saved
+	Replay     int
+	ReplayKeys []string
+	Unchecked  []string
+}
+
+func settingsURL(seller string) string {
+	return "/console/sellers/" + url.PathEscape(seller) + "/settings"
+}
+
+// amountKinds are the amounts' keys in the order the file lists them.
+var amountKinds = []string{"shipping_fee", "platform_rebate", "voucher_seller", "service_fee", "fulfillment_fee", "shipping_difference", "payment_difference"}
+
+func (c *console) settings(w http.ResponseWriter, r *http.Request, q request) {
+	c.settingsPage(w, r, q, http.StatusOK, nil, nil)
+}
+
+// settingsPage renders the form from the current version; values and
+// problems, after a refused save, are what was posted and what is wrong.
+func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, q request, status int, posted map[string]string, refused *admin.MappingErrors) {
+	seller := r.PathValue("seller")
+	ctx := r.Context()
+	m, err := c.Admin.Mapping(ctx, q.scope, seller)
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d := settingsData{Seller: seller, Version: m.Version, Source: m.Source}
+	if ss, err := c.Admin.Sellers(ctx, admin.Scope{Seller: seller}); err == nil && len(ss) == 1 {
+		for _, p := range ss[0].Problems {
+			if p.Failed > 0 {
+				d.Failing = append(d.Failing, p)
+			}
+		}
+	}
+	if d.Versions, err = c.Admin.Versions(ctx, q.scope, seller); err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d.Groups = c.settingsGroups(ctx, q, seller, m.Mapping, d.Failing)
+	for gi := range d.Groups {
+		for fi := range d.Groups[gi].Fields {
+			f := &d.Groups[gi].Fields[fi]
+			if v, ok := posted[f.Path]; ok {
+				f.Value = v
+			}
+			if refused != nil {
+				for _, p := range refused.Problems {
+					if p.Path == f.Path {
+						f.Problem = p.Message
+					}
+				}
+			}
+		}
+	}
+	p := page{Title: q.lang.T("settings.title"), Nav: "sellers", Data: &d}
+	if refused != nil {
+		p.Error = q.lang.T("settings.refused")
+		for _, pr := range refused.Problems {
+			if !d.hasField(pr.Path) {
+				p.Error += " " + pr.Path + ": " + pr.Message
+			}
+		}
+	}
+	if v := r.URL.Query().Get("saved"); v != "" {
+		d.Saved = &admin.Saved{Version: v}
+		d.ReplayKeys = r.URL.Query()["key"]
+		d.Replay, _ = strconv.Atoi(r.URL.Query().Get("n"))
+		d.Unchecked = r.URL.Query()["unchecked"]
+		p.Notice = q.lang.F("settings.saved", v)
+	}
+	if r.URL.Query().Get("done") == "replayed" {
+		p.Notice = q.lang.F("settings.replayed", r.URL.Query().Get("n"))
+	}
+	c.render(w, r, status, "settings", q, p)
+}
+
+func (d *settingsData) hasField(path string) bool {
+	for _, g := range d.Groups {
+		for _, f := range g.Fields {
+			if f.Path == path {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// settingsGroups lists the form's fields: every store, warehouse, item and
+// amount of the mapping, and the stores and warehouses failed events name
+// but the mapping lacks.
+func (c *console) settingsGroups(ctx context.Context, q request, seller string, m map[string]any, failing []admin.Problem) []settingsGroup {
+	lists := map[string][]admin.ChoiceRow{}
+	choices := func(list string) []admin.ChoiceRow {
+		if rows, ok := lists[list]; ok {
+			return rows
+		}
+		rows, more, err := c.Admin.Choices(ctx, q.scope, seller, list, "")
+		if err != nil || more {
+			rows = nil // a text field: Accurate did not answer, or the list is long
+		}
+		lists[list] = rows
+		return rows
+	}
+	failedOn := map[string]int{}
+	for _, p := range failing {
+		failedOn[p.Key] = p.Failed
+	}
+	field := func(path, label, list string, value any) settingsField {
+		f := settingsField{Path: path, Label: label, Value: str(value), Failed: failedOn[path]}
+		if list != "" {
+			f.Choices = choices(list)
+		}
+		return f
+	}
+	sub := func(key string) map[string]any { v, _ := m[key].(map[string]any); return v }
+
+	var stores settingsGroup
+	stores.Title = q.lang.T("settings.stores")
+	storeMap := sub("stores")
+	ids := keysOf(storeMap)
+	for _, p := range failing { // stores.<id>.<field> the mapping lacks
+		if rest, ok := strings.CutPrefix(p.Key, "stores."); ok {
+			if i := strings.LastIndex(rest, "."); i > 0 && !slices.Contains(ids, rest[:i]) {
+				ids = append(ids, rest[:i])
+			}
+		}
+	}
+	for _, id := range ids {
+		st, _ := storeMap[id].(map[string]any)
+		stores.Fields = append(stores.Fields,
+			field("stores."+id+".customer_no", q.lang.F("settings.customer", id, str(st["name"])), "customers", st["customer_no"]),
+			field("stores."+id+".bank_no", q.lang.F("settings.bank", id), "accounts", st["bank_no"]),
+			field("stores."+id+".branch", q.lang.F("settings.branch", id), "branches", st["branch"]))
+	}
+	var whs settingsGroup
+	whs.Title = q.lang.T("settings.warehouses")
+	whMap := sub("warehouses")
+	wids := keysOf(whMap)
+	for _, p := range failing {
+		if id, ok := strings.CutPrefix(p.Key, "warehouses."); ok && !slices.Contains(wids, id) {
+			wids = append(wids, id)
+		}
+	}
+	for _, id := range wids {
+		whs.Fields = append(whs.Fields, field("warehouses."+id, q.lang.F("settings.warehouse", id), "warehouses", whMap[id]))
+	}
+	var items settingsGroup
+	items.Title = q.lang.T("settings.items")
+	itemMap := sub("items")
+	for _, sku := range keysOf(itemMap) {
+		items.Fields = append(items.Fields, field("items."+sku, q.lang.F("settings.item", sku), "items", itemMap[sku]))
+	}
+	var amounts settingsGroup
+	amounts.Title = q.lang.T("settings.amounts")
+	am := sub("amounts")
+	for _, k := range amountKinds {
+		amounts.Fields = append(amounts.Fields, field("amounts."+k, q.lang.T("settings.amount."+k), "accounts", am[k]))
+	}
+	tax := sub("tax")
+	taxes := settingsGroup{Title: q.lang.T("settings.tax"), Fields: []settingsField{
+		{Path: "tax.enabled", Label: q.lang.T("settings.tax.enabled"), Value: str(tax["enabled"]), Bool: true},
+		{Path: "tax.inclusive", Label: q.lang.T("settings.tax.inclusive"), Value: str(tax["inclusive"]), Bool: true},
+	}}
+	out := []settingsGroup{amounts, stores, whs}
+	if len(items.Fields) > 0 {
+		out = append(out, items)
+	}
+	return append(out, taxes)
+}
+
+func str(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// saveSettings saves the form as a new version (If-Match: the version the
+// form was read from), or shows the form again with each problem beside
+// its field.
+func (c *console) saveSettings(w http.ResponseWriter, r *http.Request, q request) {
+	seller := r.PathValue("seller")
+	ctx := r.Context()
+	m, err := c.Admin.Mapping(ctx, q.scope, seller)
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	values := map[string]string{}
+	for k, v := range r.PostForm {
+		if k == "csrf" || k == "version" || len(v) == 0 {
+			continue
+		}
+		values[k] = v[0]
+	}
+	yamlText, err := admin.MappingWith([]byte(m.YAML), values)
+	var saved *admin.Saved
+	if err == nil {
+		saved, err = c.Admin.SaveMapping(ctx, q.scope, seller, yamlText, r.PostFormValue("version"))
+	}
+	var refused *admin.MappingErrors
+	if errors.As(err, &refused) {
+		c.settingsPage(w, r, q, http.StatusUnprocessableEntity, values, refused)
+		return
+	}
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	c.Logger.Info("mapping saved from the console", zap.String("seller", seller), zap.String("version", saved.Version), zap.Strings("changed", saved.Changed))
+	// The failed events this version addresses: those whose failure names
+	// a path it changed.
+	n := 0
+	var keys []string
+	if ss, err := c.Admin.Sellers(ctx, admin.Scope{Seller: seller}); err == nil && len(ss) == 1 {
+		for _, p := range ss[0].Problems {
+			if p.Failed > 0 && slices.Contains(saved.Changed, p.Key) {
+				n += p.Failed
+				keys = append(keys, p.Key)
+			}
+		}
+	}
+	v := url.Values{"saved": {saved.Version}, "n": {strconv.Itoa(n)}, "key": keys, "unchecked": saved.Unchecked}
+	http.Redirect(w, r, settingsURL(seller)+"?"+v.Encode(), http.StatusSeeOther)
+}
+
+// replaySettings replays the failed events naming the paths a save changed.
+func (c *console) replaySettings(w http.ResponseWriter, r *http.Request, q request) {
+	seller := r.PathValue("seller")
+	done, err := c.Admin.ReplayFailedFor(r.Context(), q.scope, seller, r.PostForm["key"])
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	c.Logger.Info("failed events replayed after a mapping change", zap.String("seller", seller), zap.Int("queued", len(done.Queued)))
+	http.Redirect(w, r, settingsURL(seller)+"?"+url.Values{"done": {"replayed"}, "n": {strconv.Itoa(len(done.Queued))}}.Encode(), http.StatusSeeOther)
+}
+
+// restoreSettings makes a kept version the newest again.
+func (c *console) restoreSettings(w http.ResponseWriter, r *http.Request, q request) {
+	seller := r.PathValue("seller")
+	saved, err := c.Admin.Restore(r.Context(), q.scope, seller, r.PostFormValue("restore"))
+	var refused *admin.MappingErrors
+	if errors.As(err, &refused) {
+		c.settingsPage(w, r, q, http.StatusUnprocessableEntity, nil, refused)
+		return
+	}
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	http.Redirect(w, r, settingsURL(seller)+"?"+url.Values{"saved": {saved.Version}, "n": {"0"}}.Encode(), http.StatusSeeOther)
+}
