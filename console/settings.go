@@ -257,9 +257,17 @@ func (c *console) saveSettings(w http.ResponseWriter, r *http.Request, q request
 	if err == nil {
 		saved, err = c.Admin.SaveMapping(ctx, q.scope, seller, yamlText, r.PostFormValue("version"))
 	}
+	c.afterSave(w, r, q, seller, values, saved, err)
+}
+
+// afterSave answers a save or a restore: the form again with the problems
+// beside their fields, or the page with the new version and the replay of
+// the failed events it addresses (those whose failure names a path it
+// changed).
+func (c *console) afterSave(w http.ResponseWriter, r *http.Request, q request, seller string, posted map[string]string, saved *admin.Saved, err error) {
 	var refused *admin.MappingErrors
 	if errors.As(err, &refused) {
-		c.settingsPage(w, r, q, http.StatusUnprocessableEntity, values, refused)
+		c.settingsPage(w, r, q, http.StatusUnprocessableEntity, posted, refused)
 		return
 	}
 	if err != nil {
@@ -267,11 +275,9 @@ func (c *console) saveSettings(w http.ResponseWriter, r *http.Request, q request
 		return
 	}
 	c.Logger.Info("mapping saved from the console", zap.String("seller", seller), zap.String("version", saved.Version), zap.Strings("changed", saved.Changed))
-	// The failed events this version addresses: those whose failure names
-	// a path it changed.
 	n := 0
 	var keys []string
-	if ss, err := c.Admin.Sellers(ctx, admin.Scope{Seller: seller}); err == nil && len(ss) == 1 {
+	if ss, err := c.Admin.Sellers(r.Context(), admin.Scope{Seller: seller}); err == nil && len(ss) == 1 {
 		for _, p := range ss[0].Problems {
 			if p.Failed > 0 && slices.Contains(saved.Changed, p.Key) {
 				n += p.Failed
@@ -299,14 +305,5 @@ func (c *console) replaySettings(w http.ResponseWriter, r *http.Request, q reque
 func (c *console) restoreSettings(w http.ResponseWriter, r *http.Request, q request) {
 	seller := r.PathValue("seller")
 	saved, err := c.Admin.Restore(r.Context(), q.scope, seller, r.PostFormValue("restore"))
-	var refused *admin.MappingErrors
-	if errors.As(err, &refused) {
-		c.settingsPage(w, r, q, http.StatusUnprocessableEntity, nil, refused)
-		return
-	}
-	if err != nil {
-		c.failErr(w, r, err)
-		return
-	}
-	http.Redirect(w, r, settingsURL(seller)+"?"+url.Values{"saved": {saved.Version}, "n": {"0"}}.Encode(), http.StatusSeeOther)
+	c.afterSave(w, r, q, seller, nil, saved, err)
 }
