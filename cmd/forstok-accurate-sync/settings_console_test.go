@@ -80,7 +80,7 @@ func TestAccurateSettingsInTheConsole(t *testing.T) {
 	w.waitState("toko-a", invoiceKey(60), events.StateSynced)
 	w.waitState("toko-a", paymentKey(60), events.StateFailed)
 
-	u := signIn(t, w.url, "admin-of-toko-a")
+	u := signIn(t, w.url, "admin-of-toko-a-3f9c1e7a52b84d06a1c9")
 	const settings = "/console/sellers/toko-a/settings"
 	status, page, _ := u.do(http.MethodGet, settings, nil)
 	if status != http.StatusOK {

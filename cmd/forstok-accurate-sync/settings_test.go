@@ -59,7 +59,7 @@ func TestMappingThroughTheAdminAPI(t *testing.T) {
 	w.write("toko-d", w.sellerFile("D")) // Accurate refuses its token: the online check cannot be made
 	w.start()
 	first := w.url
-	const tokenA, tokenB = "admin-of-toko-a", "admin-of-toko-b"
+	const tokenA, tokenB = "admin-of-toko-a-3f9c1e7a52b84d06a1c9", "admin-of-toko-b-3f9c1e7a52b84d06a1c9"
 	jsonType := []string{"Content-Type", "application/json"}
 	current := func(base, seller string) map[string]any {
 		t.Helper()
