@@ -70,6 +70,9 @@ type Config struct {
 	Now     func() time.Time
 	// Reconciler makes reconciliation reports; nil has none to make.
 	Reconciler Reconciler
+	// DailyRuns are the kept daily reconciliations; nil: the overview
+	// shows none.
+	DailyRuns DailyRuns
 	// Mappings keeps the sellers' mapping versions; nil: the settings
 	// operations answer that they are not kept here.
 	Mappings Mappings
@@ -87,6 +90,7 @@ type Service struct {
 	now      func() time.Time
 	// reconciler makes the reconciliation reports (reconciliation.go).
 	reconciler Reconciler
+	dailyRuns  DailyRuns
 	mappings   Mappings
 	accurate   SellerAccurate
 	choices    choiceCache
@@ -108,7 +112,7 @@ func New(cfg Config) *Service {
 		cfg.StoreFor = func(string) Store { return only }
 	}
 	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
-		reconciler: cfg.Reconciler, mappings: cfg.Mappings, accurate: cfg.Accurate}
+		reconciler: cfg.Reconciler, dailyRuns: cfg.DailyRuns, mappings: cfg.Mappings, accurate: cfg.Accurate}
 }
 
 // SellerOf is the seller an event belongs to.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/reconcile"
 )
 
 // ChartHours is how many hours the overview's chart covers.
@@ -31,6 +32,10 @@ type Overview struct {
 type SellerStates struct {
 	Seller string           `json:"seller"`
 	States map[string]int64 `json:"states"`
+	// Reconciliation is the seller's newest daily reconciliation: its day,
+	// when it ran, its differences by kind, and the side it could not read
+	// with when it tries again; absent before the first.
+	Reconciliation *reconcile.Run `json:"reconciliation,omitempty"`
 }
 
 // Hour is one bar of the chart.
@@ -72,6 +77,15 @@ func (s *Service) Overview(ctx context.Context, scope Scope) (Overview, error) {
 		for _, state := range events.States {
 			st.States[state] = counts[state]
 			out.States[state] += counts[state]
+		}
+		if s.dailyRuns != nil {
+			run, ok, err := s.dailyRuns.Last(ctx, id)
+			if err != nil {
+				return Overview{}, err
+			}
+			if ok {
+				st.Reconciliation = &run
+			}
 		}
 		waiting += counts[events.StateQueued] + counts[events.StateRetrying]
 		out.Sellers = append(out.Sellers, st)

@@ -20,6 +20,12 @@ type Reconciler interface {
 	Stores(seller string) (stores []string, ok bool)
 }
 
+// DailyRuns reads the kept daily reconciliations (reconcile.Daily).
+type DailyRuns interface {
+	// Last is the seller's newest run, without its report.
+	Last(ctx context.Context, seller string) (reconcile.Run, bool, error)
+}
+
 // ReconciliationQuery is what a caller asks: days as yyyy-mm-dd.
 type ReconciliationQuery struct {
 	Seller   string

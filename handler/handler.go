@@ -83,6 +83,9 @@ type Config struct {
 	Now            func() time.Time
 	// Reconciler makes the sellers' reconciliation reports; nil has none.
 	Reconciler admin.Reconciler
+	// DailyRuns are the kept daily reconciliations the overview shows;
+	// nil shows none.
+	DailyRuns admin.DailyRuns
 	// Guard counts failed authentications (and keeps ended console
 	// sessions) for every replica; nil limits nothing.
 	Guard Guard
@@ -147,7 +150,7 @@ func New(cfg Config) http.Handler {
 		cfg.Seller = func(id string) (Intake, bool) { return only, id == DefaultSeller }
 	}
 	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now,
-		Reconciler: cfg.Reconciler, Mappings: cfg.Mappings, Accurate: cfg.Accurate})}
+		Reconciler: cfg.Reconciler, DailyRuns: cfg.DailyRuns, Mappings: cfg.Mappings, Accurate: cfg.Accurate})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError

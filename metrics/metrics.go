@@ -212,3 +212,36 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(depth))
 }
+
+// ReconciliationSource reads the differences of each seller's newest daily
+// reconciliation, by kind.
+type ReconciliationSource interface {
+	DifferencesBySeller(ctx context.Context) (map[string]map[string]int, error)
+}
+
+// Reconciliations adds fas_reconciliation_differences{seller,kind}, read
+// from Redis at scrape time so every replica reports the same run.
+func (m *Metrics) Reconciliations(source ReconciliationSource) {
+	m.registry.MustRegister(&reconciliationCollector{source: source})
+}
+
+var reconciliationDesc = prometheus.NewDesc("fas_reconciliation_differences",
+	"Differences found by the newest daily reconciliation of each seller, by kind.", []string{"seller", "kind"}, nil)
+
+type reconciliationCollector struct{ source ReconciliationSource }
+
+func (c *reconciliationCollector) Describe(ch chan<- *prometheus.Desc) { ch <- reconciliationDesc }
+
+func (c *reconciliationCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	bySeller, err := c.source.DifferencesBySeller(ctx)
+	if err != nil {
+		return // fas_store_up says Redis did not answer
+	}
+	for seller, byKind := range bySeller {
+		for kind, n := range byKind {
+			ch <- prometheus.MustNewConstMetric(reconciliationDesc, prometheus.GaugeValue, float64(n), seller, kind)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
@@ -29,6 +31,8 @@ const (
 // book), the documents posted through the real client.
 type world struct {
 	t        testing.TB
+	redis    testredis.Redis
+	rdb      *redis.Client
 	store    *events.Store
 	sb       *sandbox.Server
 	client   *accurate.Client
@@ -42,7 +46,8 @@ func newWorld(t *testing.T) *world { return newWorldB(t) }
 func newWorldB(t testing.TB) *world {
 	t.Helper()
 	r := testredis.New(t)
-	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace}).Seller("toko-maju")
+	rdb := r.Client(t)
+	store := events.New(rdb, events.Config{Namespace: r.Namespace}).Seller("toko-maju")
 	sb := sandbox.New(sandbox.Config{APIToken: token, SignatureSecret: secret, Seed: sandbox.DefaultSeed()})
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
@@ -58,7 +63,7 @@ func newWorldB(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, store: store, sb: sb, client: client, settings: settings, decoder: forstok.NewDecoder()}
+	return &world{t: t, redis: r, rdb: rdb, store: store, sb: sb, client: client, settings: settings, decoder: forstok.NewDecoder()}
 }
 
 // invoice is the example Shopee invoice as invoice id, order number and

@@ -15,6 +15,7 @@ import (
 	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
 )
@@ -56,6 +57,7 @@ type config struct {
 	SellerShare         int
 	MaxBodyInFlight     int
 	MaxConnections      int
+	ReconcileAt         reconcile.At
 	deprecated          []string
 }
 
@@ -114,6 +116,12 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		r.bad("ADMIN_TOKEN", "at least 32 bytes, so that it cannot be guessed (e.g. openssl rand -hex 32)")
 	}
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
+	if at, err := reconcile.ParseAt(r.str("RECONCILE_AT", "")); err != nil {
+		r.bad("RECONCILE_AT", "a time of day as HH:MM in each seller's time zone (e.g. 06:00), or off")
+		c.ReconcileAt = reconcile.DefaultAt
+	} else {
+		c.ReconcileAt = at
+	}
 	if c.EventHoldTimeout < time.Second {
 		// It is renewed every third of it: shorter would be Redis chatter.
 		r.bad("EVENT_HOLD_TIMEOUT", "at least 1s")

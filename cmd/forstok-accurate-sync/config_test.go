@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/worker"
 )
 
@@ -96,6 +97,40 @@ func TestRedisShards(t *testing.T) {
 				t.Fatal(err)
 			case cfg.RedisShards != tc.shards:
 				t.Errorf("RedisShards = %d; want %d", cfg.RedisShards, tc.shards)
+			}
+		})
+	}
+}
+
+func TestReconcileAt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  string
+		want reconcile.At
+		bad  bool
+	}{
+		{"unset is 06:00", "", reconcile.At{Hour: 6}, false},
+		{"a time of day is taken", "05:30", reconcile.At{Hour: 5, Minute: 30}, false},
+		{"off turns the daily run off", "off", reconcile.At{Off: true}, false},
+		{"an hour past 23 stops the start, naming the variable", "25:00", reconcile.At{}, true},
+		{"a time without its minutes stops the start, naming the variable", "6", reconcile.At{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) string {
+				if k == "RECONCILE_AT" {
+					return tc.env
+				}
+				return ""
+			}, requirement{})
+			switch {
+			case tc.bad:
+				if err == nil || !strings.Contains(err.Error(), "RECONCILE_AT is malformed: want a time of day as HH:MM") {
+					t.Errorf("err = %v; want one naming RECONCILE_AT", err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case cfg.ReconcileAt != tc.want:
+				t.Errorf("ReconcileAt = %v; want %v", cfg.ReconcileAt, tc.want)
 			}
 		})
 	}

@@ -26,6 +26,19 @@ func (r reconciliations) Reconcile(ctx context.Context, seller string, q reconci
 		Days: r.fleet.store.Seller(seller), Accurate: p.client}, q)
 }
 
+// zones are the sellers the daily run reconciles: those working now, each
+// in its mapping's time zone.
+func (f *fleet) zones() []reconcile.Zone {
+	ids := f.reg.IDs()
+	out := make([]reconcile.Zone, 0, len(ids))
+	for _, id := range ids {
+		if p, ok := f.part(id); ok && p.seller.Mapping != nil {
+			out = append(out, reconcile.Zone{ID: id, Location: p.seller.Mapping.Location()})
+		}
+	}
+	return out
+}
+
 func (r reconciliations) Stores(seller string) ([]string, bool) {
 	s, ok := r.fleet.reg.Get(seller)
 	if !ok || s.Mapping == nil {

@@ -42,6 +42,7 @@ type app struct {
 	workers *asynq.Server
 	router  *worker.Router
 	fleet   *fleet
+	daily   *reconcile.Daily
 	sellers *sellers.Registry
 	hup     <-chan os.Signal
 	// private, when set (ADMIN_LISTEN_ADDR), serves /admin, /console and
@@ -157,6 +158,10 @@ func newApp(cfg config, opts options) (*app, error) {
 		DelayedTaskCheckInterval: opts.poll,
 		TaskCheckInterval:        taskCheck(opts.poll),
 	})
+	recs := reconciliations{fleet: f, reconciler: reconcile.New(reconcile.Config{})}
+	daily := reconcile.NewDaily(reconcile.DailyConfig{Redis: rdb, Namespace: cfg.RedisNamespace, At: cfg.ReconcileAt,
+		Sellers: f.zones, Reconciles: recs, Logger: log.Named("reconcile")})
+	f.meter.Reconciliations(daily)
 	h := handler.New(handler.Config{
 		Ready:          f.ready,
 		Warnings:       f.warnings,
@@ -170,7 +175,8 @@ func newApp(cfg config, opts options) (*app, error) {
 		Sellers:        func() []admin.Seller { return adminSellers(reg, f.refused) },
 		Metrics:        f.meter,
 		MetricsHandler: f.meter.Handler(),
-		Reconciler:     reconciliations{fleet: f, reconciler: reconcile.New(reconcile.Config{})},
+		Reconciler:     recs,
+		DailyRuns:      daily,
 		BodyBudget:     edge.NewBudget(int64(cfg.MaxBodyInFlight)),
 		Guard:          guard.New(rdb, cfg.RedisNamespace),
 		TrustedProxies: cfg.TrustedProxies,
@@ -179,7 +185,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Accurate:       settingsReads{f},
 	})
 	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
-		fleet: f, sellers: reg, hup: opts.hup}, nil
+		fleet: f, daily: daily, sellers: reg, hup: opts.hup}, nil
 }
 
 // openSellers reads SELLERS_DIR, or makes the environment's one seller.
@@ -340,6 +346,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		defer close(credsDone)
 		a.fleet.run(ctx)
 	}()
+	dailyDone := make(chan struct{})
+	go func() {
+		defer close(dailyDone)
+		a.daily.Loop(ctx)
+	}()
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
@@ -392,6 +403,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	<-releaseDone
 	<-dispatchDone
 	<-credsDone
+	<-dailyDone
 	<-watchDone
 	<-shedDone
 	a.log.Info("stopped")
