@@ -13,7 +13,7 @@ import (
 
 func TestWhatAnEventKeepsIsBounded(t *testing.T) {
 	ctx := context.Background()
-	store, rdb, r := newStore(t)
+	store, rdb, _ := newStore(t)
 	in := incoming("invoice.created:3")
 	if _, err := store.Accept(ctx, in); err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestWhatAnEventKeepsIsBounded(t *testing.T) {
 		if len(ev.History) != events.HistoryLimit || ev.History[len(ev.History)-1].State != events.StateRetrying {
 			t.Errorf("history has %d lines, the last %+v; want %d ending retrying", len(ev.History), ev.History[len(ev.History)-1].State, events.HistoryLimit)
 		}
-		size, err := rdb.MemoryUsage(ctx, "{"+r.Namespace+"}:history:"+in.Key).Result()
+		size, err := rdb.MemoryUsage(ctx, store.RecordKey(in.Key)).Result()
 		// Redis's own overhead aside, the lines themselves bound the size.
 		if limit := int64(2 * events.HistoryLimit * events.MaxNoteBytes); err == nil && size > limit {
 			t.Errorf("the history takes %d bytes in Redis; want under %d", size, limit)

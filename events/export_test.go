@@ -13,3 +13,9 @@ func KeySlot(key string) int {
 	}
 	return int(crc16([]byte(tag)) % clusterSlots)
 }
+
+// RecordKey and HistoryKey are the Redis keys of an event's record and of
+// the history list of a record from before, for tests that write a record
+// as an older version did.
+func (s *Store) RecordKey(key string) string  { return s.recordKey(key) }
+func (s *Store) HistoryKey(key string) string { return s.historyKey(key) }

@@ -131,7 +131,7 @@ func (s *Store) release(ctx context.Context, key string) (bool, error) {
 	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:", s.holderKey(key),
 		s.asynqKey("t:" + s.taskID(key)), s.asynqKey("active"), s.asynqKey("lease"), s.asynqKey("pending")}
 	c := change{state: StateQueued, note: note, fields: map[string]string{"next_attempt_at": ""}}
-	res, err := releaseScript.Run(ctx, s.rdb, keys, s.transitionArgs(c, s.now().Add(-s.hold).UnixMilli(), s.taskID(key))...).Result()
+	res, err := releaseScript.Run(ctx, s.rdb, keys, s.transitionArgs(key, c, s.now().Add(-s.hold).UnixMilli(), s.taskID(key))...).Result()
 	if err != nil {
 		return false, unavailable("release "+key, err)
 	}

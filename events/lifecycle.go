@@ -120,8 +120,8 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	case busy:
 		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 	}
-	if err := s.rdb.HSet(ctx, s.recordKey(in.Key), "payload", in.Payload).Err(); err != nil {
-		return unavailable("replay "+in.Key, err)
+	if err := s.setPayload(ctx, in.Key, in.Payload); err != nil {
+		return err
 	}
 	return s.requeue(ctx, in, "replayed from a body by an operator")
 }

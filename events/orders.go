@@ -51,36 +51,24 @@ func (s *Store) VoidOf(ctx context.Context, invoiceID int64) (voidKey string, ok
 }
 
 // voidScript moves an event that has not posted (queued, retrying, failed)
-// to voided in one step; any other state is left alone and returned.
-// KEYS: record, history, index prefix. ARGV: now (ms), retention (s),
-// history line, history limit, voided_by, reason.
-var voidScript = redis.NewScript(`
-if redis.call("EXISTS", KEYS[1]) == 0 then return "" end
-local old = redis.call("HGET", KEYS[1], "state")
-if old ~= "queued" and old ~= "retrying" and old ~= "failed" then return old end
-local created = redis.call("HGET", KEYS[1], "created_at")
-local key = redis.call("HGET", KEYS[1], "key")
-redis.call("ZREM", KEYS[3] .. old, key)
-redis.call("ZADD", KEYS[3] .. "voided", created, key)
-redis.call("HSET", KEYS[1], "state", "voided", "updated_at", ARGV[1], "voided_by", ARGV[5], "last_error", ARGV[6])
-redis.call("HDEL", KEYS[1], "next_attempt_at", "failure")
-redis.call("EXPIRE", KEYS[1], ARGV[2])
-redis.call("RPUSH", KEYS[2], ARGV[3])
-redis.call("LTRIM", KEYS[2], -tonumber(ARGV[4]), -1)
-redis.call("EXPIRE", KEYS[2], ARGV[2])
-return old
-`)
+// to voided in one step (transitionLua); any other state is left alone and
+// returned. KEYS and ARGV: transitionLua's.
+var voidScript = redis.NewScript(historyLua + `
+local prior = redis.call("HGET", KEYS[1], "state")
+if not prior then return "" end
+if prior ~= "queued" and prior ~= "retrying" and prior ~= "failed" then return prior end
+` + transitionBody + "return prior\n")
 
 // VoidUnposted ends an event that has not posted in the state voided, by
 // the event voidKey, and drops its queued task. It returns the state the
 // event was in: "" when there is no such event, and any state but queued,
 // retrying and failed (processing, synced, voided) unchanged.
 func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous string, err error) {
-	now := s.now()
 	reason := "its invoice was voided (" + voidKey + ") before its faktur was posted; nothing to do"
 	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:"}
-	old, err := voidScript.Run(ctx, s.rdb, keys, now.UnixMilli(), int64(s.retention/time.Second),
-		historyLine(now, StateVoided, "voided by "+voidKey), HistoryLimit, voidKey, reason).Text()
+	c := change{state: StateVoided, note: "voided by " + voidKey, fields: map[string]string{
+		"voided_by": voidKey, "last_error": reason, "next_attempt_at": "", "failure": ""}}
+	old, err := voidScript.Run(ctx, s.rdb, keys, s.transitionArgs(key, c, 0, "")...).Text()
 	if err != nil {
 		return "", unavailable("void "+key, err)
 	}

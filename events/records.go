@@ -78,61 +78,111 @@ func BoundNote(s string) string {
 	return s[:cut] + marker
 }
 
+// A record is one hash: the event's fields, its packed body (payload.go)
+// and its history, a line a field ("h:<n>", "hn" the last n), the oldest
+// dropped beyond HistoryLimit. Short values keep the hash in Redis's
+// compact encoding. A record written before kept its history in a list of
+// its own (historyKey); its lines go on there.
+
+// historyLua appends the line ARGV[4] to the history of the record KEYS[1]
+// whose "hn" is hn (nil: a record from before, whose history is the list
+// KEYS[2]), keeping the last ARGV[5] lines, and returns the field/value
+// pairs the caller must set with the rest. The record's expiry (ARGV[3])
+// is the caller's.
+const historyLua = `
+local function history(hn)
+  if not hn then
+    redis.call("RPUSH", KEYS[2], ARGV[4])
+    redis.call("LTRIM", KEYS[2], -tonumber(ARGV[5]), -1)
+    redis.call("EXPIRE", KEYS[2], ARGV[3])
+    return {}
+  end
+  local n = tonumber(hn) + 1
+  if n > tonumber(ARGV[5]) then redis.call("HDEL", KEYS[1], "h:" .. (n - tonumber(ARGV[5]))) end
+  return {"hn", n, "h:" .. n, ARGV[4]}
+end
+`
+
 // ensureScript creates the record when it does not exist yet, in state
 // ARGV[2], and indexes it. An existing record is left as it is (a worker may
-// already be on it). KEYS: record, history, index:all, index:<state>.
-// ARGV: key, state, type, payload, now (ms), retention (s), history line.
+// already be on it). KEYS: record, index:all, index:<state>.
+// ARGV: key, state, type, now (ms), retention (s), history line, then the
+// packed body's field/value pairs.
 var ensureScript = redis.NewScript(`
 if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
-redis.call("HSET", KEYS[1], "key", ARGV[1], "state", ARGV[2], "type", ARGV[3],
-  "payload", ARGV[4], "attempts", 0, "created_at", ARGV[5], "updated_at", ARGV[5])
-redis.call("EXPIRE", KEYS[1], ARGV[6])
-redis.call("RPUSH", KEYS[2], ARGV[7])
-redis.call("EXPIRE", KEYS[2], ARGV[6])
-redis.call("ZADD", KEYS[3], ARGV[5], ARGV[1])
-redis.call("ZADD", KEYS[4], ARGV[5], ARGV[1])
+redis.call("HSET", KEYS[1], "state", ARGV[2], "type", ARGV[3], "attempts", 0,
+  "created_at", ARGV[4], "updated_at", ARGV[4], "hn", 1, "h:1", ARGV[6], unpack(ARGV, 7))
+redis.call("EXPIRE", KEYS[1], ARGV[5])
+redis.call("ZADD", KEYS[2], ARGV[4], ARGV[1])
+redis.call("ZADD", KEYS[3], ARGV[4], ARGV[1])
 return 1
 `)
 
 func (s *Store) ensureRecord(ctx context.Context, in Incoming, state, note string) error {
 	now := s.now()
-	line := historyLine(now, state, note)
-	keys := []string{s.recordKey(in.Key), s.historyKey(in.Key), s.indexKey(""), s.indexKey(state)}
-	err := ensureScript.Run(ctx, s.rdb, keys,
-		in.Key, state, in.Type, in.Payload, now.UnixMilli(), int64(s.retention/time.Second), line).Err()
-	if err != nil {
+	keys := []string{s.recordKey(in.Key), s.indexKey(""), s.indexKey(state)}
+	args := append([]any{in.Key, state, in.Type, now.UnixMilli(), int64(s.retention / time.Second), historyLine(now, state, note)},
+		payloadFields(s.codec.pack(in.Payload))...)
+	if err := ensureScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
 		return unavailable("record "+in.Key, err)
+	}
+	return nil
+}
+
+// setPayloadScript replaces the packed body of the record KEYS[1] by the
+// field/value pairs ARGV[1..]. KEYS: record. ARGV: the pairs.
+var setPayloadScript = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
+local old = {"payload"}
+for i = 0, ` + strconv.Itoa(maxPayloadChunks-1) + ` do old[#old + 1] = "p:" .. i end
+redis.call("HDEL", KEYS[1], unpack(old))
+redis.call("HSET", KEYS[1], unpack(ARGV))
+return 1
+`)
+
+// setPayload replaces the body the record of key keeps.
+func (s *Store) setPayload(ctx context.Context, key string, body []byte) error {
+	if err := setPayloadScript.Run(ctx, s.rdb, []string{s.recordKey(key)}, payloadFields(s.codec.pack(body))...).Err(); err != nil {
+		return unavailable("replace the body of "+key, err)
 	}
 	return nil
 }
 
 // transitionLua moves a record to a new state and keeps the per-state
 // indexes, the history and the expiry in step, all at once.
-// KEYS: record, history, index prefix (ns:index:).
+// KEYS: record, history list (records from before), index prefix (ns:index:).
 // ARGV: new state, now (ms), retention (s), history line, history limit,
 // attempts increment, two values only releaseScript reads (its cutoff and
-// the task id), then field/value pairs to set ("" values delete).
-const transitionLua = `
-if redis.call("EXISTS", KEYS[1]) == 0 then return redis.error_reply("NOTFOUND") end
-local old = redis.call("HGET", KEYS[1], "state")
-local created = redis.call("HGET", KEYS[1], "created_at")
-local key = redis.call("HGET", KEYS[1], "key")
+// the task id), the event key, then field/value pairs to set ("" values
+// delete).
+const transitionLua = historyLua + transitionBody + "return 1\n"
+
+// transitionBody is transitionLua without historyLua and without its
+// answer, for the scripts that add checks of their own before it.
+const transitionBody = `
+local rec = redis.call("HMGET", KEYS[1], "state", "created_at", "hn")
+local old, created = rec[1], rec[2]
+if not old then return redis.error_reply("NOTFOUND") end
+local key = ARGV[9]
 if old ~= ARGV[1] then
   redis.call("ZREM", KEYS[3] .. old, key)
   redis.call("ZADD", KEYS[3] .. ARGV[1], created, key)
 end
-redis.call("HSET", KEYS[1], "state", ARGV[1], "updated_at", ARGV[2])
-if tonumber(ARGV[6]) ~= 0 then redis.call("HINCRBY", KEYS[1], "attempts", ARGV[6]) end
-for i = 9, #ARGV, 2 do
-  if ARGV[i+1] == "" then redis.call("HDEL", KEYS[1], ARGV[i])
-  else redis.call("HSET", KEYS[1], ARGV[i], ARGV[i+1]) end
+local set = history(rec[3])
+set[#set + 1] = "state"
+set[#set + 1] = ARGV[1]
+set[#set + 1] = "updated_at"
+set[#set + 1] = ARGV[2]
+local del = {}
+for i = 10, #ARGV, 2 do
+  if ARGV[i+1] == "" then del[#del + 1] = ARGV[i]
+  else set[#set + 1] = ARGV[i]; set[#set + 1] = ARGV[i+1] end
 end
+if #del > 0 then redis.call("HDEL", KEYS[1], unpack(del)) end
+redis.call("HSET", KEYS[1], unpack(set))
+if tonumber(ARGV[6]) ~= 0 then redis.call("HINCRBY", KEYS[1], "attempts", ARGV[6]) end
 redis.call("EXPIRE", KEYS[1], ARGV[3])
 redis.call("ZADD", KEYS[3] .. "all", created, key)
-redis.call("RPUSH", KEYS[2], ARGV[4])
-redis.call("LTRIM", KEYS[2], -tonumber(ARGV[5]), -1)
-redis.call("EXPIRE", KEYS[2], ARGV[3])
-return 1
 `
 
 var transitionScript = redis.NewScript(transitionLua)
@@ -147,7 +197,7 @@ type change struct {
 
 func (s *Store) transition(ctx context.Context, key string, c change) error {
 	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:"}
-	if err := transitionScript.Run(ctx, s.rdb, keys, s.transitionArgs(c, 0, "")...).Err(); err != nil {
+	if err := transitionScript.Run(ctx, s.rdb, keys, s.transitionArgs(key, c, 0, "")...).Err(); err != nil {
 		if strings.Contains(err.Error(), "NOTFOUND") {
 			return fmt.Errorf("%s: %w", key, ErrNotFound)
 		}
@@ -156,12 +206,12 @@ func (s *Store) transition(ctx context.Context, key string, c change) error {
 	return nil
 }
 
-// transitionArgs are transitionLua's ARGV for c; cutoff and taskID are
-// releaseScript's.
-func (s *Store) transitionArgs(c change, cutoff int64, taskID string) []any {
+// transitionArgs are transitionLua's ARGV for c on the event key; cutoff
+// and taskID are releaseScript's.
+func (s *Store) transitionArgs(key string, c change, cutoff int64, taskID string) []any {
 	now := s.now()
 	args := []any{c.state, now.UnixMilli(), int64(s.retention / time.Second),
-		historyLine(now, c.state, c.note), HistoryLimit, boolInt(c.attempt), cutoff, taskID}
+		historyLine(now, c.state, c.note), HistoryLimit, boolInt(c.attempt), cutoff, taskID, key}
 	for f, v := range c.fields {
 		args = append(args, f, v)
 	}
@@ -175,36 +225,87 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// historyLine is a history line as a record keeps it: "<ms> <state>" and
+// " <note>" when there is one; short, so that it stays a compact value.
 func historyLine(at time.Time, state, note string) string {
-	b, _ := json.Marshal(Step{At: at.UTC(), State: state, Note: BoundNote(note)})
-	return string(b)
+	line := strconv.FormatInt(at.UnixMilli(), 10) + " " + state
+	if note = BoundNote(note); note != "" {
+		line += " " + note
+	}
+	return line
+}
+
+// parseHistoryLine reads a line of historyLine, or the JSON Step of a
+// record from before.
+func parseHistoryLine(line string) (Step, bool) {
+	var st Step
+	if strings.HasPrefix(line, "{") {
+		return st, json.Unmarshal([]byte(line), &st) == nil
+	}
+	ms, rest, ok := strings.Cut(line, " ")
+	if !ok {
+		return st, false
+	}
+	st.At = msTime(ms)
+	st.State, st.Note, _ = strings.Cut(rest, " ")
+	return st, !st.At.IsZero()
 }
 
 // Get returns one event with its payload and history.
 func (s *Store) Get(ctx context.Context, key string) (Event, error) {
-	pipe := s.rdb.Pipeline()
-	fields := pipe.HGetAll(ctx, s.recordKey(key))
-	hist := pipe.LRange(ctx, s.historyKey(key), 0, -1)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	fields, err := s.rdb.HGetAll(ctx, s.recordKey(key)).Result()
+	if err != nil {
 		return Event{}, unavailable("get "+key, err)
 	}
-	if len(fields.Val()) == 0 {
+	if len(fields) == 0 {
 		return Event{}, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
-	ev := s.decodeRecord(fields.Val(), true)
-	for _, line := range hist.Val() {
-		var st Step
-		if json.Unmarshal([]byte(line), &st) == nil {
+	ev := s.decodeRecord(key, fields)
+	body, err := s.codec.unpack(storedPayload(fields))
+	if err != nil {
+		return Event{}, fmt.Errorf("%s: %w", key, err)
+	}
+	ev.Payload = body
+	var lines []string
+	if _, ok := fields["hn"]; !ok {
+		// A record from before: its history is a list of its own.
+		if lines, err = s.rdb.LRange(ctx, s.historyKey(key), 0, -1).Result(); err != nil {
+			return Event{}, unavailable("get "+key, err)
+		}
+	} else {
+		lines = historyFields(fields)
+	}
+	for _, line := range lines {
+		if st, ok := parseHistoryLine(line); ok {
 			ev.History = append(ev.History, st)
 		}
 	}
 	return ev, nil
 }
 
-func (s *Store) decodeRecord(f map[string]string, withPayload bool) Event {
+// historyFields are the history lines of a record's fields f, oldest first.
+func historyFields(f map[string]string) []string {
+	last, _ := strconv.Atoi(f["hn"])
+	var lines []string
+	for n := max(1, last-HistoryLimit+1); n <= last; n++ {
+		if line, ok := f["h:"+strconv.Itoa(n)]; ok {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// recordFields are the fields of a record decodeRecord reads: a list reads
+// only these, never the body nor the history.
+var recordFields = []string{"type", "state", "attempts", "last_error", "accurate_id", "accurate_number",
+	"next_attempt_at", "voided_by", "failure", "created_at", "updated_at"}
+
+// decodeRecord is the event of key from its record's fields f, without its
+// payload and history.
+func (s *Store) decodeRecord(key string, f map[string]string) Event {
 	ev := Event{
 		Seller:         s.seller,
-		Key:            f["key"],
+		Key:            key,
 		Type:           f["type"],
 		State:          f["state"],
 		LastError:      f["last_error"],
@@ -219,9 +320,6 @@ func (s *Store) decodeRecord(f map[string]string, withPayload bool) Event {
 	if v := f["next_attempt_at"]; v != "" {
 		t := msTime(v)
 		ev.NextAttemptAt = &t
-	}
-	if withPayload {
-		ev.Payload = json.RawMessage(f["payload"])
 	}
 	return ev
 }
@@ -331,19 +429,25 @@ func (s *Store) records(ctx context.Context, keys []string) ([]Event, error) {
 		return nil, nil
 	}
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.MapStringStringCmd, len(keys))
+	cmds := make([]*redis.SliceCmd, len(keys))
 	for i, k := range keys {
-		cmds[i] = pipe.HGetAll(ctx, s.recordKey(k))
+		cmds[i] = pipe.HMGet(ctx, s.recordKey(k), recordFields...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, unavailable("list", err)
 	}
 	out := make([]Event, 0, len(keys))
-	for _, c := range cmds {
-		if len(c.Val()) == 0 {
+	for i, c := range cmds {
+		f := make(map[string]string, len(recordFields))
+		for j, v := range c.Val() {
+			if v, ok := v.(string); ok {
+				f[recordFields[j]] = v
+			}
+		}
+		if f["state"] == "" {
 			continue // expired since it was indexed
 		}
-		out = append(out, s.decodeRecord(c.Val(), false))
+		out = append(out, s.decodeRecord(keys[i], f))
 	}
 	return out, nil
 }

@@ -130,6 +130,7 @@ type Store struct {
 	hold      time.Duration
 	now       func() time.Time
 	log       *zap.Logger
+	codec     *payloadCodec // shared by every seller's copy
 	// The fair scheduling (fair.go); kick wakes this replica's dispatcher,
 	// shared by every seller's copy of the store.
 	share         int
@@ -183,6 +184,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		hold:      cfg.HoldTimeout,
 		now:       cfg.Now,
 		log:       cfg.Logger,
+		codec:     newPayloadCodec(),
 
 		share:         cfg.Share,
 		safetyNet:     cfg.SafetyNet,
