@@ -15,7 +15,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/money"
 )
 
 // The operator console driven by a real, headless Chromium against the real
@@ -280,6 +282,32 @@ func TestConsoleInABrowser(t *testing.T) {
 		do(t, ctx, "the language stays", chromedp.Navigate(w.url+"/console"), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)))
 		screenshot(t, ctx, "overview-en")
 		do(t, ctx, "back to Indonesian", chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="id"]`)))
+	})
+
+	step(t, "a faktur deleted and one edited by hand in Accurate show on Rekonsiliasi", func(t *testing.T) {
+		// An accountant deletes the Tokopedia faktur (27 November) and
+		// edits the Shopee one (26 November) in Accurate's own screens.
+		if !w.sandbox.DeleteByHand(sandbox.KindInvoice, order) || !w.sandbox.EditByHand(sandbox.KindInvoice, "2411260AB12CD3", money.Rupiah(100000)) {
+			t.Fatal("the sandbox does not hold the fakturs to change by hand")
+		}
+		do(t, ctx, "open Rekonsiliasi from the menu", chromedp.Navigate(w.url+"/console"),
+			chromedp.Click(chromedp.CSS(`nav a[href="/console/reconciliation"]`)), chromedp.WaitVisible(chromedp.CSS("form.range")))
+		do(t, ctx, "ask for 26 and 27 November",
+			chromedp.SetValue(chromedp.CSS(`form.range input[name=from]`), "2026-11-26"),
+			chromedp.SetValue(chromedp.CSS(`form.range input[name=to]`), "2026-11-27"),
+			chromedp.Submit(chromedp.CSS(`form.range input[name=from]`)),
+			chromedp.WaitVisible(chromedp.CSS("table.recon .differences")))
+		got := textOf(t, ctx, "table.recon")
+		for _, want := range []string{"Hilang di Accurate", order, "Jumlah berbeda", "2411260AB12CD3", "100000.00"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the page lacks %q:\n%s", want, got)
+			}
+		}
+		href := get(t, ctx, "the missing faktur's event link", chromedp.AttributeValue(chromedp.CSS("li.missing_in_accurate a"), "href")).Value
+		if !strings.Contains(href, "invoice.created%3A70002") && !strings.Contains(href, "invoice.created:70002") {
+			t.Errorf("the missing faktur links to %q; want its event's story", href)
+		}
+		screenshot(t, ctx, "reconciliation")
 	})
 
 	step(t, "on a phone", func(t *testing.T) {
