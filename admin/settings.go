@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -136,11 +137,7 @@ func (s *Service) SaveMapping(ctx context.Context, scope Scope, seller string, y
 	if err := s.mappingOf(scope, seller); err != nil {
 		return nil, err
 	}
-	settings, err := mapping.Parse(yamlText)
-	var problems *mapping.Problems
-	if errors.As(err, &problems) {
-		return nil, &MappingErrors{Problems: pathProblems(problems.List)}
-	}
+	settings, err := parseMapping(yamlText)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +159,17 @@ func (s *Service) SaveMapping(ctx context.Context, scope Scope, seller string, y
 		return nil, mappingStoreError(seller, err)
 	}
 	return &Saved{Version: v.Version, Changed: v.Changed, Unchecked: unchecked}, nil
+}
+
+// parseMapping checks a mapping file with the offline rules of check; its
+// problems are a MappingErrors naming each path.
+func parseMapping(yamlText []byte) (*mapping.Settings, error) {
+	settings, err := mapping.Parse(yamlText)
+	var problems *mapping.Problems
+	if errors.As(err, &problems) {
+		return nil, &MappingErrors{Problems: pathProblems(problems.List)}
+	}
+	return settings, err
 }
 
 // Restore saves a kept version's mapping as the newest, checked like any
@@ -277,8 +285,13 @@ func MappingFromJSON(body []byte) ([]byte, error) {
 	if err := dec.Decode(&in); err != nil {
 		return nil, &MappingErrors{Problems: []PathProblem{{Path: "mapping", Message: "the body must be a JSON object {\"mapping\": {...}}: " + err.Error()}}}
 	}
+	return mappingYAML(in.Mapping)
+}
+
+// mappingYAML writes a JSON mapping object as a mapping file.
+func mappingYAML(raw json.RawMessage) ([]byte, error) {
 	var m any
-	d := json.NewDecoder(strings.NewReader(string(in.Mapping)))
+	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if err := d.Decode(&m); err != nil {
 		return nil, &MappingErrors{Problems: []PathProblem{{Path: "mapping", Message: "missing or not JSON: " + err.Error()}}}

@@ -182,6 +182,7 @@ func New(cfg Config) http.Handler {
 	adminAPI.PUT("/sellers/:seller/mapping", a.putMapping)
 	adminAPI.GET("/sellers/:seller/mapping/versions", a.mappingVersions)
 	adminAPI.POST("/sellers/:seller/mapping/versions/:version/restore", a.restoreMapping)
+	adminAPI.POST("/sellers/:seller/mapping/preview", a.previewMapping)
 	adminAPI.GET("/sellers/:seller/accurate/:list", a.accurateChoices)
 	// Unknown admin paths go through the same guard, so that with no token
 	// every /admin route is a 404 and with one an unauthenticated caller

@@ -105,6 +105,28 @@ func readLimited(c echo.Context, limit int64) ([]byte, error) {
 	return body, nil
 }
 
+// previewMapping answers the documents an event would send to Accurate
+// under a draft mapping; nothing is saved or sent.
+func (a *api) previewMapping(c echo.Context) error {
+	req := c.Request()
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
+		return &statusError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json ({\"mapping\": {...}, \"event\": \"<event key>\"})"}
+	}
+	body, err := readLimited(c, MaxMappingBytes)
+	if err != nil {
+		return err
+	}
+	yamlText, event, err := admin.ParsePreviewRequest(body)
+	if err != nil {
+		return err
+	}
+	p, err := a.Admin.PreviewMapping(req.Context(), scope(c), c.Param("seller"), yamlText, event)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
 func (a *api) mappingVersions(c echo.Context) error {
 	vs, err := a.Admin.Versions(c.Request().Context(), scope(c), c.Param("seller"))
 	if err != nil {

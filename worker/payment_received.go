@@ -15,23 +15,8 @@ import (
 // processPaymentReceived: payment.received → penerimaan penjualan.
 func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
 	p := ev.Payment
-	// A voided invoice's faktur will never come: fail now, naming every
-	// voided invoice, rather than wait for it.
-	var voided, fakturs []string
-	for _, inv := range p.Invoices {
-		voidKey, ok, err := w.voidOf(ctx, inv.ID)
-		if err != nil {
-			return retry("reading whether invoice %d was voided: %v", inv.ID, err)
-		}
-		if ok {
-			voided = append(voided, fmt.Sprintf("invoice %d (faktur %s) was voided by %s", inv.ID, inv.Order.LocalName, voidKey))
-			fakturs = append(fakturs, "faktur "+inv.Order.LocalName)
-		}
-	}
-	if len(voided) > 0 {
-		return fail(events.Failure{Kind: events.FailInvoice, Record: records(fakturs...),
-			Hint: "Book this payout by hand in Accurate, or have Forstok send the payment without the voided invoice"},
-			"%s: its faktur will never be in Accurate", strings.Join(voided, "; "))
+	if out, stop := w.payingVoided(ctx, p); stop {
+		return out
 	}
 	out := w.syncReceipt(ctx, rec, p)
 	if out.state == events.StateSynced && w.Orders != nil {
@@ -43,6 +28,28 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 		}
 	}
 	return out
+}
+
+// payingVoided fails a payment that settles a voided invoice, naming every
+// one: its faktur will never come, so waiting for it is pointless.
+func (w *Worker) payingVoided(ctx context.Context, p *forstok.Payment) (outcome, bool) {
+	var voided, fakturs []string
+	for _, inv := range p.Invoices {
+		voidKey, ok, err := w.voidOf(ctx, inv.ID)
+		if err != nil {
+			return retry("reading whether invoice %d was voided: %v", inv.ID, err), true
+		}
+		if ok {
+			voided = append(voided, fmt.Sprintf("invoice %d (faktur %s) was voided by %s", inv.ID, inv.Order.LocalName, voidKey))
+			fakturs = append(fakturs, "faktur "+inv.Order.LocalName)
+		}
+	}
+	if len(voided) == 0 {
+		return outcome{}, false
+	}
+	return fail(events.Failure{Kind: events.FailInvoice, Record: records(fakturs...),
+		Hint: "Book this payout by hand in Accurate, or have Forstok send the payment without the voided invoice"},
+		"%s: its faktur will never be in Accurate", strings.Join(voided, "; ")), true
 }
 
 // syncReceipt posts the penerimaan of a payment.received event, once every

@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +26,7 @@ const returnLockTTL = 2 * time.Minute
 func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
 	r := ev.Return
 	faktur := r.Order.LocalName
-	number := "RJ-" + strconv.FormatInt(r.ID, 10)
+	number := returnNumber(r)
 
 	unlock, ok, err := w.Orders.Lock(ctx, "return:"+faktur, returnLockTTL)
 	if err != nil {
@@ -46,17 +45,9 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 	if err != nil {
 		return retry("reading the earlier returns of faktur %s: %v", faktur, err)
 	}
-	var prior []mapping.Returned
-	for n, raw := range recorded {
-		if n == number {
-			continue // this return's own record, from an earlier attempt
-		}
-		var p mapping.Returned
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return fail(events.Failure{Kind: events.FailOther, Record: "retur " + n, Hint: "Replay the return that posted retur " + n + " first, then this event"},
-				"the record of retur %s of faktur %s is unreadable (%v)", n, faktur, err)
-		}
-		prior = append(prior, p)
+	prior, bad := priorReturns(recorded, faktur, number)
+	if bad != nil {
+		return *bad
 	}
 	doc, returned, err := w.Mapping.SalesReturn(r, sold, prior)
 	if err != nil {
@@ -103,6 +94,26 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 		return retry("forgetting the old total of faktur %s: %v", faktur, err)
 	}
 	return synced(withNumber(saved, number))
+}
+
+// priorReturns reads what the earlier returns of a faktur gave back, from
+// their records (recorded, by retur number), leaving out this return's own
+// (number) from an earlier attempt; an unreadable record is the failure.
+func priorReturns(recorded map[string][]byte, faktur, number string) ([]mapping.Returned, *outcome) {
+	var prior []mapping.Returned
+	for n, raw := range recorded {
+		if n == number {
+			continue
+		}
+		var p mapping.Returned
+		if err := json.Unmarshal(raw, &p); err != nil {
+			out := fail(events.Failure{Kind: events.FailOther, Record: "retur " + n, Hint: "Replay the return that posted retur " + n + " first, then this event"},
+				"the record of retur %s of faktur %s is unreadable (%v)", n, faktur, err)
+			return nil, &out
+		}
+		prior = append(prior, p)
+	}
+	return prior, nil
 }
 
 // soldBy is what the faktur sold: from the invoice.created this service

@@ -63,23 +63,28 @@ func signIn(t *testing.T, base, token string) *consoleUser {
 	return u
 }
 
-func TestAccurateSettingsInTheConsole(t *testing.T) {
-	w := newFleetWorld(t)
-	// toko-a's file leaves the service fee unmapped: its payout fails.
+// failedPayout starts toko-a, whose file leaves the service fee unmapped,
+// and toko-b; toko-a's invoice 60 syncs and its payout 60 fails.
+func (w *fleetWorld) failedPayout() {
+	w.t.Helper()
 	data, _ := examples.Files.ReadFile("mapping.yaml")
 	data = bytes.Replace(data, []byte(`service_fee: "610202"`), []byte(`# service_fee: "610202"`), 1)
 	if err := os.WriteFile(filepath.Join(w.dir, "a.mapping.yaml"), data, 0o600); err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
 	w.write("toko-a", strings.Replace(w.sellerFile("A"), "shared.mapping.yaml", "a.mapping.yaml", 1))
 	w.write("toko-b", w.sellerFile("B"))
 	w.start()
 	if w.send("toko-a", testWebhookSecret, generatedInvoice(60)) != http.StatusAccepted || w.send("toko-a", testWebhookSecret, generatedPayment(60)) != http.StatusAccepted {
-		t.Fatal("webhooks refused")
+		w.t.Fatal("webhooks refused")
 	}
 	w.waitState("toko-a", invoiceKey(60), events.StateSynced)
 	w.waitState("toko-a", paymentKey(60), events.StateFailed)
+}
 
+func TestAccurateSettingsInTheConsole(t *testing.T) {
+	w := newFleetWorld(t)
+	w.failedPayout()
 	u := signIn(t, w.url, "admin-of-toko-a-3f9c1e7a52b84d06a1c9")
 	const settings = "/console/sellers/toko-a/settings"
 	status, page, _ := u.do(http.MethodGet, settings, nil)
