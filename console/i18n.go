@@ -161,7 +161,7 @@ var messages = map[string]message{
 	"overview.recon":      {"Rekonsiliasi harian", "Daily reconciliation"},
 	"overview.reconnone":  {"belum berjalan", "not run yet"},
 	"overview.reconran":   {"berjalan %s", "ran %s"},
-	"overview.reconretry": {"%s tidak dapat dibaca; dicoba lagi %s", "%s could not be read; tried again %s"},
+	"overview.reconretry": {"%s tidak dapat dibaca; dicoba lagi %s", "%s could not be read; tries again %s"},
 
 	"failed.title":   {"Peristiwa gagal", "Failed events"},
 	"failed.lead":    {"Terbaru di atas. Perbaiki penyebabnya, lalu tekan Kirim ulang.", "Newest first. Fix the cause, then press Replay."},

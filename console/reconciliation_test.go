@@ -51,9 +51,17 @@ func TestReconciliationPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
+	recs := siteReconciler{store: store, client: client, settings: settings}
+	// The daily run of 26 November, at 07:00 in Jakarta on the 27th.
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	daily := reconcile.NewDaily(reconcile.DailyConfig{Redis: r.Client(t), Namespace: r.Namespace, At: reconcile.DefaultAt,
+		Sellers: func() []reconcile.Zone {
+			return []reconcile.Zone{{ID: admin.DefaultSeller, Location: settings.Location()}}
+		},
+		Reconciles: recs, Now: func() time.Time { return now }})
 	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Verifier: verifier, AdminToken: adminToken,
 		Sellers:    func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} },
-		Reconciler: siteReconciler{store: store, client: client, settings: settings}}))
+		Reconciler: recs, DailyRuns: daily}))
 	t.Cleanup(srv.Close)
 	s := &site{t: t, url: srv.URL, store: store}
 
@@ -111,6 +119,28 @@ func TestReconciliationPage(t *testing.T) {
 		}
 		if page := b.get("/console/sellers/default/reconciliation?from=2026-11-26&to=2026-11-26&store=999"); page.status != http.StatusNotFound {
 			t.Errorf("unknown store: %d", page.status)
+		}
+	})
+	t.Run("the overview shows the seller's last daily run with its differences and a link to its day", func(t *testing.T) {
+		if page := b.get("/console?lang=id"); !strings.Contains(page.body, "belum berjalan") {
+			t.Errorf("before the first run the overview lacks %q", "belum berjalan")
+		}
+		daily.Tick(context.Background())
+		page := b.get("/console?lang=id")
+		for _, want := range []string{`href="/console/sellers/default/reconciliation?from=2026-11-26&amp;to=2026-11-26"`, "2 selisih", "Rekonsiliasi harian"} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("the overview lacks %q", want)
+			}
+		}
+	})
+	t.Run("a run that could not read Accurate says so on the overview, with when it tries again", func(t *testing.T) {
+		sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+		defer sb.SetFaults(sandbox.Faults{})
+		now = now.Add(24 * time.Hour) // the 27th is due
+		daily.Tick(context.Background())
+		page := b.get("/console?lang=id")
+		if !strings.Contains(page.body, "2026-11-27") || !strings.Contains(page.body, "Accurate tidak dapat dibaca; dicoba lagi") {
+			t.Errorf("the overview does not say Accurate could not be read:\n%s", page.body)
 		}
 	})
 	t.Run("the nav's link leads to the first seller's page", func(t *testing.T) {
