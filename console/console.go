@@ -103,6 +103,7 @@ func New(cfg Config) http.Handler {
 	m.HandleFunc("POST /console/replay-failed", c.signedIn(c.replayFailed))
 	m.HandleFunc("GET /console/sellers/{seller}/settings", c.signedIn(c.settings))
 	m.HandleFunc("POST /console/sellers/{seller}/settings", c.signedIn(c.saveSettings))
+	m.HandleFunc("POST /console/sellers/{seller}/settings/preview", c.signedIn(c.previewSettings))
 	m.HandleFunc("POST /console/sellers/{seller}/settings/replay", c.signedIn(c.replaySettings))
 	m.HandleFunc("POST /console/sellers/{seller}/settings/restore", c.signedIn(c.restoreSettings))
 	c.mux = m

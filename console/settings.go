@@ -51,6 +51,20 @@ type settingsData struct {
 	Replay     int
 	ReplayKeys []string
 	Unchecked  []string
+	// Preview is the documents of an event under the form's values;
+	// Event the key asked for (empty: the newest).
+	Preview *previewView
+	Event   string
+}
+
+// settingsForm is what a POST brings back to the page: the values posted,
+// the problems of a refused save, a preview.
+type settingsForm struct {
+	posted  map[string]string
+	refused *admin.MappingErrors
+	preview *admin.Preview
+	event   string
+	err     string // a preview that could not be made, in words
 }
 
 func settingsURL(seller string) string {
@@ -61,20 +75,18 @@ func settingsURL(seller string) string {
 var amountKinds = []string{"shipping_fee", "platform_rebate", "voucher_seller", "service_fee", "fulfillment_fee", "shipping_difference", "payment_difference"}
 
 func (c *console) settings(w http.ResponseWriter, r *http.Request, q request) {
-	c.settingsPage(w, r, q, http.StatusOK, nil, nil)
+	c.settingsPage(w, r, q, http.StatusOK, settingsForm{})
 }
 
-// settingsPage renders the form from the current version; values and
-// problems, after a refused save, are what was posted and what is wrong.
-func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, q request, status int, posted map[string]string, refused *admin.MappingErrors) {
-	seller := r.PathValue("seller")
-	ctx := r.Context()
-	m, err := c.Admin.Mapping(ctx, q.scope, seller)
-	if err != nil {
-		c.failErr(w, r, err)
+// settingsPage renders the form from the current version and, after a
+// POST, what it brought back.
+func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, q request, status int, form settingsForm) {
+	seller, m, ok := c.mappingOf(w, r, q)
+	if !ok {
 		return
 	}
-	d := settingsData{Seller: seller, Version: m.Version, Source: m.Source}
+	ctx := r.Context()
+	d := settingsData{Seller: seller, Version: m.Version, Source: m.Source, Event: form.event}
 	if ss, err := c.Admin.Sellers(ctx, admin.Scope{Seller: seller}); err == nil && len(ss) == 1 {
 		for _, p := range ss[0].Problems {
 			if p.Failed > 0 {
@@ -82,19 +94,21 @@ func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, q request
 			}
 		}
 	}
+	var err error
 	if d.Versions, err = c.Admin.Versions(ctx, q.scope, seller); err != nil {
 		c.failErr(w, r, err)
 		return
 	}
-	d.Groups = c.settingsGroups(ctx, q, seller, m.Mapping, d.Failing)
+	lists := &choiceLists{c: c, ctx: ctx, scope: q.scope, seller: seller}
+	d.Groups = settingsGroups(q.lang, lists, m.Mapping, d.Failing)
 	for gi := range d.Groups {
 		for fi := range d.Groups[gi].Fields {
 			f := &d.Groups[gi].Fields[fi]
-			if v, ok := posted[f.Path]; ok {
+			if v, ok := form.posted[f.Path]; ok {
 				f.Value = v
 			}
-			if refused != nil {
-				for _, p := range refused.Problems {
+			if form.refused != nil {
+				for _, p := range form.refused.Problems {
 					if p.Path == f.Path {
 						f.Problem = p.Message
 					}
@@ -102,10 +116,13 @@ func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, q request
 			}
 		}
 	}
-	p := page{Title: q.lang.T("settings.title"), Nav: "sellers", Data: &d}
-	if refused != nil {
+	if form.preview != nil {
+		d.Preview = previewOf(form.preview, q.lang, lists)
+	}
+	p := page{Title: q.lang.T("settings.title"), Nav: "sellers", Data: &d, Error: form.err}
+	if form.refused != nil {
 		p.Error = q.lang.T("settings.refused")
-		for _, pr := range refused.Problems {
+		for _, pr := range form.refused.Problems {
 			if !d.hasField(pr.Path) {
 				p.Error += " " + pr.Path + ": " + pr.Message
 			}
@@ -121,7 +138,22 @@ func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, q request
 	if r.URL.Query().Get("done") == "replayed" {
 		p.Notice = q.lang.F("settings.replayed", r.URL.Query().Get("n"))
 	}
+	if d.Preview != nil {
+		p.Notice = q.lang.T("preview.notice")
+	}
 	c.render(w, r, status, "settings", q, p)
+}
+
+// mappingOf is the current mapping of the page's seller, or the error
+// page.
+func (c *console) mappingOf(w http.ResponseWriter, r *http.Request, q request) (string, *admin.MappingView, bool) {
+	seller := r.PathValue("seller")
+	m, err := c.Admin.Mapping(r.Context(), q.scope, seller)
+	if err != nil {
+		c.failErr(w, r, err)
+		return seller, nil, false
+	}
+	return seller, m, true
 }
 
 func (d *settingsData) hasField(path string) bool {
@@ -135,22 +167,48 @@ func (d *settingsData) hasField(path string) bool {
 	return false
 }
 
+// choiceLists reads the lists of the seller's Accurate a page shows, each
+// once.
+type choiceLists struct {
+	c      *console
+	ctx    context.Context
+	scope  admin.Scope
+	seller string
+	rows   map[string][]admin.ChoiceRow
+}
+
+// get is a list's records; nil when Accurate did not answer or the list is
+// long (the field is then a text field).
+func (l *choiceLists) get(list string) []admin.ChoiceRow {
+	if rows, ok := l.rows[list]; ok {
+		return rows
+	}
+	rows, more, err := l.c.Admin.Choices(l.ctx, l.scope, l.seller, list, "")
+	if err != nil || more {
+		rows = nil
+	}
+	if l.rows == nil {
+		l.rows = map[string][]admin.ChoiceRow{}
+	}
+	l.rows[list] = rows
+	return rows
+}
+
+// name is what the seller's Accurate calls the record numbered no, or "".
+func (l *choiceLists) name(list, no string) string {
+	for _, row := range l.get(list) {
+		if row.No == no {
+			return row.Name
+		}
+	}
+	return ""
+}
+
 // settingsGroups lists the form's fields: every store, warehouse, item and
 // amount of the mapping, and the stores and warehouses failed events name
 // but the mapping lacks.
-func (c *console) settingsGroups(ctx context.Context, q request, seller string, m map[string]any, failing []admin.Problem) []settingsGroup {
-	lists := map[string][]admin.ChoiceRow{}
-	choices := func(list string) []admin.ChoiceRow {
-		if rows, ok := lists[list]; ok {
-			return rows
-		}
-		rows, more, err := c.Admin.Choices(ctx, q.scope, seller, list, "")
-		if err != nil || more {
-			rows = nil // a text field: Accurate did not answer, or the list is long
-		}
-		lists[list] = rows
-		return rows
-	}
+func settingsGroups(l lang, lists *choiceLists, m map[string]any, failing []admin.Problem) []settingsGroup {
+	choices := lists.get
 	failedOn := map[string]int{}
 	for _, p := range failing {
 		failedOn[p.Key] = p.Failed
@@ -165,7 +223,7 @@ func (c *console) settingsGroups(ctx context.Context, q request, seller string, 
 	sub := func(key string) map[string]any { v, _ := m[key].(map[string]any); return v }
 
 	var stores settingsGroup
-	stores.Title = q.lang.T("settings.stores")
+	stores.Title = l.T("settings.stores")
 	storeMap := sub("stores")
 	ids := keysOf(storeMap)
 	for _, p := range failing { // stores.<id>.<field> the mapping lacks
@@ -178,12 +236,12 @@ func (c *console) settingsGroups(ctx context.Context, q request, seller string, 
 	for _, id := range ids {
 		st, _ := storeMap[id].(map[string]any)
 		stores.Fields = append(stores.Fields,
-			field("stores."+id+".customer_no", q.lang.F("settings.customer", id, str(st["name"])), "customers", st["customer_no"]),
-			field("stores."+id+".bank_no", q.lang.F("settings.bank", id), "accounts", st["bank_no"]),
-			field("stores."+id+".branch", q.lang.F("settings.branch", id), "branches", st["branch"]))
+			field("stores."+id+".customer_no", l.F("settings.customer", id, str(st["name"])), "customers", st["customer_no"]),
+			field("stores."+id+".bank_no", l.F("settings.bank", id), "accounts", st["bank_no"]),
+			field("stores."+id+".branch", l.F("settings.branch", id), "branches", st["branch"]))
 	}
 	var whs settingsGroup
-	whs.Title = q.lang.T("settings.warehouses")
+	whs.Title = l.T("settings.warehouses")
 	whMap := sub("warehouses")
 	wids := keysOf(whMap)
 	for _, p := range failing {
@@ -192,24 +250,24 @@ func (c *console) settingsGroups(ctx context.Context, q request, seller string, 
 		}
 	}
 	for _, id := range wids {
-		whs.Fields = append(whs.Fields, field("warehouses."+id, q.lang.F("settings.warehouse", id), "warehouses", whMap[id]))
+		whs.Fields = append(whs.Fields, field("warehouses."+id, l.F("settings.warehouse", id), "warehouses", whMap[id]))
 	}
 	var items settingsGroup
-	items.Title = q.lang.T("settings.items")
+	items.Title = l.T("settings.items")
 	itemMap := sub("items")
 	for _, sku := range keysOf(itemMap) {
-		items.Fields = append(items.Fields, field("items."+sku, q.lang.F("settings.item", sku), "items", itemMap[sku]))
+		items.Fields = append(items.Fields, field("items."+sku, l.F("settings.item", sku), "items", itemMap[sku]))
 	}
 	var amounts settingsGroup
-	amounts.Title = q.lang.T("settings.amounts")
+	amounts.Title = l.T("settings.amounts")
 	am := sub("amounts")
 	for _, k := range amountKinds {
-		amounts.Fields = append(amounts.Fields, field("amounts."+k, q.lang.T("settings.amount."+k), "accounts", am[k]))
+		amounts.Fields = append(amounts.Fields, field("amounts."+k, l.T("settings.amount."+k), "accounts", am[k]))
 	}
 	tax := sub("tax")
-	taxes := settingsGroup{Title: q.lang.T("settings.tax"), Fields: []settingsField{
-		{Path: "tax.enabled", Label: q.lang.T("settings.tax.enabled"), Value: str(tax["enabled"]), Bool: true},
-		{Path: "tax.inclusive", Label: q.lang.T("settings.tax.inclusive"), Value: str(tax["inclusive"]), Bool: true},
+	taxes := settingsGroup{Title: l.T("settings.tax"), Fields: []settingsField{
+		{Path: "tax.enabled", Label: l.T("settings.tax.enabled"), Value: str(tax["enabled"]), Bool: true},
+		{Path: "tax.inclusive", Label: l.T("settings.tax.inclusive"), Value: str(tax["inclusive"]), Bool: true},
 	}}
 	out := []settingsGroup{amounts, stores, whs}
 	if len(items.Fields) > 0 {
@@ -234,30 +292,67 @@ func keysOf(m map[string]any) []string {
 	return out
 }
 
-// saveSettings saves the form as a new version (If-Match: the version the
-// form was read from), or shows the form again with each problem beside
-// its field.
-func (c *console) saveSettings(w http.ResponseWriter, r *http.Request, q request) {
-	seller := r.PathValue("seller")
-	ctx := r.Context()
-	m, err := c.Admin.Mapping(ctx, q.scope, seller)
-	if err != nil {
-		c.failErr(w, r, err)
-		return
+// formFields are the fields of the settings form that are not mapping
+// paths.
+var formFields = []string{"csrf", "version", "event"}
+
+// draft is the mapping the form's values make of the current version: the
+// values posted, and the mapping file (or why it cannot be made).
+func (c *console) draft(w http.ResponseWriter, r *http.Request, q request) (seller string, values map[string]string, yamlText []byte, err error, ok bool) {
+	seller, m, ok := c.mappingOf(w, r, q)
+	if !ok {
+		return seller, nil, nil, nil, false
 	}
-	values := map[string]string{}
+	values = map[string]string{}
 	for k, v := range r.PostForm {
-		if k == "csrf" || k == "version" || len(v) == 0 {
+		if slices.Contains(formFields, k) || len(v) == 0 {
 			continue
 		}
 		values[k] = v[0]
 	}
-	yamlText, err := admin.MappingWith([]byte(m.YAML), values)
+	yamlText, err = admin.MappingWith([]byte(m.YAML), values)
+	return seller, values, yamlText, err, true
+}
+
+// saveSettings saves the form as a new version (If-Match: the version the
+// form was read from), or shows the form again with each problem beside
+// its field.
+func (c *console) saveSettings(w http.ResponseWriter, r *http.Request, q request) {
+	seller, values, yamlText, err, ok := c.draft(w, r, q)
+	if !ok {
+		return
+	}
 	var saved *admin.Saved
 	if err == nil {
-		saved, err = c.Admin.SaveMapping(ctx, q.scope, seller, yamlText, r.PostFormValue("version"))
+		saved, err = c.Admin.SaveMapping(r.Context(), q.scope, seller, yamlText, r.PostFormValue("version"))
 	}
 	c.afterSave(w, r, q, seller, values, saved, err)
+}
+
+// previewSettings shows the form again, as posted, with the documents an
+// event would make under its values; nothing is saved or sent.
+func (c *console) previewSettings(w http.ResponseWriter, r *http.Request, q request) {
+	seller, values, yamlText, err, ok := c.draft(w, r, q)
+	if !ok {
+		return
+	}
+	form := settingsForm{posted: values, event: strings.TrimSpace(r.PostFormValue("event"))}
+	if err == nil {
+		form.preview, err = c.Admin.PreviewMapping(r.Context(), q.scope, seller, yamlText, form.event)
+	}
+	status := http.StatusOK
+	switch ans := admin.AnswerOf(err); {
+	case err == nil:
+	case errors.As(err, &form.refused):
+		status = http.StatusUnprocessableEntity
+	case ans.Code == admin.CodeNotFound || ans.Code == admin.CodeRejected:
+		// The event asked for is not there: say so above the form.
+		status, form.err = ans.Status, q.lang.F("preview.noevent", ans.Message)
+	default:
+		c.failErr(w, r, err)
+		return
+	}
+	c.settingsPage(w, r, q, status, form)
 }
 
 // afterSave answers a save or a restore: the form again with the problems
@@ -267,7 +362,7 @@ func (c *console) saveSettings(w http.ResponseWriter, r *http.Request, q request
 func (c *console) afterSave(w http.ResponseWriter, r *http.Request, q request, seller string, posted map[string]string, saved *admin.Saved, err error) {
 	var refused *admin.MappingErrors
 	if errors.As(err, &refused) {
-		c.settingsPage(w, r, q, http.StatusUnprocessableEntity, posted, refused)
+		c.settingsPage(w, r, q, http.StatusUnprocessableEntity, settingsForm{posted: posted, refused: refused})
 		return
 	}
 	if err != nil {

@@ -62,13 +62,7 @@ func (w *fleetWorld) setenv(k, v string) {
 func newFleetWorld(t *testing.T) *fleetWorld {
 	t.Helper()
 	w := &fleetWorld{t: t, redis: testredis.New(t), dir: t.TempDir(), logs: &syncBuffer{}, hup: make(chan os.Signal, 1)}
-	db := func(token string) sandbox.Config {
-		return sandbox.Config{APIToken: token, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(), RateLimit: 8, MaxConcurrency: 8}
-	}
-	w.dbs = sandbox.NewMulti(map[string]sandbox.Config{"a": db("token-a"), "b": db("token-b"), "c": db("token-c")})
-	srv := httptest.NewServer(w.dbs)
-	t.Cleanup(srv.Close)
-	w.acc = srv.URL
+	w.serveSandbox(sandbox.DefaultSeed())
 	mappingYAML, _ := examples.Files.ReadFile("mapping.yaml")
 	if err := os.WriteFile(filepath.Join(w.dir, "shared.mapping.yaml"), mappingYAML, 0o600); err != nil {
 		t.Fatal(err)
@@ -102,6 +96,19 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 		}
 	})
 	return w
+}
+
+// serveSandbox serves the databases a, b and c of tokens token-a, -b and
+// -c, each seeded with seed, at w.acc (call it before writing the seller
+// files, which name w.acc).
+func (w *fleetWorld) serveSandbox(seed sandbox.Seed) {
+	db := func(token string) sandbox.Config {
+		return sandbox.Config{APIToken: token, SignatureSecret: testSigSecret, Seed: seed, RateLimit: 8, MaxConcurrency: 8}
+	}
+	w.dbs = sandbox.NewMulti(map[string]sandbox.Config{"a": db("token-a"), "b": db("token-b"), "c": db("token-c")})
+	srv := httptest.NewServer(w.dbs)
+	w.t.Cleanup(srv.Close)
+	w.acc = srv.URL
 }
 
 // onCluster moves the fleet to the Redis Cluster of three masters this

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/examples"
 )
@@ -140,6 +141,71 @@ func TestAccurateSettingsInTheConsole(t *testing.T) {
 	t.Run("another seller's settings are not there for this seller's token", func(t *testing.T) {
 		if status, _, _ := u.do(http.MethodGet, "/console/sellers/toko-b/settings", nil); status != http.StatusNotFound {
 			t.Fatalf("toko-b's page = %d; want 404", status)
+		}
+	})
+}
+
+func TestPreviewInTheConsole(t *testing.T) {
+	w := newFleetWorld(t)
+	// toko-a's Accurate names its service fee account with markup.
+	seed := sandbox.DefaultSeed()
+	seed.Names["610202"] = "<script>alert(1)</script>"
+	w.serveSandbox(seed)
+	w.failedPayout()
+	u := signIn(t, w.url, "admin-of-toko-a-3f9c1e7a52b84d06a1c9")
+	const settings = "/console/sellers/toko-a/settings"
+	_, page, _ := u.do(http.MethodGet, settings, nil)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	version := versionField.FindStringSubmatch(page)[1]
+	draft := url.Values{"csrf": {csrf}, "version": {version}, "amounts.service_fee": {"610202"}}
+
+	t.Run("the preview shows the payout's penerimaan under the form's values in rupiah, saving nothing", func(t *testing.T) {
+		status, page, _ := u.do(http.MethodPost, settings+"/preview", draft)
+		if status != http.StatusOK {
+			t.Fatalf("preview = %d %s", status, page)
+		}
+		for _, want := range []string{"Pratinjau " + paymentKey(60), "Penerimaan penjualan FP-900060", "Pelunasan faktur GEN-000060",
+			"Rp\u00a089.000", "Rp\u00a0-4.450", "Diterima di kas &amp; bank", "Rp\u00a084.550", "tidak ada yang dikirim ke Accurate",
+			`<option value="610202" selected>`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the preview lacks %q", want)
+			}
+		}
+		if cur, _ := w.app.fleet.mappings.Current(t.Context(), "toko-a"); cur.Version != version {
+			t.Fatalf("the preview saved version %s", cur.Version)
+		}
+		if w.state("toko-a", paymentKey(60)) != events.StateFailed {
+			t.Fatal("the preview touched the failed payout")
+		}
+	})
+	t.Run("markup in names from Accurate is shown as text", func(t *testing.T) {
+		_, page, _ := u.do(http.MethodPost, settings+"/preview", draft)
+		if strings.Contains(page, "<script>alert(1)</script>") {
+			t.Fatal("the page carries the account's name as markup")
+		}
+		for _, want := range []string{"610202 — &lt;script&gt;alert(1)&lt;/script&gt; (EXPENSE)</option>", "<td>610202 — &lt;script&gt;alert(1)&lt;/script&gt;</td>"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the page lacks %s", want)
+			}
+		}
+	})
+	t.Run("in English, the preview of the faktur chosen by key, and an unknown key said above the form", func(t *testing.T) {
+		form := url.Values{"csrf": {csrf}, "version": {version}, "event": {invoiceKey(60)}}
+		status, page, _ := u.do(http.MethodPost, settings+"/preview?lang=en", form)
+		for _, want := range []string{"Preview of " + invoiceKey(60), "Sales invoice GEN-000060", "KAOS-HTM-L — Kaos Hitam L", "Rp\u00a089.000", "Invoice total (before VAT)"} {
+			if status != http.StatusOK || !strings.Contains(page, want) {
+				t.Errorf("preview = %d, lacking %q", status, want)
+			}
+		}
+		form.Set("event", "payment.received:1")
+		status, page, _ = u.do(http.MethodPost, settings+"/preview?lang=en", form)
+		if status != http.StatusNotFound || !strings.Contains(page, "No preview: event payment.received:1") || !strings.Contains(page, `class="settings"`) {
+			t.Fatalf("unknown event = %d %s", status, page)
+		}
+	})
+	t.Run("a preview without the CSRF token is refused", func(t *testing.T) {
+		if status, _, _ := u.do(http.MethodPost, settings+"/preview", url.Values{"amounts.service_fee": {"610202"}}); status != http.StatusForbidden {
+			t.Fatalf("preview = %d; want 403", status)
 		}
 	})
 }
