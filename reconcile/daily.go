@@ -205,19 +205,22 @@ func (d *Daily) start(ctx context.Context, wg *sync.WaitGroup) {
 		if _, busy := d.running.LoadOrStore(z.ID, struct{}{}); busy {
 			continue
 		}
-		claimed, err := d.cfg.Redis.SetNX(ctx, d.key(z.ID, "claim:"+day), d.cfg.Replica, d.cfg.ClaimTTL).Result()
-		if err != nil || !claimed {
-			if err != nil && ctx.Err() == nil {
-				d.cfg.Logger.Warn("reconciliation: cannot claim the daily run", zap.String("seller", z.ID), zap.String("day", day), zap.Error(err))
-			}
-			d.running.Delete(z.ID)
-			continue
-		}
+		// A slot first, then the claim: a claim never waits for a slot
+		// while its expiry runs.
 		select {
 		case d.slots <- struct{}{}:
 		case <-ctx.Done():
 			d.running.Delete(z.ID)
 			return
+		}
+		claimed, err := d.cfg.Redis.SetNX(ctx, d.key(z.ID, "claim:"+day), d.cfg.Replica, d.cfg.ClaimTTL).Result()
+		if err != nil || !claimed {
+			if err != nil && ctx.Err() == nil {
+				d.cfg.Logger.Warn("reconciliation: cannot claim the daily run", zap.String("seller", z.ID), zap.String("day", day), zap.Error(err))
+			}
+			<-d.slots
+			d.running.Delete(z.ID)
+			continue
 		}
 		wg.Add(1)
 		go func() {

@@ -221,6 +221,45 @@ func TestDailyRun(t *testing.T) {
 	})
 }
 
+// stalled is a replica's reconciliation that hangs until released, then
+// answers a report marked as its own.
+type stalled struct {
+	started, release chan struct{}
+}
+
+func (s stalled) Reconcile(ctx context.Context, seller string, q reconcile.Query) (reconcile.Report, error) {
+	close(s.started)
+	<-s.release
+	return reconcile.Report{Seller: "stale", Days: []reconcile.Day{}}, nil
+}
+
+func TestDailyRunOfAReplicaTakenForDead(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	c := &clock{now: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)} // 07:00 in Jakarta
+	slow := stalled{started: make(chan struct{}), release: make(chan struct{})}
+	a := reconcile.NewDaily(reconcile.DailyConfig{Redis: w.rdb, Namespace: w.redis.Namespace, At: reconcile.DefaultAt,
+		Sellers:    func() []reconcile.Zone { return []reconcile.Zone{{ID: "toko-maju", Location: w.settings.Location()}} },
+		Reconciles: slow, Now: c.Now, Replica: "a"})
+	done := make(chan struct{})
+	go func() { defer close(done); a.Tick(ctx) }()
+	<-slow.started
+	// Its claim lapses as if it had stopped renewing it; b takes the day.
+	if err := w.rdb.Del(ctx, w.redis.Namespace+":{reconcile:toko-maju}:claim:2026-12-01").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec := &reconciles{w: w, r: reconcile.New(reconcile.Config{Now: c.Now})}
+	w.replica("b", c, rec, 0).Tick(ctx)
+	close(slow.release)
+	<-done
+	t.Run("the late result of a replica whose claim lapsed is dropped and the other's is kept", func(t *testing.T) {
+		run, ok, err := a.Kept(ctx, "toko-maju", "2026-12-01")
+		if err != nil || !ok || run.Report == nil || run.Report.Seller != "toko-maju" {
+			t.Fatalf("kept %+v %v %v", run.Report, ok, err)
+		}
+	})
+}
+
 func TestDailyRunWithAccurateAway(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
