@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,33 +21,43 @@ import (
 
 // commandsRun sums the calls of every command every master has run.
 func commandsRun(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
-	var mu sync.Mutex
+	counts, err := commandCounts(ctx, rdb)
 	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	return total, err
+}
+
+// commandCounts are the calls of each command, summed over every master.
+func commandCounts(ctx context.Context, rdb redis.UniversalClient) (map[string]int64, error) {
+	var mu sync.Mutex
+	out := map[string]int64{}
 	count := func(ctx context.Context, c *redis.Client) error {
 		info, err := c.Info(ctx, "commandstats").Result()
 		if err != nil {
 			return err
 		}
-		var calls int64
 		for _, line := range strings.Split(info, "\n") {
-			if _, rest, ok := strings.Cut(line, ":calls="); ok {
-				v, _, _ := strings.Cut(rest, ",")
-				n, _ := strconv.ParseInt(v, 10, 64)
-				calls += n
+			name, rest, ok := strings.Cut(line, ":calls=")
+			if !ok {
+				continue
 			}
+			v, _, _ := strings.Cut(rest, ",")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			mu.Lock()
+			out[strings.TrimPrefix(name, "cmdstat_")] += n
+			mu.Unlock()
 		}
-		mu.Lock()
-		total += calls
-		mu.Unlock()
 		return nil
 	}
 	switch c := rdb.(type) {
 	case *redis.ClusterClient:
-		return total, c.ForEachMaster(ctx, count)
+		return out, c.ForEachMaster(ctx, count)
 	case *redis.Client:
-		return total, count(ctx, c)
+		return out, count(ctx, c)
 	}
-	return 0, errors.New("unknown client")
+	return nil, errors.New("unknown client")
 }
 
 // memoryOf sums MEMORY USAGE of every key of namespace ns.
@@ -79,6 +90,8 @@ func memoryOf(ctx context.Context, rdb redis.UniversalClient, ns string) (int64,
 // memory, locks) come on top.
 //
 //	go test -run '^$' -bench BenchmarkSyncedEvent -benchtime 2000x ./events/
+//
+// BENCH_COMMANDS=1 also prints the commands per event by name, to stderr.
 func BenchmarkSyncedEvent(b *testing.B) {
 	payload, err := examples.Files.ReadFile("invoice-created-shopee.json")
 	if err != nil {
@@ -126,6 +139,10 @@ func BenchmarkSyncedEvent(b *testing.B) {
 			}
 			dctx, stop := context.WithCancel(ctx)
 			go store.Dispatch(dctx, 50*time.Millisecond)
+			byBefore, err := commandCounts(ctx, rdb)
+			if err != nil {
+				b.Fatal(err)
+			}
 			before, err := commandsRun(ctx, rdb)
 			if err != nil {
 				b.Fatal(err)
@@ -141,6 +158,14 @@ func BenchmarkSyncedEvent(b *testing.B) {
 			synced.Wait()
 			b.StopTimer()
 			after, _ := commandsRun(ctx, rdb)
+			if os.Getenv("BENCH_COMMANDS") != "" {
+				byAfter, _ := commandCounts(ctx, rdb)
+				for k, v := range byAfter {
+					if d := v - byBefore[k]; d > 0 {
+						fmt.Fprintf(os.Stderr, "%s N=%d %-20s %6.2f\n", b.Name(), b.N, k, float64(d)/float64(b.N))
+					}
+				}
+			}
 			srv.Shutdown()
 			stop()
 			bytes, err := memoryOf(ctx, rdb, ns)

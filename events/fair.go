@@ -22,9 +22,10 @@ import (
 // oldest held events while fewer than Share are released, moving each from
 // asynq's scheduled set to its pending list as asynq's RunTask does. A lone
 // event of an idle seller is released at once. When a released event ends
-// (Done), or on every tick, the dispatcher of each replica runs the same
-// script for every seller with held events: the pending list interleaves
-// the sellers, so one seller's backlog delays nobody else's events.
+// (Done), the same script releases its seller's next held event; on every
+// tick, the dispatcher of each replica runs it for every seller with held
+// events: the pending list interleaves the sellers, so one seller's backlog
+// delays nobody else's events.
 //
 // The script is the only place that releases, so replicas never release
 // more than Share between them. Nothing is lost: a held event is an asynq
@@ -81,32 +82,32 @@ func (s *Store) readySellers(ctx context.Context) ([]string, error) {
 	return sellers, nil
 }
 
-// admitScript adds ARGV[6..] (if any) to the seller's held events, then
-// releases the oldest held ones while fewer than the share are released.
-// A held task is scheduled (a new event, due at its safety net) or in the
-// retry set (a retry brought forward: a wake-up, Accurate back). A held id
-// whose task is neither any more (run by its safety net or its backoff, a
-// replay, or gone) is dropped without counting. It answers how many it
-// released.
+// admitLua defines admit(ids): it adds ids to the seller's held events and
+// releases the oldest held ones while fewer than the share are released; a
+// new id goes straight to asynq's pending list when nothing of the seller's
+// is held and the share has room. A held task is scheduled (a new event,
+// due at its safety net) or in the retry set (a retry brought forward: a
+// wake-up, Accurate back). A held id whose task is neither any more (run by
+// its safety net or its backoff, a replay, or gone) is dropped without
+// counting. A released entry older than the cutoff (its end never told)
+// does not count, and goes when the share is full. admit answers how many
+// it released.
 // KEYS: released, held, ready, asynq scheduled, asynq pending, asynq retry.
-// ARGV: share, now (ms), released cutoff (ms), seller, asynq task key prefix, ids.
-var admitScript = redis.NewScript(`
-local now = tonumber(ARGV[2])
-for i = 6, #ARGV do
-  if ARGV[i] ~= "" then
-    redis.call("ZADD", KEYS[2], "NX", now, ARGV[i])
+// ARGV: share, now (ms), released cutoff (ms), seller, asynq task key prefix.
+const admitLua = `
+local function admit(ids)
+  local now = tonumber(ARGV[2])
+  local free = tonumber(ARGV[1]) - redis.call("ZCOUNT", KEYS[1], ARGV[3], "+inf")
+  if free <= 0 and redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3]) > 0 then
+    free = tonumber(ARGV[1]) - redis.call("ZCARD", KEYS[1])
   end
-end
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3])
-local free = tonumber(ARGV[1]) - redis.call("ZCARD", KEYS[1])
-local n = 0
-while free > 0 do
-  local top = redis.call("ZPOPMIN", KEYS[2])
-  if #top == 0 then break end
-  local id = top[1]
-  local tk = ARGV[5] .. id
-  local state = redis.call("HGET", tk, "state")
-  if state == "scheduled" or state == "retry" then
+  local held = redis.call("ZCARD", KEYS[2])
+  local wasHeld = held > 0
+  local n = 0
+  local function release(id)
+    local tk = ARGV[5] .. id
+    local state = redis.call("HGET", tk, "state")
+    if state ~= "scheduled" and state ~= "retry" then return end
     if state == "scheduled" then
       redis.call("ZREM", KEYS[4], id)
     else
@@ -118,13 +119,47 @@ while free > 0 do
     free = free - 1
     n = n + 1
   end
+  for _, id in ipairs(ids) do
+    if held == 0 and free > 0 then
+      release(id)
+    else
+      held = held + redis.call("ZADD", KEYS[2], "NX", now, id)
+    end
+  end
+  while free > 0 and held > 0 do
+    local top = redis.call("ZPOPMIN", KEYS[2])
+    if #top == 0 then break end
+    held = held - 1
+    release(top[1])
+  end
+  -- The ready set holds the sellers with held events; a dispatch (no ids)
+  -- also mends it should it have drifted.
+  if held > 0 then
+    redis.call("SADD", KEYS[3], ARGV[4])
+  elseif wasHeld or #ids == 0 then
+    redis.call("SREM", KEYS[3], ARGV[4])
+  end
+  return n
 end
-if redis.call("ZCARD", KEYS[2]) > 0 then
-  redis.call("SADD", KEYS[3], ARGV[4])
-else
-  redis.call("SREM", KEYS[3], ARGV[4])
+`
+
+// admitScript runs admit with ids ARGV[6..] (none: a dispatch).
+// KEYS and ARGV[1..5]: admitLua's.
+var admitScript = redis.NewScript(admitLua + `
+local ids = {}
+for i = 6, #ARGV do
+  if ARGV[i] ~= "" then ids[#ids + 1] = ARGV[i] end
 end
-return n
+return admit(ids)
+`)
+
+// doneScript frees the place of the released task ARGV[6], then releases
+// the seller's next held events into the room. KEYS and ARGV[1..5]:
+// admitLua's.
+var doneScript = redis.NewScript(admitLua + `
+redis.call("ZREM", KEYS[1], ARGV[6])
+if redis.call("ZCARD", KEYS[2]) == 0 then return 0 end
+return admit({})
 `)
 
 // rearmScript moves the safety net of held events ARGV[2..] to ARGV[1]
@@ -176,22 +211,21 @@ func (s *Store) bringForward(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// Done frees the place of the event among its seller's released events:
-// the worker tells it when an attempt ended (synced, failed, voided, or
-// retrying later). The dispatcher of this replica then releases more.
+// Done frees the place of the event among its seller's released events
+// and releases the seller's next held events in its place: the worker tells
+// it when an attempt ended (synced, failed, voided, or retrying later).
+// Each seller's own ends release its own held events, so nothing needs to
+// look at the other sellers (a Cluster's shards) on every end; the
+// dispatcher's tick catches up on the rest.
 func (s *Store) Done(ctx context.Context, key string) error {
-	if err := s.rdb.ZRem(ctx, s.releasedKey(), s.taskID(key)).Err(); err != nil {
+	if err := doneScript.Run(ctx, s.rdb, s.admitKeys(), s.admitArgs(s.taskID(key))...).Err(); err != nil {
 		return unavailable("done "+key, err)
-	}
-	select {
-	case s.kick <- struct{}{}:
-	default:
 	}
 	return nil
 }
 
-// Dispatch releases held events of every seller with some, on each Done of
-// this replica and every tick, until ctx ends; every replica runs it. It
+// Dispatch releases held events of every seller with some, every tick,
+// until ctx ends; every replica runs it. It
 // re-arms the safety net of held events every third of SafetyNet.
 func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
 	t := time.NewTicker(tick)
@@ -221,7 +255,6 @@ func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.kick:
 		case <-t.C:
 		}
 	}

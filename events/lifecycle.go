@@ -12,17 +12,35 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// beginScript marks a record processing and counts the attempt
+// (transitionLua), then answers its fields: one round trip.
+var beginScript = redis.NewScript(historyLua + transitionBody + `return redis.call("HGETALL", KEYS[1])`)
+
 // Begin marks an event as taken by a worker: the record is created from the
 // task when intake could not write it, the state becomes processing and the
 // attempt is counted.
 func (s *Store) Begin(ctx context.Context, in Incoming) (Event, error) {
-	if err := s.ensureRecord(ctx, in, StateQueued, "recorded by the worker"); err != nil {
-		return Event{}, err
+	keys := []string{s.recordKey(in.Key), s.historyKey(in.Key), s.keyPrefix + ":index:"}
+	args := s.transitionArgs(in.Key, change{state: StateProcessing, attempt: true}, 0, "")
+	res, err := beginScript.Run(ctx, s.rdb, keys, args...).StringSlice()
+	if err != nil && strings.Contains(err.Error(), "NOTFOUND") {
+		// Intake could not write the record: the task has what it needs.
+		if err := s.ensureRecord(ctx, in, StateQueued, "recorded by the worker"); err != nil {
+			return Event{}, err
+		}
+		res, err = beginScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	}
-	if err := s.transition(ctx, in.Key, change{state: StateProcessing, attempt: true}); err != nil {
-		return Event{}, err
+	switch {
+	case err != nil && strings.Contains(err.Error(), "NOTFOUND"):
+		return Event{}, fmt.Errorf("%s: %w", in.Key, ErrNotFound)
+	case err != nil:
+		return Event{}, unavailable("begin "+in.Key, err)
 	}
-	return s.Get(ctx, in.Key)
+	fields := make(map[string]string, len(res)/2)
+	for i := 0; i+1 < len(res); i += 2 {
+		fields[res[i]] = res[i+1]
+	}
+	return s.eventOf(ctx, in.Key, fields)
 }
 
 // Result is how an attempt ended.

@@ -84,22 +84,40 @@ func BoundNote(s string) string {
 // compact encoding. A record written before kept its history in a list of
 // its own (historyKey); its lines go on there.
 
-// historyLua appends the line ARGV[4] to the history of the record KEYS[1]
-// whose "hn" is hn (nil: a record from before, whose history is the list
-// KEYS[2]), keeping the last ARGV[5] lines, and returns the field/value
-// pairs the caller must set with the rest. The record's expiry (ARGV[3])
-// is the caller's.
+// historyLua defines history(hn, set, del): it appends the line ARGV[4] to
+// the history of the record KEYS[1] whose "hn" is hn (nil: a record from
+// before, whose history is the list KEYS[2]), keeping the last ARGV[5]
+// lines, by adding to set the field/value pairs and to del the fields the
+// caller sets and deletes with the rest. The record's expiry (ARGV[3]) is
+// the caller's.
 const historyLua = `
-local function history(hn)
+local function history(hn, set, del)
   if not hn then
     redis.call("RPUSH", KEYS[2], ARGV[4])
     redis.call("LTRIM", KEYS[2], -tonumber(ARGV[5]), -1)
     redis.call("EXPIRE", KEYS[2], ARGV[3])
-    return {}
+    return
   end
   local n = tonumber(hn) + 1
-  if n > tonumber(ARGV[5]) then redis.call("HDEL", KEYS[1], "h:" .. (n - tonumber(ARGV[5]))) end
-  return {"hn", n, "h:" .. n, ARGV[4]}
+  if n > tonumber(ARGV[5]) then del[#del + 1] = "h:" .. (n - tonumber(ARGV[5])) end
+  set[#set + 1] = "hn"
+  set[#set + 1] = n
+  set[#set + 1] = "h:" .. n
+  set[#set + 1] = ARGV[4]
+end
+`
+
+// createLua defines create(rec, all, byState, key, state, type, now, ttl,
+// line, body): it creates the record rec of key in state, with its first
+// history line and its packed body's field/value pairs body, and indexes
+// it in all and byState.
+const createLua = `
+local function create(rec, all, byState, key, state, type, now, ttl, line, body)
+  redis.call("HSET", rec, "state", state, "type", type, "attempts", 0,
+    "created_at", now, "updated_at", now, "hn", 1, "h:1", line, unpack(body))
+  redis.call("EXPIRE", rec, ttl)
+  redis.call("ZADD", all, now, key)
+  redis.call("ZADD", byState, now, key)
 end
 `
 
@@ -108,13 +126,9 @@ end
 // already be on it). KEYS: record, index:all, index:<state>.
 // ARGV: key, state, type, now (ms), retention (s), history line, then the
 // packed body's field/value pairs.
-var ensureScript = redis.NewScript(`
+var ensureScript = redis.NewScript(createLua + `
 if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
-redis.call("HSET", KEYS[1], "state", ARGV[2], "type", ARGV[3], "attempts", 0,
-  "created_at", ARGV[4], "updated_at", ARGV[4], "hn", 1, "h:1", ARGV[6], unpack(ARGV, 7))
-redis.call("EXPIRE", KEYS[1], ARGV[5])
-redis.call("ZADD", KEYS[2], ARGV[4], ARGV[1])
-redis.call("ZADD", KEYS[3], ARGV[4], ARGV[1])
+create(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], {unpack(ARGV, 7)})
 return 1
 `)
 
@@ -149,7 +163,9 @@ func (s *Store) setPayload(ctx context.Context, key string, body []byte) error {
 }
 
 // transitionLua moves a record to a new state and keeps the per-state
-// indexes, the history and the expiry in step, all at once.
+// indexes, the history and the expiry in step, all at once. It reads the
+// record once (HMGET) and writes it once (HSET, and HDEL only of fields it
+// has).
 // KEYS: record, history list (records from before), index prefix (ns:index:).
 // ARGV: new state, now (ms), retention (s), history line, history limit,
 // attempts increment, two values only releaseScript reads (its cutoff and
@@ -158,9 +174,14 @@ func (s *Store) setPayload(ctx context.Context, key string, body []byte) error {
 const transitionLua = historyLua + transitionBody + "return 1\n"
 
 // transitionBody is transitionLua without historyLua and without its
-// answer, for the scripts that add checks of their own before it.
+// answer, for the scripts that add checks of their own before it or read
+// the record after it.
 const transitionBody = `
-local rec = redis.call("HMGET", KEYS[1], "state", "created_at", "hn")
+local want = {"state", "created_at", "hn", "attempts"}
+for i = 10, #ARGV, 2 do
+  if ARGV[i+1] == "" then want[#want + 1] = ARGV[i] end
+end
+local rec = redis.call("HMGET", KEYS[1], unpack(want))
 local old, created = rec[1], rec[2]
 if not old then return redis.error_reply("NOTFOUND") end
 local key = ARGV[9]
@@ -168,21 +189,25 @@ if old ~= ARGV[1] then
   redis.call("ZREM", KEYS[3] .. old, key)
   redis.call("ZADD", KEYS[3] .. ARGV[1], created, key)
 end
-local set = history(rec[3])
-set[#set + 1] = "state"
-set[#set + 1] = ARGV[1]
-set[#set + 1] = "updated_at"
-set[#set + 1] = ARGV[2]
-local del = {}
+local set, del = {"state", ARGV[1], "updated_at", ARGV[2]}, {}
+history(rec[3], set, del)
+if tonumber(ARGV[6]) ~= 0 then
+  set[#set + 1] = "attempts"
+  set[#set + 1] = (tonumber(rec[4]) or 0) + tonumber(ARGV[6])
+end
+local j = 5
 for i = 10, #ARGV, 2 do
-  if ARGV[i+1] == "" then del[#del + 1] = ARGV[i]
-  else set[#set + 1] = ARGV[i]; set[#set + 1] = ARGV[i+1] end
+  if ARGV[i+1] == "" then
+    if rec[j] then del[#del + 1] = ARGV[i] end
+    j = j + 1
+  else
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i+1]
+  end
 end
 if #del > 0 then redis.call("HDEL", KEYS[1], unpack(del)) end
 redis.call("HSET", KEYS[1], unpack(set))
-if tonumber(ARGV[6]) ~= 0 then redis.call("HINCRBY", KEYS[1], "attempts", ARGV[6]) end
 redis.call("EXPIRE", KEYS[1], ARGV[3])
-redis.call("ZADD", KEYS[3] .. "all", created, key)
 `
 
 var transitionScript = redis.NewScript(transitionLua)
@@ -260,6 +285,12 @@ func (s *Store) Get(ctx context.Context, key string) (Event, error) {
 	if len(fields) == 0 {
 		return Event{}, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
+	return s.eventOf(ctx, key, fields)
+}
+
+// eventOf is the event of key, with its payload and history, from its
+// record's fields.
+func (s *Store) eventOf(ctx context.Context, key string, fields map[string]string) (Event, error) {
 	ev := s.decodeRecord(key, fields)
 	body, err := s.codec.unpack(storedPayload(fields))
 	if err != nil {

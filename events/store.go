@@ -131,12 +131,10 @@ type Store struct {
 	now       func() time.Time
 	log       *zap.Logger
 	codec     *payloadCodec // shared by every seller's copy
-	// The fair scheduling (fair.go); kick wakes this replica's dispatcher,
-	// shared by every seller's copy of the store.
+	// The fair scheduling (fair.go).
 	share         int
 	safetyNet     time.Duration
 	releasedBound time.Duration
-	kick          chan struct{}
 }
 
 // New builds a Store on rdb. Close releases asynq's side, not rdb.
@@ -189,7 +187,6 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		share:         cfg.Share,
 		safetyNet:     cfg.SafetyNet,
 		releasedBound: cfg.ReleasedBound,
-		kick:          make(chan struct{}, 1),
 	}
 }
 
@@ -290,30 +287,79 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 	} else if n == 1 {
 		return Duplicate, nil
 	}
-	err := s.enqueue(ctx, in)
+	err := s.enqueueTask(ctx, in)
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		return Duplicate, nil
 	case err != nil:
 		return 0, unavailable("queue "+in.Key, err)
 	}
-	// The event is durably queued. The record is a view of it: if writing it
-	// fails, the worker writes it when it takes the task, so the answer is
-	// still "accepted".
-	if err := s.ensureRecord(ctx, in, StateQueued, "accepted"); err != nil {
-		s.log.Warn("event queued; its record is left to the worker", zap.String("event_key", in.Key), zap.Error(err))
-	}
-	if err := s.indexOrders(ctx, in.Key, in.Orders); err != nil {
-		s.log.Warn("event queued; a search by its order number will miss it", zap.String("event_key", in.Key), zap.Error(err))
+	// The event is durably queued. Its admission, record and order index
+	// are views of it, written in one step: if that fails, the task runs
+	// at its safety net and the worker writes the record when it takes the
+	// task, so the answer is still "accepted".
+	if err := s.admitRecord(ctx, in); err != nil {
+		s.log.Warn("event queued; its admission is left to its safety net and its record to the worker", zap.String("event_key", in.Key),
+			zap.Duration("safety_net", s.safetyNet), zap.Error(err))
 	}
 	return Accepted, nil
 }
 
-// enqueue queues the event's task, held until its seller's share has room
-// (fair.go): due SafetyNet ahead, then admitted, which releases it at once
-// when the seller is under its share. A crash between the two leaves it to
-// its safety net.
+// acceptScript admits the new task ARGV[6] (admitLua), creates its record
+// queued unless a worker did already (createLua) and adds its key to the
+// sets of its order numbers: everything intake writes after the task, in
+// one round trip.
+// KEYS: admitLua's, record, index:all, index:queued, then the order sets.
+// ARGV: admitLua's, task id, event key, type, retention (s), history line,
+// then the packed body's field/value pairs.
+var acceptScript = redis.NewScript(admitLua + createLua + `
+local n = admit({ARGV[6]})
+if redis.call("EXISTS", KEYS[7]) == 0 then
+  create(KEYS[7], KEYS[8], KEYS[9], ARGV[7], "queued", ARGV[8], ARGV[2], ARGV[9], ARGV[10], {unpack(ARGV, 11)})
+end
+for i = 10, #KEYS do
+  redis.call("SADD", KEYS[i], ARGV[7])
+  redis.call("EXPIRE", KEYS[i], ARGV[9])
+end
+return n
+`)
+
+// admitRecord runs acceptScript for the event just queued.
+func (s *Store) admitRecord(ctx context.Context, in Incoming) error {
+	keys := append(s.admitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued))
+	for _, no := range in.Orders {
+		if NormalizeOrderNumber(no) != "" {
+			keys = append(keys, s.orderKey(no))
+		}
+	}
+	args := s.admitArgs(s.taskID(in.Key))
+	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(s.now(), StateQueued, "accepted"))
+	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
+	if err := acceptScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+		return unavailable("admit and record "+in.Key, err)
+	}
+	return nil
+}
+
+// enqueue queues the event's task and admits it (fair.go).
 func (s *Store) enqueue(ctx context.Context, in Incoming) error {
+	if err := s.enqueueTask(ctx, in); err != nil {
+		return err
+	}
+	if err := s.admit(ctx, in.Key); err != nil {
+		// Queued all the same: its safety net runs it.
+		s.log.Warn("event queued but not admitted; it runs when its safety net is due", zap.String("event_key", in.Key),
+			zap.Duration("safety_net", s.safetyNet), zap.Error(err))
+	}
+	return nil
+}
+
+// enqueueTask queues the event's task, held until its seller's share has
+// room (fair.go): due SafetyNet ahead, to be admitted next, which releases
+// it at once when the seller is under its share. A crash between the two
+// leaves it to its safety net, or to the recovery of stranded events
+// (hold.go's timeout).
+func (s *Store) enqueueTask(ctx context.Context, in Incoming) error {
 	task := asynq.NewTask(TaskType, in.Payload)
 	_, err := s.queue.EnqueueContext(ctx, task,
 		asynq.TaskID(s.taskID(in.Key)),
@@ -327,13 +373,5 @@ func (s *Store) enqueue(ctx context.Context, in Incoming) error {
 		asynq.Timeout(10*time.Minute),
 		asynq.ProcessAt(s.now().Add(s.safetyNet)),
 	)
-	if err != nil {
-		return err
-	}
-	if err := s.admit(ctx, in.Key); err != nil {
-		// Queued all the same: its safety net runs it.
-		s.log.Warn("event queued but not admitted; it runs when its safety net is due", zap.String("event_key", in.Key),
-			zap.Duration("safety_net", s.safetyNet), zap.Error(err))
-	}
-	return nil
+	return err
 }
