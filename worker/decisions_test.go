@@ -308,11 +308,14 @@ func TestPaymentDecisions(t *testing.T) {
 		attempt int
 		total   bool          // the store remembers the faktur's total
 		invoice *events.Event // the invoice event owning the faktur's number
-		acc     fakeAccurate
-		state   string
-		reason  string
-		waiting bool
-		calls   map[string]int
+		// unclaimed: the invoice event was accepted but has not claimed the
+		// number yet (it claims when it is processed)
+		unclaimed bool
+		acc       fakeAccurate
+		state     string
+		reason    string
+		waiting   bool
+		calls     map[string]int
 	}{
 		{name: "a payment of a faktur this service synced saves without reading the faktur",
 			attempt: 1, total: true, state: events.StateSynced,
@@ -331,6 +334,10 @@ func TestPaymentDecisions(t *testing.T) {
 		{name: "a payment behind an invoice still retrying waits naming it, without asking Accurate",
 			attempt: 1, invoice: &events.Event{Key: invoiceKey, State: events.StateRetrying},
 			state: events.StateRetrying, waiting: true, reason: "its invoice event " + invoiceKey + " is retrying",
+			calls: map[string]int{}},
+		{name: "a payment behind an invoice accepted but not posted yet says so, without asking Accurate",
+			attempt: 1, invoice: &events.Event{Key: invoiceKey, State: events.StateQueued}, unclaimed: true,
+			state: events.StateRetrying, waiting: true, reason: "its invoice event " + invoiceKey + " is queued (accepted, not posted yet); the payment waits for it",
 			calls: map[string]int{}},
 		{name: "a payment whose faktur Accurate cannot find when saving waits for it",
 			attempt: 1, total: true,
@@ -356,7 +363,9 @@ func TestPaymentDecisions(t *testing.T) {
 				store.totals[invoiceNumber] = int64(money.Rupiah(233000))
 			}
 			if tc.invoice != nil {
-				store.claims["faktur "+invoiceNumber] = tc.invoice.Key
+				if !tc.unclaimed {
+					store.claims["faktur "+invoiceNumber] = tc.invoice.Key
+				}
 				store.records = map[string]events.Event{tc.invoice.Key: *tc.invoice}
 			}
 			acc := tc.acc

@@ -75,14 +75,15 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 			owing[invoiceNo] = money.Amount(total)
 			continue
 		}
-		if w.ownInvoicePending(ctx, invoiceNo) {
+		invoices := invoiceKeys(p, invoiceNo)
+		if w.ownInvoicePending(ctx, invoiceNo, invoices...) {
 			// Our own invoice event will post it and wake this payment:
 			// asking Accurate now would spend a request to hear "not yet".
-			return w.waitForFaktur(ctx, invoiceNo, "payment")
+			return w.waitForFaktur(ctx, invoiceNo, "payment", invoices...)
 		}
 		detail, err := w.Accurate.SalesInvoiceDetail(ctx, invoiceNo)
 		if accurate.IsNotFound(err) {
-			return w.waitForFaktur(ctx, invoiceNo, "payment")
+			return w.waitForFaktur(ctx, invoiceNo, "payment", invoices...)
 		}
 		if err != nil {
 			return w.classify("reading", "faktur "+invoiceNo, err)
@@ -115,12 +116,25 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	return synced(withNumber(saved, number))
 }
 
+// invoiceKeys are the keys of the invoice.created events of the payment's
+// invoices whose order is the faktur: the events that would post it.
+func invoiceKeys(p *forstok.Payment, faktur string) []string {
+	var keys []string
+	for _, inv := range p.Invoices {
+		if inv.Order.LocalName == faktur {
+			keys = append(keys, forstok.KeyFor(forstok.TypeInvoiceCreated, inv.ID))
+		}
+	}
+	return keys
+}
+
 // ownInvoicePending reports whether an invoice event of this service owns
-// the faktur's number and has not finished: the faktur is not in Accurate
-// yet (the event saves it before it finishes). A store that does not answer
-// leaves the question to Accurate.
-func (w *Worker) ownInvoicePending(ctx context.Context, faktur string) bool {
-	inv, ok := w.fakturOwner(ctx, faktur)
+// the faktur's number, or is one of the invoices (keys) accepted and not yet
+// posted, and has not finished: the faktur is not in Accurate yet (the event
+// saves it before it finishes). A store that does not answer leaves the
+// question to Accurate.
+func (w *Worker) ownInvoicePending(ctx context.Context, faktur string, invoices ...string) bool {
+	inv, ok := w.fakturOwner(ctx, faktur, invoices...)
 	if !ok {
 		return false
 	}
@@ -132,28 +146,39 @@ func (w *Worker) ownInvoicePending(ctx context.Context, faktur string) bool {
 }
 
 // fakturOwner is the invoice event of this service that claimed the
-// faktur's number; false when none did, or the store does not answer.
-func (w *Worker) fakturOwner(ctx context.Context, faktur string) (events.Event, bool) {
+// faktur's number or, before any claimed it, the first of invoices (event
+// keys) that was accepted: an invoice still queued has claimed nothing yet.
+// False when none is known, or the store does not answer.
+func (w *Worker) fakturOwner(ctx context.Context, faktur string, invoices ...string) (events.Event, bool) {
 	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", faktur)
-	if err != nil || !ok {
+	if err != nil {
 		return events.Event{}, false
 	}
-	inv, err := w.Store.Get(ctx, owner)
-	return inv, err == nil
+	if ok {
+		inv, err := w.Store.Get(ctx, owner)
+		return inv, err == nil
+	}
+	for _, key := range invoices {
+		if inv, err := w.Store.Get(ctx, key); err == nil {
+			return inv, true
+		}
+	}
+	return events.Event{}, false
 }
 
 // waitForFaktur words the wait of an event for a faktur not in Accurate
 // (kind says which: "payment", "return"): by what became of the invoice
 // event that owns the number, so that an event behind a failed invoice says
-// which one to fix.
-func (w *Worker) waitForFaktur(ctx context.Context, number, kind string) outcome {
+// which one to fix. invoices are the keys of the invoice events that would
+// post the faktur, when the waiting event knows them.
+func (w *Worker) waitForFaktur(ctx context.Context, number, kind string, invoices ...string) outcome {
 	out := retry("faktur %s is not in Accurate yet: no invoice.created for it has reached this service; "+
 		"the %s waits for it (PAYMENT_INVOICE_WAIT)", number, kind).
 		pending(events.Failure{Kind: events.FailInvoice, Record: "faktur " + number,
 			Hint: "Have Forstok send the invoice.created of faktur " + number + " (or post the faktur in Accurate), then replay this event"})
 	out.waiting = true
 	out.waitsFor = number
-	inv, ok := w.fakturOwner(ctx, number)
+	inv, ok := w.fakturOwner(ctx, number, invoices...)
 	if !ok {
 		return out
 	}
@@ -168,8 +193,11 @@ func (w *Worker) waitForFaktur(ctx context.Context, number, kind string) outcome
 		out.reason = fmt.Sprintf("faktur %s is not in Accurate although its invoice event %s synced it: if it was deleted in Accurate, "+
 			"replay %s to post it again; this %s follows on its next attempt", number, owner, owner, kind)
 	default:
-		out.failure.Hint = fmt.Sprintf("Once %s has synced, replay this event", owner)
-		out.reason = fmt.Sprintf("faktur %s is not in Accurate yet: its invoice event %s is %s; the %s waits for it", number, owner, inv.State, kind)
+		// Accepted and not posted yet: nothing is wrong, the invoice event
+		// posts the faktur and wakes this one.
+		out.failure.Hint = fmt.Sprintf("Nothing to do while %s is %s: it posts faktur %s, then this %s follows", owner, inv.State, number, kind)
+		out.reason = fmt.Sprintf("faktur %s is not in Accurate yet: its invoice event %s is %s (accepted, not posted yet); the %s waits for it",
+			number, owner, inv.State, kind)
 	}
 	return out
 }
