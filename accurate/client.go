@@ -293,6 +293,9 @@ func (c *Client) exchange(ctx context.Context, endpoint, method, target string, 
 		turn()
 		res.waited = time.Since(t0)
 		if err != nil {
+			if ctx.Err() == nil {
+				err = fmt.Errorf("%w: %w", ErrLimitUnavailable, err)
+			}
 			return res, &Error{Class: ClassTransient, Endpoint: endpoint, Err: fmt.Errorf("waiting for the rate limit: %w", err)}
 		}
 		defer release()

@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -18,6 +19,11 @@ import (
 type Limiter interface {
 	Acquire(ctx context.Context) (release func(), err error)
 }
+
+// ErrLimitUnavailable: the shared limit could not be read (its Redis did
+// not answer), so the request never left for Accurate. Telling it apart
+// keeps "Accurate did not answer" for Accurate's own silence.
+var ErrLimitUnavailable = errors.New("the shared Accurate rate limit (in Redis) did not answer")
 
 // Accurate's limits per database (API Token guide, Forstok FAQ 2023).
 const (

@@ -3,12 +3,14 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
@@ -30,6 +32,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 		settings *mapping.Settings
 		cfg      *Config
 		token    *string // the API token the client signs with
+		limiter  *accurate.Limiter
 	}
 	cases := []struct {
 		name    string
@@ -94,6 +97,15 @@ func TestWhatAFailureRecords(t *testing.T) {
 				w.cfg.MaxAttempts = 1
 			},
 			want: events.Failure{Kind: events.FailWait, Hint: "when Accurate answers again"}},
+		{name: "attempts used up while the Redis of the shared rate limit does not answer record kind other naming Redis, not Accurate",
+			example: "invoice-created-shopee.json",
+			setup: func(t *testing.T, w world) {
+				dead := redis.NewClient(&redis.Options{Addr: deadAddress(t), MaxRetries: -1})
+				t.Cleanup(func() { _ = dead.Close() })
+				*w.limiter = accurate.NewRedisLimiter(dead, "limit", 0, 0)
+				w.cfg.MaxAttempts = 1
+			},
+			want: events.Failure{Kind: events.FailOther, Hint: "Redis did not answer"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,8 +115,9 @@ func TestWhatAFailureRecords(t *testing.T) {
 			t.Cleanup(srv.Close)
 			r := testredis.New(t)
 			token := sbToken
+			var limiter accurate.Limiter
 			w := world{sb: sb, store: events.New(r.Client(t), events.Config{Namespace: r.Namespace}),
-				settings: exampleSettings(t), cfg: &Config{}, token: &token}
+				settings: exampleSettings(t), cfg: &Config{}, token: &token, limiter: &limiter}
 			body := []byte(`{"type":"invoice.created","data":{}}`)
 			if tc.example != "" {
 				body = editedExample(t, tc.example, tc.edit)
@@ -112,7 +125,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(t, w)
 			}
-			client, err := accurate.New(accurate.Config{Host: srv.URL, APIToken: token, SignatureSecret: sbSecret, ReadAttempts: 1})
+			client, err := accurate.New(accurate.Config{Host: srv.URL, APIToken: token, SignatureSecret: sbSecret, ReadAttempts: 1, Limiter: limiter})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,8 +161,23 @@ func TestWhatAFailureRecords(t *testing.T) {
 			if !strings.Contains(ev.LastError, got.Hint) {
 				t.Errorf("last_error %q does not carry the hint %q in words", ev.LastError, got.Hint)
 			}
+			if *w.limiter != nil && strings.Contains(ev.LastError, "Accurate did not answer") {
+				t.Errorf("last_error %q blames Accurate for Redis", ev.LastError)
+			}
 		})
 	}
+}
+
+// deadAddress is a local address where nothing listens.
+func deadAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }
 
 // editedExample is an example body with edit applied to its JSON.

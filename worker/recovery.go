@@ -50,6 +50,9 @@ func (w *Worker) recoverOnce(ctx context.Context, p prober) {
 	if err := p.CheckCredentials(ctx); err != nil {
 		return // still down, or refusing the credentials: the events' own retries report it
 	}
+	if w.Outage != nil {
+		w.Outage.Up()
+	}
 	n, err := w.Wakes.RunRetries(ctx)
 	if err != nil {
 		w.Logger.Warn("Accurate answers again, but the retrying events could not be run now; they wait out their backoff", zap.Error(err))

@@ -21,6 +21,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/outage"
 	"forstok-accurate-sync/reconcile"
 )
 
@@ -169,7 +170,10 @@ type Config struct {
 	// signature secret are set, for the advice when Accurate refuses them.
 	// Default DefaultCredentials.
 	Credentials string
-	Now         func() time.Time
+	// Outage, when set, follows the seller's Accurate: the first event that
+	// finds it down names it once in the log, not every event's retry.
+	Outage *outage.Watch
+	Now    func() time.Time
 }
 
 // Worker processes events; it is an asynq.Handler.
@@ -395,6 +399,14 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 	if out.state == events.StateSynced && eventType == forstok.TypeInvoiceCreated {
 		w.wakeWaiters(ctx, log, out.doc.Number)
 	}
+	if w.Outage != nil {
+		switch {
+		case out.down:
+			w.Outage.Down(errors.New(out.reason))
+		case out.state == events.StateSynced:
+			w.Outage.Up()
+		}
+	}
 	if out.state == events.StateRetrying && out.down && w.Wakes != nil {
 		if err := w.Wakes.NoteAccurateDown(ctx); err != nil {
 			log.Warn("could not note that Accurate is down; the event waits out its backoff after Accurate is back", zap.Error(err))
@@ -505,6 +517,11 @@ func (w *Worker) classify(doing, record string, err error) outcome {
 			pending(events.Failure{Kind: events.FailWait, AccurateMessage: words,
 				Hint: hintAccurateAway + "; if Accurate's rate limit keeps stopping it, another program shares the database's limit"})
 	default:
+		if errors.Is(err, accurate.ErrLimitUnavailable) {
+			// Nothing reached Accurate: Redis, which holds the limit, is down.
+			return retry("Redis, which holds the seller's shared Accurate rate limit, did not answer while %s: %s. It is retried; nothing was sent to Accurate", what, msg).
+				pending(events.Failure{Kind: events.FailOther, Hint: "Redis did not answer: once it answers again, replay this event"})
+		}
 		out := retry("Accurate did not answer while %s: %s. It is retried; nothing to do unless Accurate stays down", what, msg).
 			pending(events.Failure{Kind: events.FailWait, Hint: hintAccurateAway})
 		out.down = !errors.Is(err, context.Canceled)

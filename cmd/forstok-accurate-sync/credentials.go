@@ -102,7 +102,10 @@ func (c *credentials) checkOnce(ctx context.Context) {
 		c.set(nil)
 	case accurate.IsAuth(err):
 		c.set(err)
-	case ctx.Err() == nil:
+	case ctx.Err() != nil:
+	case errors.Is(err, accurate.ErrLimitUnavailable):
+		c.log.Warn("could not check the Accurate credentials now (Redis, which holds the shared rate limit, did not answer); checking again later", zap.Error(err))
+	default:
 		c.log.Warn("could not check the Accurate credentials now (Accurate did not answer); checking again later", zap.Error(err))
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/metrics"
+	"forstok-accurate-sync/outage"
 	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
 )
@@ -157,8 +159,23 @@ func (f *fleet) build(s *sellers.Seller) (*sellerPart, error) {
 		RetryBase:   f.opts.retryMin,
 		RetryCap:    f.opts.retryCap,
 		Credentials: credsAt,
+		Outage: outage.New(outage.Config{Logger: log.Named("accurate"), Name: "Accurate of seller " + s.ID,
+			Addr: accurateAddress(s.Accurate)}),
 	})
 	return &sellerPart{seller: s, worker: w, client: client, creds: creds, limiter: limiter, stop: func() {}}, nil
+}
+
+// accurateAddress is where the seller's Accurate is asked: its host, or the
+// account server that names the host.
+func accurateAddress(acc sellers.Accurate) string {
+	raw := acc.Host
+	if raw == "" {
+		raw = acc.AccountURL
+	}
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return raw
 }
 
 // startCheck runs the part's credentials check and its recovery after an

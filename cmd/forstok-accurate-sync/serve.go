@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/metrics"
+	"forstok-accurate-sync/outage"
 	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
@@ -45,6 +47,9 @@ type app struct {
 	daily   *reconcile.Daily
 	sellers *sellers.Registry
 	hup     <-chan os.Signal
+	// redisDown follows Redis: an outage is one line naming its address,
+	// then a summary at most every 30 s, however many loops meet it.
+	redisDown *outage.Watch
 	// private, when set (ADMIN_LISTEN_ADDR), serves /admin, /console and
 	// /metrics, which the public listener then answers 404.
 	private net.Listener
@@ -74,6 +79,9 @@ type options struct {
 	// sellersDebounce is how long the watch of SELLERS_DIR waits for a
 	// burst of changes to end; zero is a second.
 	sellersDebounce time.Duration
+	// routeRedisLogs points go-redis's process-wide logger at the
+	// service's log (serve does; tests leave the global alone).
+	routeRedisLogs bool
 }
 
 func newLogger(level zapcore.Level, w io.Writer) *zap.Logger {
@@ -107,19 +115,28 @@ func newRedis(cfg config) (redis.UniversalClient, error) {
 // newApp builds the service from its configuration: the sellers of
 // SELLERS_DIR, or the one seller "default" of the environment.
 func newApp(cfg config, opts options) (*app, error) {
-	log := opts.logger
-	if log == nil {
-		log = zap.NewNop()
+	base := opts.logger
+	if base == nil {
+		base = zap.NewNop()
 	}
-	reg, err := openSellers(cfg, opts, log)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	rdb := opts.redis
 	if rdb == nil {
 		if rdb, err = newRedis(cfg); err != nil {
 			return nil, err
 		}
+	}
+	shown, addrs := redisAddress(cfg, rdb)
+	redisDown := outage.New(outage.Config{Logger: base.Named("redis"), Name: "Redis", Addr: shown})
+	log := base.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return redisDown.Divert(c, aboutRedis(redisDown, addrs))
+	}))
+	if opts.routeRedisLogs {
+		routeRedisLogs(log)
+	}
+	reg, err := openSellers(cfg, opts, log)
+	if err != nil {
+		return nil, err
 	}
 	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Shards: cfg.RedisShards, Retention: cfg.EventRetention,
 		HoldTimeout: cfg.EventHoldTimeout, Share: cfg.SellerShare, Logger: log.Named("events")})
@@ -185,7 +202,43 @@ func newApp(cfg config, opts options) (*app, error) {
 		Accurate:       settingsReads{f},
 	})
 	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
-		fleet: f, daily: daily, sellers: reg, hup: opts.hup}, nil
+		fleet: f, daily: daily, sellers: reg, hup: opts.hup, redisDown: redisDown}, nil
+}
+
+// redisAddress is how the log names the Redis of cfg (never with its
+// password), and the addresses its errors mention.
+func redisAddress(cfg config, rdb redis.UniversalClient) (shown string, addrs []string) {
+	switch {
+	case len(cfg.RedisClusterAddrs) > 0:
+		return "cluster " + strings.Join(cfg.RedisClusterAddrs, ","), cfg.RedisClusterAddrs
+	case len(cfg.RedisSentinelAddrs) > 0:
+		return "master " + cfg.RedisSentinelMaster + " of Sentinel " + strings.Join(cfg.RedisSentinelAddrs, ","), cfg.RedisSentinelAddrs
+	}
+	if c, ok := rdb.(*redis.Client); ok {
+		return c.Options().Addr, []string{c.Options().Addr}
+	}
+	return "REDIS_URL", nil
+}
+
+// aboutRedis tells the lines that only say Redis is down: an event store
+// that is unavailable, an error naming Redis's address, and go-redis's and
+// asynq's own complaints while Redis is known to be down.
+func aboutRedis(w *outage.Watch, addrs []string) outage.About {
+	return func(ent zapcore.Entry, err error) bool {
+		text := ent.Message
+		if err != nil {
+			if errors.Is(err, events.ErrUnavailable) || w.IsDown() && errors.Is(err, context.DeadlineExceeded) {
+				return true
+			}
+			text += " " + err.Error()
+		}
+		for _, a := range addrs {
+			if strings.Contains(text, a) {
+				return true
+			}
+		}
+		return w.IsDown() && (ent.LoggerName == "redis" || ent.LoggerName == "asynq")
+	}
 }
 
 // openSellers reads SELLERS_DIR, or makes the environment's one seller.
@@ -269,14 +322,13 @@ func credentialsKey(reg *sellers.Registry, id string) string {
 func serve(ctx context.Context, cfg config, getenv func(string) string, stdout io.Writer) error {
 	log := newLogger(cfg.LogLevel, stdout)
 	defer func() { _ = log.Sync() }()
-	routeRedisLogs(log)
 	for _, w := range cfg.warnings() {
 		log.Warn("configuration: " + w)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	a, err := newApp(cfg, options{logger: log, getenv: getenv, hup: hup})
+	a, err := newApp(cfg, options{logger: log, getenv: getenv, hup: hup, routeRedisLogs: true})
 	if err != nil {
 		return err
 	}
@@ -314,10 +366,25 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ConnState:         conns.Track,
 	}
+	followCtx, stopFollow := context.WithCancel(ctx)
+	followDone := make(chan struct{})
+	go func() {
+		defer close(followDone)
+		a.redisDown.Follow(followCtx, time.Second, func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() })
+	}()
+	defer func() { stopFollow(); <-followDone }()
 	// Before any worker or webhook: a namespace from before shards moves to
 	// its shards (one replica does, the others wait), and a replica whose
-	// REDIS_SHARDS differs from the namespace's stops here.
-	if _, err := events.Migrate(ctx, a.rdb, a.store.Layout(), a.log.Named("events")); err != nil {
+	// REDIS_SHARDS differs from the namespace's stops here. A Redis that
+	// does not answer yet is waited for, named once in the log.
+	err := a.redisDown.Await(ctx, time.Second, func(ctx context.Context) error {
+		_, err := events.Migrate(ctx, a.rdb, a.store.Layout(), a.log.Named("events"))
+		return err
+	}, func(err error) bool { return errors.Is(err, events.ErrUnavailable) })
+	switch {
+	case ctx.Err() != nil:
+		return nil // stopped while waiting for Redis
+	case err != nil:
 		return fmt.Errorf("redis layout: %w", err)
 	}
 	if err := a.workers.Start(a.router); err != nil {
