@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,72 @@ func (l lang) T(id string) string {
 		return m.id
 	}
 	return id
+}
+
+// Note words a history note the service wrote (in English) in the page's
+// language: each known note is matched by its pattern and said with its
+// numbers; one the console does not know is shown as it is, said to be the
+// service's own words.
+func (l lang) Note(note string) string {
+	if note == "" || l.Code == langEN {
+		return note
+	}
+	if head, tail, ok := strings.Cut(note, "; gave up after "); ok {
+		return l.F("note.gave_up", l.Note(head), gaveUpWordsID.Replace(tail))
+	}
+	for _, n := range historyNotes {
+		m := n.re.FindStringSubmatch(note)
+		if m == nil {
+			continue
+		}
+		args := make([]any, 0, len(m)-1)
+		for _, a := range m[1:] {
+			if l.Code == langID {
+				a = recordWordsID.Replace(a)
+			}
+			args = append(args, a)
+		}
+		words := l.F(n.id, args...)
+		if n.rest && len(m) > 1 {
+			// "Accurate X; what else was done": the rest is a note too.
+			if _, rest, ok := strings.Cut(note, "; "); ok {
+				words += "; " + l.Note(rest)
+			}
+		}
+		return words
+	}
+	return l.F("note.service", note)
+}
+
+// recordWordsID says the kinds of record a note names in Indonesian.
+var recordWordsID = strings.NewReplacer("items ", "barang ", "item ", "barang ", " and customer ", " dan pelanggan ", "customer ", "pelanggan ")
+
+// gaveUpWordsID says how long an event tried, in Indonesian.
+var gaveUpWordsID = strings.NewReplacer("waiting ", "menunggu ", " attempts", " percobaan")
+
+// historyNotes are the notes of events.Store and the worker, by pattern;
+// rest says the note may go on after "; " with another.
+var historyNotes = []struct {
+	re   *regexp.Regexp
+	id   string
+	rest bool
+}{
+	{regexp.MustCompile(`^accepted$`), "note.accepted", false},
+	{regexp.MustCompile(`^replayed by an operator$`), "note.replayed", false},
+	{regexp.MustCompile(`^replayed from a body by an operator$`), "note.replayed_body", false},
+	{regexp.MustCompile(`^Accurate ([^\s;]+)(?:;|$)`), "note.posted", true},
+	{regexp.MustCompile(`^voided by (\S+?):?(?:\s|$)`), "note.voided_by", false},
+	{regexp.MustCompile(`^faktur (\S+) deleted$`), "note.deleted", false},
+	{regexp.MustCompile(`^penerimaan (.+) \(paying only this faktur\) deleted, then faktur (\S+)$`), "note.deleted_both", false},
+	{regexp.MustCompile(`faktur (\S+) is not in Accurate: nothing to delete$`), "note.nothing", false},
+	{regexp.MustCompile(`^its worker stopped without finishing`), "note.abandoned", false},
+	{regexp.MustCompile(`^Accurate did not answer`), "note.accurate_down", false},
+	{regexp.MustCompile(`^Redis, which holds`), "note.redis_down", false},
+	{regexp.MustCompile(`^Accurate refused the API token`), "note.credentials", false},
+	{regexp.MustCompile(`^Accurate's rate limit stopped`), "note.rate_limited", false},
+	{regexp.MustCompile(`^Accurate refused ((?:faktur|penerimaan|retur|item|customer) \S+): (.*)$`), "note.refused", false},
+	{regexp.MustCompile(`^faktur (\S+) is not in Accurate`), "note.waits_faktur", false},
+	{regexp.MustCompile(`^faktur (\S+) names what Accurate does not have: (.*)$`), "note.missing", false},
 }
 
 // F fills a message's %s with args.
@@ -219,26 +286,47 @@ var messages = map[string]message{
 	"col.accepted": {"Diterima", "Accepted"},
 	"col.amount":   {"Jumlah", "Amount"},
 
-	"event.title":    {"Cerita peristiwa", "Event story"},
-	"event.summary":  {"Ringkasan", "Summary"},
-	"event.history":  {"Setiap langkah", "Every step"},
-	"event.when":     {"Waktu", "When"},
-	"event.outcome":  {"Hasil", "Outcome"},
-	"event.payload":  {"Isi webhook", "Webhook payload"},
-	"event.document": {"Dokumen Accurate", "Accurate document"},
-	"event.nodoc":    {"Belum ada dokumen di Accurate.", "No document in Accurate yet."},
-	"event.docid":    {"Nomor %s (id %s)", "Number %s (id %s)"},
-	"event.next":     {"Percobaan berikutnya", "Next attempt"},
-	"event.store":    {"Toko", "Store"},
-	"event.channel":  {"Marketplace", "Marketplace"},
-	"event.total":    {"Total pesanan", "Order total"},
-	"event.received": {"Diterima dari marketplace", "Received from the marketplace"},
-	"event.paid":     {"Dibayar", "Paid"},
-	"event.lines":    {"Barang", "Items"},
-	"event.sku":      {"SKU", "SKU"},
-	"event.price":    {"Harga satuan", "Unit price"},
-	"event.fees":     {"Biaya layanan", "Service fee"},
-	"event.refresh":  {"Halaman ini diperbarui sendiri setiap 2 detik sampai peristiwa selesai.", "This page refreshes itself every 2 seconds until the event is done."},
+	"event.title":   {"Cerita peristiwa", "Event story"},
+	"event.summary": {"Ringkasan", "Summary"},
+	"event.history": {"Setiap langkah", "Every step"},
+
+	// History notes the service writes (notes below); %s are the numbers
+	// and keys they carry.
+	"note.accepted":      {"diterima", "accepted"},
+	"note.replayed":      {"dikirim ulang oleh operator", "replayed by an operator"},
+	"note.replayed_body": {"dikirim ulang dengan isi baru oleh operator", "replayed from a body by an operator"},
+	"note.posted":        {"tersimpan di Accurate sebagai %s", "Accurate %s"},
+	"note.voided_by":     {"dibatalkan oleh %s", "voided by %s"},
+	"note.deleted":       {"faktur %s dihapus", "faktur %s deleted"},
+	"note.deleted_both":  {"penerimaan %s (hanya membayar faktur ini) dihapus, lalu faktur %s", "penerimaan %s (paying only this faktur) deleted, then faktur %s"},
+	"note.nothing":       {"faktur %s tidak ada di Accurate: tidak ada yang dihapus", "faktur %s is not in Accurate: nothing to delete"},
+	"note.abandoned":     {"pekerjanya berhenti sebelum selesai; diantrekan lagi", "its worker stopped without finishing; queued again"},
+	"note.accurate_down": {"Accurate tidak menjawab; dicoba lagi", "Accurate did not answer; retried"},
+	"note.redis_down":    {"Redis tidak menjawab; dicoba lagi", "Redis did not answer; retried"},
+	"note.refused":       {"Accurate menolak %s: %s", "Accurate refused %s: %s"},
+	"note.credentials":   {"Accurate menolak token API atau signature secret", "Accurate refused the API token or its signature"},
+	"note.rate_limited":  {"dibatasi rate limit Accurate; dicoba lagi", "stopped by Accurate's rate limit; retried"},
+	"note.waits_faktur":  {"faktur %s belum ada di Accurate; menunggu", "faktur %s is not in Accurate yet; waiting"},
+	"note.missing":       {"faktur %s menyebut yang tidak ada di Accurate: %s", "faktur %s names what Accurate does not have: %s"},
+	"note.gave_up":       {"%s; menyerah setelah %s", "%s; gave up after %s"},
+	"note.service":       {"pesan layanan (bahasa Inggris): %s", "%s"},
+	"event.when":         {"Waktu", "When"},
+	"event.outcome":      {"Hasil", "Outcome"},
+	"event.payload":      {"Isi webhook", "Webhook payload"},
+	"event.document":     {"Dokumen Accurate", "Accurate document"},
+	"event.nodoc":        {"Belum ada dokumen di Accurate.", "No document in Accurate yet."},
+	"event.docid":        {"Nomor %s (id %s)", "Number %s (id %s)"},
+	"event.next":         {"Percobaan berikutnya", "Next attempt"},
+	"event.store":        {"Toko", "Store"},
+	"event.channel":      {"Marketplace", "Marketplace"},
+	"event.total":        {"Total pesanan", "Order total"},
+	"event.received":     {"Diterima dari marketplace", "Received from the marketplace"},
+	"event.paid":         {"Dibayar", "Paid"},
+	"event.lines":        {"Barang", "Items"},
+	"event.sku":          {"SKU", "SKU"},
+	"event.price":        {"Harga satuan", "Unit price"},
+	"event.fees":         {"Biaya layanan", "Service fee"},
+	"event.refresh":      {"Halaman ini diperbarui sendiri setiap 2 detik sampai peristiwa selesai.", "This page refreshes itself every 2 seconds until the event is done."},
 
 	"nav.reconciliation":                  {"Rekonsiliasi", "Reconciliation"},
 	"recon.title":                         {"Rekonsiliasi %s", "Reconciliation of %s"},

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"strconv"
 	"testing"
 
 	"forstok-accurate-sync/events"
@@ -20,6 +21,43 @@ func TestEveryTypeAndStateHasWordsInBothLanguages(t *testing.T) {
 			m, ok := messages[id]
 			if !ok || m.id == "" || m.en == "" {
 				t.Fatalf("messages[%q] = %+v", id, m)
+			}
+		})
+	}
+}
+
+// TestHistoryNotesAreWordedInIndonesian: every note the store and the
+// worker write in an event's history reads in Indonesian under the
+// Indonesian locale, with its numbers, and as written under English.
+func TestHistoryNotesAreWordedInIndonesian(t *testing.T) {
+	id, en := lang{Code: langID}, lang{Code: langEN}
+	cases := []struct{ note, want string }{
+		{"accepted", "diterima"},
+		{"replayed by an operator", "dikirim ulang oleh operator"},
+		{"replayed from a body by an operator", "dikirim ulang dengan isi baru oleh operator"},
+		{"Accurate SO-1", "tersimpan di Accurate sebagai SO-1"},
+		{"Accurate SO-1; faktur SO-1 deleted", "tersimpan di Accurate sebagai SO-1; faktur SO-1 dihapus"},
+		{"voided by invoice.voided:70001", "dibatalkan oleh invoice.voided:70001"},
+		{"faktur SO-1 deleted", "faktur SO-1 dihapus"},
+		{"penerimaan FP-1 (paying only this faktur) deleted, then faktur SO-1", "penerimaan FP-1 (hanya membayar faktur ini) dihapus, lalu faktur SO-1"},
+		{"faktur SO-1 is not in Accurate: nothing to delete", "faktur SO-1 tidak ada di Accurate: tidak ada yang dihapus"},
+		{"its worker stopped without finishing (no sign of it for 2m0s: it died, or lost Redis); queued again", "pekerjanya berhenti sebelum selesai; diantrekan lagi"},
+		{"Accurate did not answer while saving faktur SO-1: timeout. It is retried; nothing to do unless Accurate stays down", "Accurate tidak menjawab; dicoba lagi"},
+		{"Redis, which holds the seller's shared Accurate rate limit, did not answer while saving faktur SO-1: x. It is retried", "Redis tidak menjawab; dicoba lagi"},
+		{"Accurate refused faktur SO-1: Gudang \"X\" tidak ditemukan", "Accurate menolak faktur SO-1: Gudang \"X\" tidak ditemukan"},
+		{"faktur SO-1 names what Accurate does not have: item GHOST-1 (Kaos) and customer C-9", "faktur SO-1 menyebut yang tidak ada di Accurate: barang GHOST-1 (Kaos) dan pelanggan C-9"},
+		{"faktur SO-1 is not in Accurate yet: its invoice event invoice.created:1 is queued (accepted, not posted yet); the payment waits for it", "faktur SO-1 belum ada di Accurate; menunggu"},
+		{"faktur SO-1 is not in Accurate yet: no invoice.created; gave up after waiting 24h0m0s (PAYMENT_INVOICE_WAIT)", "faktur SO-1 belum ada di Accurate; menunggu; menyerah setelah menunggu 24h0m0s (PAYMENT_INVOICE_WAIT)"},
+		{"Accurate refused faktur SO-1: x; gave up after 3 attempts (MAX_ATTEMPTS)", "Accurate menolak faktur SO-1: x; menyerah setelah 3 percobaan (MAX_ATTEMPTS)"},
+		{"something this console does not know", "pesan layanan (bahasa Inggris): something this console does not know"},
+	}
+	for _, tc := range cases {
+		t.Run("the note "+strconv.Quote(tc.note)+" reads in Indonesian", func(t *testing.T) {
+			if got := id.Note(tc.note); got != tc.want {
+				t.Errorf("Indonesian: %q; want %q", got, tc.want)
+			}
+			if got := en.Note(tc.note); got != tc.note {
+				t.Errorf("English: %q; want the note as written", got)
 			}
 		})
 	}

@@ -239,7 +239,7 @@ func TestPages(t *testing.T) {
 	})
 	t.Run("the story shows rupiah with Indonesian separators and dates in WIB", func(t *testing.T) {
 		page := b.get("/console/event?key=" + url.QueryEscape(key))
-		for _, want := range []string{"Rp\u00a0", "WIB", "26 Nov 2026", "Toko Maju Shopee", "Isi webhook", "gagal"} {
+		for _, want := range []string{"Rp\u00a0", "WIB", "26 Nov 2026", "Toko Maju Shopee", "Isi webhook", "gagal", `<span class="note">diterima</span>`} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("the story lacks %q", want)
 			}
