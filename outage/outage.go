@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -134,19 +135,27 @@ type About func(ent zapcore.Entry, err error) bool
 // Divert wraps core so that the warnings and errors about the dependency
 // count as its failures (see Down) instead of each being written: while it
 // is down, every loop that touches it would otherwise write a line a tick.
+// The lines of a logger that carries one of the scoped fields (the key of
+// one event, say) are always written: there is one a thing, not one a tick.
 // The Watch's own logger must not write through the wrapped core.
-func (w *Watch) Divert(core zapcore.Core, about About) zapcore.Core {
-	return divert{Core: core, w: w, about: about}
+func (w *Watch) Divert(core zapcore.Core, about About, scoped ...string) zapcore.Core {
+	return divert{Core: core, w: w, about: about, scoped: scoped}
 }
 
 type divert struct {
 	zapcore.Core
-	w     *Watch
-	about About
+	w      *Watch
+	about  About
+	scoped []string
 }
 
 func (d divert) With(fields []zapcore.Field) zapcore.Core {
-	return divert{Core: d.Core.With(fields), w: d.w, about: d.about}
+	for _, f := range fields {
+		if slices.Contains(d.scoped, f.Key) {
+			return d.Core.With(fields)
+		}
+	}
+	return divert{Core: d.Core.With(fields), w: d.w, about: d.about, scoped: d.scoped}
 }
 
 func (d divert) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {

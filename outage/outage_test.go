@@ -99,7 +99,7 @@ func TestDivertedLinesCountAsFailures(t *testing.T) {
 	aboutRedis := func(ent zapcore.Entry, err error) bool {
 		return err != nil && strings.Contains(err.Error(), "10.0.0.7:6379") || strings.Contains(ent.Message, "10.0.0.7:6379")
 	}
-	log := zap.New(w.Divert(core, aboutRedis)).Named("events")
+	log := zap.New(w.Divert(core, aboutRedis, "event_key")).Named("events")
 	refused := errors.New("dial tcp 10.0.0.7:6379: connect: connection refused")
 
 	t.Run("warnings about the dependency become one line of the watch", func(t *testing.T) {
@@ -112,13 +112,20 @@ func TestDivertedLinesCountAsFailures(t *testing.T) {
 		}
 	})
 
+	t.Run("the lines of one event are written, even about the dependency", func(t *testing.T) {
+		log.With(zap.String("event_key", "invoice.created:1")).Warn("could not record the outcome", zap.Error(refused))
+		if appLogs.Len() != 1 {
+			t.Fatalf("%d lines written; want the event's", appLogs.Len())
+		}
+	})
+
 	t.Run("other lines are written as they are", func(t *testing.T) {
 		log.With(zap.String("seller", "toko-a")).Warn("seller file is invalid", zap.Error(errors.New("stores is empty")))
 		log.Info("event synced")
-		if appLogs.Len() != 2 {
-			t.Fatalf("%d lines written; want both", appLogs.Len())
+		if appLogs.Len() != 3 {
+			t.Fatalf("%d lines written; want both", appLogs.Len()-1)
 		}
-		if got := appLogs.All()[0].ContextMap()["seller"]; got != "toko-a" {
+		if got := appLogs.All()[1].ContextMap()["seller"]; got != "toko-a" {
 			t.Errorf("seller = %v; want the field given with With", got)
 		}
 	})
