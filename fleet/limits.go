@@ -1,9 +1,12 @@
-// Package fleet is the per-seller runtime's Accurate limits: which Redis
-// key a seller's limiter uses (one per Accurate database, so that sellers
-// sharing a database share its 8 requests a second across replicas), the
-// database a token opens as host discovery last named it, and the limiter
-// that moves to the database's key once it is known. The command wires it;
-// the rest of the seller's runtime follows it here.
+// Package fleet is the per-seller runtime: every seller's part built from
+// its current configuration version (its worker, its Accurate client, the
+// check of its credentials, its recovery after an Accurate outage), rebuilt
+// when the version changes and dropped when the seller goes; and the
+// seller's Accurate limits: which Redis key its limiter uses (one per
+// Accurate database, so that sellers sharing a database share its 8
+// requests a second across replicas), the database a token opens as host
+// discovery last named it, and the limiter that moves to the database's key
+// once it is known. The command only wires it.
 package fleet
 
 import (

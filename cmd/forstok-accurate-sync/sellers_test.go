@@ -567,11 +567,11 @@ func TestSellersOnOneDatabaseShareItsLimit(t *testing.T) {
 		w.waitState(s.seller, invoiceKey(30), events.StateSynced)
 	}
 	key := func(seller string) string {
-		p, ok := w.app.fleet.part(seller)
+		p, ok := w.app.fleet.Part(seller)
 		if !ok {
 			t.Fatalf("no part for %s", seller)
 		}
-		return p.limiter.Key()
+		return p.Limiter.Key()
 	}
 	ns := w.redis.Namespace
 	t.Run("two sellers whose tokens open one database share its limit, found by discovery", func(t *testing.T) {
@@ -588,23 +588,23 @@ func TestSellersOnOneDatabaseShareItsLimit(t *testing.T) {
 		// A part built afresh, as on a second replica or after a restart:
 		// its first request (host discovery) must already count against
 		// database 7, which Accurate charges for it.
-		s, ok := w.app.fleet.reg.Get("toko-a")
+		s, ok := w.app.sellers.Get("toko-a")
 		if !ok {
 			t.Fatal("toko-a is not configured")
 		}
-		fresh, err := w.app.fleet.build(s)
+		fresh, err := w.app.fleet.Build(s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fresh.limiter.Key(); got != fleetpkg.LimiterKey(ns, s) {
+		if got := fresh.Limiter.Key(); got != fleetpkg.LimiterKey(ns, s) {
 			t.Fatalf("a fresh part starts on %q; want the seller's own %q until it asks", got, fleetpkg.LimiterKey(ns, s))
 		}
-		release, err := fresh.limiter.Acquire(t.Context())
+		release, err := fresh.Limiter.Acquire(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
 		release()
-		if got := fresh.limiter.Key(); got != fleetpkg.DatabaseLimiterKey(ns, "7") {
+		if got := fresh.Limiter.Key(); got != fleetpkg.DatabaseLimiterKey(ns, "7") {
 			t.Errorf("its first request went under %q; want database 7's %q", got, fleetpkg.DatabaseLimiterKey(ns, "7"))
 		}
 	})

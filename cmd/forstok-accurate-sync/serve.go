@@ -22,11 +22,11 @@ import (
 	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/fleet"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/guard"
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/mapping"
-	"forstok-accurate-sync/metrics"
 	"forstok-accurate-sync/outage"
 	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
@@ -36,17 +36,19 @@ import (
 // app is the service assembled: the HTTP handler and the workers over one
 // Redis, for every seller.
 type app struct {
-	cfg     config
-	log     *zap.Logger
-	rdb     redis.UniversalClient
-	store   *events.Store
-	handler http.Handler
-	workers *asynq.Server
-	router  *worker.Router
-	fleet   *fleet
-	daily   *reconcile.Daily
-	sellers *sellers.Registry
-	hup     <-chan os.Signal
+	cfg      config
+	log      *zap.Logger
+	rdb      redis.UniversalClient
+	store    *events.Store
+	handler  http.Handler
+	workers  *asynq.Server
+	router   *worker.Router
+	fleet    *fleet.Fleet
+	mappings *sellers.Mappings
+	opts     options
+	daily    *reconcile.Daily
+	sellers  *sellers.Registry
+	hup      <-chan os.Signal
 	// redisDown follows Redis: an outage is one line naming its address,
 	// then a summary at most every 30 s, however many loops meet it.
 	redisDown *outage.Watch
@@ -129,7 +131,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	shown, addrs := redisAddress(cfg, rdb)
 	redisDown := outage.New(outage.Config{Logger: base.Named("redis"), Name: "Redis", Addr: shown})
 	log := base.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
-		return redisDown.Divert(c, aboutRedis(redisDown, addrs))
+		return redisDown.Divert(c, aboutRedis(redisDown, addrs), "event_key")
 	}))
 	if opts.routeRedisLogs {
 		routeRedisLogs(log)
@@ -145,16 +147,12 @@ func newApp(cfg config, opts options) (*app, error) {
 	// replica takes the newest at start and within seconds of a save.
 	maps := sellers.NewMappings(rdb, store.Queue(), log.Named("mappings"))
 	reg.UseMappings(maps)
-	f := &fleet{reg: reg, store: store, rdb: rdb, cfg: cfg, opts: opts, log: log, decoder: decoder, mappings: maps,
-		parts: map[string]*sellerPart{}, counted: map[string]bool{}}
+	f := fleet.New(fleet.Config{Sellers: reg, Store: store, Redis: rdb, Namespace: cfg.RedisNamespace, Mappings: maps,
+		Decoder: decoder, Logger: log, InvoiceWait: cfg.PaymentInvoiceWait, MaxAttempts: cfg.MaxAttempts,
+		RetryBase: opts.retryMin, RetryCap: opts.retryCap, Probe: opts.probe})
+	meter := f.Meter()
 	if reg.Dir() == "" {
-		f.meter = metrics.New(store)
-	} else {
-		f.meter = metrics.NewForSellers(f)
-	}
-	f.sync()
-	if reg.Dir() == "" {
-		if _, ok := f.part(sellers.DefaultID); !ok {
+		if _, ok := f.Part(sellers.DefaultID); !ok {
 			return nil, errors.New("accurate client: ACCURATE_HOST or ACCURATE_ACCOUNT_URL is not usable")
 		}
 	}
@@ -162,7 +160,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	if absent <= 0 {
 		absent = time.Minute
 	}
-	router := &worker.Router{Worker: f.worker, Absent: absent, RetryBase: opts.retryMin, RetryCap: opts.retryCap, Logger: log.Named("worker")}
+	router := &worker.Router{Worker: f.Worker, Absent: absent, RetryBase: opts.retryMin, RetryCap: opts.retryCap, Logger: log.Named("worker")}
 	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
 		Queues:          store.Queues(),
@@ -175,23 +173,23 @@ func newApp(cfg config, opts options) (*app, error) {
 		DelayedTaskCheckInterval: opts.poll,
 		TaskCheckInterval:        taskCheck(opts.poll),
 	})
-	recs := reconciliations{fleet: f, reconciler: reconcile.New(reconcile.Config{})}
+	recs := reconciliations{fleet: f, store: store, reg: reg, reconciler: reconcile.New(reconcile.Config{})}
 	daily := reconcile.NewDaily(reconcile.DailyConfig{Redis: rdb, Namespace: cfg.RedisNamespace, At: cfg.ReconcileAt,
-		Sellers: f.zones, Reconciles: recs, Logger: log.Named("reconcile")})
-	f.meter.Reconciliations(daily)
+		Sellers: f.Zones, Reconciles: recs, Logger: log.Named("reconcile")})
+	meter.Reconciliations(daily)
 	h := handler.New(handler.Config{
-		Ready:          f.ready,
-		Warnings:       f.warnings,
+		Ready:          f.Ready,
+		Warnings:       f.Warnings,
 		Store:          store,
-		Seller:         f.intake,
+		Seller:         f.Intake,
 		Decoder:        decoder,
 		Logger:         log.Named("http"),
 		AdminToken:     cfg.AdminToken,
 		SellerToken:    reg.ByAdminToken,
 		StoreFor:       func(id string) admin.Store { return store.Seller(id) },
-		Sellers:        func() []admin.Seller { return adminSellers(reg, f.refused) },
-		Metrics:        f.meter,
-		MetricsHandler: f.meter.Handler(),
+		Sellers:        func() []admin.Seller { return adminSellers(reg, f.Refused) },
+		Metrics:        meter,
+		MetricsHandler: meter.Handler(),
 		Reconciler:     recs,
 		DailyRuns:      daily,
 		BodyBudget:     edge.NewBudget(int64(cfg.MaxBodyInFlight)),
@@ -202,7 +200,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Accurate:       settingsReads{f},
 	})
 	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
-		fleet: f, daily: daily, sellers: reg, hup: opts.hup, redisDown: redisDown}, nil
+		fleet: f, mappings: maps, opts: opts, daily: daily, sellers: reg, hup: opts.hup, redisDown: redisDown}, nil
 }
 
 // redisAddress is how the log names the Redis of cfg (never with its
@@ -225,6 +223,12 @@ func redisAddress(cfg config, rdb redis.UniversalClient) (shown string, addrs []
 // asynq's own complaints while Redis is known to be down.
 func aboutRedis(w *outage.Watch, addrs []string) outage.About {
 	return func(ent zapcore.Entry, err error) bool {
+		if ent.LoggerName == "asynq" && strings.Contains(ent.Message, "syncing") {
+			// asynq's retries of one task's end ("... Will retry
+			// syncing") are a line a task, kept like the worker's own
+			// lines about an event.
+			return false
+		}
 		text := ent.Message
 		if err != nil {
 			if errors.Is(err, events.ErrUnavailable) || w.IsDown() && errors.Is(err, context.DeadlineExceeded) {
@@ -411,7 +415,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	credsDone := make(chan struct{})
 	go func() {
 		defer close(credsDone)
-		a.fleet.run(ctx)
+		a.fleet.Run(ctx)
 	}()
 	dailyDone := make(chan struct{})
 	go func() {
@@ -525,13 +529,13 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 // dispatchTick is how often the dispatcher looks for held events released
 // by another replica's room (its own Dones wake it at once).
 func (a *app) dispatchTick() time.Duration {
-	if p := a.fleet.opts.poll; p > 0 && p < 200*time.Millisecond {
+	if p := a.opts.poll; p > 0 && p < 200*time.Millisecond {
 		return p
 	}
 	return 200 * time.Millisecond
 }
 
-func (a *app) sellersDebounce() time.Duration { return a.fleet.opts.sellersDebounce }
+func (a *app) sellersDebounce() time.Duration { return a.opts.sellersDebounce }
 
 // idleTaskCheck is how often an idle replica looks for new events. asynq's
 // own default (1 s, slept between 0.5 and 1.5 s) would be most of a lone

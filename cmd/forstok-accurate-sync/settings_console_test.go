@@ -112,7 +112,7 @@ func TestAccurateSettingsInTheConsole(t *testing.T) {
 			t.Fatalf("forged POST = %d; want 403", status)
 		}
 		s, _ := w.app.sellers.Get("toko-a")
-		if cur, _ := w.app.fleet.mappings.Current(t.Context(), "toko-a"); cur.Version != version || s.Mapping.Amounts.ServiceFee != "" {
+		if cur, _ := w.app.mappings.Current(t.Context(), "toko-a"); cur.Version != version || s.Mapping.Amounts.ServiceFee != "" {
 			t.Fatalf("the mapping changed: %s, service fee %q", cur.Version, s.Mapping.Amounts.ServiceFee)
 		}
 	})
