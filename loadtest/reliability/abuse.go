@@ -24,7 +24,7 @@ const (
 // get its clear error, and afterwards the service must still be healthy and
 // take a normal delivery.
 func runAbuse(ctx context.Context, l *lab, res *result) error {
-	r, err := l.newStage(ctx, "abuse", stageOptions{
+	r, err := l.startStage(ctx, "abuse", stageOptions{
 		extraItems: []string{unicodeKnownSKU},
 		// The 10,000-invoice payment names fakturs that never come: let it
 		// give up in seconds rather than a day.
@@ -34,9 +34,6 @@ func runAbuse(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	a := &abuser{r: r, res: res, in: newIntake()}
 
 	a.signatures(ctx)

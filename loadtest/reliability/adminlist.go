@@ -13,24 +13,14 @@ import (
 // event appears once, whatever the page size.
 func runAdminList(ctx context.Context, l *lab, res *result) error {
 	n := 120
-	r, err := l.newStage(ctx, "admin-list", stageOptions{})
+	r, err := l.startStage(ctx, "admin-list", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
-	var items []outgoing
-	var all []expectation
-	for i := range n {
-		items = append(items, outgoing{key: invoiceKey(i), d: r.send.newDelivery(invoiceBody(i, "KAOS-HTM-L"))})
-		all = append(all, expectation{key: invoiceKey(i), kind: faktur, number: invoiceNumber(i)})
-	}
+	items, all := invoices(r.send, n)
 	res.events = n
-	in := newIntake()
-	r.deliverAll(ctx, items, 8, time.Minute, in)
-	res.absorb(in)
+	in := r.deliverAbsorbed(ctx, items, 8, res)
 	if _, _, err := r.finish(ctx, res, acknowledgedOf(in, all), time.Minute); err != nil {
 		return err
 	}

@@ -12,14 +12,11 @@ import (
 // service and Accurate deal with it and how long it takes.
 func runBigPayment(ctx context.Context, l *lab, res *result) error {
 	n := l.n(10000)
-	r, err := l.newStage(ctx, "big-payment", stageOptions{})
+	r, err := l.startStage(ctx, "big-payment", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	var items []outgoing
 	var invoices []expectation
 	for i := range n {

@@ -22,19 +22,14 @@ func atAccuratesLimits() map[string]string {
 // exactly one document.
 func runBulkFaults(ctx context.Context, l *lab, res *result) error {
 	n := l.n(2000)
-	r, err := l.newStage(ctx, "bulk-faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}, env: atAccuratesLimits()})
+	r, err := l.startStage(ctx, "bulk-faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}, env: atAccuratesLimits()})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	items, all := invoicesThenPayments(r.send, n)
 	res.events = len(all)
-	in := newIntake()
-	r.deliverAll(ctx, items, 16, time.Minute, in)
-	res.absorb(in)
+	in := r.deliverAbsorbed(ctx, items, 16, res)
 	accepted := acknowledgedOf(in, all)
 	_, st, err := r.finish(ctx, res, accepted, 15*time.Minute)
 	if err != nil {
@@ -59,20 +54,15 @@ func runOutage(ctx context.Context, l *lab, res *result) error {
 	if l.quick {
 		outageFor = 30 * time.Second
 	}
-	r, err := l.newStage(ctx, "outage", stageOptions{faults: sandbox.Faults{ErrorRate: 1}, env: atAccuratesLimits()})
+	r, err := l.startStage(ctx, "outage", stageOptions{faults: sandbox.Faults{ErrorRate: 1}, env: atAccuratesLimits()})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	down := time.Now()
 	items, all := invoicesThenPayments(r.send, n)
 	res.events = len(all)
-	in := newIntake()
-	r.deliverAll(ctx, items, 16, time.Minute, in)
-	res.absorb(in)
+	in := r.deliverAbsorbed(ctx, items, 16, res)
 	accepted := acknowledgedOf(in, all)
 	if err := sleep(ctx, max(outageFor-time.Since(down), time.Millisecond)); err != nil {
 		return err

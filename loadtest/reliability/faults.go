@@ -23,20 +23,15 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 	if l.quick {
 		stormFor = 30 * time.Second
 	}
-	r, err := l.newStage(ctx, "faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}})
+	r, err := l.startStage(ctx, "faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	items, all := invoicesThenPayments(r.send, n)
 	res.events = len(all)
 
-	in := newIntake()
-	r.deliverAll(ctx, items, 16, time.Minute, in)
-	res.absorb(in)
+	in := r.deliverAbsorbed(ctx, items, 16, res)
 	accepted := acknowledgedOf(in, all)
 	keys := make([]string, len(accepted))
 	for i, e := range accepted {
@@ -107,15 +102,21 @@ func countStates(evs map[string]eventInfo, keys []string) map[string]int {
 
 // invoicesThenPayments is n invoices, then the n payments that settle them.
 func invoicesThenPayments(s *sender, n int) ([]outgoing, []expectation) {
+	items, all := invoices(s, n)
+	for i := range n {
+		items = append(items, outgoing{key: paymentKey(i), d: s.newDelivery(paymentBody(i))})
+		all = append(all, expectation{key: paymentKey(i), kind: penerimaan, number: receiptNumber(i)})
+	}
+	return items, all
+}
+
+// invoices are n generated invoices, each to be one faktur.
+func invoices(s *sender, n int) ([]outgoing, []expectation) {
 	var items []outgoing
 	var all []expectation
 	for i := range n {
 		items = append(items, outgoing{key: invoiceKey(i), d: s.newDelivery(invoiceBody(i, "KAOS-HTM-L"))})
 		all = append(all, expectation{key: invoiceKey(i), kind: faktur, number: invoiceNumber(i)})
-	}
-	for i := range n {
-		items = append(items, outgoing{key: paymentKey(i), d: s.newDelivery(paymentBody(i))})
-		all = append(all, expectation{key: paymentKey(i), kind: penerimaan, number: receiptNumber(i)})
 	}
 	return items, all
 }

@@ -14,7 +14,7 @@ import (
 // cannot call Accurate until then. Nothing may be lost or duplicated.
 func runKillStall(ctx context.Context, l *lab, res *result) error {
 	n := l.n(100)
-	r, err := l.newStage(ctx, "kill-stall", stageOptions{
+	r, err := l.startStage(ctx, "kill-stall", stageOptions{
 		faults: sandbox.Faults{Latency: 200 * time.Millisecond},
 		env:    map[string]string{"WORKER_CONCURRENCY": "4", "ACCURATE_MAX_CONCURRENCY": "4"},
 	})
@@ -22,19 +22,9 @@ func runKillStall(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
-	var items []outgoing
-	var all []expectation
-	for i := range n {
-		items = append(items, outgoing{key: invoiceKey(i), d: r.send.newDelivery(invoiceBody(i, "KAOS-HTM-L"))})
-		all = append(all, expectation{key: invoiceKey(i), kind: faktur, number: invoiceNumber(i)})
-	}
+	items, all := invoices(r.send, n)
 	res.events = n
-	in := newIntake()
-	r.deliverAll(ctx, items, 8, time.Minute, in)
-	res.absorb(in)
+	in := r.deliverAbsorbed(ctx, items, 8, res)
 
 	for len(r.sb.Invoices()) < n/10 {
 		if err := sleep(ctx, 20*time.Millisecond); err != nil {

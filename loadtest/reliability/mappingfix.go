@@ -22,14 +22,11 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	if err != nil {
 		return err
 	}
-	r, err := l.newStage(ctx, "mapping-fix", stageOptions{env: map[string]string{"MAPPING_FILE": partial}})
+	r, err := l.startStage(ctx, "mapping-fix", stageOptions{env: map[string]string{"MAPPING_FILE": partial}})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	var items []outgoing
 	var all []expectation
 	var keys []string
@@ -39,9 +36,7 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 		keys = append(keys, tokopediaKey(i))
 	}
 	res.events = n
-	in := newIntake()
-	r.deliverAll(ctx, items, 8, time.Minute, in)
-	res.absorb(in)
+	in := r.deliverAbsorbed(ctx, items, 8, res)
 
 	states, _, err := r.admin.settle(ctx, keys, 2*time.Minute, nil)
 	if err != nil {

@@ -11,14 +11,11 @@ import (
 // once the invoices have come and synced.
 func runPaymentsFirst(ctx context.Context, l *lab, res *result) error {
 	n := l.n(100)
-	r, err := l.newStage(ctx, "payments-first", stageOptions{})
+	r, err := l.startStage(ctx, "payments-first", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	items, all := invoicesThenPayments(r.send, n)
 	invoices, payments := items[:n], items[n:]
 	res.events = len(all)

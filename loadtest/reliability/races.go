@@ -11,14 +11,11 @@ import (
 // in flight together. Exactly one delivery per event may be accepted.
 func runRaces(ctx context.Context, l *lab, res *result) error {
 	n, copies := l.n(1000), 10
-	r, err := l.newStage(ctx, "races", stageOptions{})
+	r, err := l.startStage(ctx, "races", stageOptions{})
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 
 	var items []outgoing
 	var all []expectation

@@ -39,7 +39,7 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 	if err := rs.start(ctx); err != nil {
 		return err
 	}
-	r, err := l.newStage(ctx, name, stageOptions{
+	r, err := l.startStage(ctx, name, stageOptions{
 		redisURL: rs.url(),
 		faults:   sandbox.Faults{Latency: 100 * time.Millisecond},
 		env:      map[string]string{"WORKER_CONCURRENCY": "4"},
@@ -48,9 +48,6 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	// Invoice i then payment i, so that intake lasts across both restarts.
 	pairs, all := invoicesThenPayments(r.send, n)
 	items := make([]outgoing, 0, len(pairs))

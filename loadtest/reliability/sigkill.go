@@ -21,7 +21,7 @@ import (
 // 60 s lease (see kill-stall) and would otherwise stall the next process.
 func runSigkill(ctx context.Context, l *lab, res *result) error {
 	n := l.n(300)
-	r, err := l.newStage(ctx, "sigkill", stageOptions{
+	r, err := l.startStage(ctx, "sigkill", stageOptions{
 		faults: sandbox.Faults{Latency: 200 * time.Millisecond},
 		env:    map[string]string{"WORKER_CONCURRENCY": "4", "ACCURATE_MAX_CONCURRENCY": "100"},
 	})
@@ -29,9 +29,6 @@ func runSigkill(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.svc.Start(ctx); err != nil {
-		return err
-	}
 	items, all := invoicesThenPayments(r.send, n)
 	res.events = len(all)
 

@@ -56,6 +56,20 @@ func (l *lab) newStage(ctx context.Context, name string, o stageOptions) (*stage
 	return r, nil
 }
 
+// startStage is newStage with the service started: what every scenario
+// begins with.
+func (l *lab) startStage(ctx context.Context, name string, o stageOptions) (*stage, error) {
+	r, err := l.newStage(ctx, name, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.svc.Start(ctx); err != nil {
+		r.close(ctx)
+		return nil, err
+	}
+	return r, nil
+}
+
 // close stops the service and the sandbox and drops the scenario's keys
 // from the shared Redis.
 func (r *stage) close(ctx context.Context) {
@@ -118,6 +132,15 @@ func (in *intake) acknowledged(key string) bool {
 // retried until answered (within the time given per delivery).
 func (r *stage) deliverAll(ctx context.Context, items []outgoing, workers int, within time.Duration, in *intake) {
 	r.deliverPaced(ctx, items, workers, within, 0, in)
+}
+
+// deliverAbsorbed delivers every item (each retried for up to a minute)
+// and adds what the deliveries got back to res, returning it.
+func (r *stage) deliverAbsorbed(ctx context.Context, items []outgoing, workers int, res *result) *intake {
+	in := newIntake()
+	r.deliverAll(ctx, items, workers, time.Minute, in)
+	res.absorb(in)
+	return in
 }
 
 // deliverPaced is deliverAll handing out one delivery every so often (0: as
