@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // Batcher is a Client whose saves and look-ups of fakturs, penerimaan and
@@ -47,12 +49,8 @@ type BatchConfig struct {
 
 // NewBatcher wraps c.
 func NewBatcher(c *Client, cfg BatchConfig) *Batcher {
-	if cfg.Linger <= 0 {
-		cfg.Linger = DefaultLinger
-	}
-	if cfg.InFlight <= 0 {
-		cfg.InFlight = DefaultBatchInFlight
-	}
+	defaults.Positive(&cfg.Linger, DefaultLinger)
+	defaults.Positive(&cfg.InFlight, DefaultBatchInFlight)
 	b := &Batcher{Client: c, saves: map[Kind]*lane{}, finds: map[Kind]*lane{}, known: map[ListKind]*lane{}}
 	for _, k := range []Kind{KindSalesInvoice, KindSalesReceipt, KindSalesReturn} {
 		b.saves[k] = &lane{linger: cfg.Linger, inFlight: cfg.InFlight, send: b.sendSaves(k)}

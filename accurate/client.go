@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 const (
@@ -91,9 +93,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.SignatureSecret == "" {
 		return nil, errors.New("accurate: the signature secret is empty")
 	}
-	if cfg.AccountURL == "" {
-		cfg.AccountURL = DefaultAccountURL
-	}
+	defaults.Empty(&cfg.AccountURL, DefaultAccountURL)
 	account, err := baseURL(cfg.AccountURL)
 	if err != nil {
 		return nil, fmt.Errorf("accurate: account URL: %w", err)
@@ -115,19 +115,11 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("accurate: host: %w", err)
 		}
 	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
-	}
+	defaults.Positive(&c.timeout, DefaultTimeout)
 	c.readAttempts, c.readRetryBase = cfg.ReadAttempts, cfg.ReadRetryBase
-	if c.readAttempts <= 0 {
-		c.readAttempts = DefaultReadAttempts
-	}
-	if c.readRetryBase <= 0 {
-		c.readRetryBase = DefaultReadRetryBase
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
+	defaults.Positive(&c.readAttempts, DefaultReadAttempts)
+	defaults.Positive(&c.readRetryBase, DefaultReadRetryBase)
+	c.now = defaults.Clock(c.now)
 	hc := &http.Client{}
 	if cfg.HTTPClient != nil {
 		copied := *cfg.HTTPClient

@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // Limiter holds calls back to what Accurate allows. Acquire waits (honouring
@@ -58,12 +60,8 @@ type RedisLimiter struct {
 // per Accurate database). perSecond and maxInFlight default to 8 when not
 // positive.
 func NewRedisLimiter(rdb redis.UniversalClient, keyPrefix string, perSecond, maxInFlight int) *RedisLimiter {
-	if perSecond <= 0 {
-		perSecond = DefaultRatePerSecond
-	}
-	if maxInFlight <= 0 {
-		maxInFlight = DefaultMaxInFlight
-	}
+	defaults.Positive(&perSecond, DefaultRatePerSecond)
+	defaults.Positive(&maxInFlight, DefaultMaxInFlight)
 	return &RedisLimiter{
 		rdb:  rdb,
 		rate: redis_rate.NewLimiter(rdb),
@@ -121,9 +119,7 @@ func (l *RedisLimiter) Acquire(ctx context.Context) (func(), error) {
 func (l *RedisLimiter) acquireSlot(ctx context.Context) (func(), error) {
 	holder := newHolderID()
 	lease := l.Lease
-	if lease <= 0 {
-		lease = 2 * DefaultTimeout
-	}
+	defaults.Positive(&lease, 2*DefaultTimeout)
 	for {
 		got, err := acquireSlot.Run(ctx, l.rdb, []string{l.slotsKey}, holder, l.maxInFlight, lease.Milliseconds()).Int()
 		if err != nil {
@@ -167,9 +163,7 @@ func (l *RedisLimiter) waitRate(ctx context.Context) error {
 // pause spreads the waiters' polls so they do not hit Redis in step.
 func (l *RedisLimiter) pause() time.Duration {
 	p := l.Poll
-	if p <= 0 {
-		p = 10 * time.Millisecond
-	}
+	defaults.Positive(&p, 10*time.Millisecond)
 	return p + rand.N(p)
 }
 

@@ -16,11 +16,10 @@ import (
 
 	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
-	"forstok-accurate-sync/mapping"
 )
 
 const adminToken = "console-test-admin-8a41c07e2d9b5f36"
@@ -35,11 +34,7 @@ func newSite(t *testing.T, token string) *site {
 	t.Helper()
 	r := testredis.New(t)
 	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
-	raw, _ := examples.Files.ReadFile("mapping.yaml")
-	settings, err := mapping.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	settings := fixtures.Settings(t)
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
 	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Verifier: verifier, AdminToken: token,
 		Sellers: func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} }}))
@@ -112,7 +107,7 @@ func (b *browser) signIn(token string) answer {
 func (s *site) failedInvoice(id int64, order string, res events.Result) string {
 	s.t.Helper()
 	ctx := context.Background()
-	raw, _ := examples.Files.ReadFile("invoice-created-shopee.json")
+	raw := fixtures.Body(s.t, "invoice-created-shopee.json")
 	quoted, _ := json.Marshal(order)
 	body := strings.ReplaceAll(string(raw), `"2411260AB12CD3"`, string(quoted))
 	body = strings.Replace(body, `"id": 70001`, `"id": `+itoa(id), 1)

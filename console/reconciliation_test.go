@@ -13,9 +13,9 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
@@ -38,11 +38,7 @@ func (r siteReconciler) Stores(string) ([]string, bool) { return []string{"1009"
 func TestReconciliationPage(t *testing.T) {
 	r := testredis.New(t)
 	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
-	raw, _ := examples.Files.ReadFile("mapping.yaml")
-	settings, err := mapping.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	settings := fixtures.Settings(t)
 	sb := sandbox.New(sandbox.Config{APIToken: "tok", SignatureSecret: "sec", Seed: sandbox.DefaultSeed()})
 	acc := httptest.NewServer(sb)
 	t.Cleanup(acc.Close)

@@ -11,11 +11,10 @@ import (
 
 	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
-	"forstok-accurate-sync/mapping"
 )
 
 // newSellersSite is the console of a deployment with two sellers, toko-a
@@ -24,11 +23,7 @@ func newSellersSite(t *testing.T) (a, b *site) {
 	t.Helper()
 	r := testredis.New(t)
 	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
-	raw, _ := examples.Files.ReadFile("mapping.yaml")
-	settings, err := mapping.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	settings := fixtures.Settings(t)
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
 	tokens := map[string]string{"token-of-a": "toko-a", "token-of-b": "toko-b"}
 	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Verifier: verifier, AdminToken: adminToken,

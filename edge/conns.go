@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/net/netutil"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 const (
@@ -44,9 +46,7 @@ type connState struct {
 
 // NewConns makes a cap of max connections; max <= 0 is the default.
 func NewConns(max int) *Conns {
-	if max <= 0 {
-		max = DefaultMaxConnections
-	}
+	defaults.Positive(&max, DefaultMaxConnections)
 	return &Conns{max: max, now: time.Now, open: map[net.Conn]connState{}}
 }
 

@@ -6,6 +6,8 @@ package edge
 
 import (
 	"sync"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // DefaultBodyBudget is MAX_BODY_BYTES_IN_FLIGHT's default: 64 MiB.
@@ -31,9 +33,7 @@ const LargeBody = 64 << 10
 
 // NewBudget makes a budget of limit bytes; limit <= 0 is DefaultBodyBudget.
 func NewBudget(limit int64) *Budget {
-	if limit <= 0 {
-		limit = DefaultBodyBudget
-	}
+	defaults.Positive(&limit, DefaultBodyBudget)
 	return &Budget{limit: limit}
 }
 

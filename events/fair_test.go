@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // taskStates reads the asynq state of a seller's events by key.
@@ -124,7 +125,7 @@ func TestFairShares(t *testing.T) {
 		if err := a.Done(ctx, keys[0]); err != nil {
 			t.Fatal(err)
 		}
-		if !eventually(5*time.Second, func() bool {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 			return taskStates(t, insp, r.Namespace, "toko-a", keys)[keys[2]] == "pending"
 		}) {
 			t.Fatalf("after one ended the oldest held is %v; want pending", taskStates(t, insp, r.Namespace, "toko-a", keys))
@@ -137,7 +138,7 @@ func TestFairShares(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if !eventually(5*time.Second, func() bool {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 			f, err := a.Fairness(ctx)
 			return err == nil && f.Held == 0
 		}) {
@@ -208,7 +209,7 @@ func TestFairShares(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
-		if !eventually(5*time.Second, func() bool {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 			info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
 			return err == nil && info.State == asynq.TaskStateScheduled && info.NextProcessAt.After(first.NextProcessAt)
 		}) {
@@ -246,7 +247,7 @@ func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown()
-	if !eventually(10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(runs) == len(keys) }) {
+	if !wait.Until(10*time.Second, 50*time.Millisecond, func() bool { mu.Lock(); defer mu.Unlock(); return len(runs) == len(keys) }) {
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("runs = %v; want each of %v run", runs, keys)
@@ -300,7 +301,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		}
 		return true
 	}
-	ok := eventually(10*time.Second, allRetrying)
+	ok := wait.Until(10*time.Second, 50*time.Millisecond, allRetrying)
 	srv.Shutdown()
 	stopDispatch()
 	wg.Wait()
@@ -352,7 +353,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		if !eventually(5*time.Second, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 0 }) {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 0 }) {
 			t.Fatalf("still held: %v", taskStates(t, insp, r.Namespace, "toko-a", keys))
 		}
 		for k, s := range taskStates(t, insp, r.Namespace, "toko-a", keys) {
@@ -389,7 +390,7 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 	defer func() { stop(); wg.Wait() }()
 
 	t.Run("it is held again within the hold timeout", func(t *testing.T) {
-		if !eventually(3*time.Second, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 1 }) {
+		if !wait.Until(3*time.Second, 50*time.Millisecond, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 1 }) {
 			f, err := a.Fairness(ctx)
 			t.Fatalf("fairness = %+v, %v; want the stranded event held again", f, err)
 		}
@@ -398,7 +399,7 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 		if err := a.Done(ctx, keys[0]); err != nil {
 			t.Fatal(err)
 		}
-		if !eventually(3*time.Second, func() bool { return taskStates(t, insp, r.Namespace, "toko-a", keys)[keys[1]] == "pending" }) {
+		if !wait.Until(3*time.Second, 50*time.Millisecond, func() bool { return taskStates(t, insp, r.Namespace, "toko-a", keys)[keys[1]] == "pending" }) {
 			t.Fatalf("tasks = %v; want the stranded one pending", taskStates(t, insp, r.Namespace, "toko-a", keys))
 		}
 	})

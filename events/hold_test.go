@@ -11,24 +11,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // holdTimeout is short so that the tests wait a second, not ten.
 const holdTimeout = time.Second
 
 func shortHold(c *events.Config) { c.HoldTimeout = holdTimeout }
-
-// eventually polls cond every 50 ms until it holds or within has passed.
-func eventually(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return true
-}
 
 // dyingWorker serves the store's queue with an asynq server whose first
 // task is held and begun, and returns once it is. After die, the task is
@@ -107,7 +96,7 @@ func TestHold(t *testing.T) {
 		}
 		defer release()
 		// Two hold timeouts later the hold is still there.
-		if eventually(4*time.Second, func() bool { return held.Err() != nil }) {
+		if wait.Until(4*time.Second, 50*time.Millisecond, func() bool { return held.Err() != nil }) {
 			t.Fatalf("the hold ended while renewed: %v", context.Cause(held))
 		}
 		if _, _, err := store.Hold(ctx, "invoice.created:2"); !errors.Is(err, events.ErrBusy) {
@@ -126,7 +115,7 @@ func TestHold(t *testing.T) {
 		if err := rdb.Del(ctx, events.NewLayout(r.Namespace, events.DefaultShards).SellerPrefix(events.DefaultSeller)+":holder:invoice.created:3").Err(); err != nil {
 			t.Fatal(err)
 		}
-		if !eventually(2*holdTimeout, func() bool { return held.Err() != nil }) {
+		if !wait.Until(2*holdTimeout, 50*time.Millisecond, func() bool { return held.Err() != nil }) {
 			t.Fatal("the work went on after its hold was gone")
 		}
 	})
@@ -162,13 +151,13 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 		}
 		die()
 		var got []string
-		if !eventually(3*holdTimeout, func() bool { got, err = store.ReleaseAbandoned(ctx); return len(got) > 0 }) {
+		if !wait.Until(3*holdTimeout, 50*time.Millisecond, func() bool { got, err = store.ReleaseAbandoned(ctx); return len(got) > 0 }) {
 			t.Fatalf("ReleaseAbandoned = %v, %v; want %s within %s", got, err, dead.Key, 3*holdTimeout)
 		}
 		if len(got) != 1 || got[0] != dead.Key {
 			t.Errorf("released %v; want only %s", got, dead.Key)
 		}
-		if !eventually(5*time.Second, func() bool { return runs() == 2 }) {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool { return runs() == 2 }) {
 			t.Errorf("the released event ran %d times in all; want it run again", runs())
 		}
 		ev, _ := store.Get(ctx, dead.Key)
@@ -221,14 +210,14 @@ func replayAfterDeath(t *testing.T, seller string) {
 	began := time.Now()
 	var err error
 	// asynq alone would answer busy for as long as the task is active.
-	if !eventually(3*holdTimeout, func() bool { err = store.Replay(ctx, in.Key); return err == nil }) {
+	if !wait.Until(3*holdTimeout, 50*time.Millisecond, func() bool { err = store.Replay(ctx, in.Key); return err == nil }) {
 		t.Fatalf("Replay %s after the worker died = %v; want it accepted once the hold lapsed", time.Since(began).Round(time.Millisecond), err)
 	}
 	ev, _ := store.Get(ctx, in.Key)
 	if ev.State != events.StateQueued && ev.State != events.StateProcessing {
 		t.Errorf("after the replay the event is %s; want queued", ev.State)
 	}
-	if !eventually(5*time.Second, func() bool { return runs() == 2 }) {
+	if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool { return runs() == 2 }) {
 		t.Errorf("the replayed event ran %d times in all; want it run again", runs())
 	}
 }

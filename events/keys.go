@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // The Redis keys the service writes under one namespace are named here and
@@ -50,9 +52,7 @@ type Layout struct {
 // NewLayout is the layout of namespace ns with shards shards (one when
 // shards <= 0).
 func NewLayout(ns string, shards int) Layout {
-	if shards <= 0 {
-		shards = 1
-	}
+	defaults.Positive(&shards, 1)
 	l := Layout{Namespace: ns, Shards: shards}
 	if shards > 1 {
 		l.queues = make([]string, shards)
@@ -69,9 +69,7 @@ func (l Layout) ShardOf(seller string) int {
 	if l.Shards <= 1 {
 		return 0
 	}
-	if seller == "" {
-		seller = DefaultSeller
-	}
+	defaults.Empty(&seller, DefaultSeller)
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(seller))
 	return int(h.Sum32() % uint32(l.Shards))

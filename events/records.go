@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // Event is the record of one accepted Forstok event.
@@ -374,9 +376,7 @@ type Filter struct {
 // List returns events newest first (by acceptance time), a page at a time.
 // The cursor is the position after the last event returned.
 func (s *Store) List(ctx context.Context, f Filter) (events []Event, nextCursor string, err error) {
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
+	defaults.Positive(&f.Limit, 50)
 	if f.Limit > 500 {
 		f.Limit = 500
 	}

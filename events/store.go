@@ -21,6 +21,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // TaskType is the asynq task type of every queued event.
@@ -139,30 +141,14 @@ type Store struct {
 
 // New builds a Store on rdb. Close releases asynq's side, not rdb.
 func New(rdb redis.UniversalClient, cfg Config) *Store {
-	if cfg.Namespace == "" {
-		cfg.Namespace = DefaultNamespace
-	}
-	if cfg.Retention <= 0 {
-		cfg.Retention = DefaultRetention
-	}
-	if cfg.MaxRetry <= 0 {
-		cfg.MaxRetry = 10000
-	}
-	if cfg.HoldTimeout <= 0 {
-		cfg.HoldTimeout = DefaultHoldTimeout
-	}
-	if cfg.Share <= 0 {
-		cfg.Share = DefaultShare
-	}
-	if cfg.SafetyNet <= 0 {
-		cfg.SafetyNet = DefaultSafetyNet
-	}
-	if cfg.ReleasedBound <= 0 {
-		cfg.ReleasedBound = DefaultReleasedBound
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	defaults.Empty(&cfg.Namespace, DefaultNamespace)
+	defaults.Positive(&cfg.Retention, DefaultRetention)
+	defaults.Positive(&cfg.MaxRetry, 10000)
+	defaults.Positive(&cfg.HoldTimeout, DefaultHoldTimeout)
+	defaults.Positive(&cfg.Share, DefaultShare)
+	defaults.Positive(&cfg.SafetyNet, DefaultSafetyNet)
+	defaults.Positive(&cfg.ReleasedBound, DefaultReleasedBound)
+	cfg.Now = defaults.Clock(cfg.Now)
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
@@ -195,9 +181,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 // idempotency, number claims, order memory and replay are the seller's own.
 // The store New returns is the default seller's; "" is the default seller.
 func (s *Store) Seller(id string) *Store {
-	if id == "" {
-		id = DefaultSeller
-	}
+	defaults.Empty(&id, DefaultSeller)
 	if id == s.seller {
 		return s
 	}

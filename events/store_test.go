@@ -14,6 +14,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // newStore is a store on a namespace of its own; tune changes its Config.
@@ -355,7 +356,7 @@ func TestSyncedEventKeepsNoTask(t *testing.T) {
 	}
 	defer srv.Shutdown()
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	if !eventually(5*time.Second, func() bool {
+	if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 		_, err := insp.GetTaskInfo(store.Queue(), in.Key)
 		return errors.Is(err, asynq.ErrTaskNotFound)
 	}) {

@@ -9,10 +9,9 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/fleet"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
-	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/sellers"
 )
 
@@ -28,14 +27,7 @@ func newFleet(t *testing.T, token string) (*fleet.Fleet, testredis.Redis) {
 	sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed()})
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
-	raw, err := examples.Files.ReadFile("mapping.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings, err := mapping.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	settings := fixtures.Settings(t)
 	r := testredis.New(t)
 	rdb := r.Client(t)
 	reg := sellers.Fixed(&sellers.Seller{ID: sellers.DefaultID, Name: sellers.DefaultID, Mapping: settings, Version: "environment",

@@ -21,6 +21,7 @@ import (
 	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // Store is what the edge needs of the event store: intake's and the
@@ -130,18 +131,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Now = defaults.Clock(cfg.Now)
 	if cfg.BodyBudget == nil {
 		cfg.BodyBudget = edge.NewBudget(0)
 	}
-	if cfg.MinBodyRate <= 0 {
-		cfg.MinBodyRate = edge.MinBodyRate
-	}
-	if cfg.BodyGrace <= 0 {
-		cfg.BodyGrace = edge.BodyGrace
-	}
+	defaults.Positive(&cfg.MinBodyRate, edge.MinBodyRate)
+	defaults.Positive(&cfg.BodyGrace, edge.BodyGrace)
 	if cfg.Decoder == nil {
 		cfg.Decoder = forstok.NewDecoder()
 	}

@@ -18,6 +18,7 @@ import (
 
 	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // signed is the Standard Webhooks headers of a delivery at now whose
@@ -154,10 +155,8 @@ func TestLoggedPathIsCut(t *testing.T) {
 
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10 s")
-		}
+	if !wait.Until(10*time.Second, 10*time.Millisecond, ok) {
+		t.Fatal("condition not reached in 10 s")
 	}
 }
 

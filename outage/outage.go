@@ -16,6 +16,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // DefaultEvery is how often, at most, a Watch repeats that its dependency
@@ -58,12 +60,8 @@ func New(cfg Config) *Watch {
 	if w.log == nil {
 		w.log = zap.NewNop()
 	}
-	if w.every <= 0 {
-		w.every = DefaultEvery
-	}
-	if w.now == nil {
-		w.now = time.Now
-	}
+	defaults.Positive(&w.every, DefaultEvery)
+	w.now = defaults.Clock(w.now)
 	return w
 }
 

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/outage"
 )
 
@@ -151,12 +152,8 @@ func TestFollowingARealRedis(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 10s; lines %v", what, logs.All())
-			}
-			time.Sleep(20 * time.Millisecond)
+		if !wait.Until(10*time.Second, 20*time.Millisecond, ok) {
+			t.Fatalf("%s: not within 10s; lines %v", what, logs.All())
 		}
 	}
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // DefaultAt is when the daily run starts, in each seller's time zone.
@@ -125,24 +127,12 @@ func NewDaily(cfg DailyConfig) *Daily {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Tick <= 0 {
-		cfg.Tick = time.Minute
-	}
-	if cfg.ClaimTTL <= 0 {
-		cfg.ClaimTTL = 10 * time.Minute
-	}
-	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = 15 * time.Minute
-	}
-	if cfg.Parallel <= 0 {
-		cfg.Parallel = 4
-	}
-	if cfg.Replica == "" {
-		cfg.Replica = strconv.FormatInt(time.Now().UnixNano(), 36)
-	}
+	cfg.Now = defaults.Clock(cfg.Now)
+	defaults.Positive(&cfg.Tick, time.Minute)
+	defaults.Positive(&cfg.ClaimTTL, 10*time.Minute)
+	defaults.Positive(&cfg.RetryAfter, 15*time.Minute)
+	defaults.Positive(&cfg.Parallel, 4)
+	defaults.Empty(&cfg.Replica, strconv.FormatInt(time.Now().UnixNano(), 36))
 	return &Daily{cfg: cfg, slots: make(chan struct{}, cfg.Parallel)}
 }
 

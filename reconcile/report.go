@@ -16,6 +16,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/defaults"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
 )
@@ -161,12 +162,8 @@ type Reconciler struct {
 
 // New builds a Reconciler.
 func New(cfg Config) *Reconciler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = 15 * time.Minute
-	}
+	cfg.Now = defaults.Clock(cfg.Now)
+	defaults.Positive(&cfg.RetryAfter, 15*time.Minute)
 	return &Reconciler{now: cfg.Now, retryAfter: cfg.RetryAfter}
 }
 

@@ -13,8 +13,8 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
@@ -55,14 +55,7 @@ func newWorldB(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := examples.Files.ReadFile("mapping.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings, err := mapping.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	settings := fixtures.Settings(t)
 	return &world{t: t, redis: r, rdb: rdb, store: store, sb: sb, client: client, settings: settings, decoder: forstok.NewDecoder()}
 }
 
@@ -70,10 +63,7 @@ func newWorldB(t testing.TB) *world {
 // time.
 func (w *world) invoice(id int64, number, at string) (string, forstok.Event, []byte) {
 	w.t.Helper()
-	raw, err := examples.Files.ReadFile("invoice-created-shopee.json")
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	raw := fixtures.Body(w.t, "invoice-created-shopee.json")
 	var body map[string]any
 	if err := json.Unmarshal(raw, &body); err != nil {
 		w.t.Fatal(err)

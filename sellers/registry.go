@@ -15,6 +15,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // Registry is the current set of sellers: the last valid version of each,
@@ -71,9 +73,7 @@ func Open(cfg Config) (*Registry, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Now = defaults.Clock(cfg.Now)
 	if cfg.Getenv == nil {
 		cfg.Getenv = func(string) string { return "" }
 	}
@@ -314,9 +314,7 @@ func (r *Registry) indexTokens() {
 // seconds, so a folder where inotify is unavailable or exhausted, or a
 // network mount that sends no events, still reloads.
 func (r *Registry) Watch(ctx context.Context, hup <-chan os.Signal, debounce time.Duration) error {
-	if debounce <= 0 {
-		debounce = time.Second
-	}
+	defaults.Positive(&debounce, time.Second)
 	var events <-chan fsnotify.Event
 	var errs <-chan error
 	rescanEvery := 30 * time.Second

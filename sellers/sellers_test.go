@@ -10,17 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/sellers"
 )
 
 func exampleMapping(t *testing.T) []byte {
-	t.Helper()
-	b, err := examples.Files.ReadFile("mapping.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return fixtures.MappingYAML(t)
 }
 
 // indent puts the example mapping under "mapping:" in a seller file.

@@ -9,8 +9,8 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
 )
@@ -194,29 +194,14 @@ func accurateSaid(class accurate.Class, msg string) error {
 
 func exampleEvent(t *testing.T, name string) forstok.Event {
 	t.Helper()
-	body, err := examples.Files.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := forstok.NewDecoder().Decode(body)
+	ev, err := forstok.NewDecoder().Decode(fixtures.Body(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ev
 }
 
-func exampleSettings(t *testing.T) *mapping.Settings {
-	t.Helper()
-	raw, err := examples.Files.ReadFile("mapping.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := mapping.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func exampleSettings(t *testing.T) *mapping.Settings { return fixtures.Settings(t) }
 
 const (
 	invoiceNumber = "2411260AB12CD3" // order.local_name of invoice 70001

@@ -15,7 +15,7 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 )
@@ -183,10 +183,7 @@ func deadAddress(t *testing.T) string {
 // editedExample is an example body with edit applied to its JSON.
 func editedExample(t *testing.T, name string, edit func(map[string]any)) []byte {
 	t.Helper()
-	raw, err := examples.Files.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := fixtures.Body(t, name)
 	if edit == nil {
 		return raw
 	}

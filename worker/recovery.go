@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // DefaultProbeEvery is how often Recover looks at Accurate while a worker
@@ -27,9 +29,7 @@ func (w *Worker) Recover(ctx context.Context, every time.Duration) {
 	if !ok || w.Wakes == nil {
 		return
 	}
-	if every <= 0 {
-		every = DefaultProbeEvery
-	}
+	defaults.Positive(&every, DefaultProbeEvery)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // Router is the asynq handler of a deployment with several sellers: a task
@@ -71,12 +72,8 @@ func (r *Router) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 		return r.absent()
 	}
 	base, ceiling := r.RetryBase, r.RetryCap
-	if base <= 0 {
-		base = DefaultRetryBase
-	}
-	if ceiling <= 0 {
-		ceiling = DefaultRetryCap
-	}
+	defaults.Positive(&base, DefaultRetryBase)
+	defaults.Positive(&ceiling, DefaultRetryCap)
 	return backoff(base, ceiling, n)
 }
 

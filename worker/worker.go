@@ -20,6 +20,7 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/defaults"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/outage"
 	"forstok-accurate-sync/reconcile"
@@ -205,27 +206,13 @@ func New(cfg Config) *Worker {
 	if m, ok := cfg.Store.(Missing); ok && cfg.Missing == nil {
 		cfg.Missing = m
 	}
-	if cfg.MissingMemory <= 0 {
-		cfg.MissingMemory = DefaultMissingMemory
-	}
-	if cfg.InvoiceWait <= 0 {
-		cfg.InvoiceWait = DefaultInvoiceWait
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
-	}
-	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = DefaultRetryBase
-	}
-	if cfg.RetryCap <= 0 {
-		cfg.RetryCap = DefaultRetryCap
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Credentials == "" {
-		cfg.Credentials = DefaultCredentials
-	}
+	defaults.Positive(&cfg.MissingMemory, DefaultMissingMemory)
+	defaults.Positive(&cfg.InvoiceWait, DefaultInvoiceWait)
+	defaults.Positive(&cfg.MaxAttempts, DefaultMaxAttempts)
+	defaults.Positive(&cfg.RetryBase, DefaultRetryBase)
+	defaults.Positive(&cfg.RetryCap, DefaultRetryCap)
+	cfg.Now = defaults.Clock(cfg.Now)
+	defaults.Empty(&cfg.Credentials, DefaultCredentials)
 	w := &Worker{Config: cfg}
 	w.process = w.processors()
 	return w
@@ -289,9 +276,7 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 	defer w.done(ctx, log, key)
 	ev, decodeErr := w.Decoder.Decode(t.Payload())
 	eventType := ev.Type
-	if eventType == "" {
-		eventType = "unknown"
-	}
+	defaults.Empty(&eventType, "unknown")
 	// Held before it shows processing, so that an event shown processing
 	// without a hold is one whose worker stopped. The work stops when the
 	// hold lapses: the event may be another worker's by then.
@@ -362,9 +347,7 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 			if f.Kind == "" {
 				f = events.Failure{Kind: events.FailInvoice, Record: "faktur " + out.waitsFor}
 			}
-			if f.Hint == "" {
-				f.Hint = hintInvoiceFirst
-			}
+			defaults.Empty(&f.Hint, hintInvoiceFirst)
 			out = fail(f, "%s; gave up after waiting %s (PAYMENT_INVOICE_WAIT)", out.reason, w.InvoiceWait)
 		case !out.waiting && retried+1 >= w.MaxAttempts:
 			f := out.failure
@@ -549,9 +532,7 @@ func (w *Worker) claim(ctx context.Context, rec events.Event, kind, number strin
 }
 
 func withNumber(doc accurate.SavedDocument, number string) accurate.SavedDocument {
-	if doc.Number == "" {
-		doc.Number = number
-	}
+	defaults.Empty(&doc.Number, number)
 	return doc
 }
 

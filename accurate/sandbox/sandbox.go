@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/internal/defaults"
 )
 
 // Config sets up a Server. APIToken and SignatureSecret must be set: with
@@ -115,9 +116,7 @@ func setOf(lists ...[]string) map[string]bool {
 // New returns a sandbox holding cfg.Seed and no documents.
 func New(cfg Config) *Server {
 	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
+	now = defaults.Clock(now)
 	rnd := cfg.Rand
 	if rnd == nil {
 		rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))

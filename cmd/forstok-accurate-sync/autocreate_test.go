@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/money"
 )
 
@@ -32,7 +34,7 @@ func newItemsKey(n int) string { return fmt.Sprintf("invoice.created:%d", 810000
 
 func TestAutoCreateMakesEachMissingItemOnceWhenTenEventsRaceForThem(t *testing.T) {
 	w := newWorld(t)
-	mappingYAML := exampleBody(t, "mapping.yaml")
+	mappingYAML := fixtures.Body(t, "mapping.yaml")
 	w.mapping = w.writeMapping(append(mappingYAML, []byte(`
 auto_create:
   items:
@@ -130,7 +132,7 @@ func TestWithoutAutoCreateMissingItemsFailTheEventNamingEveryOne(t *testing.T) {
 	if status, body := w.admin(http.MethodPost, "/admin/events/"+newItemsKey(1)+"/replay", nil); status != http.StatusAccepted {
 		t.Fatalf("replay = %d %v", status, body)
 	}
-	if !poll(60e9, 50e6, func() bool {
+	if !wait.Until(60e9, 50e6, func() bool {
 		ev := w.event(newItemsKey(1))
 		return ev["state"] == events.StateFailed && strings.Contains(fmt.Sprint(ev["history"]), "replayed") && ev["last_error"] == reason
 	}) {

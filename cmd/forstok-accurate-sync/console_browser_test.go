@@ -17,6 +17,7 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/money"
 )
 
@@ -142,7 +143,7 @@ const browserShutdownTimeout = "20s"
 func TestConsoleInABrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	w := newWorld(t)
-	full := mustRead(t, "mapping.yaml")
+	full := fixtures.Body(t, "mapping.yaml")
 	// The Tokopedia store is not mapped yet: its sale fails.
 	partial := bytes.Replace(full, []byte(`  "1010":
     name: Toko Maju Tokopedia
@@ -158,10 +159,10 @@ func TestConsoleInABrowser(t *testing.T) {
 		order   = "INV/20261126/MPL/3819022331"
 		markup  = `<img src=x onerror="document.title='owned'">SO-XSS`
 	)
-	w.send(exampleBody(t, "invoice-created-shopee.json"))
-	w.send(exampleBody(t, "payment-received-shopee.json"))
-	w.send(exampleBody(t, "invoice-created-tokopedia-bundle.json"))
-	xss := bytes.Replace(exampleBody(t, "invoice-created-shopee.json"), []byte(`"local_name": "2411260AB12CD3"`),
+	w.send(fixtures.Body(t, "invoice-created-shopee.json"))
+	w.send(fixtures.Body(t, "payment-received-shopee.json"))
+	w.send(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"))
+	xss := bytes.Replace(fixtures.Body(t, "invoice-created-shopee.json"), []byte(`"local_name": "2411260AB12CD3"`),
 		[]byte(`"local_name": "<img src=x onerror=\"document.title='owned'\">SO-XSS"`), 1)
 	xss = bytes.Replace(xss, []byte(`"id": 70001`), []byte(`"id": 70009`), 1)
 	if status := w.send(xss); status != http.StatusAccepted {

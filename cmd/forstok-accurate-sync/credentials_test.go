@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"forstok-accurate-sync/internal/wait"
 )
 
 func TestAWrongTokenShowsAtStart(t *testing.T) {
@@ -13,7 +15,7 @@ func TestAWrongTokenShowsAtStart(t *testing.T) {
 	w.extraEnv = map[string]string{"ACCURATE_API_TOKEN": "aat.wrong-token"}
 	w.start()
 	var body map[string]any
-	ok := poll(20*time.Second, 50*time.Millisecond, func() bool {
+	ok := wait.Until(20*time.Second, 50*time.Millisecond, func() bool {
 		resp, err := http.Get(w.url + "/readyz")
 		if err != nil {
 			return false

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"forstok-accurate-sync/internal/wait"
 )
 
 // TestDailyReconciliationInTheService starts the service with a
@@ -17,7 +19,7 @@ func TestDailyReconciliationInTheService(t *testing.T) {
 	w.start()
 
 	var run map[string]any
-	if !poll(15*time.Second, 100*time.Millisecond, func() bool {
+	if !wait.Until(15*time.Second, 100*time.Millisecond, func() bool {
 		_, o := w.admin(http.MethodGet, "/admin/overview", nil)
 		sellers, _ := o["sellers"].([]any)
 		if len(sellers) != 1 {

@@ -99,19 +99,27 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	}()
 
 	fmt.Fprintf(stdout, "forstok-accurate-sync demo: service on %s, Accurate sandbox on %s, embedded Redis on %s\n\n", serviceURL, accURL, mr.Addr())
-	var keys []string
-	for _, name := range examples.Webhooks {
+	// send posts one example webhook and returns its event's key.
+	send := func(name string) (string, error) {
 		body, _ := examples.Files.ReadFile(name)
 		status, answer, err := postWebhook(ctx, http.DefaultClient, serviceURL+"/webhooks/forstok", webhookSecret, newMessageID("demo"), body)
 		if err != nil {
-			return fmt.Errorf("demo: send %s: %w", name, err)
+			return "", fmt.Errorf("demo: send %s: %w", name, err)
 		}
 		fmt.Fprintf(stdout, "POST /webhooks/forstok %-40s → %d %s\n", name, status, bytes.TrimSpace(answer))
 		if status != http.StatusAccepted {
-			return fmt.Errorf("demo: %s was answered %d, want 202", name, status)
+			return "", fmt.Errorf("demo: %s was answered %d, want 202", name, status)
 		}
 		ev, _ := forstok.NewDecoder().Decode(body)
-		keys = append(keys, ev.Key())
+		return ev.Key(), nil
+	}
+	var keys []string
+	for _, name := range examples.Webhooks {
+		key, err := send(name)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, key)
 	}
 
 	final, err := waitForEvents(ctx, a.store, keys, *timeout)
@@ -122,17 +130,11 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	// order's invoice is posted and then voided (its faktur deleted), and
 	// the Tokopedia bundle comes back (a retur).
 	for _, name := range examples.Lifecycle {
-		body, _ := examples.Files.ReadFile(name)
-		status, answer, err := postWebhook(ctx, http.DefaultClient, serviceURL+"/webhooks/forstok", webhookSecret, newMessageID("demo"), body)
+		key, err := send(name)
 		if err != nil {
-			return fmt.Errorf("demo: send %s: %w", name, err)
+			return err
 		}
-		fmt.Fprintf(stdout, "POST /webhooks/forstok %-40s → %d %s\n", name, status, bytes.TrimSpace(answer))
-		if status != http.StatusAccepted {
-			return fmt.Errorf("demo: %s was answered %d, want 202", name, status)
-		}
-		ev, _ := forstok.NewDecoder().Decode(body)
-		settled, err := waitForEvents(ctx, a.store, []string{ev.Key()}, *timeout)
+		settled, err := waitForEvents(ctx, a.store, []string{key}, *timeout)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

@@ -15,6 +15,8 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
 )
@@ -27,7 +29,7 @@ func examplesSyncEndToEnd(t *testing.T, w *world) {
 	w.start()
 	// Payouts come days after the orders: the invoices sync first.
 	for i, name := range examples.Webhooks {
-		if status := w.send(exampleBody(t, name)); status != http.StatusAccepted {
+		if status := w.send(fixtures.Body(t, name)); status != http.StatusAccepted {
 			t.Fatalf("deliver %s = %d; want 202", name, status)
 		}
 		if i == 1 {
@@ -42,7 +44,7 @@ func examplesSyncEndToEnd(t *testing.T, w *world) {
 	}
 
 	t.Run("Accurate holds exactly the documents the mapping makes of the examples", func(t *testing.T) {
-		settings, err := mapping.Parse(mustRead(t, "mapping.yaml"))
+		settings, err := mapping.Parse(fixtures.Body(t, "mapping.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +60,7 @@ func examplesSyncEndToEnd(t *testing.T, w *world) {
 		}
 		wantTotals := map[string]money.Amount{"2411260AB12CD3": money.Rupiah(233000), "INV/20261126/MPL/3819022331": money.Rupiah(242000)}
 		for _, name := range examples.Webhooks[:2] {
-			ev, err := dec.Decode(exampleBody(t, name))
+			ev, err := dec.Decode(fixtures.Body(t, name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +157,7 @@ func examplesSyncEndToEnd(t *testing.T, w *world) {
 func TestPaymentBeforeItsInvoiceWaitsThenSyncs(t *testing.T) {
 	w := newWorld(t)
 	w.start()
-	if status := w.send(exampleBody(t, "payment-received-shopee.json")); status != http.StatusAccepted {
+	if status := w.send(fixtures.Body(t, "payment-received-shopee.json")); status != http.StatusAccepted {
 		t.Fatalf("payment = %d", status)
 	}
 	states := w.waitFor([]string{"payment.received:90001"}, 10*time.Second, "retrying", "failed", "synced")
@@ -163,7 +165,7 @@ func TestPaymentBeforeItsInvoiceWaitsThenSyncs(t *testing.T) {
 	if states["payment.received:90001"] != "retrying" || !strings.Contains(ev["last_error"].(string), "2411260AB12CD3") || ev["next_attempt_at"] == nil {
 		t.Fatalf("payment before its invoice: %v; want retrying, naming the faktur, with a next attempt", ev)
 	}
-	if status := w.send(exampleBody(t, "invoice-created-shopee.json")); status != http.StatusAccepted {
+	if status := w.send(fixtures.Body(t, "invoice-created-shopee.json")); status != http.StatusAccepted {
 		t.Fatalf("invoice = %d", status)
 	}
 	states = w.waitFor([]string{"invoice.created:70001", "payment.received:90001"}, 30*time.Second)
@@ -180,7 +182,7 @@ func TestMappingFailureIsFixedAndReplayed(t *testing.T) {
 }
 
 func mappingFailureIsFixedAndReplayed(t *testing.T, w *world) {
-	full := mustRead(t, "mapping.yaml")
+	full := fixtures.Body(t, "mapping.yaml")
 	// The Tokopedia store is not mapped yet.
 	partial := bytes.Replace(full, []byte(`  "1010":
     name: Toko Maju Tokopedia
@@ -193,7 +195,7 @@ func mappingFailureIsFixedAndReplayed(t *testing.T, w *world) {
 	w.mapping = w.writeMapping(partial)
 	w.start()
 	const key = "invoice.created:70002"
-	w.send(exampleBody(t, "invoice-created-tokopedia-bundle.json"))
+	w.send(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"))
 	states := w.waitFor([]string{key}, 20*time.Second)
 	ev := w.event(key)
 	reason, _ := ev["last_error"].(string)
@@ -281,15 +283,6 @@ func assertOneDocumentEach(t *testing.T, sb *sandbox.Server, n int) {
 	}
 }
 
-func mustRead(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := examples.Files.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func asJSON(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
@@ -354,7 +347,7 @@ func TestMetricsMove(t *testing.T) {
 	// The worker counts an attempt just after it records the state the
 	// admin API shows, so the figures are polled, not read once.
 	var missing []string
-	poll(10*time.Second, 100*time.Millisecond, func() bool {
+	wait.Until(10*time.Second, 100*time.Millisecond, func() bool {
 		missing = missing[:0]
 		scraped := w.metrics()
 		for _, line := range want {

@@ -11,6 +11,7 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // TestOneSellersBacklogHoldsBackNoOtherSeller: toko-a has a backlog its
@@ -100,7 +101,7 @@ func oneSellersBacklogHoldsBackNoOtherSeller(t *testing.T, w *fleetWorld) {
 
 	t.Run("another seller's events sync while the first seller's backlog still waits", func(t *testing.T) {
 		send("toko-b", otherWebhookSecret, 1, others)
-		if !poll(30*time.Second, 50*time.Millisecond, func() bool { return counts("toko-b")[events.StateSynced] == others }) {
+		if !wait.Until(30*time.Second, 50*time.Millisecond, func() bool { return counts("toko-b")[events.StateSynced] == others }) {
 			t.Fatalf("toko-b's events: %v; want all %d synced", counts("toko-b"), others)
 		}
 		if done := counts("toko-a")[events.StateSynced]; done > backlog/4 {
@@ -116,7 +117,7 @@ func oneSellersBacklogHoldsBackNoOtherSeller(t *testing.T, w *fleetWorld) {
 		// toko-a's Accurate gets fast: its file's new version lifts its limit.
 		w.dbs.Database("a").SetFaults(sandbox.Faults{})
 		w.write("toko-a", w.sellerFile("A"))
-		if !poll(120*time.Second, 100*time.Millisecond, func() bool { return counts("toko-a")[events.StateSynced] == backlog }) {
+		if !wait.Until(120*time.Second, 100*time.Millisecond, func() bool { return counts("toko-a")[events.StateSynced] == backlog }) {
 			t.Fatalf("toko-a's events: %v; want all %d synced", counts("toko-a"), backlog)
 		}
 		invoices := w.dbs.Database("a").Invoices()

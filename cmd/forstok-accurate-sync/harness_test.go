@@ -19,7 +19,7 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -76,7 +76,7 @@ func newWorld(t *testing.T, tune ...func(*sandbox.Config)) *world {
 	acc := httptest.NewServer(w.sandbox)
 	t.Cleanup(acc.Close)
 	w.accURL = acc.URL
-	mappingYAML, _ := examples.Files.ReadFile("mapping.yaml")
+	mappingYAML := fixtures.MappingYAML(t)
 	w.mapping = w.writeMapping(mappingYAML)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -224,21 +224,6 @@ func (w *world) waitFor(keys []string, within time.Duration, final ...string) ma
 	}
 }
 
-// poll checks cond every interval until it holds or within has passed, and
-// reports whether it held: tests wait on what they assert, never on a sleep.
-func poll(within, every time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(every)
-	}
-}
-
 func isOneOf(s string, set []string) bool {
 	for _, v := range set {
 		if s == v {
@@ -254,15 +239,6 @@ func count(states map[string]string) map[string]int {
 		out[s]++
 	}
 	return out
-}
-
-func exampleBody(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := examples.Files.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // generatedInvoice is an invoice.created for order n of store 1009: one

@@ -12,6 +12,7 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // Without the hold, both cases below wait for asynq: its 30 s lease, then
@@ -54,7 +55,7 @@ func TestAnEventWhoseEndWasLostWithRedisRunsAgainWithinTheHoldTimeout(t *testing
 		logs := w.logs.String()
 		return strings.Contains(logs, "could not record the outcome") && strings.Contains(logs, "Will retry syncing")
 	}
-	if !poll(20*time.Second, 20*time.Millisecond, failed) || len(w.sandbox.Invoices()) != 1 {
+	if !wait.Until(20*time.Second, 20*time.Millisecond, failed) || len(w.sandbox.Invoices()) != 1 {
 		t.Fatalf("with Redis down: %d fakturs, the end and the task's move failed: %v; want the faktur posted and both failed",
 			len(w.sandbox.Invoices()), failed())
 	}
@@ -96,7 +97,7 @@ func TestAReplayOfAnEventWhoseProcessWasKilledIsAcceptedWithinTheHoldTimeout(t *
 	w.startProcess()
 	var status int
 	var body map[string]any
-	accepted := poll(5*holdTimeout+5*time.Second, 100*time.Millisecond, func() bool {
+	accepted := wait.Until(5*holdTimeout+5*time.Second, 100*time.Millisecond, func() bool {
 		status, body = w.admin(http.MethodPost, "/admin/events/"+key+"/replay", nil)
 		return status == http.StatusAccepted
 	})

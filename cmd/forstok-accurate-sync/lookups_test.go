@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // invoiceOfMissingSKU is an invoice.created for order n of store 1009 that
@@ -67,7 +68,7 @@ func TestLookupsScaleWithWhatIsMissing(t *testing.T) {
 				if status, body := w.admin(http.MethodPost, "/admin/events/"+keys[0]+"/replay", nil); status != http.StatusAccepted {
 					t.Fatalf("replay = %d %v", status, body)
 				}
-				if !poll(30*time.Second, 50*time.Millisecond, func() bool {
+				if !wait.Until(30*time.Second, 50*time.Millisecond, func() bool {
 					ev := w.event(keys[0])
 					return ev["state"] == events.StateFailed && strings.Contains(fmt.Sprint(ev["history"]), "replayed")
 				}) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/money"
 )
 
@@ -52,7 +53,7 @@ func TestTwoInvoicesWithOneLocalName(t *testing.T) {
 		if status, body := w.admin(http.MethodPost, "/admin/events/"+invoiceKey(1)+"/replay", nil); status != http.StatusAccepted {
 			t.Fatalf("replay = %d %v", status, body)
 		}
-		ok := poll(30*time.Second, 50*time.Millisecond, func() bool {
+		ok := wait.Until(30*time.Second, 50*time.Millisecond, func() bool {
 			ev := w.event(invoiceKey(1))
 			return ev["state"] == "synced" && ev["attempts"] == float64(2)
 		})

@@ -41,7 +41,7 @@ func TestPreviewingAMapping(t *testing.T) {
 		return out
 	}
 	version := func() string {
-		cur, err := w.app.fleet.mappings.Current(t.Context(), "toko-a")
+		cur, err := w.app.mappings.Current(t.Context(), "toko-a")
 		if err != nil {
 			t.Fatal(err)
 		}

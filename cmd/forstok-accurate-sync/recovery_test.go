@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // After an outage long enough for the backoffs to grow to several seconds,
@@ -24,7 +25,7 @@ func TestEventsRunAtOnceWhenAccurateIsBack(t *testing.T) {
 		w.mustSend(generatedInvoice(2000+i), http.StatusAccepted)
 	}
 	// Four failed attempts each: the next backoff is 8 to 16 s.
-	if !poll(60*time.Second, 200*time.Millisecond, func() bool {
+	if !wait.Until(60*time.Second, 200*time.Millisecond, func() bool {
 		for _, k := range keys {
 			if a, _ := w.event(k)["attempts"].(float64); a < 4 {
 				return false

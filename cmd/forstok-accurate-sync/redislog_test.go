@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/internal/wait"
 )
 
 func TestGoRedisLinesAreJSON(t *testing.T) {
@@ -33,7 +34,7 @@ func TestGoRedisLinesAreJSON(t *testing.T) {
 	if rdb.Ping(ctx).Err() == nil {
 		t.Fatal("a Redis answered on a closed port")
 	}
-	ok := poll(5*time.Second, 20*time.Millisecond, func() bool { return strings.Contains(logs.String(), "failed to dial") })
+	ok := wait.Until(5*time.Second, 20*time.Millisecond, func() bool { return strings.Contains(logs.String(), "failed to dial") })
 	if !ok {
 		t.Fatalf("go-redis's line did not reach the service's log: %q", logs.String())
 	}
@@ -100,7 +101,7 @@ func TestRedisDownAtStartIsNamedOnce(t *testing.T) {
 
 	t.Run("the service starts once Redis answers, and says so once", func(t *testing.T) {
 		srv.Restart()
-		ok := poll(20*time.Second, 50*time.Millisecond, func() bool {
+		ok := wait.Until(20*time.Second, 50*time.Millisecond, func() bool {
 			resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
 			if err != nil {
 				return false

@@ -9,6 +9,8 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/money"
 )
 
@@ -52,9 +54,9 @@ func TestReturnOfTheExampleIsTheBundleAtTheFaktursPricesAndAPayoutSettlesWhatIsL
 
 func returnOfTheExample(t *testing.T, w *world) {
 	w.start()
-	w.mustSend(exampleBody(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
+	w.mustSend(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
 	w.mustEnd("invoice.created:70002", events.StateSynced)
-	w.mustSend(exampleBody(t, "return-created-tokopedia.json"), http.StatusAccepted)
+	w.mustSend(fixtures.Body(t, "return-created-tokopedia.json"), http.StatusAccepted)
 	ev := w.mustEnd("return.created:95001", events.StateSynced)
 	if ev["accurate_number"] != "RJ-95001" {
 		t.Errorf("accurate_number %v", ev["accurate_number"])
@@ -83,21 +85,21 @@ func returnOfTheExample(t *testing.T, w *world) {
 	if rc.DetailInvoice[0].PaymentAmount != money.Rupiah(102000) || rc.Balance() != rc.ChequeAmount || w.owing(tokopediaFaktur) != 0 {
 		t.Errorf("penerimaan %+v; want paymentAmount 102,000, balanced, the faktur paid", rc)
 	}
-	w.mustSend(exampleBody(t, "return-created-tokopedia.json"), http.StatusOK)
+	w.mustSend(fixtures.Body(t, "return-created-tokopedia.json"), http.StatusOK)
 	w.replayCreatesNothing("invoice.created:70002", "return.created:95001", "payment.received:90102")
 }
 
 func TestReturnBeforeItsFakturWaitsForIt(t *testing.T) {
 	w := newWorld(t)
 	w.start()
-	w.mustSend(exampleBody(t, "return-created-tokopedia.json"), http.StatusAccepted)
-	if !poll(30e9, 20e6, func() bool { return w.event("return.created:95001")["state"] == events.StateRetrying }) {
+	w.mustSend(fixtures.Body(t, "return-created-tokopedia.json"), http.StatusAccepted)
+	if !wait.Until(30e9, 20e6, func() bool { return w.event("return.created:95001")["state"] == events.StateRetrying }) {
 		t.Fatalf("the return did not wait: %v", w.event("return.created:95001"))
 	}
 	if reason := fmt.Sprint(w.event("return.created:95001")["last_error"]); !strings.Contains(reason, "not in Accurate yet") {
 		t.Errorf("waiting reason %q", reason)
 	}
-	w.mustSend(exampleBody(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
+	w.mustSend(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
 	w.mustEnd("invoice.created:70002", events.StateSynced)
 	w.mustEnd("return.created:95001", events.StateSynced)
 	if len(w.sandbox.Returns()) != 1 || w.owing(tokopediaFaktur) != money.Rupiah(102000) {
@@ -111,7 +113,7 @@ func TestTwoPartialReturnsOfOneLineReverseItExactlyAndAThirdIsAnOverReturn(t *te
 	w.start()
 	// The example order with three bundles on line 11: 420,000 shared
 	// 178,000 : 55,000 → KAOS-HTM-L 6 × 53,477 less 4, BRG-TOPI-01 3 × 33,048 less 2.
-	inv := bytes.Replace(exampleBody(t, "invoice-created-tokopedia-bundle.json"), []byte(`"sale_price": 140000, "total_price": 140000,`), []byte(`"sale_price": 140000, "total_price": 420000, "quantity": 3,`), 1)
+	inv := bytes.Replace(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), []byte(`"sale_price": 140000, "total_price": 140000,`), []byte(`"sale_price": 140000, "total_price": 420000, "quantity": 3,`), 1)
 	w.mustSend(inv, http.StatusAccepted)
 	w.mustEnd("invoice.created:70002", events.StateSynced)
 	faktur := w.sandbox.Invoices()[0]

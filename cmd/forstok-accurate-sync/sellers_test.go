@@ -20,9 +20,10 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	fleetpkg "forstok-accurate-sync/fleet"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // A second webhook secret, for the second seller.
@@ -63,7 +64,7 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 	t.Helper()
 	w := &fleetWorld{t: t, redis: testredis.New(t), dir: t.TempDir(), logs: &syncBuffer{}, hup: make(chan os.Signal, 1)}
 	w.serveSandbox(sandbox.DefaultSeed())
-	mappingYAML, _ := examples.Files.ReadFile("mapping.yaml")
+	mappingYAML := fixtures.MappingYAML(t)
 	if err := os.WriteFile(filepath.Join(w.dir, "shared.mapping.yaml"), mappingYAML, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func (w *fleetWorld) state(seller, key string) string {
 
 func (w *fleetWorld) waitState(seller, key string, want ...string) {
 	w.t.Helper()
-	if !poll(20*time.Second, 50*time.Millisecond, func() bool { return isOneOf(w.state(seller, key), want) }) {
+	if !wait.Until(20*time.Second, 50*time.Millisecond, func() bool { return isOneOf(w.state(seller, key), want) }) {
 		w.t.Fatalf("seller %s's %s is %q; want %v", seller, key, w.state(seller, key), want)
 	}
 }
@@ -278,7 +279,7 @@ func TestSellersSideBySide(t *testing.T) {
 
 	t.Run("a seller whose credentials Accurate refuses is reported by /readyz and stops no one", func(t *testing.T) {
 		var body map[string]any
-		ok := poll(10*time.Second, 50*time.Millisecond, func() bool {
+		ok := wait.Until(10*time.Second, 50*time.Millisecond, func() bool {
 			var status int
 			status, body = w.get("/readyz", "")
 			return status == http.StatusOK && strings.Contains(fmt.Sprint(body["warnings"]), "of 1 seller")
@@ -339,7 +340,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 
 	t.Run("a seller file added is a seller taking webhooks", func(t *testing.T) {
 		w.write("toko-c", w.sellerFile("C"))
-		if !poll(15*time.Second, 50*time.Millisecond, accepts("toko-c", otherWebhookSecret, 10)) {
+		if !wait.Until(15*time.Second, 50*time.Millisecond, accepts("toko-c", otherWebhookSecret, 10)) {
 			t.Fatal("toko-c never took a webhook")
 		}
 		w.waitState("toko-c", invoiceKey(10), events.StateSynced)
@@ -350,7 +351,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 
 	t.Run("a broken seller file keeps the seller on its last valid version and lists its problems", func(t *testing.T) {
 		w.write("toko-c", "name: Toko C\nforstok: [not, a, map]\n")
-		if !poll(15*time.Second, 50*time.Millisecond, func() bool {
+		if !wait.Until(15*time.Second, 50*time.Millisecond, func() bool {
 			for _, st := range w.app.sellers.Status() {
 				if st.ID == "toko-c" && len(st.Problems) > 0 && st.Active {
 					return true
@@ -376,7 +377,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		if err := os.Remove(filepath.Join(w.dir, "toko-c.yaml")); err != nil {
 			t.Fatal(err)
 		}
-		if !poll(15*time.Second, 50*time.Millisecond, func() bool {
+		if !wait.Until(15*time.Second, 50*time.Millisecond, func() bool {
 			return w.send("toko-c", otherWebhookSecret, generatedInvoice(13)) == http.StatusNotFound
 		}) {
 			t.Fatal("toko-c's webhooks never answered 404 after its file was removed")
@@ -391,7 +392,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		}
 		// An attempt that began before the removal ends with the version it
 		// began with; wait for it, then heal the database.
-		if !poll(15*time.Second, 20*time.Millisecond, func() bool {
+		if !wait.Until(15*time.Second, 20*time.Millisecond, func() bool {
 			return task().State != asynq.TaskStateActive && w.state("toko-c", invoiceKey(12)) == events.StateRetrying
 		}) {
 			t.Fatalf("toko-c's event never settled to wait: %q", w.state("toko-c", invoiceKey(12)))
@@ -399,7 +400,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		before := task().Retried
 		w.dbs.Database("c").SetFaults(sandbox.Faults{})
 		// While the seller is gone its event waits: it neither fails nor posts.
-		waited := poll(2*time.Second, 50*time.Millisecond, func() bool {
+		waited := wait.Until(2*time.Second, 50*time.Millisecond, func() bool {
 			st := w.state("toko-c", invoiceKey(12))
 			return st == events.StateSynced || st == events.StateFailed
 		})
@@ -441,7 +442,7 @@ func TestSIGHUPReloadsWhatTheFolderCannotShow(t *testing.T) {
 	}
 	w.setenv("TOKO_E_TOKEN", "token-c")
 	w.hup <- syscall.SIGHUP
-	if !poll(15*time.Second, 50*time.Millisecond, func() bool {
+	if !wait.Until(15*time.Second, 50*time.Millisecond, func() bool {
 		return w.send("toko-e", otherWebhookSecret, generatedInvoice(41)) == http.StatusAccepted
 	}) {
 		t.Fatalf("toko-e never took a webhook after SIGHUP: %+v", w.app.sellers.Status())

@@ -171,7 +171,7 @@ func TestPreviewInTheConsole(t *testing.T) {
 				t.Errorf("the preview lacks %q", want)
 			}
 		}
-		if cur, _ := w.app.fleet.mappings.Current(t.Context(), "toko-a"); cur.Version != version {
+		if cur, _ := w.app.mappings.Current(t.Context(), "toko-a"); cur.Version != version {
 			t.Fatalf("the preview saved version %s", cur.Version)
 		}
 		if w.state("toko-a", paymentKey(60)) != events.StateFailed {

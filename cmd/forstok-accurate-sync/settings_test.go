@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // settingsCall is one admin request with a body and headers; it answers
@@ -164,7 +165,7 @@ func TestMappingThroughTheAdminAPI(t *testing.T) {
 		if ch := saved["changed"].([]any); len(ch) != 1 || ch[0] != "amounts.service_fee" {
 			t.Fatalf("changed %v", ch)
 		}
-		if !poll(5*time.Second, 50*time.Millisecond, func() bool {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 			s, _ := w.app.sellers.Get("toko-a")
 			return s.Mapping.Amounts.ServiceFee == "610299"
 		}) {
@@ -218,7 +219,7 @@ func TestMappingThroughTheAdminAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.hup <- os.Interrupt // the folder's watch sees the seller file, not the mapping file it names
-		if !poll(5*time.Second, 50*time.Millisecond, func() bool { return current(first, "toko-a")["source"] == "file" }) {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool { return current(first, "toko-a")["source"] == "file" }) {
 			t.Fatalf("current %v", current(first, "toko-a"))
 		}
 		cur := current(first, "toko-a")

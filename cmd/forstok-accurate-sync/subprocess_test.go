@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/wait"
 )
 
 var built struct {
@@ -85,7 +86,7 @@ func (w *world) startProcess() *process {
 		}
 	})
 	w.url = "http://" + addr
-	ready := poll(30*time.Second, 50*time.Millisecond, func() bool {
+	ready := wait.Until(30*time.Second, 50*time.Millisecond, func() bool {
 		resp, err := http.Get(w.url + "/readyz")
 		if err != nil {
 			return false
@@ -138,7 +139,7 @@ func TestSIGKILLLosesNothingAndDuplicatesNothing(t *testing.T) {
 		}
 	}
 	if !killed {
-		if !poll(time.Minute, 10*time.Millisecond, func() bool { return posted() >= 20 }) {
+		if !wait.Until(time.Minute, 10*time.Millisecond, func() bool { return posted() >= 20 }) {
 			t.Fatalf("only %d documents posted within a minute of the deliveries", posted())
 		}
 		kill()
@@ -167,7 +168,7 @@ func TestSIGTERMFinishesEventsInFlightAndLeavesTheRestQueued(t *testing.T) {
 		}
 	}
 	// Wait until both workers hold an event, then ask the service to stop.
-	if !poll(30*time.Second, 20*time.Millisecond, func() bool { return count(w.states(keys))["processing"] == 2 }) {
+	if !wait.Until(30*time.Second, 20*time.Millisecond, func() bool { return count(w.states(keys))["processing"] == 2 }) {
 		t.Fatalf("two events never showed as processing at once: %v", w.states(keys))
 	}
 	began := time.Now()

@@ -10,6 +10,7 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // A deployment on the layout before shards (every key under "{ns}", one
@@ -39,7 +40,7 @@ func testUpgradeToShards(t *testing.T, w *world) {
 		after = append(after, invoiceKey(3100+i))
 		w.mustSend(generatedInvoice(3100+i), http.StatusAccepted)
 	}
-	if !poll(20*time.Second, 100*time.Millisecond, func() bool {
+	if !wait.Until(20*time.Second, 100*time.Millisecond, func() bool {
 		_, ev := w.admin(http.MethodGet, "/admin/events/"+after[0], nil)
 		return ev["state"] == events.StateRetrying
 	}) {

@@ -10,6 +10,8 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/money"
 )
 
@@ -99,7 +101,7 @@ func (w *world) replayCreatesNothing(keys ...string) {
 		if status != http.StatusAccepted {
 			w.t.Fatalf("replay %s = %d %v", k, status, body)
 		}
-		if !poll(60*time.Second, 50*time.Millisecond, func() bool {
+		if !wait.Until(60*time.Second, 50*time.Millisecond, func() bool {
 			ev := w.event(k)
 			return ev["state"] == want && len(ev["history"].([]any)) > 0 &&
 				strings.Contains(fmt.Sprint(ev["history"]), "replayed") && ev["state"] != events.StateQueued
@@ -118,7 +120,7 @@ func TestVoidOfTheExampleDeletesItsFaktur(t *testing.T) {
 
 func voidOfTheExampleDeletesItsFaktur(t *testing.T, w *world) {
 	w.start()
-	w.mustSend(exampleBody(t, "invoice-created-shopee-cancelled.json"), http.StatusAccepted)
+	w.mustSend(fixtures.Body(t, "invoice-created-shopee-cancelled.json"), http.StatusAccepted)
 	inv := w.mustEnd("invoice.created:70003", events.StateSynced)
 	if inv["accurate_number"] != "2411280XY99ZZ1" || !w.hasFaktur("2411280XY99ZZ1") {
 		t.Fatalf("the faktur was not posted: %v", inv)
@@ -128,7 +130,7 @@ func voidOfTheExampleDeletesItsFaktur(t *testing.T, w *world) {
 		t.Errorf("faktur %+v; want 89,000 for C-SHOPEE, Jakarta, 28/11/2026", got)
 	}
 
-	w.mustSend(exampleBody(t, "invoice-voided-shopee.json"), http.StatusAccepted)
+	w.mustSend(fixtures.Body(t, "invoice-voided-shopee.json"), http.StatusAccepted)
 	void := w.mustEnd("invoice.voided:70003", events.StateSynced)
 	if w.hasFaktur("2411280XY99ZZ1") {
 		t.Fatal("the faktur is still in Accurate after its void")
@@ -136,7 +138,7 @@ func voidOfTheExampleDeletesItsFaktur(t *testing.T, w *world) {
 	if !strings.Contains(fmt.Sprint(void["history"]), "faktur 2411280XY99ZZ1 deleted") {
 		t.Errorf("the void's history does not say what it deleted: %v", void["history"])
 	}
-	w.mustSend(exampleBody(t, "invoice-voided-shopee.json"), http.StatusOK) // a redelivery is a duplicate
+	w.mustSend(fixtures.Body(t, "invoice-voided-shopee.json"), http.StatusOK) // a redelivery is a duplicate
 	w.replayCreatesNothing("invoice.voided:70003")
 }
 
@@ -191,7 +193,7 @@ func TestVoidBetweenTheRetriesOfItsInvoice(t *testing.T) {
 	w.start()
 	w.sandbox.SetFaults(sandbox.Faults{ErrorRate: 1})
 	w.mustSend(generatedInvoice(2), http.StatusAccepted)
-	if !poll(30*time.Second, 20*time.Millisecond, func() bool { return w.event(invoiceKey(2))["state"] == events.StateRetrying }) {
+	if !wait.Until(30*time.Second, 20*time.Millisecond, func() bool { return w.event(invoiceKey(2))["state"] == events.StateRetrying }) {
 		t.Fatalf("the invoice never retried: %v", w.event(invoiceKey(2)))
 	}
 	w.mustSend(generatedVoid(2), http.StatusAccepted)
@@ -324,7 +326,7 @@ func TestVoidsAreDecidedClosed(t *testing.T) {
 			if status, body := w.admin(http.MethodPost, "/admin/replay", generatedVoidOf(800070, 7)); status != http.StatusAccepted {
 				t.Fatalf("replay = %d %v", status, body)
 			}
-			if !poll(30*time.Second, 50*time.Millisecond, func() bool {
+			if !wait.Until(30*time.Second, 50*time.Millisecond, func() bool {
 				ev := w.event("invoice.voided:800070")
 				return ev["state"] == events.StateFailed && strings.Contains(fmt.Sprint(ev["history"]), "replayed")
 			}) {
@@ -368,7 +370,7 @@ func TestVoidsAreDecidedClosed(t *testing.T) {
 		if status, body := w.admin(http.MethodPost, "/admin/events/"+voidKey(10)+"/replay", nil); status != http.StatusAccepted {
 			t.Fatalf("replay = %d %v", status, body)
 		}
-		if !poll(30*time.Second, 50*time.Millisecond, func() bool { return w.event(voidKey(10))["state"] == events.StateSynced }) {
+		if !wait.Until(30*time.Second, 50*time.Millisecond, func() bool { return w.event(voidKey(10))["state"] == events.StateSynced }) {
 			t.Fatalf("the replayed void did not sync once Accurate listed the fakturs: %v", w.event(voidKey(10))["last_error"])
 		}
 		if w.hasFaktur("GEN-000010") || w.hasReceipt("FP-900010") {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"forstok-accurate-sync/internal/fixtures"
 )
 
 // A payment waiting for its faktur is woken by the faktur's sync: with a
@@ -71,11 +73,11 @@ func TestReturnIsWokenByItsFaktur(t *testing.T) {
 	w := newWorld(t)
 	w.retryMin, w.retryCap = time.Minute, 10*time.Minute
 	w.start()
-	w.mustSend(exampleBody(t, "return-created-tokopedia.json"), http.StatusAccepted)
+	w.mustSend(fixtures.Body(t, "return-created-tokopedia.json"), http.StatusAccepted)
 	if states := w.waitFor([]string{ret}, 10*time.Second, "retrying"); states[ret] != "retrying" {
 		t.Fatalf("the return is %q before its invoice came; want retrying", states[ret])
 	}
-	w.mustSend(exampleBody(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
+	w.mustSend(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), http.StatusAccepted)
 	states := w.waitFor([]string{inv, ret}, 20*time.Second)
 	if states[inv] != "synced" || states[ret] != "synced" {
 		t.Fatalf("invoice %q, return %q (%v); want both synced", states[inv], states[ret], w.event(ret)["last_error"])
