@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,29 +12,17 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"forstok-accurate-sync/internal/testclock"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/outage"
 )
 
-// clock is a settable time for the Watch.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newWatch(t *testing.T) (*outage.Watch, *observer.ObservedLogs, *clock) {
+func newWatch(t *testing.T) (*outage.Watch, *observer.ObservedLogs, *testclock.Clock) {
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
-	c := &clock{t: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
-	w := outage.New(outage.Config{Logger: zap.New(core), Name: "Redis", Addr: "10.0.0.7:6379", Every: 30 * time.Second, Now: c.now})
+	c := testclock.New(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+	w := outage.New(outage.Config{Logger: zap.New(core), Name: "Redis", Addr: "10.0.0.7:6379", Every: 30 * time.Second, Now: c.Now})
 	return w, logs, c
 }
 
@@ -63,7 +50,7 @@ func TestAnOutageIsNamedOnceThenSummed(t *testing.T) {
 		w, logs, c := newWatch(t)
 		for range 40 { // 40 s of a loop failing each second
 			w.Down(refused)
-			c.add(time.Second)
+			c.Add(time.Second)
 		}
 		if logs.Len() != 2 {
 			t.Fatalf("%d lines in 40 s at one line per 30 s; want the first and one summary", logs.Len())
@@ -78,7 +65,7 @@ func TestAnOutageIsNamedOnceThenSummed(t *testing.T) {
 		w, logs, c := newWatch(t)
 		w.Up() // never down: nothing to say
 		w.Down(refused)
-		c.add(12 * time.Second)
+		c.Add(12 * time.Second)
 		w.Up()
 		w.Up()
 		if logs.Len() != 2 {

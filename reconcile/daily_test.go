@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testclock"
 	"forstok-accurate-sync/metrics"
 	"forstok-accurate-sync/reconcile"
 )
@@ -71,19 +72,6 @@ func TestDueDay(t *testing.T) {
 	})
 }
 
-// clock is a test's time, moved by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // reconciles is the wiring's reconciliations for the world's one seller.
 type reconciles struct {
 	w     *world
@@ -97,7 +85,7 @@ func (x *reconciles) Reconcile(ctx context.Context, seller string, q reconcile.Q
 }
 
 // replica is one replica's daily run over the world's Redis.
-func (w *world) replica(name string, c *clock, rec *reconciles, retry time.Duration) *reconcile.Daily {
+func (w *world) replica(name string, c *testclock.Clock, rec *reconciles, retry time.Duration) *reconcile.Daily {
 	return reconcile.NewDaily(reconcile.DailyConfig{Redis: w.redis.Client(w.t), Namespace: w.redis.Namespace, At: reconcile.DefaultAt,
 		Sellers: func() []reconcile.Zone {
 			return []reconcile.Zone{{ID: "toko-maju", Location: w.settings.Location()}}
@@ -118,7 +106,7 @@ func TestDailyRun(t *testing.T) {
 	w.sb.DeleteByHand(sandbox.KindInvoice, "ORD-GONE")
 
 	// 2 December 05:00 in Jakarta.
-	c := &clock{now: time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC))
 	rec := &reconciles{w: w, r: reconcile.New(reconcile.Config{Now: c.Now})}
 	a, b := w.replica("a", c, rec, 0), w.replica("b", c, rec, 0)
 
@@ -129,7 +117,7 @@ func TestDailyRun(t *testing.T) {
 			t.Fatalf("%d runs before 06:00", n)
 		}
 	})
-	c.add(90 * time.Minute) // 06:30
+	c.Add(90 * time.Minute) // 06:30
 	t.Run("two replicas ticking together run the seller's day once", func(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, d := range []*reconcile.Daily{a, b, a, b} {
@@ -145,7 +133,7 @@ func TestDailyRun(t *testing.T) {
 		}
 	})
 	t.Run("a day run is not run again by either replica", func(t *testing.T) {
-		c.add(3 * time.Hour)
+		c.Add(3 * time.Hour)
 		a.Tick(ctx)
 		b.Tick(ctx)
 		if n := rec.calls.Load(); n != 1 {
@@ -200,7 +188,7 @@ func TestDailyRun(t *testing.T) {
 		}
 	})
 	t.Run("a claim left by a replica that died lets another replica run the day once it expires", func(t *testing.T) {
-		c.add(24 * time.Hour) // 3 December 09:30: the 2nd is due
+		c.Add(24 * time.Hour) // 3 December 09:30: the 2nd is due
 		claim := w.redis.Namespace + ":{reconcile:toko-maju}:claim:2026-12-02"
 		if err := w.rdb.Set(ctx, claim, "dead-replica", 500*time.Millisecond).Err(); err != nil {
 			t.Fatal(err)
@@ -236,7 +224,7 @@ func (s stalled) Reconcile(ctx context.Context, seller string, q reconcile.Query
 func TestDailyRunOfAReplicaTakenForDead(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	c := &clock{now: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)} // 07:00 in Jakarta
+	c := testclock.New(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) // 07:00 in Jakarta
 	slow := stalled{started: make(chan struct{}), release: make(chan struct{})}
 	a := reconcile.NewDaily(reconcile.DailyConfig{Redis: w.rdb, Namespace: w.redis.Namespace, At: reconcile.DefaultAt,
 		Sellers:    func() []reconcile.Zone { return []reconcile.Zone{{ID: "toko-maju", Location: w.settings.Location()}} },
@@ -265,7 +253,7 @@ func TestDailyRunWithAccurateAway(t *testing.T) {
 	w := newWorld(t)
 	w.syncedInvoice(82001, "ORD-ONE", "2026-12-01T09:00:00+07:00")
 	w.syncedInvoice(82002, "ORD-TWO", "2026-12-01T10:00:00+07:00")
-	c := &clock{now: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)} // 07:00 in Jakarta
+	c := testclock.New(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) // 07:00 in Jakarta
 	// The retry is a second away, so the claim waiting for it expires in
 	// the test's time.
 	rec := &reconciles{w: w, r: reconcile.New(reconcile.Config{Now: c.Now, RetryAfter: time.Second})}
@@ -293,7 +281,7 @@ func TestDailyRunWithAccurateAway(t *testing.T) {
 	})
 	w.sb.SetFaults(sandbox.Faults{})
 	time.Sleep(1100 * time.Millisecond)
-	c.add(time.Second)
+	c.Add(time.Second)
 	d.Tick(ctx)
 	t.Run("with Accurate back the retry reads it and keeps a clean day", func(t *testing.T) {
 		if n := rec.calls.Load(); n != 2 {

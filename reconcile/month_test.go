@@ -8,6 +8,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/testclock"
 	"forstok-accurate-sync/money"
 	"forstok-accurate-sync/reconcile"
 )
@@ -121,7 +122,7 @@ func BenchmarkDailyRunOfALargeSeller(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
 			// 07:00 in Jakarta of the next day: the day is due.
-			c := &clock{now: tc.day.Add(24 * time.Hour)}
+			c := testclock.New(tc.day.Add(24 * time.Hour))
 			d := w.replica("bench", c, &reconciles{w: w, r: reconcile.New(reconcile.Config{Now: c.Now})}, 0)
 			day := tc.day.Format(time.DateOnly)
 			prefix := w.redis.Namespace + ":{reconcile:toko-maju}:"

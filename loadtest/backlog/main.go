@@ -77,12 +77,8 @@ func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, ou
 	sbOpts := rig.SandboxOptions{RateLimit: 8, Concurrency: 8}
 	env := map[string]string{"WORKER_CONCURRENCY": "1", "SHUTDOWN_TIMEOUT": "2s"}
 	if fo.sellers > 0 {
-		mapping, err := os.ReadFile(root + "/examples/mapping.yaml")
-		if err != nil {
-			return err
-		}
-		fleet, err = rig.WriteSellers(dir, creds, rig.SellersOptions{N: fo.sellers, Mapping: mapping, InlineMapping: fo.inline, OwnDatabases: true})
-		if err != nil {
+		var err error
+		if fleet, err = bench.ExampleSellers(fo.sellers, fo.inline); err != nil {
 			return err
 		}
 		sbOpts.Databases = fleet.Databases()

@@ -115,12 +115,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	var fleet *rig.Sellers
 	if o.sellers > 0 {
-		mapping, err := os.ReadFile(root + "/examples/mapping.yaml")
-		if err != nil {
-			return err
-		}
-		fleet, err = rig.WriteSellers(dir, creds, rig.SellersOptions{N: o.sellers, Mapping: mapping, InlineMapping: o.inline, OwnDatabases: true})
-		if err != nil {
+		var err error
+		if fleet, err = bench.ExampleSellers(o.sellers, o.inline); err != nil {
 			return err
 		}
 		sbOpts.Databases = fleet.Databases()

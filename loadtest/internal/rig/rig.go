@@ -139,6 +139,20 @@ func Setup(ctx context.Context, what, redisURL string) (*Bench, error) {
 	return b, nil
 }
 
+// MappingFile is the example mapping of the checkout.
+func (b *Bench) MappingFile() string { return filepath.Join(b.Root, "examples", "mapping.yaml") }
+
+// ExampleSellers writes n seller files on the example mapping, each on a
+// database of its own (inline: the mapping written into every file rather
+// than one shared mapping_file).
+func (b *Bench) ExampleSellers(n int, inline bool) (*Sellers, error) {
+	mapping, err := os.ReadFile(b.MappingFile())
+	if err != nil {
+		return nil, err
+	}
+	return WriteSellers(b.Dir, b.Creds, SellersOptions{N: n, Mapping: mapping, InlineMapping: inline, OwnDatabases: true})
+}
+
 // Close drops the Redis client and the scratch directory (the namespace's
 // keys are the program's to drop: it may want to read them last).
 func (b *Bench) Close() {
