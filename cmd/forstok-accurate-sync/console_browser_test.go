@@ -134,6 +134,17 @@ func step(t *testing.T, name string, f func(t *testing.T)) {
 	}
 }
 
+// browserSignIn signs in to the console at base with token.
+func browserSignIn(t *testing.T, ctx context.Context, base, token string) {
+	t.Helper()
+	do(t, ctx, "sign in",
+		chromedp.Navigate(base+"/console/signin"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), token),
+		chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.CSS(".tiles")))
+}
+
 // browserShutdownTimeout is the service's SHUTDOWN_TIMEOUT beside a browser:
 // Chromium opens a spare connection ahead of need, and net/http's Shutdown
 // waits up to 5 s for a connection that has sent nothing yet, so the
@@ -324,5 +335,103 @@ func TestConsoleInABrowser(t *testing.T) {
 	step(t, "sign out", func(t *testing.T) {
 		do(t, ctx, "sign out", chromedp.Navigate(w.url+"/console"), chromedp.Click(chromedp.CSS("button.link")), chromedp.WaitVisible(chromedp.ID("#token")))
 		do(t, ctx, "a page after", chromedp.Navigate(w.url+"/console/failed"), chromedp.WaitVisible(chromedp.ID("#token")))
+	})
+}
+
+// TestAccurateSettingsInABrowser: a seller whose payout failed because its
+// service fee is unmapped signs in with its own token, picks the account
+// from its Accurate's list, previews the penerimaan, saves, and replays the
+// payout, which syncs; a forged save without the CSRF token changes
+// nothing. With UPDATE_SCREENSHOTS=1 it writes docs/console/settings.png
+// and settings-preview.png.
+func TestAccurateSettingsInABrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	w := newFleetWorld(t)
+	w.setenv("SHUTDOWN_TIMEOUT", browserShutdownTimeout)
+	w.failedPayout()
+	version := func() string {
+		cur, err := w.app.mappings.Current(t.Context(), "toko-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cur.Version
+	}
+	first := version()
+	const (
+		fee  = `select[name="amounts.service_fee"]`
+		save = `form.settings button[type=submit]:not([formaction])`
+	)
+
+	step(t, "sign in with toko-a's own token and open Pengaturan Accurate from the sellers' page", func(t *testing.T) {
+		browserSignIn(t, ctx, w.url, "admin-of-toko-a-3f9c1e7a52b84d06a1c9")
+		do(t, ctx, "settings",
+			chromedp.Navigate(w.url+"/console/sellers"),
+			chromedp.Click(chromedp.CSS(`a[href="/console/sellers/toko-a/settings"]`)),
+			chromedp.WaitVisible(chromedp.CSS("form.settings")))
+		if got := textOf(t, ctx, "main"); !strings.Contains(got, "amounts.service_fee") || !strings.Contains(got, "1 peristiwa gagal menunggu") {
+			t.Fatalf("the page does not name the failing key first: %q", got)
+		}
+		screenshot(t, ctx, "settings")
+	})
+
+	step(t, "pick the service fee's account and preview the payout's penerimaan in rupiah", func(t *testing.T) {
+		options := get(t, ctx, "the service fee's choices", chromedp.Evaluate[string](`Array.from(document.querySelectorAll('select[name="amounts.service_fee"] option')).map(o => o.textContent).join('|')`))
+		if !strings.Contains(options, "610202 — Biaya Layanan Marketplace (EXPENSE)") {
+			t.Fatalf("the select offers %q", options)
+		}
+		do(t, ctx, "pick and preview",
+			chromedp.SetValue(chromedp.CSS(fee), "610202"),
+			chromedp.Click(chromedp.CSS(`button[formaction$="/preview"]`)),
+			chromedp.WaitVisible(chromedp.CSS("section.preview")))
+		got := textOf(t, ctx, "section.preview")
+		for _, want := range []string{"Penerimaan penjualan FP-900060", "610202 — Biaya Layanan Marketplace", "Rp\u00a084.550", "Rp\u00a0-4.450"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the preview lacks %q:\n%s", want, got)
+			}
+		}
+		if v := get(t, ctx, "the picked value", chromedp.Evaluate[string](`document.querySelector('select[name="amounts.service_fee"]').value`)); v != "610202" {
+			t.Errorf("after the preview the select holds %q; want the draft kept", v)
+		}
+		if version() != first {
+			t.Fatal("the preview saved a version")
+		}
+		screenshot(t, ctx, "settings-preview")
+	})
+
+	step(t, "a forged save without the CSRF token changes nothing", func(t *testing.T) {
+		do(t, ctx, "strip the token and save",
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('form.settings input[name=csrf]').remove()`),
+			chromedp.Click(chromedp.CSS(save)))
+		if got := waitForText(t, ctx, "main", "CSRF", 30*time.Second); !strings.Contains(got, "CSRF") {
+			t.Fatalf("forged save answered %q", got)
+		}
+		if v := version(); v != first {
+			t.Fatalf("the mapping is version %s after the forged save; want %s", v, first)
+		}
+	})
+
+	step(t, "save, replay the failed payout, see it synced", func(t *testing.T) {
+		do(t, ctx, "pick and save",
+			chromedp.Navigate(w.url+"/console/sellers/toko-a/settings"),
+			chromedp.WaitVisible(chromedp.CSS("form.settings")),
+			chromedp.SetValue(chromedp.CSS(fee), "610202"),
+			chromedp.Click(chromedp.CSS(save)),
+			chromedp.WaitVisible(chromedp.CSS(`form[action$="/replay"] button`)))
+		if got := textOf(t, ctx, `form[action$="/replay"] button`); got != "Kirim ulang 1 peristiwa gagal" {
+			t.Fatalf("the replay button says %q", got)
+		}
+		if version() == first {
+			t.Fatal("the save made no version")
+		}
+		// The page saved has a notice too: wait for the replay's.
+		do(t, ctx, "replay", chromedp.Click(chromedp.CSS(`form[action$="/replay"] button`)))
+		if got := waitForText(t, ctx, ".notice", "dikirim ulang", 30*time.Second); !strings.Contains(got, "1 peristiwa gagal dikirim ulang") {
+			t.Fatalf("after the replay the page says %q", got)
+		}
+		w.waitState("toko-a", paymentKey(60), events.StateSynced)
+		do(t, ctx, "the payout's story", chromedp.Navigate(w.url+"/console/event?seller=toko-a&key="+paymentKey(60)), chromedp.WaitVisible(chromedp.CSS(".facts")))
+		if got := waitForText(t, ctx, ".facts", "tersinkron", 30*time.Second); !strings.Contains(got, "tersinkron") {
+			t.Fatalf("the payout's story says %q; want synced", got)
+		}
 	})
 }

@@ -31,12 +31,7 @@ func TestConsoleWithASellersTokenInABrowser(t *testing.T) {
 	}
 
 	step(t, "sign in with toko-a's own admin token", func(t *testing.T) {
-		do(t, ctx, "sign in",
-			chromedp.Navigate(w.url+"/console/signin"),
-			chromedp.WaitVisible(chromedp.ID("token")),
-			chromedp.SendKeys(chromedp.ID("token"), "admin-of-toko-a-3f9c1e7a52b84d06a1c9"),
-			chromedp.Submit(chromedp.ID("token")),
-			chromedp.WaitVisible(chromedp.CSS(".tiles")))
+		browserSignIn(t, ctx, w.url, "admin-of-toko-a-3f9c1e7a52b84d06a1c9")
 	})
 
 	step(t, "the failed list holds toko-a's sale and nothing of toko-b", func(t *testing.T) {
