@@ -52,15 +52,7 @@ func TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice(t *testing.T) {
 	w := New(Config{Store: store, Accurate: acc, Mapping: settings})
 
 	begin := func(file string) (events.Event, forstok.Event) {
-		raw, _ := examples.Files.ReadFile(file)
-		ev, err := w.Decoder.Decode(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := events.Incoming{Key: ev.Key(), Type: ev.Type, Payload: raw}
-		if _, err := store.Accept(ctx, in); err != nil {
-			t.Fatal(err)
-		}
+		in, ev := acceptExample(t, store, w, file)
 		rec, err := store.Begin(ctx, in)
 		if err != nil {
 			t.Fatal(err)
