@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"forstok-accurate-sync/internal/defaults"
@@ -26,6 +27,9 @@ type Batcher struct {
 	saves map[Kind]*lane
 	finds map[Kind]*lane
 	known map[ListKind]*lane
+	// waiting counts the callers whose calls are queued or in a request
+	// in flight (Waiting).
+	waiting atomic.Int64
 }
 
 // Defaults of BatchConfig.
@@ -62,6 +66,28 @@ func NewBatcher(c *Client, cfg BatchConfig) *Batcher {
 	return b
 }
 
+// Waiting is how many callers wait for Accurate through b: their saves or
+// look-ups are queued or in a request in flight. A caller stops counting
+// when its last answer is in, before it is woken; so a test that holds a
+// request until Waiting reaches what it has started knows that every caller
+// has joined a batch, however slowly the scheduler ran them.
+func (b *Batcher) Waiting() int { return int(b.waiting.Load()) }
+
+// enter counts a caller of calls until the last of them is answered.
+func (b *Batcher) enter(calls []*call) {
+	b.waiting.Add(1)
+	left := new(atomic.Int32)
+	left.Store(int32(len(calls)))
+	done := func() {
+		if left.Add(-1) == 0 {
+			b.waiting.Add(-1)
+		}
+	}
+	for _, c := range calls {
+		c.answered = done
+	}
+}
+
 // KnownNumbers is Client.KnownNumbers gathered across callers: the numbers
 // that the events in flight ask about go together in one list.do, each
 // number once, so that explaining many refusals costs what is asked, not
@@ -71,10 +97,16 @@ func (b *Batcher) KnownNumbers(ctx context.Context, kind ListKind, numbers []str
 	if !ok {
 		return b.Client.KnownNumbers(ctx, kind, numbers)
 	}
+	if len(numbers) == 0 {
+		return map[string]bool{}, nil
+	}
 	calls := make([]*call, len(numbers))
 	for i, n := range numbers {
 		calls[i] = &call{number: n, done: make(chan struct{})}
-		l.add(calls[i])
+	}
+	b.enter(calls)
+	for _, c := range calls {
+		l.add(c)
 	}
 	found := make(map[string]bool, len(numbers))
 	for _, c := range calls {
@@ -151,6 +183,7 @@ func (b *Batcher) save(ctx context.Context, kind Kind, number string, doc any) (
 		return b.Client.save(ctx, string(kind)+"/save", doc, number)
 	}
 	c := &call{number: number, doc: doc, done: make(chan struct{})}
+	b.enter([]*call{c})
 	if err := b.saves[kind].wait(ctx, c); err != nil {
 		return SavedDocument{}, err
 	}
@@ -162,6 +195,7 @@ func (b *Batcher) find(ctx context.Context, kind Kind, number string) (SavedDocu
 		return b.Client.find(ctx, string(kind)+"/list", number)
 	}
 	c := &call{number: number, done: make(chan struct{})}
+	b.enter([]*call{c})
 	if err := b.finds[kind].wait(ctx, c); err != nil {
 		return SavedDocument{}, false, err
 	}
@@ -249,9 +283,16 @@ type call struct {
 	doc2  SavedDocument
 	found bool
 	err   error
+	// answered, when set, is told before the caller is woken.
+	answered func()
 }
 
-func (c *call) finish() { close(c.done) }
+func (c *call) finish() {
+	if c.answered != nil {
+		c.answered()
+	}
+	close(c.done)
+}
 
 func (c *call) fail(err error) {
 	c.err = err

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,8 +17,9 @@ import (
 )
 
 // saveAll saves n fakturs at once through b, the ones bad says with an item
-// Accurate does not have, and returns each one's answer by number.
-func saveAll(b *accurate.Batcher, n int, bad func(i int) bool) (map[string]accurate.SavedDocument, map[string]error) {
+// Accurate does not have, and returns each one's answer by number. Each
+// saver takes one off left, when given, as it returns.
+func saveAll(b *accurate.Batcher, n int, bad func(i int) bool, left *atomic.Int64) (map[string]accurate.SavedDocument, map[string]error) {
 	var mu sync.Mutex
 	docs, errs := map[string]accurate.SavedDocument{}, map[string]error{}
 	var wg sync.WaitGroup
@@ -23,6 +27,9 @@ func saveAll(b *accurate.Batcher, n int, bad func(i int) bool) (map[string]accur
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if left != nil {
+				defer left.Add(-1)
+			}
 			inv := shopeeInvoice()
 			inv.Number = fmt.Sprintf("BATCH-%04d", i)
 			if bad(i) {
@@ -42,11 +49,41 @@ func saveAll(b *accurate.Batcher, n int, bad func(i int) bool) (map[string]accur
 	return docs, errs
 }
 
+// gatedSandbox serves a sandbox through a gate that holds each bulk-save.do
+// and list.do until every caller the test has not seen return waits on the
+// batcher (b.Waiting reaches *left), so that how a batch is made does not
+// depend on how fast the scheduler runs the callers: the first request
+// carries whoever came within the linger, and every later one all that was
+// queued meanwhile. The gate gives up after 20 s (the client waits 30),
+// and the test's bounds then tell.
+func gatedSandbox(t *testing.T, b **accurate.Batcher, left *atomic.Int64) (*sandbox.Server, *httptest.Server) {
+	t.Helper()
+	sb, _ := newSandbox(t, sandbox.Config{})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/bulk-save.do") || strings.HasSuffix(r.URL.Path, "/list.do") {
+			for end := time.Now().Add(20 * time.Second); int64((*b).Waiting()) < left.Load() && time.Now().Before(end); {
+				time.Sleep(2 * time.Millisecond)
+			}
+		}
+		sb.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	return sb, srv
+}
+
+// mostRequests is how many requests n callers of one kind cost at most when
+// all of them wait before the first answer: the first request carries at
+// least one of them, the rest go in full bulks.
+func mostRequests(n int) int { return 1 + (n-1+accurate.MaxBulk-1)/accurate.MaxBulk }
+
 func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 	t.Run("300 concurrent fakturs, 5% invalid: the others saved, each invalid one refused with its own reason, in a few bulk requests", func(t *testing.T) {
-		sb, srv := newSandbox(t, sandbox.Config{})
-		b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
-		docs, errs := saveAll(b, 300, func(i int) bool { return i%20 == 7 })
+		var b *accurate.Batcher
+		var left atomic.Int64
+		left.Store(300)
+		sb, srv := gatedSandbox(t, &b, &left)
+		b = accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
+		docs, errs := saveAll(b, 300, func(i int) bool { return i%20 == 7 }, &left)
 		if len(docs) != 285 || len(errs) != 15 {
 			t.Fatalf("%d saved, %d refused; want 285 and 15", len(docs), len(errs))
 		}
@@ -66,8 +103,8 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 			t.Errorf("the sandbox holds %d fakturs; want 285", got)
 		}
 		calls := sb.Calls()
-		if calls["sales-invoice/save"] != 0 || calls["sales-invoice/bulk-save"] > 12 {
-			t.Errorf("calls %v; want no save.do and at most 12 bulk-save.do for 300 fakturs", calls)
+		if most := mostRequests(300); calls["sales-invoice/save"] != 0 || calls["sales-invoice/bulk-save"] > most {
+			t.Errorf("calls %v; want no save.do and at most %d bulk-save.do for 300 fakturs", calls, most)
 		}
 	})
 
@@ -86,7 +123,7 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 		sb, srv := newSandbox(t, sandbox.Config{})
 		sb.SetFaults(sandbox.Faults{LoseRate: 1})
 		b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
-		docs, errs := saveAll(b, 50, func(int) bool { return false })
+		docs, errs := saveAll(b, 50, func(int) bool { return false }, nil)
 		if len(docs) != 50 {
 			t.Fatalf("%d saved; errors %v", len(docs), errs)
 		}
@@ -109,9 +146,13 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 	})
 
 	t.Run("look-ups of many numbers at once go in one list.do each batch", func(t *testing.T) {
-		sb, srv := newSandbox(t, sandbox.Config{})
-		b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
-		docs, _ := saveAll(b, 40, func(int) bool { return false })
+		var b *accurate.Batcher
+		var left atomic.Int64
+		left.Store(40)
+		sb, srv := gatedSandbox(t, &b, &left)
+		b = accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
+		docs, _ := saveAll(b, 40, func(int) bool { return false }, &left)
+		left.Store(80)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		found := 0
@@ -119,6 +160,7 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer left.Add(-1)
 				doc, ok, err := b.FindSalesInvoice(context.Background(), fmt.Sprintf("BATCH-%04d", i))
 				mu.Lock()
 				defer mu.Unlock()
@@ -138,25 +180,31 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 		if found != 40 {
 			t.Errorf("found %d; want 40", found)
 		}
-		if calls := sb.Calls(); calls["sales-invoice/list"] > 4 {
-			t.Errorf("calls %v; want at most 4 list.do for 80 look-ups", calls)
+		if most := mostRequests(80); sb.Calls()["sales-invoice/list"] > most {
+			t.Errorf("calls %v; want at most %d list.do for 80 look-ups", sb.Calls(), most)
 		}
 	})
 }
 
 func TestBatcherAsksAboutEachNumberOnceForAllItsCallers(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	// A linger far longer than starting 60 goroutines takes, even on a
-	// loaded machine: with 50 ms, stragglers missed the first batch and
-	// made a third call under load.
-	b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{Linger: time.Second})
+	// 40 callers ask about the same two numbers: 80 calls, which fit in one
+	// list.do after the first (MaxBulk), so one or two item/list.do
+	// whatever the scheduler does. (With a plain linger the callers that
+	// started late on a loaded machine made a third.)
+	const callers = 40
+	var b *accurate.Batcher
+	var left atomic.Int64
+	left.Store(callers)
+	sb, srv := gatedSandbox(t, &b, &left)
+	b = accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
 	var wg sync.WaitGroup
-	answers := make([]map[string]bool, 60)
-	errs := make([]error, 60)
+	answers := make([]map[string]bool, callers)
+	errs := make([]error, callers)
 	for i := range answers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer left.Add(-1)
 			answers[i], errs[i] = b.KnownNumbers(t.Context(), accurate.ListItems, []string{"SKU-GHOST", "KAOS-HTM-L"})
 		}()
 	}
@@ -167,6 +215,9 @@ func TestBatcherAsksAboutEachNumberOnceForAllItsCallers(t *testing.T) {
 		}
 	}
 	if n := sb.Calls()["item/list"]; n > 2 {
-		t.Errorf("60 callers asking about the same two numbers cost %d item/list.do; want one or two", n)
+		t.Errorf("%d callers asking about the same two numbers cost %d item/list.do; want one or two", callers, n)
+	}
+	if n := b.Waiting(); n != 0 {
+		t.Errorf("%d callers still counted as waiting after every answer", n)
 	}
 }

@@ -39,8 +39,11 @@ type world struct {
 	accURL  string
 	mapping string
 	url     string
-	stop    func()
-	logs    *syncBuffer
+	// app is the running service (start); read it through a gate's
+	// atomic copy from other goroutines.
+	app  *app
+	stop func()
+	logs *syncBuffer
 	// extraEnv adds to or overrides the service's environment.
 	extraEnv map[string]string
 	// retryMin and retryCap, when set, replace the tests' short backoff
@@ -140,6 +143,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	w.url = "http://" + ln.Addr().String()
+	w.app = a
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx, ln) }()
