@@ -43,6 +43,9 @@ type payloadCodec struct {
 
 func newPayloadCodec() *payloadCodec {
 	// The options are constants: an error here is a programming error.
+	// The default level: the fastest saves about 20 µs an invoice but
+	// keeps 314 bytes instead of 269, 115 bytes more per synced event once
+	// Redis's allocator rounds the record up (BenchmarkSyncedEvent).
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(payloadDictID, payloadDict),
 		zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 	if err != nil {

@@ -2,10 +2,14 @@
 // deliveries from a fixed number of keep-alive connections (closed loop),
 // against the service and then against a bare Echo handler in this process
 // that only reads the body and answers 202, the ceiling this machine and
-// this generator allow. It prints accepted/s, latency quantiles, the
-// non-202 answers and the CPU each process spent per request.
+// this generator allow. It also measures the same service's GET /healthz
+// the same way, in the same run: the ceiling of the service's own HTTP,
+// with no body, signature or Redis. It prints accepted/s, latency
+// quantiles, the non-202 answers and the CPU each process spent per
+// request.
 //
 //	go run ./loadtest/intake                      # builds and starts sandbox + service
+//	REDIS_CLUSTER_ADDRS=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002 go run ./loadtest/intake  # the service on a Redis Cluster
 //	go run ./loadtest/intake -workers 8           # with the default worker pool draining
 //	go run ./loadtest/intake -against http://127.0.0.1:8090 -pid <pid> -pprof cpu.pprof  # see loadtest/edge
 //
@@ -44,6 +48,7 @@ type options struct {
 	against  string
 	workers  int
 	redisURL string
+	cluster  string
 	secret   string
 	bare     bool
 	pprof    string
@@ -61,6 +66,7 @@ func main() {
 	flag.StringVar(&o.against, "against", "binary", `"binary": build and start the sandbox and the service; or the URL of a running service (e.g. loadtest/edge)`)
 	flag.IntVar(&o.workers, "workers", 1, "WORKER_CONCURRENCY of the started service (binary)")
 	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis for the started service")
+	flag.StringVar(&o.cluster, "cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "Redis Cluster node addresses, comma-separated: the started service uses the Cluster (its REDIS_CLUSTER_ADDRS) instead of -redis")
 	flag.StringVar(&o.secret, "secret", os.Getenv("FORSTOK_WEBHOOK_SECRET"), "webhook secret of a service given by URL")
 	flag.BoolVar(&o.bare, "bare", true, "also measure the bare Echo handler (the ceiling)")
 	flag.StringVar(&o.pprof, "pprof", "", "fetch a CPU profile of the measured run from the target's /debug/pprof/profile into this file (loadtest/edge)")
@@ -81,16 +87,16 @@ func main() {
 // spends (0: this one, or unknown).
 type target struct {
 	url   string
+	base  string // the service's root URL
 	pid   int
 	close func()
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
-	redisOpt, err := redis.ParseURL(o.redisURL)
+	rdb, err := rig.OpenRedis(o.redisURL, o.cluster)
 	if err != nil {
 		return fmt.Errorf("-redis: %w", err)
 	}
-	rdb := redis.NewClient(redisOpt)
 	defer rdb.Close()
 	creds := rig.NewCredentials()
 	ns := rig.Namespace("intake")
@@ -104,7 +110,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			return errors.New("-secret (or FORSTOK_WEBHOOK_SECRET) is needed to sign for a service given by URL")
 		}
 		creds.Webhook = o.secret
-		tgt = target{url: o.against + "/webhooks/forstok", pid: o.pid, close: func() {}}
+		tgt = target{url: o.against + "/webhooks/forstok", base: o.against, pid: o.pid, close: func() {}}
 	}
 	if err != nil {
 		return err
@@ -150,6 +156,17 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	report(out, "service ("+describe(o)+")", svc)
 	client.CloseIdle()
 
+	// The same service's /healthz, the same way, in the same run.
+	healthClient := rig.NewClient(o.conns)
+	load = &rig.Load{Client: healthClient, URLs: []string{tgt.base + "/healthz"}, Conns: o.conns, Deliveries: deliveries, Wrap: true, Get: true}
+	health, err := measure(ctx, o, load, rdb, tgt.pid, "")
+	if err != nil {
+		return err
+	}
+	report(out, "the same service's GET /healthz (its 200s counted as accepted)", health)
+	healthClient.CloseIdle()
+	fmt.Fprintf(out, "\nservice intake / its /healthz = %.0f / %.0f = %.2f\n", svc.PerSecond(), health.PerSecond(), svc.PerSecond()/health.PerSecond())
+
 	if !o.bare {
 		return nil
 	}
@@ -165,13 +182,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	report(out, "bare Echo handler, in the generator's process", bare)
 	fmt.Fprintf(out, "\nservice / bare = %.0f / %.0f = %.2f\n", svc.PerSecond(), bare.PerSecond(), svc.PerSecond()/bare.PerSecond())
+	fmt.Fprintf(out, "service / its /healthz = %.0f / %.0f = %.2f\n", svc.PerSecond(), health.PerSecond(), svc.PerSecond()/health.PerSecond())
 	return nil
 }
 
 func describe(o options) string {
 	switch o.against {
 	case "binary":
-		return fmt.Sprintf("the built binary, WORKER_CONCURRENCY=%d %s, sandbox at Accurate's limits", o.workers, o.env)
+		on := "one Redis"
+		if o.cluster != "" {
+			on = "a Redis Cluster"
+		}
+		return fmt.Sprintf("the built binary on %s, WORKER_CONCURRENCY=%d %s, sandbox at Accurate's limits", on, o.workers, o.env)
 	}
 	return o.against
 }
@@ -184,7 +206,7 @@ type measured struct {
 
 // measure warms up, then runs the timed part, taking CPU readings around
 // it (and the target's CPU profile from profileURL, when given).
-func measure(ctx context.Context, o options, load *rig.Load, rdb *redis.Client, pid int, profileURL string) (measured, error) {
+func measure(ctx context.Context, o options, load *rig.Load, rdb redis.UniversalClient, pid int, profileURL string) (measured, error) {
 	_, next := load.Run(ctx, o.warmup, 0)
 	if ctx.Err() != nil {
 		return measured{}, ctx.Err()
@@ -217,7 +239,7 @@ func measure(ctx context.Context, o options, load *rig.Load, rdb *redis.Client, 
 	return m, ctx.Err()
 }
 
-func redisCPU(ctx context.Context, rdb *redis.Client) time.Duration {
+func redisCPU(ctx context.Context, rdb redis.UniversalClient) time.Duration {
 	d, _ := rig.RedisCPU(ctx, rdb)
 	return d
 }
@@ -248,7 +270,7 @@ func report(out io.Writer, name string, m measured) {
 
 // startBinary builds the commands and starts the sandbox (at Accurate's
 // limits, so the workers barely compete) and one replica.
-func startBinary(ctx context.Context, o options, rdb *redis.Client, creds rig.Credentials, ns string) (target, error) {
+func startBinary(ctx context.Context, o options, rdb redis.UniversalClient, creds rig.Credentials, ns string) (target, error) {
 	root, err := rig.Root()
 	if err != nil {
 		return target{}, err
@@ -271,14 +293,14 @@ func startBinary(ctx context.Context, o options, rdb *redis.Client, creds rig.Cr
 	}
 	env["WORKER_CONCURRENCY"] = strconv.Itoa(o.workers)
 	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
-		RedisURL: o.redisURL, Namespace: ns, AccurateURL: sb.URL,
+		RedisURL: o.redisURL, ClusterAddrs: o.cluster, Namespace: ns, AccurateURL: sb.URL,
 		MappingFile: root + "/examples/mapping.yaml", Env: env,
 	})
 	if err != nil {
 		sb.Stop(5 * time.Second)
 		return target{}, err
 	}
-	return target{url: svc.URL + "/webhooks/forstok", pid: svc.Pid(), close: func() {
+	return target{url: svc.URL + "/webhooks/forstok", base: svc.URL, pid: svc.Pid(), close: func() {
 		svc.Stop(30 * time.Second)
 		sb.Stop(5 * time.Second)
 		_ = os.RemoveAll(dir)

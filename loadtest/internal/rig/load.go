@@ -25,6 +25,10 @@ type Load struct {
 	// Wrap lets the run reuse deliveries (a target that does not deduplicate);
 	// otherwise it stops when they run out.
 	Wrap bool
+	// Get sends GET to each URL instead of posting deliveries (a health
+	// check, the ceiling of the service's own HTTP): a 200 counts as
+	// accepted. Deliveries still count the requests, so Wrap them.
+	Get bool
 	// Rate, when above 0, paces the run (open loop): delivery k of the run
 	// is not sent before k/Rate seconds after its start, however fast the
 	// answers come. Conns must be enough to keep up; a run that fell behind
@@ -89,7 +93,13 @@ func (l *Load) Run(ctx context.Context, d time.Duration, next int) (Result, int)
 				if d.Seller != "" {
 					url += "/" + d.Seller
 				}
-				status, err := l.Client.Post(ctx, url, d)
+				var status int
+				var err error
+				if l.Get {
+					status, err = l.Client.Get(ctx, url)
+				} else {
+					status, err = l.Client.Post(ctx, url, d)
+				}
 				t1 := time.Now()
 				if t1.After(deadline) {
 					stop.Store(true)
@@ -108,7 +118,7 @@ func (l *Load) Run(ctx context.Context, d time.Duration, next int) (Result, int)
 			defer mu.Unlock()
 			res.Latencies = append(res.Latencies, lat...)
 			for s, n := range statuses {
-				if s == http.StatusAccepted {
+				if s == http.StatusAccepted || l.Get && s == http.StatusOK {
 					res.Accepted += n
 				} else {
 					res.Statuses[s] += n

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -46,7 +47,7 @@ func EachKeyMemory(ctx context.Context, rdb *redis.Client, ns string, fn func(ke
 }
 
 // Info reads one numeric field of INFO section.
-func Info(ctx context.Context, rdb *redis.Client, section, field string) (float64, error) {
+func Info(ctx context.Context, rdb redis.UniversalClient, section, field string) (float64, error) {
 	s, err := rdb.Info(ctx, section).Result()
 	if err != nil {
 		return 0, fmt.Errorf("INFO %s: %w", section, err)
@@ -59,8 +60,26 @@ func Info(ctx context.Context, rdb *redis.Client, section, field string) (float6
 	return 0, fmt.Errorf("INFO %s has no %s", section, field)
 }
 
-// RedisCPU is the CPU time Redis has used, user and system, from INFO cpu.
-func RedisCPU(ctx context.Context, rdb *redis.Client) (time.Duration, error) {
+// RedisCPU is the CPU time Redis has used, user and system, from INFO cpu:
+// every master's, summed, on a Cluster.
+func RedisCPU(ctx context.Context, rdb redis.UniversalClient) (time.Duration, error) {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return nodeCPU(ctx, rdb)
+	}
+	var mu sync.Mutex
+	var total time.Duration
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		d, err := nodeCPU(ctx, c)
+		mu.Lock()
+		total += d
+		mu.Unlock()
+		return err
+	})
+	return total, err
+}
+
+func nodeCPU(ctx context.Context, rdb redis.UniversalClient) (time.Duration, error) {
 	u, err := Info(ctx, rdb, "cpu", "used_cpu_user")
 	if err != nil {
 		return 0, err
@@ -194,7 +213,7 @@ func sandboxState(ctx context.Context, url string) (sandbox.State, error) {
 }
 
 // Machine describes where the figures were taken.
-func Machine(ctx context.Context, rdb *redis.Client) string {
+func Machine(ctx context.Context, rdb redis.UniversalClient) string {
 	cpu := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {

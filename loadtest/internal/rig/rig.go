@@ -50,6 +50,22 @@ func NewCredentials() Credentials {
 // Namespace is a fresh Redis namespace for one run.
 func Namespace(what string) string { return "perf-" + what + "-" + hex.EncodeToString(randomBytes(3)) }
 
+// OpenRedis is a client of the Redis Cluster seeded by clusterAddrs
+// (comma-separated, REDIS_PASSWORD its password) when given, else of the
+// Redis at redisURL.
+func OpenRedis(redisURL, clusterAddrs string) (redis.UniversalClient, error) {
+	if clusterAddrs != "" {
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: strings.Split(clusterAddrs, ","), Password: os.Getenv("REDIS_PASSWORD"),
+		}), nil
+	}
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	return redis.NewClient(opt), nil
+}
+
 // DropNamespace deletes a run's keys from the Redis at redisURL, key by key
 // (never a flush: the Redis is shared).
 func DropNamespace(ctx context.Context, redisURL, ns string) error {
@@ -311,12 +327,15 @@ func StartSandbox(ctx context.Context, dir string, bins Binaries, creds Credenti
 
 // ServiceOptions is one replica's environment.
 type ServiceOptions struct {
-	Name        string // log file name
-	RedisURL    string
-	Namespace   string
-	AccurateURL string
-	MappingFile string
-	Env         map[string]string // anything else (WORKER_CONCURRENCY, ...)
+	Name     string // log file name
+	RedisURL string
+	// ClusterAddrs, when set, is the Redis Cluster the replica uses
+	// (REDIS_CLUSTER_ADDRS, which the service prefers to REDIS_URL).
+	ClusterAddrs string
+	Namespace    string
+	AccurateURL  string
+	MappingFile  string
+	Env          map[string]string // anything else (WORKER_CONCURRENCY, ...)
 }
 
 // StartService runs one replica of forstok-accurate-sync and waits until it
@@ -361,6 +380,9 @@ func NewService(dir string, bins Binaries, creds Credentials, o ServiceOptions) 
 		"MAPPING_FILE":              o.MappingFile,
 		"ADMIN_TOKEN":               creds.Admin,
 		"LOG_LEVEL":                 "warn",
+	}
+	if o.ClusterAddrs != "" {
+		env["REDIS_CLUSTER_ADDRS"] = o.ClusterAddrs
 	}
 	for k, v := range o.Env {
 		env[k] = v

@@ -125,6 +125,21 @@ func (c *Client) Post(ctx context.Context, url string, d Delivery) (int, error) 
 		"Webhook-Timestamp": {d.Timestamp},
 		"Webhook-Signature": {d.Signature},
 	}
+	return c.do(req)
+}
+
+// Get asks url and returns the status.
+func (c *Client) Get(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	return c.do(req)
+}
+
+// do sends req; the answer's body is read and dropped so the connection
+// is reused.
+func (c *Client) do(req *http.Request) (int, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, err
