@@ -145,6 +145,16 @@ func (l lang) Zone() string { return time.Now().In(l.loc).Format("MST") }
 // Rp writes rupiah the Indonesian way: "Rp 1.234.567" or "Rp 106.952,50".
 func (l lang) Rp(a money.Amount) string { return "Rp\u00a0" + a.Format() }
 
+// RpText writes a decimal literal from a report ("233000.00") as rupiah; one
+// that is not an amount is shown as it came, so nothing is hidden.
+func (l lang) RpText(s string) string {
+	a, err := money.Parse(s)
+	if err != nil {
+		return s
+	}
+	return l.Rp(a)
+}
+
 // Num writes a count with the language's thousands separator.
 func (l lang) Num(n int64) string {
 	s := strconv.FormatInt(n, 10)
@@ -345,7 +355,7 @@ var messages = map[string]message{
 	"recon.diff":                          {"selisih", "difference"},
 	"recon.side.forstok":                  {"Forstok", "Forstok"},
 	"recon.side.accurate":                 {"Accurate", "Accurate"},
-	"recon.sidecell":                      {"%d faktur Rp %s · %d penerimaan Rp %s · %d retur Rp %s", "%d invoices Rp %s · %d payouts Rp %s · %d returns Rp %s"},
+	"recon.sidecell":                      {"%d faktur %s · %d penerimaan %s · %d retur %s", "%d invoices %s · %d payouts %s · %d returns %s"},
 	"recon.unreadable":                    {"%s tidak dapat dibaca untuk %s–%s; dicoba lagi %s. Hari-hari itu tidak dianggap hilang.", "%s could not be read for %s–%s; tried again %s. Those days are not reported as missing."},
 	"recon.requests":                      {"Dibaca dari Accurate dengan %d permintaan.", "Read from Accurate with %d requests."},
 	"recon.kind.not_synced":               {"Belum tersinkron", "Not synced"},

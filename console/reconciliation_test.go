@@ -77,13 +77,14 @@ func TestReconciliationPage(t *testing.T) {
 	b.signIn(adminToken)
 	path := "/console/sellers/default/reconciliation?from=2026-11-25&to=2026-11-26"
 
-	t.Run("the page lists the days with both sides and the differences under their day, linking to the event's story", func(t *testing.T) {
+	t.Run("the page lists the days with both sides in rupiah and the differences under their day, linking to the event's story in the page's language", func(t *testing.T) {
 		page := b.get(path)
 		if page.status != http.StatusOK {
 			t.Fatalf("%d\n%s", page.status, page.body)
 		}
 		for _, want := range []string{"Rekonsiliasi default", "Belum tersinkron", "SO-7301", "Tidak dikenal di Accurate", "SO-BY-HAND",
-			`href="/console/event?key=` + url.QueryEscape(key) + `"`, "2026-11-25", "Cocok", "Unduh CSV", `name="from" value="2026-11-25"`} {
+			`href="/console/event?key=` + url.QueryEscape(key) + `"`, "2026-11-25", "Cocok", "Unduh CSV", `name="from" value="2026-11-25"`,
+			"Forstok Rp\u00a0233.000", "1 faktur Rp\u00a0233.000", "(gagal"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("the page lacks %q", want)
 			}
@@ -91,7 +92,7 @@ func TestReconciliationPage(t *testing.T) {
 	})
 	t.Run("in English too", func(t *testing.T) {
 		page := b.get(path + "&lang=en")
-		for _, want := range []string{"Reconciliation of default", "Not synced", "Unknown in Accurate", "Download CSV", "Matches"} {
+		for _, want := range []string{"Reconciliation of default", "Not synced", "Unknown in Accurate", "Download CSV", "Matches", "(failed"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("the English page lacks %q", want)
 			}

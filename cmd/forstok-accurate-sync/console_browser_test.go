@@ -310,7 +310,7 @@ func TestConsoleInABrowser(t *testing.T) {
 			chromedp.Submit(chromedp.CSS(`form.range input[name=from]`)),
 			chromedp.WaitVisible(chromedp.CSS("table.recon .differences")))
 		got := textOf(t, ctx, "table.recon")
-		for _, want := range []string{"Hilang di Accurate", order, "Jumlah berbeda", "2411260AB12CD3", "100000.00"} {
+		for _, want := range []string{"Hilang di Accurate", order, "Jumlah berbeda", "2411260AB12CD3", "Rp\u00a0100.000", "(tersinkron)"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("the page lacks %q:\n%s", want, got)
 			}
