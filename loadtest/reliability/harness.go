@@ -62,7 +62,7 @@ func (s *accurateSandbox) close() { _ = s.srv.Close() }
 // newService prepares the service (not started): a fresh Redis namespace,
 // the sandbox, the example mapping (unless the scenario gives another) and
 // lifted limits.
-func (l *lab) newService(name, namespace, redisURL, accurateURL string, extra map[string]string) (*rig.Service, error) {
+func (l *lab) newService(name, namespace, redisURL, cluster, accurateURL string, extra map[string]string) (*rig.Service, error) {
 	env := map[string]string{
 		"ACCURATE_RATE_LIMIT":      "1000",
 		"ACCURATE_MAX_CONCURRENCY": "16",
@@ -75,7 +75,7 @@ func (l *lab) newService(name, namespace, redisURL, accurateURL string, extra ma
 		env[k] = v
 	}
 	return rig.NewService(l.dir, l.bins, l.secrets, rig.ServiceOptions{
-		Name: name, RedisURL: redisURL, Namespace: namespace, AccurateURL: accurateURL,
+		Name: name, RedisURL: redisURL, ClusterAddrs: cluster, Namespace: namespace, AccurateURL: accurateURL,
 		MappingFile: filepath.Join(l.root, "examples", "mapping.yaml"), Env: env,
 	})
 }
@@ -114,17 +114,14 @@ type redisServer struct {
 	logf string
 	cmd  *exec.Cmd
 	done chan error
+	// cluster makes it a Redis Cluster node (its bus on port + 10000).
+	cluster bool
 }
 
 func (l *lab) newRedisServer(name string) (*redisServer, error) {
-	addr, err := rig.FreeAddr()
+	port, err := nodePort()
 	if err != nil {
 		return nil, err
-	}
-	_, portText, _ := net.SplitHostPort(addr)
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return nil, fmt.Errorf("port of %s: %w", addr, err)
 	}
 	dir := filepath.Join(l.dir, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -133,15 +130,47 @@ func (l *lab) newRedisServer(name string) (*redisServer, error) {
 	return &redisServer{port: port, dir: dir, logf: filepath.Join(dir, "redis.log")}, nil
 }
 
+// nodePort finds a free port below 55535 whose port + 10000 is free too,
+// so that any redisServer may be a Cluster node.
+func nodePort() (int, error) {
+	for range 200 {
+		addr, err := rig.FreeAddr()
+		if err != nil {
+			return 0, err
+		}
+		_, portText, _ := net.SplitHostPort(addr)
+		port, err := strconv.Atoi(portText)
+		if err != nil {
+			return 0, fmt.Errorf("port of %s: %w", addr, err)
+		}
+		if port >= 55535 {
+			continue
+		}
+		bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
+		if err != nil {
+			continue
+		}
+		_ = bus.Close()
+		return port, nil
+	}
+	return 0, errors.New("no free port below 55535 with its port + 10000 free")
+}
+
 func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
 
 // start runs redis-server on the same port and directory every time, so that
 // a restart reads the append-only file the last one wrote.
 func (r *redisServer) start(ctx context.Context) error {
-	r.cmd = exec.Command("redis-server",
-		"--port", fmt.Sprint(r.port), "--bind", "127.0.0.1",
+	args := []string{"--port", fmt.Sprint(r.port), "--bind", "127.0.0.1",
 		"--dir", r.dir, "--appendonly", "yes", "--appendfsync", "everysec",
-		"--save", "", "--logfile", r.logf, "--daemonize", "no")
+		"--save", "", "--logfile", r.logf, "--daemonize", "no"}
+	if r.cluster {
+		// A master resharded down to no slots stays a master (Redis 7
+		// would otherwise make it a replica), so that slots may move back.
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+			"--cluster-allow-replica-migration", "no")
+	}
+	r.cmd = exec.Command("redis-server", args...)
 	if err := r.cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}

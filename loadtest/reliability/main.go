@@ -43,6 +43,8 @@ var scenarios = []scenario{
 	{"kill-stall", "one SIGKILL with the limiter's slots equal to the workers: how long the next process waits", runKillStall},
 	{"redis-restart", "Redis (AOF everysec) stopped and restarted during intake", runRedisRestart},
 	{"redis-kill", "as redis-restart, but Redis is SIGKILLed", runRedisKill},
+	{"cluster-restart", "a 3-master Redis Cluster (AOF everysec): one master SIGKILLed and restarted during intake and drain", runClusterRestart},
+	{"cluster-reshard", "a 3-master Redis Cluster: slots moved with redis-cli --cluster reshard during intake and drain", runClusterReshard},
 	{"payments-first", "payments delivered before their invoices", runPaymentsFirst},
 	{"mapping-fix", "a store missing from the mapping, fixed, then replayed", runMappingFix},
 	{"abuse", "forged, stale, oversized, nested, malformed and slow requests", runAbuse},

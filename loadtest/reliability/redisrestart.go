@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -30,7 +34,6 @@ func runRedisKill(ctx context.Context, l *lab, res *result) error {
 }
 
 func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig syscall.Signal) error {
-	n := l.n(300)
 	rs, err := l.newRedisServer(name)
 	if err != nil {
 		return err
@@ -39,30 +42,55 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 	if err := rs.start(ctx); err != nil {
 		return err
 	}
-	r, err := l.startStage(ctx, name, stageOptions{
-		redisURL: rs.url(),
-		faults:   sandbox.Faults{Latency: 100 * time.Millisecond},
-		env:      map[string]string{"WORKER_CONCURRENCY": "4"},
-	})
+	return restartsDuringLoad(ctx, l, res, name, sig, rs, stageOptions{redisURL: rs.url()})
+}
+
+// restarter is a Redis (a server, or one node of a Cluster) a scenario
+// stops and starts again.
+type restarter interface {
+	stop(sig syscall.Signal) error
+	start(ctx context.Context) error
+}
+
+// pairLoad is 300 invoices and their payments, interleaved, being
+// delivered by 8 senders over about 12 s to a service whose Accurate
+// answers in 100 ms and which has 4 workers, so that intake and the drain
+// last long enough for a fault to fall inside each.
+type pairLoad struct {
+	r    *stage
+	in   *intake
+	all  []expectation
+	n    int
+	done chan struct{} // closed when intake ends
+}
+
+func (l *lab) startPairLoad(ctx context.Context, res *result, name string, o stageOptions) (*pairLoad, error) {
+	o.faults = sandbox.Faults{Latency: 100 * time.Millisecond}
+	o.env = map[string]string{"WORKER_CONCURRENCY": "4"}
+	r, err := l.startStage(ctx, name, o)
+	if err != nil {
+		return nil, err
+	}
+	p := &pairLoad{r: r, in: newIntake(), n: l.n(300), done: make(chan struct{})}
+	var items []outgoing
+	items, p.all = interleavedPairs(r.send, p.n)
+	res.events = len(p.all)
+	go func() {
+		defer close(p.done)
+		r.deliverPaced(ctx, items, 8, 2*time.Minute, 12*time.Second/time.Duration(len(items)), p.in)
+	}()
+	return p, nil
+}
+
+// restartsDuringLoad restarts rs twice during intake and once while the
+// queue drains, with the service on the Redis that o names.
+func restartsDuringLoad(ctx context.Context, l *lab, res *result, name string, sig syscall.Signal, rs restarter, o stageOptions) error {
+	p, err := l.startPairLoad(ctx, res, name, o)
 	if err != nil {
 		return err
 	}
-	defer r.close(ctx)
-	// Invoice i then payment i, so that intake lasts across both restarts.
-	pairs, all := invoicesThenPayments(r.send, n)
-	items := make([]outgoing, 0, len(pairs))
-	for i := range n {
-		items = append(items, pairs[i], pairs[n+i])
-	}
-	res.events = len(all)
-
-	in := newIntake()
-	intakeDone := make(chan struct{})
-	go func() {
-		defer close(intakeDone)
-		// Spread over about 12 s, so that both restarts fall inside intake.
-		r.deliverPaced(ctx, items, 8, 2*time.Minute, 12*time.Second/time.Duration(len(items)), in)
-	}()
+	defer p.r.close(ctx)
+	r, in, all, n, intakeDone := p.r, p.in, p.all, p.n, p.done
 	var downs []string
 	restart := func() error {
 		if err := rs.stop(sig); err != nil {
@@ -80,7 +108,7 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 		return nil
 	}
 	for _, share := range []int{3, 2} { // after a third, then after two thirds
-		if !waitAnswered(ctx, in, len(items)/share, intakeDone) {
+		if !waitAnswered(ctx, in, 2*n/share, intakeDone) {
 			break
 		}
 		if err := restart(); err != nil {
@@ -99,8 +127,8 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 	if err := restart(); err != nil {
 		return err
 	}
-	res.notef("Redis down %s; deliveries answered 503 and sent again: %d; connection errors: %d",
-		strings.Join(downs, ", "), in.unavailable, in.unreachable)
+	res.notef("%s down %s; deliveries answered 503 and sent again: %d; connection errors: %d",
+		redisName(o), strings.Join(downs, ", "), in.unavailable, in.unreachable)
 	// A 503 says nothing was recorded, so its retry should be a 202; a 200
 	// means the event was taken after all (the answer, not the write, was
 	// lost). Harmless, since the key holds, but worth knowing.
@@ -112,6 +140,12 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 	}
 	res.notef("events never answered 202 but 200 on a retry (taken although the answer was an error): %d", taken)
 
+	return r.allPairsSynced(ctx, res, in, all, n)
+}
+
+// allPairsSynced waits for the n invoices and n payments the service took
+// and expects every one synced once, each faktur paid, and no panic.
+func (r *stage) allPairsSynced(ctx context.Context, res *result, in *intake, all []expectation, n int) error {
 	_, st, err := r.finish(ctx, res, acknowledgedOf(in, all), 5*time.Minute)
 	if err != nil {
 		return err
@@ -121,7 +155,66 @@ func redisRestarts(ctx context.Context, l *lab, res *result, name string, sig sy
 	owing := unpaid(st, numbers(n, invoiceNumber))
 	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
 	res.expect(!r.svc.Panicked(), "the service log shows a panic")
+	res.notef("service log: %s", logSummary(r.svc.Log()))
 	return nil
+}
+
+// logSummary counts the service log's warnings and errors by message, the
+// most frequent first: the errors the faults made the service see.
+func logSummary(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	counts := map[string]int{}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var e struct{ Level, Msg, Error string }
+		if json.Unmarshal(line, &e) != nil || (e.Level != "warn" && e.Level != "error") {
+			continue
+		}
+		counts[fmt.Sprintf("%s %q (%s)", e.Level, e.Msg, firstLine(e.Error, 80))]++
+	}
+	if len(counts) == 0 {
+		return "no warnings or errors"
+	}
+	msgs := make([]string, 0, len(counts))
+	for m := range counts {
+		msgs = append(msgs, m)
+	}
+	sort.Slice(msgs, func(i, j int) bool { return counts[msgs[i]] > counts[msgs[j]] })
+	out := make([]string, 0, 8)
+	for _, m := range msgs[:min(len(msgs), 8)] {
+		out = append(out, fmt.Sprintf("%d× %s", counts[m], m))
+	}
+	if len(msgs) > 8 {
+		out = append(out, fmt.Sprintf("and %d other messages", len(msgs)-8))
+	}
+	return strings.Join(out, "; ")
+}
+
+func firstLine(s string, n int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// interleavedPairs is invoice i then payment i, so that intake lasts.
+func interleavedPairs(s *sender, n int) ([]outgoing, []expectation) {
+	pairs, all := invoicesThenPayments(s, n)
+	items := make([]outgoing, 0, len(pairs))
+	for i := range n {
+		items = append(items, pairs[i], pairs[n+i])
+	}
+	return items, all
+}
+
+func redisName(o stageOptions) string {
+	if o.cluster != "" {
+		return "the Cluster master"
+	}
+	return "Redis"
 }
 
 // waitAnswered waits until at least n deliveries were answered; false when

@@ -29,6 +29,7 @@ type stage struct {
 // sandbox and the example mapping.
 type stageOptions struct {
 	redisURL   string // default: the shared Redis
+	cluster    string // a Redis Cluster's masters (REDIS_CLUSTER_ADDRS), instead of redisURL
 	faults     sandbox.Faults
 	env        map[string]string
 	extraItems []string // item numbers the sandbox knows besides its default seed
@@ -44,7 +45,7 @@ func (l *lab) newStage(ctx context.Context, name string, o stageOptions) (*stage
 		return nil, err
 	}
 	r.sb = sb
-	svc, err := l.newService(name, r.ns, r.redisURL, sb.url, o.env)
+	svc, err := l.newService(name, r.ns, r.redisURL, o.cluster, sb.url, o.env)
 	if err != nil {
 		sb.close()
 		return nil, err
@@ -75,7 +76,7 @@ func (l *lab) startStage(ctx context.Context, name string, o stageOptions) (*sta
 func (r *stage) close(ctx context.Context) {
 	r.svc.Close()
 	r.sb.close()
-	if r.redisURL == r.lab.redisURL {
+	if r.redisURL == r.lab.redisURL && r.svc.Env["REDIS_CLUSTER_ADDRS"] == "" {
 		if err := rig.DropNamespace(ctx, r.redisURL, r.ns); err != nil {
 			r.lab.log("%s: %v", r.name, err)
 		}
