@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -126,17 +127,30 @@ func (c *redisCluster) reshard(ctx context.Context, from, to int) (string, error
 func (c *redisCluster) slotCount(ctx context.Context, i int) (int, error) {
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.addrs()})
 	defer rdb.Close()
-	ranges, err := rdb.ClusterSlots(ctx).Result()
+	shards, err := rdb.ClusterShards(ctx).Result()
 	if err != nil {
-		return 0, fmt.Errorf("CLUSTER SLOTS: %w", err)
+		return 0, fmt.Errorf("CLUSTER SHARDS: %w", err)
 	}
 	n := 0
-	for _, r := range ranges {
-		if len(r.Nodes) > 0 && r.Nodes[0].Addr == c.addrs()[i] {
-			n += r.End - r.Start + 1
+	for _, sh := range shards {
+		if !servedBy(sh, c.addrs()[i]) {
+			continue
+		}
+		for _, r := range sh.Slots {
+			n += int(r.End - r.Start + 1)
 		}
 	}
 	return n, nil
+}
+
+// servedBy says whether addr is the master of a shard.
+func servedBy(sh redis.ClusterShard, addr string) bool {
+	for _, node := range sh.Nodes {
+		if node.Role == "master" && net.JoinHostPort(node.IP, strconv.FormatInt(node.Port, 10)) == addr {
+			return true
+		}
+	}
+	return false
 }
 
 func lastLines(s string, n int) string {
