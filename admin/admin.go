@@ -52,9 +52,67 @@ func (s Scope) Allows(seller string) bool { return s.Seller == "" || s.Seller ==
 type InputError struct {
 	Field string
 	Msg   string
+	// Problem names what is wrong as data (one of the Problem constants),
+	// so that the console says it in the reader's language; Value is the
+	// value refused, when it helps to show it.
+	Problem string
+	Value   string
 }
 
 func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
+
+// Problems of an InputError.
+const (
+	ProblemEscape  = "escape"  // a query string not validly escaped
+	ProblemForm    = "form"    // a form body not validly escaped
+	ProblemChoice  = "choice"  // a value that is none of the ones allowed
+	ProblemRange   = "range"   // a number out of its range
+	ProblemMissing = "missing" // a value that is required
+	ProblemLong    = "long"    // a value longer than allowed
+	ProblemDay     = "day"     // a day that is not yyyy-mm-dd
+	ProblemBefore  = "before"  // a range that ends before it starts
+	ProblemSpan    = "span"    // a range of days longer than a report covers
+	ProblemSeller  = "seller"  // a seller that does not exist
+	ProblemCursor  = "cursor"  // a cursor this service did not return
+	ProblemBody    = "body"    // a request body that is not what was asked for
+	ProblemWith    = "with"    // a parameter that does not go with another (Value)
+)
+
+// NotFoundError is a thing that does not exist, or that the scope may not
+// see (the same answer, so that a seller's token learns nothing of the
+// others). It is an events.ErrNotFound.
+type NotFoundError struct {
+	What string // one of the NotFound constants
+	Name string
+	// More says more, in words (a store's seller and its stores).
+	More string
+}
+
+// What a NotFoundError names.
+const (
+	NotFoundSeller  = "seller"
+	NotFoundEvent   = "event"
+	NotFoundStore   = "store"
+	NotFoundList    = "list"
+	NotFoundVersion = "mapping version"
+	NotFoundPreview = "event to preview"
+	// NotFoundReconciliation: a service built without reconciliation.
+	NotFoundReconciliation = "reconciliation"
+)
+
+func (e *NotFoundError) Error() string {
+	msg := e.What
+	if e.Name != "" {
+		msg += " " + e.Name
+	}
+	if e.More != "" {
+		msg += " (" + e.More + ")"
+	}
+	return msg + ": not found"
+}
+
+// Is makes a NotFoundError an events.ErrNotFound.
+func (e *NotFoundError) Is(target error) bool { return target == events.ErrNotFound }
 
 // Config builds a Service.
 type Config struct {
@@ -123,10 +181,9 @@ func SellerOf(ev events.Event) string {
 	return ev.Seller
 }
 
-// notFound is what a scope is told of a seller it may not see or that does
-// not exist: the same answer, so that a seller's token learns nothing of
-// the others.
-func notFound(what string) error { return fmt.Errorf("%s: %w", what, events.ErrNotFound) }
+// notFound is what a scope is told of a thing it may not see or that does
+// not exist.
+func notFound(what, name string) error { return &NotFoundError{What: what, Name: name} }
 
 // Known tells whether a seller is configured (or has a file with problems).
 func (s *Service) Known(seller string) bool { return s.knownSeller(seller) }
@@ -141,7 +198,7 @@ func (s *Service) storeOf(scope Scope, seller string) (Store, string, error) {
 		seller = DefaultSeller
 	}
 	if !scope.Allows(seller) || (seller != DefaultSeller && !s.knownSeller(seller)) {
-		return nil, seller, notFound("seller " + seller)
+		return nil, seller, notFound(NotFoundSeller, seller)
 	}
 	return s.storeFor(seller), seller, nil
 }
@@ -172,15 +229,20 @@ type ListQuery struct {
 // limit out of bounds.
 func (q ListQuery) check() error {
 	if q.State != "" && !slices.Contains(events.States, q.State) {
-		return &InputError{Field: "state", Msg: "must be one of " + strings.Join(events.States, ", ")}
+		return &InputError{Field: "state", Msg: "must be one of " + strings.Join(events.States, ", "), Problem: ProblemChoice, Value: q.State}
 	}
 	if q.Type != "" && !forstok.IsType(q.Type) {
-		return &InputError{Field: "type", Msg: "must be one of " + strings.Join(forstok.TypeNames(), ", ")}
+		return &InputError{Field: "type", Msg: "must be one of " + strings.Join(forstok.TypeNames(), ", "), Problem: ProblemChoice, Value: q.Type}
 	}
 	if q.Limit < 0 || q.Limit > 500 {
-		return &InputError{Field: "limit", Msg: "must be a number from 1 to 500"}
+		return LimitError()
 	}
 	return nil
+}
+
+// LimitError refuses a page size out of bounds.
+func LimitError() error {
+	return &InputError{Field: "limit", Msg: "must be a number from 1 to 500", Problem: ProblemRange}
 }
 
 // List returns events newest first, a page at a time.
@@ -219,18 +281,18 @@ func (s *Service) Get(ctx context.Context, scope Scope, key string) (events.Even
 // not see is not found, as if it did not exist.
 func (s *Service) GetOf(ctx context.Context, scope Scope, seller, key string) (events.Event, error) {
 	if key == "" {
-		return events.Event{}, &InputError{Field: "key", Msg: "is missing: name an event, as invoice.created:70001"}
+		return events.Event{}, &InputError{Field: "key", Msg: "is missing: name an event, as invoice.created:70001", Problem: ProblemMissing}
 	}
 	store, _, err := s.storeOf(scope, seller)
 	if err != nil {
-		return events.Event{}, notFound(key)
+		return events.Event{}, notFound(NotFoundEvent, key)
 	}
 	ev, err := store.Get(ctx, key)
 	if err != nil {
 		return events.Event{}, err
 	}
 	if !scope.Allows(SellerOf(ev)) {
-		return events.Event{}, notFound(key)
+		return events.Event{}, notFound(NotFoundEvent, key)
 	}
 	ev.Failure = FailureOf(ev)
 	return ev, nil
@@ -293,10 +355,10 @@ type Replayed struct {
 // seller the scope sees).
 func (s *Service) ReplayFailed(ctx context.Context, scope Scope, seller string) (Replayed, error) {
 	if seller != "" && !scope.Allows(seller) {
-		return Replayed{}, notFound("seller " + seller)
+		return Replayed{}, notFound(NotFoundSeller, seller)
 	}
 	if seller != "" && !s.knownSeller(seller) {
-		return Replayed{}, &InputError{Field: "seller", Msg: fmt.Sprintf("no seller is named %q", seller)}
+		return Replayed{}, &InputError{Field: "seller", Msg: fmt.Sprintf("no seller is named %q", seller), Problem: ProblemSeller, Value: seller}
 	}
 	ids := []string{seller}
 	if seller == "" {
@@ -324,7 +386,7 @@ func (s *Service) ReplayFailed(ctx context.Context, scope Scope, seller string) 
 // them).
 func (s *Service) ReplayFailedFor(ctx context.Context, scope Scope, seller string, keys []string) (Replayed, error) {
 	if !scope.Allows(seller) || !s.knownSeller(seller) {
-		return Replayed{}, notFound("seller " + seller)
+		return Replayed{}, notFound(NotFoundSeller, seller)
 	}
 	return s.replayFailedOf(ctx, s.storeFor(seller), MaxReplayAll, func(ev events.Event) bool {
 		f := FailureOf(ev)
@@ -377,14 +439,29 @@ func (s *Service) replayFailedOf(ctx context.Context, store Store, limit int, ma
 // types), newest first; an event key (invoice.created:70001) finds that
 // event too.
 func (s *Service) Search(ctx context.Context, scope Scope, order string) ([]events.Event, error) {
+	return s.SearchOf(ctx, scope, "", order)
+}
+
+// SearchOf finds the events of an order number among one seller's events
+// (seller "": every seller the scope sees), newest first.
+func (s *Service) SearchOf(ctx context.Context, scope Scope, seller, order string) ([]events.Event, error) {
 	if events.NormalizeOrderNumber(order) == "" {
-		return nil, &InputError{Field: "order", Msg: "type a marketplace order number"}
+		return nil, &InputError{Field: "order", Msg: "type a marketplace order number", Problem: ProblemMissing}
 	}
 	if len(order) > 200 {
-		return nil, &InputError{Field: "order", Msg: "is longer than 200 characters; an order number is shorter"}
+		return nil, &InputError{Field: "order", Msg: "is longer than 200 characters; an order number is shorter", Problem: ProblemLong}
+	}
+	ids := s.visibleSellers(scope)
+	if seller != "" {
+		// A seller filter that names nobody is said, not ignored: the
+		// caller would take an empty answer for "no such order".
+		if !scope.Allows(seller) || !s.knownSeller(seller) {
+			return nil, notFound(NotFoundSeller, seller)
+		}
+		ids = []string{seller}
 	}
 	var all []events.Event
-	for _, id := range s.visibleSellers(scope) {
+	for _, id := range ids {
 		store := s.storeFor(id)
 		evs, err := store.ByOrder(ctx, order)
 		if err != nil {

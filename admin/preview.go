@@ -39,10 +39,10 @@ func ParsePreviewRequest(body []byte) (yamlText []byte, event string, err error)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return nil, "", &InputError{Field: "body", Msg: "must be a JSON object {\"mapping\": {...}, \"event\": \"<event key>\"}: " + err.Error()}
+		return nil, "", &InputError{Field: "body", Msg: "must be a JSON object {\"mapping\": {...}, \"event\": \"<event key>\"}: " + err.Error(), Problem: ProblemBody}
 	}
 	if len(in.Event) > 200 {
-		return nil, "", &InputError{Field: "event", Msg: "is longer than 200 characters; it is an event key such as payment.received:50"}
+		return nil, "", &InputError{Field: "event", Msg: "is longer than 200 characters; it is an event key such as payment.received:50", Problem: ProblemLong}
 	}
 	if len(bytes.TrimSpace(in.Mapping)) == 0 || string(in.Mapping) == "null" {
 		return nil, in.Event, nil
@@ -105,7 +105,7 @@ func (s *Service) previewEvent(ctx context.Context, store worker.Store, seller, 
 	if key != "" {
 		rec, err := store.Get(ctx, key)
 		if errors.Is(err, events.ErrNotFound) {
-			return events.Event{}, notFound("event " + key + " of seller " + seller)
+			return events.Event{}, &NotFoundError{What: NotFoundEvent, Name: key, More: "of seller " + seller}
 		}
 		return rec, err
 	}
@@ -120,7 +120,7 @@ func (s *Service) previewEvent(ctx context.Context, store worker.Store, seller, 
 		}
 	}
 	if newest.Key == "" {
-		return events.Event{}, notFound("an invoice or payment event of seller " + seller + " to preview (none is kept yet); name one with \"event\"")
+		return events.Event{}, &NotFoundError{What: NotFoundPreview, More: "seller " + seller + " keeps no invoice or payment event yet; name one with \"event\""}
 	}
 	return store.Get(ctx, newest.Key)
 }

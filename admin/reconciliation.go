@@ -50,35 +50,35 @@ func (s *Service) Reconciliation(ctx context.Context, scope Scope, q Reconciliat
 		return reconcile.Report{}, err
 	}
 	if to.Before(from) {
-		return reconcile.Report{}, &InputError{Field: "to", Msg: "is before from: give from the first day and to the last"}
+		return reconcile.Report{}, &InputError{Field: "to", Msg: "is before from: give from the first day and to the last", Problem: ProblemBefore}
 	}
 	if days := int(to.Sub(from)/(24*time.Hour)) + 1; days > reconcile.MaxDays {
-		return reconcile.Report{}, &InputError{Field: "to", Msg: fmt.Sprintf("makes a range of %d days; a report covers at most %d: split it", days, reconcile.MaxDays)}
+		return reconcile.Report{}, &InputError{Field: "to", Msg: fmt.Sprintf("makes a range of %d days; a report covers at most %d: split it", days, reconcile.MaxDays), Problem: ProblemSpan}
 	}
 	if s.reconciler == nil {
-		return reconcile.Report{}, notFound("reconciliation of seller " + seller)
+		return reconcile.Report{}, &NotFoundError{What: NotFoundReconciliation, More: "this service keeps none"}
 	}
 	stores, ok := s.reconciler.Stores(seller)
 	if !ok {
-		return reconcile.Report{}, notFound("seller " + seller + " (no working configuration)")
+		return reconcile.Report{}, &NotFoundError{What: NotFoundSeller, Name: seller, More: "no working configuration"}
 	}
 	if q.Store != "" && !slices.Contains(stores, q.Store) {
-		return reconcile.Report{}, notFound(fmt.Sprintf("store %s of seller %s (its stores: %s)", q.Store, seller, strings.Join(stores, ", ")))
+		return reconcile.Report{}, &NotFoundError{What: NotFoundStore, Name: q.Store, More: fmt.Sprintf("of seller %s, whose stores are %s", seller, strings.Join(stores, ", "))}
 	}
 	rep, err := s.reconciler.Reconcile(ctx, seller, reconcile.Query{From: from, To: to, Store: q.Store})
 	if errors.Is(err, reconcile.ErrRange) {
-		return reconcile.Report{}, &InputError{Field: "to", Msg: err.Error()}
+		return reconcile.Report{}, &InputError{Field: "to", Msg: err.Error(), Problem: ProblemSpan}
 	}
 	return rep, err
 }
 
 func parseDay(field, v string) (time.Time, error) {
 	if v == "" {
-		return time.Time{}, &InputError{Field: field, Msg: "is required: a day as yyyy-mm-dd"}
+		return time.Time{}, &InputError{Field: field, Msg: "is required: a day as yyyy-mm-dd", Problem: ProblemMissing}
 	}
 	t, err := time.Parse(time.DateOnly, v)
 	if err != nil {
-		return time.Time{}, &InputError{Field: field, Msg: fmt.Sprintf("%q is not a day as yyyy-mm-dd", v)}
+		return time.Time{}, &InputError{Field: field, Msg: fmt.Sprintf("%q is not a day as yyyy-mm-dd", v), Problem: ProblemDay, Value: v}
 	}
 	return t, nil
 }

@@ -89,7 +89,7 @@ var ErrNoSettings = errors.New("mapping versions are not kept by this service")
 // unknown one, is not found.
 func (s *Service) mappingOf(scope Scope, seller string) error {
 	if !scope.Allows(seller) || !s.knownSeller(seller) {
-		return notFound("seller " + seller)
+		return notFound(NotFoundSeller, seller)
 	}
 	if s.mappings == nil {
 		return ErrNoSettings
@@ -199,7 +199,7 @@ func mappingStoreError(seller string, err error) error {
 	case errors.Is(err, sellers.ErrStale):
 		return &StaleError{Err: err}
 	case errors.Is(err, sellers.ErrNoVersion):
-		return fmt.Errorf("seller %s: mapping version: %w", seller, events.ErrNotFound)
+		return &NotFoundError{What: NotFoundVersion, More: "of seller " + seller}
 	}
 	return fmt.Errorf("seller %s: %w: %w", seller, events.ErrUnavailable, err)
 }
@@ -366,14 +366,14 @@ type cachedChoices struct {
 // or name), at most MaxChoices; more reports that others match too.
 func (s *Service) Choices(ctx context.Context, scope Scope, seller, list, q string) ([]ChoiceRow, bool, error) {
 	if !scope.Allows(seller) || !s.knownSeller(seller) {
-		return nil, false, notFound("seller " + seller)
+		return nil, false, notFound(NotFoundSeller, seller)
 	}
 	kind, ok := Choice[list]
 	if !ok {
-		return nil, false, notFound("list " + list + " (accounts, customers, warehouses, items or branches)")
+		return nil, false, &NotFoundError{What: NotFoundList, Name: list, More: "accounts, customers, warehouses, items or branches"}
 	}
 	if len(q) > 100 {
-		return nil, false, &InputError{Field: "q", Msg: "is longer than 100 characters; search with a part of the number or name"}
+		return nil, false, &InputError{Field: "q", Msg: "is longer than 100 characters; search with a part of the number or name", Problem: ProblemLong}
 	}
 	if s.accurate == nil {
 		return nil, false, ErrNoSettings

@@ -116,7 +116,7 @@ func AnswerOf(err error) Answer {
 // caller sent would be ignored without a word.
 func CheckQuery(raw string) error {
 	if _, err := url.ParseQuery(raw); err != nil {
-		return &InputError{Field: "query string", Msg: "is not validly escaped (" + err.Error() + "): escape each value with %XX"}
+		return &InputError{Field: "query string", Msg: "is not validly escaped (" + err.Error() + "): escape each value with %XX", Problem: ProblemEscape}
 	}
 	return nil
 }

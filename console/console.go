@@ -127,6 +127,16 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.failErr(w, r, err)
 		return
 	}
+	// A form Go cannot read whole would be acted on with what is left of
+	// it (a replay of every seller's events for a seller field it
+	// dropped): refused instead.
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			c.failErr(w, r, &admin.InputError{Field: "form", Msg: "cannot be read (" + err.Error() + "): nothing was done; send it again from the page",
+				Problem: admin.ProblemForm})
+			return
+		}
+	}
 	c.mux.ServeHTTP(w, r)
 }
 
@@ -260,10 +270,7 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, status int, msgID
 // failWith renders the error page: the message msgID in the reader's
 // language, filled in with args.
 func (c *console) failWith(w http.ResponseWriter, r *http.Request, status int, msgID string, args ...any) {
-	l := lang{Code: langID, loc: time.UTC}
-	if ck, err := r.Cookie(langCookie); err == nil && ck.Value == langEN {
-		l.Code = langEN
-	}
+	l := c.errorLang(r)
 	q := request{lang: l}
 	if s, ok := c.sessions.read(r); ok {
 		q.session = s
@@ -271,15 +278,28 @@ func (c *console) failWith(w http.ResponseWriter, r *http.Request, status int, m
 	c.render(w, r, status, "error", q, page{Title: l.T("error.title"), Error: l.F(msgID, args...)})
 }
 
+// errorLang is the language of an error page: ?lang=, the reader's
+// cookie, else Indonesian.
+func (c *console) errorLang(r *http.Request) lang {
+	l := lang{Code: langID, loc: time.UTC}
+	if v := r.URL.Query().Get("lang"); v == langID || v == langEN {
+		l.Code = v
+	} else if ck, err := r.Cookie(langCookie); err == nil && ck.Value == langEN {
+		l.Code = langEN
+	}
+	return l
+}
+
 // failErr answers an admin operation's error with a page, at the status
 // admin.AnswerOf gives it (the JSON API's too), in the page's language.
 func (c *console) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	ans := admin.AnswerOf(err)
+	l := c.errorLang(r)
 	switch ans.Code {
 	case admin.CodeRejected, admin.CodeInvalid:
-		c.failWith(w, r, ans.Status, "error.input", ans.Message)
+		c.failWith(w, r, ans.Status, "error.input", l.Input(err, ans.Message))
 	case admin.CodeNotFound:
-		c.fail(w, r, ans.Status, "error.notfound")
+		c.failWith(w, r, ans.Status, "error.notfound", l.NotFound(err))
 	case admin.CodeConflict:
 		c.fail(w, r, ans.Status, "error.busy")
 	case admin.CodeVoided:

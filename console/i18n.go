@@ -1,12 +1,15 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"forstok-accurate-sync/admin"
+	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/money"
 )
 
@@ -100,6 +103,48 @@ var historyNotes = []struct {
 	{regexp.MustCompile(`^Accurate refused ((?:faktur|penerimaan|retur|item|customer) \S+): (.*)$`), "note.refused", false},
 	{regexp.MustCompile(`^faktur (\S+) is not in Accurate`), "note.waits_faktur", false},
 	{regexp.MustCompile(`^faktur (\S+) names what Accurate does not have: (.*)$`), "note.missing", false},
+}
+
+// Input words what was wrong with a refused request: from the error's
+// Problem in the page's language; in English the service's own message;
+// one the console does not know is labelled as the service's own words.
+func (l lang) Input(err error, english string) string {
+	if l.Code == langEN {
+		return english
+	}
+	var in *admin.InputError
+	switch {
+	case errors.As(err, &in) && in.Problem != "":
+		if _, ok := messages["input."+in.Problem]; ok {
+			return l.F("input."+in.Problem, in.Field, in.Value)
+		}
+	case errors.Is(err, events.ErrBadCursor):
+		return l.T("input.cursor")
+	}
+	return l.F("note.service", english)
+}
+
+// NotFound words what was not found.
+func (l lang) NotFound(err error) string {
+	var nf *admin.NotFoundError
+	if !errors.As(err, &nf) {
+		return l.T("notfound.event")
+	}
+	switch nf.What {
+	case admin.NotFoundSeller:
+		return l.F("notfound.seller", nf.Name)
+	case admin.NotFoundStore:
+		return l.F("notfound.store", nf.Name)
+	case admin.NotFoundList:
+		return l.F("notfound.list", nf.Name)
+	case admin.NotFoundVersion:
+		return l.T("notfound.version")
+	case admin.NotFoundReconciliation:
+		return l.T("notfound.reconciliation")
+	case admin.NotFoundPreview:
+		return l.T("notfound.preview")
+	}
+	return l.T("notfound.event")
 }
 
 // F fills a message's %s with args.
@@ -259,7 +304,32 @@ var messages = map[string]message{
 	"done.more":      {"Masih ada peristiwa gagal lainnya: tekan lagi.", "More failed events remain: press again."},
 	"done.allnone":   {"Tidak ada peristiwa gagal untuk dikirim ulang.", "There were no failed events to replay."},
 	"error.busy":     {"Peristiwa ini sedang diproses. Tunggu sampai selesai, lalu kirim ulang bila perlu.", "This event is being processed. Wait until it finishes, then replay it if needed."},
-	"error.notfound": {"Peristiwa itu tidak ada (atau sudah lewat masa simpan).", "There is no such event (or it is past its retention)."},
+	"error.notfound": {"%s", "%s"},
+
+	"notfound.event":          {"Peristiwa itu tidak ada (atau sudah lewat masa simpan).", "There is no such event (or it is past its retention)."},
+	"notfound.seller":         {"Penjual %s tidak ada (atau tidak terlihat dengan token ini).", "There is no seller %s (or this token does not see it)."},
+	"notfound.sellers":        {"Token ini tidak melihat penjual mana pun.", "This token sees no seller."},
+	"notfound.reconciliation": {"Layanan ini tidak menjalankan rekonsiliasi.", "This service runs no reconciliation."},
+	"notfound.store":          {"Toko %s tidak ada pada penjual ini.", "This seller has no store %s."},
+	"notfound.list":           {"Daftar %s tidak ada: pilih akun, pelanggan, gudang, barang atau cabang.", "There is no list %s: choose accounts, customers, warehouses, items or branches."},
+	"notfound.version":        {"Versi pengaturan itu tidak ada.", "There is no such version of the settings."},
+	"notfound.preview":        {"Belum ada peristiwa faktur atau pembayaran untuk pratinjau: sebutkan satu.", "There is no invoice or payment event to preview yet: name one."},
+
+	// What was wrong with a request, by admin.InputError's Problem: %[1]s
+	// is the field, %[2]s the value refused.
+	"input.escape":   {"alamat memuat escape %% yang rusak: tulis setiap nilai dengan %%XX", "the address has a broken %% escape: write each value with %%XX"},
+	"input.form":     {"isian formulir tidak bisa dibaca, jadi tidak ada yang dijalankan: kirim lagi dari halamannya", "the form cannot be read, so nothing was done: send it again from its page"},
+	"input.choice":   {"%[1]s tidak mengenal nilai %[2]q", "%[1]s does not know the value %[2]q"},
+	"input.range":    {"%[1]s harus angka 1 sampai 500", "%[1]s must be a number from 1 to 500"},
+	"input.missing":  {"%[1]s belum diisi", "%[1]s is missing"},
+	"input.long":     {"%[1]s terlalu panjang", "%[1]s is too long"},
+	"input.day":      {"%[1]s harus tanggal yyyy-mm-dd, bukan %[2]q", "%[1]s must be a day as yyyy-mm-dd, not %[2]q"},
+	"input.before":   {"tanggal akhir lebih awal dari tanggal awal", "the last day is before the first"},
+	"input.span":     {"rentang tanggal terlalu panjang untuk satu laporan: bagi menjadi beberapa", "the range of days is too long for one report: split it"},
+	"input.seller":   {"tidak ada penjual bernama %[2]q", "there is no seller named %[2]q"},
+	"input.cursor":   {"cursor halaman bukan buatan layanan ini: mulai lagi tanpa cursor", "the page's cursor is not one this service made: start again without it"},
+	"input.body":     {"isi permintaan tidak sesuai yang diminta", "the request's body is not what was asked for"},
+	"input.with":     {"%[1]s tidak bisa dipakai bersama %[2]s", "%[1]s does not go with %[2]s"},
 	"error.store":    {"Redis tidak bisa dihubungi. Coba lagi sebentar lagi.", "Redis cannot be reached. Try again in a moment."},
 	"error.internal": {"Terjadi kesalahan. Log layanan memuat rinciannya.", "Something went wrong. The service's log has the details."},
 	"error.csrf":     {"Permintaan ditolak: token formulir (CSRF) tidak ada atau salah. Muat ulang halaman lalu coba lagi.", "Request refused: the form's token (CSRF) is missing or wrong. Reload the page and try again."},

@@ -198,7 +198,7 @@ func (c *console) search(w http.ResponseWriter, r *http.Request, q request) {
 	d := searchData{Order: r.URL.Query().Get("order")}
 	if _, asked := r.URL.Query()["order"]; asked && d.Order != "" {
 		d.Searched = true
-		evs, err := c.Admin.Search(r.Context(), q.scope, d.Order)
+		evs, err := c.Admin.SearchOf(r.Context(), q.scope, r.URL.Query().Get("seller"), d.Order)
 		if err != nil {
 			c.failErr(w, r, err)
 			return

@@ -42,7 +42,7 @@ func (c *console) reconciliationHome(w http.ResponseWriter, r *http.Request, q r
 			return
 		}
 	}
-	c.fail(w, r, http.StatusNotFound, "error.notfound")
+	c.failWith(w, r, http.StatusNotFound, "error.notfound", q.lang.T("notfound.sellers"))
 }
 
 func reconciliationURL(seller string, v url.Values) string {

@@ -110,12 +110,14 @@ func TestReconciliationPage(t *testing.T) {
 			}
 		}
 	})
-	t.Run("a reversed range is refused naming the field, and an unknown store is not found", func(t *testing.T) {
-		if page := b.get("/console/sellers/default/reconciliation?from=2026-11-26&to=2026-11-25"); page.status != http.StatusBadRequest || !strings.Contains(page.body, "to") {
-			t.Errorf("reversed: %d", page.status)
+	t.Run("a reversed range is refused naming the field, and an unknown store is not found, in the page's language", func(t *testing.T) {
+		if page := b.get("/console/sellers/default/reconciliation?from=2026-11-26&to=2026-11-25&lang=id"); page.status != http.StatusBadRequest ||
+			!strings.Contains(page.body, "tanggal akhir lebih awal dari tanggal awal") || strings.Contains(page.body, "is before from") {
+			t.Errorf("reversed: %d\n%s", page.status, page.body)
 		}
-		if page := b.get("/console/sellers/default/reconciliation?from=2026-11-26&to=2026-11-26&store=999"); page.status != http.StatusNotFound {
-			t.Errorf("unknown store: %d", page.status)
+		if page := b.get("/console/sellers/default/reconciliation?from=2026-11-26&to=2026-11-26&store=999&lang=id"); page.status != http.StatusNotFound ||
+			!strings.Contains(page.body, "Toko 999 tidak ada pada penjual ini") {
+			t.Errorf("unknown store: %d\n%s", page.status, page.body)
 		}
 	})
 	t.Run("the overview shows the seller's last daily run with its differences and a link to its day", func(t *testing.T) {

@@ -135,6 +135,18 @@ func TestConsoleAcrossSellers(t *testing.T) {
 			t.Errorf("toko-b's story does not show toko-b's event or replay it there:\n%s", story.body)
 		}
 	})
+	t.Run("a search among one seller's events shows that seller's alone, on the page and in the JSON list", func(t *testing.T) {
+		page := b.get("/console/search?" + url.Values{"order": {keyA}, "seller": {"toko-b"}}.Encode())
+		if !strings.Contains(page.body, ">toko-b</td>") || strings.Contains(page.body, ">toko-a</td>") {
+			t.Errorf("the search among toko-b's events:\n%s", page.body)
+		}
+		req, _ := http.NewRequest(http.MethodGet, siteA.url+"/admin/events?"+url.Values{"order": {keyA}, "seller": {"toko-a"}}.Encode(), nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		a := b.do(req)
+		if a.status != http.StatusOK || !strings.Contains(a.body, `"seller":"toko-a"`) || strings.Contains(a.body, `"seller":"toko-b"`) {
+			t.Errorf("GET /admin/events?order=&seller=toko-a = %d %s; want toko-a's entries alone", a.status, a.body)
+		}
+	})
 	t.Run("the JSON list's entries carry their seller", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, siteA.url+"/admin/events?order=SO-ACROSS-B", nil)
 		req.Header.Set("Authorization", "Bearer "+adminToken)

@@ -34,7 +34,15 @@ type listEntry struct {
 func (a *api) listEvents(c echo.Context) error {
 	ctx := c.Request().Context()
 	if c.QueryParams().Has("order") {
-		evs, err := a.Admin.Search(ctx, scope(c), c.QueryParam("order"))
+		// A search answers every event of the order at once: a filter it
+		// would not apply is refused rather than ignored.
+		for _, f := range []string{"state", "type", "limit", "cursor"} {
+			if c.QueryParams().Has(f) {
+				return &admin.InputError{Field: f, Msg: "does not go with order: a search by order number answers all of the order's events at once",
+					Problem: admin.ProblemWith, Value: "order"}
+			}
+		}
+		evs, err := a.Admin.SearchOf(ctx, scope(c), c.QueryParam("seller"), c.QueryParam("order"))
 		if err != nil {
 			return err
 		}
@@ -44,7 +52,7 @@ func (a *api) listEvents(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return &admin.InputError{Field: "limit", Msg: "must be a number from 1 to 500"}
+			return admin.LimitError()
 		}
 		q.Limit = n
 	}

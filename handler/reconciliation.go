@@ -19,7 +19,7 @@ func (a *api) reconciliation(c echo.Context) error {
 	switch format {
 	case "", "json", "csv":
 	default:
-		return &admin.InputError{Field: "format", Msg: "must be json or csv"}
+		return &admin.InputError{Field: "format", Msg: "must be json or csv", Problem: admin.ProblemChoice, Value: format}
 	}
 	if format == "" && strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv") {
 		format = "csv"
