@@ -48,6 +48,11 @@ func (l lang) Note(note string) string {
 		return note
 	}
 	if head, tail, ok := strings.Cut(note, "; gave up after "); ok {
+		// "3 attempts (MAX_ATTEMPTS)", then maybe an English hint: the
+		// page says what to do where it shows the failure.
+		if end := strings.Index(tail, ")"); end >= 0 {
+			tail = tail[:end+1]
+		}
 		return l.F("note.gave_up", l.Note(head), gaveUpWordsID.Replace(tail))
 	}
 	for _, n := range historyNotes {
@@ -72,6 +77,17 @@ func (l lang) Note(note string) string {
 		return words
 	}
 	return l.F("note.service", note)
+}
+
+// HistoryNote words a note of the event's history: a failure's note ends
+// with the failure's hint in the service's English, which the page says in
+// its own words where it shows what to fix, so under Indonesian the note
+// goes without it.
+func (l lang) HistoryNote(note string, f *events.Failure) string {
+	if l.Code != langEN && f != nil && f.Hint != "" {
+		note = strings.TrimSuffix(note, ". "+f.Hint)
+	}
+	return l.Note(note)
 }
 
 // recordWordsID says the kinds of record a note names in Indonesian.

@@ -62,3 +62,36 @@ func TestHistoryNotesAreWordedInIndonesian(t *testing.T) {
 		})
 	}
 }
+
+// TestAFailuresNoteGoesWithoutItsEnglishHint: a failed attempt's note ends
+// with the failure's hint in the service's English; under Indonesian the
+// history says the note without it (the page says what to fix in
+// Indonesian above), and under English as written.
+func TestAFailuresNoteGoesWithoutItsEnglishHint(t *testing.T) {
+	id, en := lang{Code: langID}, lang{Code: langEN}
+	missingHint := "Add them in Accurate with these numbers (or map a SKU to an existing item under items in the mapping), then replay this event; " +
+		"or turn on auto_create.items (with item_type and unit) in the mapping so that the service creates them, then replay this event"
+	credentialsHint := "Check TOKO_C_ACCURATE_TOKEN and ACCURATE_SIGNATURE_SECRET and correct them, then replay this event"
+	cases := []struct {
+		name, note, hint, want string
+	}{
+		{"an item Accurate lacks", "faktur ORD-GHOST names what Accurate does not have: item GHOST-1 (Kaos Polos Hitam L). " + missingHint, missingHint,
+			"faktur ORD-GHOST menyebut yang tidak ada di Accurate: barang GHOST-1 (Kaos Polos Hitam L)"},
+		{"credentials refused until the attempts ran out",
+			"Accurate refused the API token or its signature while looking up faktur SO-1: auth (HTTP 401): API Token tidak valid. Check TOKO_C_ACCURATE_TOKEN and correct them; the event is retried meanwhile; gave up after 2 attempts (MAX_ATTEMPTS). " + credentialsHint,
+			credentialsHint, "Accurate menolak token API atau signature secret; menyerah setelah 2 percobaan (MAX_ATTEMPTS)"},
+		{"a failure whose hint is not the event's latest", "Accurate refused faktur SO-1: x; gave up after 3 attempts (MAX_ATTEMPTS). Replay this event", "another hint",
+			"Accurate menolak faktur SO-1: x; menyerah setelah 3 percobaan (MAX_ATTEMPTS)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" reads in Indonesian without the English hint", func(t *testing.T) {
+			f := &events.Failure{Kind: events.FailAccurate, Hint: tc.hint}
+			if got := id.HistoryNote(tc.note, f); got != tc.want {
+				t.Errorf("Indonesian: %q; want %q", got, tc.want)
+			}
+			if got := en.HistoryNote(tc.note, f); got != tc.note {
+				t.Errorf("English: %q; want the note as written", got)
+			}
+		})
+	}
+}

@@ -143,22 +143,23 @@ type file struct {
 }
 
 // credentialsFrom names where a seller file takes its Accurate credentials
-// from: "TOKO_TOKEN and ACCURATE_SIGNATURE_SECRET (accurate.api_token_env
-// and the app's default of toko.yaml)".
+// from, in names only (variables, files, keys), so that it reads the same
+// in any language: "TOKO_TOKEN, ACCURATE_SIGNATURE_SECRET (toko.yaml:
+// accurate.api_token_env)"; the app's signature secret is named without a
+// key of the file.
 func credentialsFrom(file, tokenEnv, tokenFile, secretEnv, secretFile string) string {
-	token, tokenKey := tokenEnv, "accurate.api_token_env"
+	token, keys := tokenEnv, []string{"accurate.api_token_env"}
 	if token == "" {
-		token, tokenKey = tokenFile, "accurate.api_token_file"
+		token, keys = tokenFile, []string{"accurate.api_token_file"}
 	}
-	secret, secretKey := secretEnv, "accurate.signature_secret_env"
+	secret := "ACCURATE_SIGNATURE_SECRET"
 	switch {
 	case secretEnv != "":
+		secret, keys = secretEnv, append(keys, "accurate.signature_secret_env")
 	case secretFile != "":
-		secret, secretKey = secretFile, "accurate.signature_secret_file"
-	default:
-		secret, secretKey = "ACCURATE_SIGNATURE_SECRET", "the app's default"
+		secret, keys = secretFile, append(keys, "accurate.signature_secret_file")
 	}
-	return fmt.Sprintf("%s and %s (%s and %s of %s)", token, secret, tokenKey, secretKey, file)
+	return fmt.Sprintf("%s, %s (%s: %s)", token, secret, file, strings.Join(keys, ", "))
 }
 
 // loader reads seller files; getenv is the process environment (passed in:

@@ -93,6 +93,10 @@ func TestLoadingSellerFiles(t *testing.T) {
 		if id, ok := r.ByAdminToken("admin-of-toko-maju-3f9c1e7a52b84d06a1c9"); !ok || id != "toko-maju" {
 			t.Fatalf("ByAdminToken = %q, %v", id, ok)
 		}
+		// Shown as is on pages in any language: names only, no words.
+		if want := "TOKO_TOKEN, ACCURATE_SIGNATURE_SECRET (toko-maju.yaml: accurate.api_token_env)"; s.Accurate.CredentialsFrom != want {
+			t.Errorf("CredentialsFrom = %q; want %q", s.Accurate.CredentialsFrom, want)
+		}
 	})
 	t.Run("secrets and the mapping may come from files beside it", func(t *testing.T) {
 		dir := t.TempDir()

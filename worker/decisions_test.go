@@ -274,8 +274,8 @@ func TestInvoiceDecisions(t *testing.T) {
 			w := New(Config{Store: store, Accurate: &acc, Mapping: exampleSettings(t)})
 			rec := events.Event{Key: invoiceKey, Attempts: tc.attempt}
 			out := w.processInvoiceCreated(context.Background(), rec, exampleEvent(t, "invoice-created-shopee.json"))
-			if out.state != tc.state || !strings.Contains(out.reason, tc.reason) {
-				t.Errorf("outcome = %s %q; want %s with %q", out.state, out.reason, tc.state, tc.reason)
+			if out.state != tc.state || !strings.Contains(out.words(), tc.reason) {
+				t.Errorf("outcome = %s %q; want %s with %q", out.state, out.words(), tc.state, tc.reason)
 			}
 			if tc.state == events.StateSynced && out.doc.Number != invoiceNumber {
 				t.Errorf("synced as %q; want faktur %s", out.doc.Number, invoiceNumber)
@@ -357,8 +357,8 @@ func TestPaymentDecisions(t *testing.T) {
 			w := New(Config{Store: store, Accurate: &acc, Mapping: exampleSettings(t)})
 			rec := events.Event{Key: paymentKey, Attempts: tc.attempt}
 			out := w.processPaymentReceived(context.Background(), rec, exampleEvent(t, "payment-received-shopee.json"))
-			if out.state != tc.state || out.waiting != tc.waiting || !strings.Contains(out.reason, tc.reason) {
-				t.Errorf("outcome = %s waiting=%v %q; want %s waiting=%v with %q", out.state, out.waiting, out.reason, tc.state, tc.waiting, tc.reason)
+			if out.state != tc.state || out.waiting != tc.waiting || !strings.Contains(out.words(), tc.reason) {
+				t.Errorf("outcome = %s waiting=%v %q; want %s waiting=%v with %q", out.state, out.waiting, out.words(), tc.state, tc.waiting, tc.reason)
 			}
 			if tc.state == events.StateSynced && out.doc.Number != receiptNo {
 				t.Errorf("synced as %q; want penerimaan %s", out.doc.Number, receiptNo)

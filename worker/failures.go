@@ -25,7 +25,7 @@ const (
 
 // DefaultCredentials is where the credentials of a single-seller deployment
 // are set, named when Accurate refuses them.
-const DefaultCredentials = "ACCURATE_API_TOKEN and ACCURATE_SIGNATURE_SECRET"
+const DefaultCredentials = "ACCURATE_API_TOKEN, ACCURATE_SIGNATURE_SECRET"
 
 // fail ends the event failed: last_error says what happened, then the hint;
 // f says the same as data (a kind, the key or record to fix, Accurate's
@@ -46,6 +46,22 @@ func fail(f events.Failure, format string, args ...any) outcome {
 func (o outcome) pending(f events.Failure) outcome {
 	o.failure = f
 	return o
+}
+
+// meanwhile says what happens while the event retries (dropped when it
+// gives up, where the hint says what to do).
+func (o outcome) meanwhile(advice string) outcome {
+	o.advice = advice
+	return o
+}
+
+// words is what the event's last_error says of the outcome: the reason,
+// and while it retries what happens meanwhile.
+func (o outcome) words() string {
+	if o.state == events.StateRetrying && o.advice != "" {
+		return o.reason + ". " + o.advice
+	}
+	return o.reason
 }
 
 // accurateWords is Accurate's own message in err, or "".

@@ -161,6 +161,11 @@ func TestWhatAFailureRecords(t *testing.T) {
 			if !strings.Contains(ev.LastError, got.Hint) {
 				t.Errorf("last_error %q does not carry the hint %q in words", ev.LastError, got.Hint)
 			}
+			// Given up, it says what to do once, and no longer that it is
+			// retried.
+			if strings.Count(ev.LastError, got.Hint) != 1 || strings.Contains(ev.LastError, "retried") {
+				t.Errorf("last_error %q; want the hint once and no word of a retry once it gave up", ev.LastError)
+			}
 			if *w.limiter != nil && strings.Contains(ev.LastError, "Accurate did not answer") {
 				t.Errorf("last_error %q blames Accurate for Redis", ev.LastError)
 			}

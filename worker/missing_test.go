@@ -112,16 +112,16 @@ func TestMissingItemsAndCustomers(t *testing.T) {
 
 			out := w.processInvoiceCreated(ctx, events.Event{Key: "invoice.created:70002", Attempts: 1}, ev)
 			if out.state != tc.state {
-				t.Fatalf("ended %s (%s), want %s", out.state, out.reason, tc.state)
+				t.Fatalf("ended %s (%s), want %s", out.state, out.words(), tc.state)
 			}
 			for _, p := range tc.reason {
-				if !strings.Contains(out.reason, p) {
-					t.Errorf("reason %q does not say %q", out.reason, p)
+				if !strings.Contains(out.words(), p) {
+					t.Errorf("reason %q does not say %q", out.words(), p)
 				}
 			}
 			for _, p := range tc.notReason {
-				if strings.Contains(out.reason, p) {
-					t.Errorf("reason %q says %q", out.reason, p)
+				if strings.Contains(out.words(), p) {
+					t.Errorf("reason %q says %q", out.words(), p)
 				}
 			}
 			var created []string

@@ -245,6 +245,9 @@ type outcome struct {
 	// failure is what to fix: for failed, as recorded; for retrying, what
 	// the event fails with should its attempts or its wait run out.
 	failure events.Failure
+	// advice, for retrying, tells what happens meanwhile; it is said while
+	// the event retries, not once it has given up (the hint says then).
+	advice string
 }
 
 func synced(doc accurate.SavedDocument) outcome { return outcome{state: events.StateSynced, doc: doc} }
@@ -357,6 +360,7 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 			out = fail(f, "%s; gave up after %d attempts (MAX_ATTEMPTS)", out.reason, retried+1)
 		}
 	}
+	out.reason = out.words()
 	// The reason may quote a huge field of the webhook: the log line and the
 	// record get the same bounded text.
 	out.reason = events.BoundNote(out.reason)
@@ -491,22 +495,25 @@ func (w *Worker) classify(doing, record string, err error) outcome {
 		return fail(events.Failure{Kind: events.FailAccurate, Record: record, AccurateMessage: words, Hint: hintAccurateData},
 			"Accurate refused %s: %s", what, msg)
 	case accurate.ClassAuth:
-		hint := "Check " + w.Credentials + " and correct them; the event is retried meanwhile"
-		return retry("Accurate refused the API token or its signature while %s: %s. %s", what, msg, hint).
+		return retry("Accurate refused the API token or its signature while %s: %s", what, msg).
 			pending(events.Failure{Kind: events.FailCredentials, AccurateMessage: words,
-				Hint: "Check " + w.Credentials + " and correct them, then replay this event"})
+				Hint: "Check " + w.Credentials + " and correct them, then replay this event"}).
+			meanwhile("Check " + w.Credentials + " and correct them; the event is retried meanwhile")
 	case accurate.ClassRateLimited:
-		return retry("Accurate's rate limit stopped %s: %s. It is retried after a pause; if this persists, another program shares the database's limit", what, msg).
+		return retry("Accurate's rate limit stopped %s: %s", what, msg).
 			pending(events.Failure{Kind: events.FailWait, AccurateMessage: words,
-				Hint: hintAccurateAway + "; if Accurate's rate limit keeps stopping it, another program shares the database's limit"})
+				Hint: hintAccurateAway + "; if Accurate's rate limit keeps stopping it, another program shares the database's limit"}).
+			meanwhile("It is retried after a pause; if this persists, another program shares the database's limit")
 	default:
 		if errors.Is(err, accurate.ErrLimitUnavailable) {
 			// Nothing reached Accurate: Redis, which holds the limit, is down.
-			return retry("Redis, which holds the seller's shared Accurate rate limit, did not answer while %s: %s. It is retried; nothing was sent to Accurate", what, msg).
-				pending(events.Failure{Kind: events.FailOther, Hint: "Redis did not answer: once it answers again, replay this event"})
+			return retry("Redis, which holds the seller's shared Accurate rate limit, did not answer while %s: %s", what, msg).
+				pending(events.Failure{Kind: events.FailOther, Hint: "Redis did not answer: once it answers again, replay this event"}).
+				meanwhile("It is retried; nothing was sent to Accurate")
 		}
-		out := retry("Accurate did not answer while %s: %s. It is retried; nothing to do unless Accurate stays down", what, msg).
-			pending(events.Failure{Kind: events.FailWait, Hint: hintAccurateAway})
+		out := retry("Accurate did not answer while %s: %s", what, msg).
+			pending(events.Failure{Kind: events.FailWait, Hint: hintAccurateAway}).
+			meanwhile("It is retried; nothing to do unless Accurate stays down")
 		out.down = !errors.Is(err, context.Canceled)
 		return out
 	}
