@@ -147,6 +147,25 @@ func TestConsoleAcrossSellers(t *testing.T) {
 			t.Errorf("GET /admin/events?order=&seller=toko-a = %d %s; want toko-a's entries alone", a.status, a.body)
 		}
 	})
+	t.Run("the JSON list without a seller lists every seller's failed events, each naming its seller", func(t *testing.T) {
+		// toko-b's event synced above; fail it again.
+		if err := siteB.store.Finish(context.Background(), keyB, storeMissing); err != nil {
+			t.Fatal(err)
+		}
+		for token, want := range map[string][]string{adminToken: {`"seller":"toko-a"`, `"seller":"toko-b"`}, "token-of-b": {`"seller":"toko-b"`}} {
+			req, _ := http.NewRequest(http.MethodGet, siteA.url+"/admin/events?state=failed", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			a := b.do(req)
+			if a.status != http.StatusOK || strings.Count(a.body, `"key":`) != len(want) {
+				t.Errorf("GET /admin/events?state=failed = %d %s; want %d entries", a.status, a.body, len(want))
+			}
+			for _, w := range want {
+				if !strings.Contains(a.body, w) {
+					t.Errorf("GET /admin/events?state=failed = %s; want an entry with %s", a.body, w)
+				}
+			}
+		}
+	})
 	t.Run("the JSON list's entries carry their seller", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, siteA.url+"/admin/events?order=SO-ACROSS-B", nil)
 		req.Header.Set("Authorization", "Bearer "+adminToken)

@@ -56,7 +56,14 @@ func (a *api) listEvents(c echo.Context) error {
 		}
 		q.Limit = n
 	}
-	evs, next, err := a.Admin.List(ctx, scope(c), q)
+	// Without a seller, every seller the token sees: in a deployment of
+	// several sellers, one seller's list (or the absent default's) must
+	// not pass for all of them.
+	list := a.Admin.List
+	if q.Seller == "" {
+		list = a.Admin.ListEvery
+	}
+	evs, next, err := list(ctx, scope(c), q)
 	if err != nil {
 		return err
 	}
