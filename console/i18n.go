@@ -90,6 +90,15 @@ func (l lang) HistoryNote(note string, f *events.Failure) string {
 	return l.Note(note)
 }
 
+// Record names a failure's records ("item GHOST-1, customer C-1") in the
+// page's language.
+func (l lang) Record(record string) string {
+	if l.Code == langEN {
+		return record
+	}
+	return recordWordsID.Replace(record)
+}
+
 // recordWordsID says the kinds of record a note names in Indonesian.
 var recordWordsID = strings.NewReplacer("items ", "barang ", "item ", "barang ", " and customer ", " dan pelanggan ", "customer ", "pelanggan ")
 

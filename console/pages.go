@@ -109,7 +109,7 @@ func fixWords(l lang, f events.Failure) string {
 	case events.FailMapping:
 		words = l.F("fix.mapping", f.Key)
 	case events.FailAccurate, events.FailInvoice, events.FailVoid:
-		words = l.F("fix."+f.Kind, f.Record)
+		words = l.F("fix."+f.Kind, l.Record(f.Record))
 	case events.FailForstok, events.FailCredentials, events.FailWait:
 		words = l.T("fix." + f.Kind)
 	default:

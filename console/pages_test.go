@@ -206,7 +206,7 @@ func TestPages(t *testing.T) {
 			Failure: &events.Failure{Kind: events.FailAccurate, Record: "item GHOST-1", AccurateMessage: `Barang "GHOST-1" tidak ditemukan atau sudah dihapus`}})
 		legacy := s.failedInvoice(72004, "SO-7204", events.Result{State: events.StateFailed, Error: "faktur SO-7204: something the old worker wrote"})
 		for key, want := range map[string][]string{
-			refused: {"Accurate menolak dokumen: item GHOST-1", "Kata Accurate: Barang &#34;GHOST-1&#34; tidak ditemukan"},
+			refused: {"Accurate menolak dokumen: barang GHOST-1", "Kata Accurate: Barang &#34;GHOST-1&#34; tidak ditemukan"},
 			legacy:  {"Baca pesan asli di bawah", "something the old worker wrote"},
 		} {
 			page := b.get("/console/event?key=" + url.QueryEscape(key))
