@@ -485,6 +485,11 @@ func (w *Worker) classify(doing, record string, err error) outcome {
 	if doing != "" {
 		what = doing + " " + record
 	}
+	// "while saving faktur X" where a refusal says "refused faktur X".
+	while := what
+	if doing == "" {
+		while = "saving " + record
+	}
 	msg := err.Error()
 	words := accurateWords(err)
 	switch accurate.ClassOf(err) {
@@ -495,23 +500,23 @@ func (w *Worker) classify(doing, record string, err error) outcome {
 		return fail(events.Failure{Kind: events.FailAccurate, Record: record, AccurateMessage: words, Hint: hintAccurateData},
 			"Accurate refused %s: %s", what, msg)
 	case accurate.ClassAuth:
-		return retry("Accurate refused the API token or its signature while %s: %s", what, msg).
+		return retry("Accurate refused the API token or its signature while %s: %s", while, msg).
 			pending(events.Failure{Kind: events.FailCredentials, AccurateMessage: words,
 				Hint: "Check " + w.Credentials + " and correct them, then replay this event"}).
 			meanwhile("Check " + w.Credentials + " and correct them; the event is retried meanwhile")
 	case accurate.ClassRateLimited:
-		return retry("Accurate's rate limit stopped %s: %s", what, msg).
+		return retry("Accurate's rate limit stopped %s: %s", while, msg).
 			pending(events.Failure{Kind: events.FailWait, AccurateMessage: words,
 				Hint: hintAccurateAway + "; if Accurate's rate limit keeps stopping it, another program shares the database's limit"}).
 			meanwhile("It is retried after a pause; if this persists, another program shares the database's limit")
 	default:
 		if errors.Is(err, accurate.ErrLimitUnavailable) {
 			// Nothing reached Accurate: Redis, which holds the limit, is down.
-			return retry("Redis, which holds the seller's shared Accurate rate limit, did not answer while %s: %s", what, msg).
+			return retry("Redis, which holds the seller's shared Accurate rate limit, did not answer while %s: %s", while, msg).
 				pending(events.Failure{Kind: events.FailOther, Hint: "Redis did not answer: once it answers again, replay this event"}).
 				meanwhile("It is retried; nothing was sent to Accurate")
 		}
-		out := retry("Accurate did not answer while %s: %s", what, msg).
+		out := retry("Accurate did not answer while %s: %s", while, msg).
 			pending(events.Failure{Kind: events.FailWait, Hint: hintAccurateAway}).
 			meanwhile("It is retried; nothing to do unless Accurate stays down")
 		out.down = !errors.Is(err, context.Canceled)
