@@ -127,7 +127,7 @@ func TestSandboxAReturReducesWhatItsFakturOwesAndIsCheckedAgainstIt(t *testing.T
 	})
 }
 
-func TestSandboxClosedPeriodRefusesDeletesWithAccuratesWords(t *testing.T) {
+func TestSandboxClosedPeriodRefusesSavesAndDeletesWithAccuratesWords(t *testing.T) {
 	sb, srv := newSandbox(t, sandbox.Config{})
 	c := newClient(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
@@ -136,6 +136,10 @@ func TestSandboxClosedPeriodRefusesDeletesWithAccuratesWords(t *testing.T) {
 	}
 	sb.SetClosedThrough(date(30, 11, 2026))
 	refusedWith(t, c.DeleteSalesInvoice(ctx, "2411260AB12CD3"), accurate.ClassValidation, "periode 11/2026 sudah ditutup")
+	another := shopeeInvoice()
+	another.Number = "SO-CLOSED"
+	_, err := c.SaveSalesInvoice(ctx, another)
+	refusedWith(t, err, accurate.ClassValidation, "periode 11/2026 sudah ditutup")
 	sb.SetClosedThrough(accurate.Date{})
 	if err := c.DeleteSalesInvoice(ctx, "2411260AB12CD3"); err != nil {
 		t.Fatalf("once the period is open again: %v", err)

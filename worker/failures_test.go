@@ -57,6 +57,13 @@ func TestWhatAFailureRecords(t *testing.T) {
 			setup:   func(_ *testing.T, w world) { w.settings.Warehouses["78"] = "Gudang Barat" },
 			want: events.Failure{Kind: events.FailAccurate, Record: "faktur " + faktur,
 				AccurateMessage: `Gudang "Gudang Barat" tidak ditemukan`, Hint: "Create it in Accurate"}},
+		{name: "a faktur dated in a period Accurate has closed records kind accurate with Accurate's own words",
+			example: "invoice-created-shopee.json",
+			setup: func(_ *testing.T, w world) {
+				w.sb.SetClosedThrough(accurate.Date{Year: 2026, Month: time.November, Day: 30})
+			},
+			want: events.Failure{Kind: events.FailAccurate, Record: "faktur " + faktur,
+				AccurateMessage: "periode 11/2026 sudah ditutup", Hint: "Correct the data"}},
 		{name: "an item Accurate lacks records kind accurate naming the item and Accurate's words",
 			example: "invoice-created-shopee.json",
 			edit:    func(b map[string]any) { line(b, 2)["sku"] = "GHOST-1" },

@@ -256,6 +256,7 @@ func (s *Server) checkItemLine(p *problems, i int, l accurate.InvoiceItem, price
 func (s *Server) checkInvoice(p problems, inv accurate.SalesInvoice, fields invoiceFields) problems {
 	s.checkCustomer(&p, inv.CustomerNo)
 	s.checkBranch(&p, inv.BranchName)
+	s.checkOpen(&p, inv.TransDate)
 	if inv.CashDiscount < 0 {
 		p.add("Diskon faktur tidak boleh negatif")
 	}
@@ -326,6 +327,7 @@ func (s *Server) storeReceipt(b []byte) reply {
 // the seed and the fakturs it settles, in Accurate's words.
 func (s *Server) checkReceipt(p problems, rc accurate.SalesReceipt, fields receiptFields) problems {
 	customerKnown := s.checkCustomer(&p, rc.CustomerNo)
+	s.checkOpen(&p, rc.TransDate)
 	switch {
 	case rc.BankNo == "":
 		p.add("Kas/Bank harus diisi")
