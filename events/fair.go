@@ -241,6 +241,15 @@ func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
 					s.log.Warn("events accepted as a replica stopped, before their admission, are held again for their turn", zap.Int("events", n))
 				}
 			}
+			taken, err := s.recoverTaken(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("look for events taken by a replica that stopped; tried again shortly (asynq takes them back after its lease otherwise)", zap.Error(err))
+			}
+			for _, id := range taken {
+				seller, key := SplitTaskID(id)
+				s.log.Warn("event queued again: the replica that took it stopped before it began (killed, or lost Redis)",
+					zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", s.hold))
+			}
 		}
 		if err := s.dispatchOnce(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("release held events; tried again at the next tick (held events run by their safety net otherwise)", zap.Error(err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -182,6 +183,46 @@ func (s *Store) ReleaseAbandoned(ctx context.Context) ([]string, error) {
 		}
 		if ok {
 			released = append(released, k)
+		}
+	}
+	return released, nil
+}
+
+// asynqLease is how far ahead asynq v0.26 sets the lease of a task it hands
+// to a worker (its rdb.LeaseDuration): at the dequeue, and again at every
+// heartbeat (every 5 s) of the server running it.
+const asynqLease = 30 * time.Second
+
+// recoverTaken queues again the events of every shard whose task a worker
+// took and whose server has not renewed asynq's lease on it for a hold
+// timeout, when no worker holds them: a replica killed between taking a
+// task and holding its event leaves it active with its record still
+// queued, which ReleaseAbandoned (it looks at the events shown processing)
+// does not see, and asynq would take back only when its lease ran out and
+// its recoverer passed (30 s, then up to a minute). One bounded
+// ZRANGEBYSCORE a shard finds them: a running task's lease is always
+// further ahead. It returns the task ids it queued again.
+func (s *Store) recoverTaken(ctx context.Context) ([]string, error) {
+	stale := strconv.FormatInt(s.now().Add(asynqLease-s.hold).Unix(), 10)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, s.layout.Shards)
+	for n := range cmds {
+		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(s.layout.Queue(n), "lease"), &redis.ZRangeBy{Min: "-inf", Max: stale, Count: rearmBatch})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, unavailable("tasks whose lease is not renewed", err)
+	}
+	var released []string
+	for _, c := range cmds {
+		for _, id := range c.Val() {
+			seller, key := SplitTaskID(id)
+			ok, err := s.Seller(seller).release(ctx, key)
+			if err != nil {
+				return released, err
+			}
+			if ok {
+				released = append(released, id)
+			}
 		}
 	}
 	return released, nil
