@@ -188,6 +188,12 @@ func (f *Fleet) Build(s *sellers.Seller) (*Part, error) {
 	creds.check = client.CheckCredentials
 	w := worker.New(worker.Config{
 		Store:       store,
+		Orders:      store,
+		Wakes:       store,
+		Shares:      store,
+		Days:        store,
+		Missing:     store,
+		Probe:       client,
 		Accurate:    accurate.NewBatcher(client, accurate.BatchConfig{}),
 		Mapping:     s.Mapping,
 		Decoder:     f.decoder,

@@ -275,7 +275,7 @@ func TestInvoiceDecisions(t *testing.T) {
 				store.claims["faktur "+invoiceNumber] = tc.claimedBy
 			}
 			acc := tc.acc
-			w := New(Config{Store: store, Accurate: &acc, Mapping: exampleSettings(t)})
+			w := New(withFake(Config{Accurate: &acc, Mapping: exampleSettings(t)}, store))
 			rec := events.Event{Key: invoiceKey, Attempts: tc.attempt}
 			out := w.processInvoiceCreated(context.Background(), rec, exampleEvent(t, "invoice-created-shopee.json"))
 			if out.state != tc.state || !strings.Contains(out.words(), tc.reason) {
@@ -358,7 +358,7 @@ func TestPaymentDecisions(t *testing.T) {
 				store.records = map[string]events.Event{tc.invoice.Key: *tc.invoice}
 			}
 			acc := tc.acc
-			w := New(Config{Store: store, Accurate: &acc, Mapping: exampleSettings(t)})
+			w := New(withFake(Config{Accurate: &acc, Mapping: exampleSettings(t)}, store))
 			rec := events.Event{Key: paymentKey, Attempts: tc.attempt}
 			out := w.processPaymentReceived(context.Background(), rec, exampleEvent(t, "payment-received-shopee.json"))
 			if out.state != tc.state || out.waiting != tc.waiting || !strings.Contains(out.words(), tc.reason) {
@@ -403,7 +403,7 @@ func TestRecordDecisions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			store := newFakeStore()
-			w := New(Config{Store: store, MaxAttempts: 3, Now: func() time.Time { return now }})
+			w := New(withFake(Config{MaxAttempts: 3, Now: func() time.Time { return now }}, store))
 			rec := events.Event{Key: paymentKey, CreatedAt: now.Add(-tc.age), Attempts: tc.retried + 1}
 			err := w.record(context.Background(), w.Logger, rec, forstok.TypePaymentReceived, tc.retried, tc.out)
 			if len(store.finished) != 1 {

@@ -137,7 +137,8 @@ func TestWhatAFailureRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := *w.cfg
-			cfg.Store, cfg.Accurate, cfg.Mapping = w.store, client, w.settings
+			cfg = withStore(cfg, w.store)
+			cfg.Accurate, cfg.Mapping = client, w.settings
 			key := keyOf(t, body)
 
 			if err := New(cfg).processKey(ctx, key, asynq.NewTask("event", body)); err == nil {

@@ -24,7 +24,7 @@ func (w *Worker) processInvoiceCreated(ctx context.Context, rec events.Event, ev
 			reason: "its invoice was voided (" + voidKey + ") before its faktur was posted; nothing to do"}
 	}
 	out := w.syncInvoice(ctx, rec, ev.Invoice)
-	if out.state == events.StateSynced && w.Orders != nil {
+	if out.state == events.StateSynced {
 		if err := w.Orders.NotePosted(ctx, out.doc.Number, rec.Key); err != nil {
 			w.Logger.Warn("could not note which event posted the faktur; a return of it will read the faktur from Accurate",
 				zap.String("event_key", rec.Key), zap.Error(err))

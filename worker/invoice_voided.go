@@ -21,10 +21,6 @@ import (
 // penerimaan only when this service's record of it and Accurate's answer
 // agree on the fakturs it settles; anything else fails, deleting nothing.
 func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev forstok.Event) outcome {
-	if w.Orders == nil {
-		return fail(events.Failure{Kind: events.FailOther, Hint: "Run the service with its event store (Config.Orders), then replay this event"},
-			"this worker keeps no order memory (Config.Orders): voids cannot be processed")
-	}
 	v := ev.Void
 	number := v.Order.LocalName
 	createdKey := forstok.KeyFor(forstok.TypeInvoiceCreated, v.ID)
@@ -203,10 +199,7 @@ func (w *Worker) deleteRefused(what string, err error) outcome {
 	return w.classify("deleting", ""+what, err)
 }
 
-// voidOf is the void of an invoice, when the worker keeps order memory.
+// voidOf is the void of an invoice.
 func (w *Worker) voidOf(ctx context.Context, invoiceID int64) (string, bool, error) {
-	if w.Orders == nil {
-		return "", false, nil
-	}
 	return w.Orders.VoidOf(ctx, invoiceID)
 }

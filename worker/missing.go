@@ -114,13 +114,9 @@ func (w *Worker) supplyMissing(ctx context.Context, rec events.Event, inv *forst
 // when the client batches); what is found missing is remembered for
 // MissingMemory. A memory that does not answer leaves everything to ask.
 func (w *Worker) knownNumbers(ctx context.Context, eventKey string, kind accurate.ListKind, numbers []string) (map[string]bool, error) {
-	var remembered map[string]bool
-	if w.Missing != nil {
-		m, err := w.Missing.RememberedMissing(ctx, string(kind), numbers)
-		if err != nil {
-			w.Logger.Warn("could not read what Accurate was found to lack; asking Accurate", zap.String("event_key", eventKey), zap.Error(err))
-		}
-		remembered = m
+	remembered, err := w.Missing.RememberedMissing(ctx, string(kind), numbers)
+	if err != nil {
+		w.Logger.Warn("could not read what Accurate was found to lack; asking Accurate", zap.String("event_key", eventKey), zap.Error(err))
 	}
 	var ask []string
 	for _, n := range numbers {
@@ -132,8 +128,8 @@ func (w *Worker) knownNumbers(ctx context.Context, eventKey string, kind accurat
 	if len(ask) == 0 {
 		return known, nil
 	}
-	known, err := w.Accurate.KnownNumbers(ctx, kind, ask)
-	if err != nil || w.Missing == nil {
+	known, err = w.Accurate.KnownNumbers(ctx, kind, ask)
+	if err != nil {
 		return known, err
 	}
 	var lacking []string
@@ -150,9 +146,6 @@ func (w *Worker) knownNumbers(ctx context.Context, eventKey string, kind accurat
 
 // forgetMissing forgets numbers the service just created in Accurate.
 func (w *Worker) forgetMissing(ctx context.Context, eventKey string, kind accurate.ListKind, numbers []string) {
-	if w.Missing == nil {
-		return
-	}
 	if err := w.Missing.ForgetMissing(ctx, string(kind), numbers); err != nil {
 		w.Logger.Warn("could not forget a created number as missing; the memory lapses within MissingMemory", zap.String("event_key", eventKey), zap.Error(err))
 	}
@@ -187,13 +180,6 @@ func (w *Worker) lookupFailed(doing string, doc accurate.SalesInvoice, err, refu
 // done; the others, racing for the same number, wait their turn (retried)
 // and then find it done. Accurate's "the number exists" counts as created.
 func (w *Worker) createOnce(ctx context.Context, eventKey, name, what string, create func() error) (outcome, bool) {
-	if w.Orders == nil {
-		// No shared markers: Accurate's own duplicate answer keeps it once.
-		if err := create(); err != nil && !accurate.IsDuplicate(err) {
-			return w.classify("creating", ""+what, err), false
-		}
-		return outcome{}, true
-	}
 	if done, err := w.Orders.IsDone(ctx, name); err != nil {
 		return retry("reading whether %s was created: %v", what, err), false
 	} else if done {

@@ -108,7 +108,7 @@ func TestMissingItemsAndCustomers(t *testing.T) {
 			lines := ev.Invoice.Order.ItemLines
 			lines[0].BundleInfo[0].SKU, lines[0].BundleInfo[0].Name = "KAOS-MRH-XL", "Kaos Polos Merah XL"
 			lines[1].SKU, lines[1].VariantName = "KAOS-BRU-S", "Biru S"
-			w := New(Config{Store: mw.store, Accurate: mw.client, Mapping: settings})
+			w := New(withStore(Config{Accurate: mw.client, Mapping: settings}, mw.store))
 
 			out := w.processInvoiceCreated(ctx, events.Event{Key: "invoice.created:70002", Attempts: 1}, ev)
 			if out.state != tc.state {
@@ -156,7 +156,7 @@ func TestACreatedItemTakesTheLinesNameAndPrice(t *testing.T) {
 	ev := exampleEvent(t, "invoice-created-shopee.json")
 	line := &ev.Invoice.Order.ItemLines[0]
 	line.SKU, line.Name, line.VariantName = "JASA-BUNGKUS", strings.Repeat("Bungkus kado eksklusif ", 6), "" // 138 characters
-	w := New(Config{Store: mw.store, Accurate: mw.client, Mapping: settings})
+	w := New(withStore(Config{Accurate: mw.client, Mapping: settings}, mw.store))
 	if out := w.processInvoiceCreated(ctx, events.Event{Key: "invoice.created:70001", Attempts: 1}, ev); out.state != events.StateSynced {
 		t.Fatalf("ended %s: %s", out.state, out.reason)
 	}

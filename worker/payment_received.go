@@ -19,7 +19,7 @@ func (w *Worker) processPaymentReceived(ctx context.Context, rec events.Event, e
 		return out
 	}
 	out := w.syncReceipt(ctx, rec, p)
-	if out.state == events.StateSynced && w.Orders != nil {
+	if out.state == events.StateSynced {
 		// A void decides from this record: without it, the penerimaan
 		// would be unknown to the void of a faktur it pays. The next
 		// attempt finds the penerimaan in Accurate and notes it again.

@@ -26,7 +26,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := New(Config{Store: store, Mapping: settings})
+	w := New(Config{Store: store, Orders: store, Mapping: settings})
 	accept := func(file string) events.Event {
 		t.Helper()
 		in, _ := acceptExample(t, store, w, file)
@@ -90,7 +90,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 			t.Fatalf("preview %+v, %v", p, err)
 		}
 		bare, _ := mapping.Parse([]byte("stores:\n  \"1\":\n    customer_no: C\n    bank_no: \"110201\"\nwarehouses:\n  \"1\": Utama\n"))
-		p, err = New(Config{Store: store, Mapping: bare}).Preview(ctx, invoice)
+		p, err = New(Config{Store: store, Orders: store, Mapping: bare}).Preview(ctx, invoice)
 		if err != nil || len(p.Documents) != 0 || len(p.Problems) != 1 || !strings.HasPrefix(p.Problems[0].Key, "stores.") {
 			t.Fatalf("preview %+v, %v", p, err)
 		}

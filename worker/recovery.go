@@ -13,11 +13,6 @@ import (
 // has marked it down.
 const DefaultProbeEvery = 2 * time.Second
 
-// prober is the Accurate client's cheap call that touches no document.
-type prober interface {
-	CheckCredentials(ctx context.Context) error
-}
-
 // Recover runs, until ctx ends, the recovery after an outage of Accurate:
 // while a worker has marked Accurate down (a 5xx, a timeout, a broken
 // connection), it asks Accurate every interval whether it answers, and on
@@ -25,10 +20,6 @@ type prober interface {
 // the events would wait out backoffs that grew during the outage (up to
 // RetryCap) after Accurate is back.
 func (w *Worker) Recover(ctx context.Context, every time.Duration) {
-	p, ok := w.Accurate.(prober)
-	if !ok || w.Wakes == nil {
-		return
-	}
 	defaults.Positive(&every, DefaultProbeEvery)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -38,16 +29,16 @@ func (w *Worker) Recover(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		w.recoverOnce(ctx, p)
+		w.recoverOnce(ctx)
 	}
 }
 
-func (w *Worker) recoverOnce(ctx context.Context, p prober) {
+func (w *Worker) recoverOnce(ctx context.Context) {
 	down, err := w.Wakes.AccurateDown(ctx)
 	if err != nil || !down {
 		return
 	}
-	if err := p.CheckCredentials(ctx); err != nil {
+	if err := w.Probe.CheckCredentials(ctx); err != nil {
 		return // still down, or refusing the credentials: the events' own retries report it
 	}
 	if w.Outage != nil {

@@ -49,7 +49,7 @@ func TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := &postsDuringDetail{Accurate: client}
-	w := New(Config{Store: store, Accurate: acc, Mapping: settings})
+	w := New(withStore(Config{Accurate: acc, Mapping: settings}, store))
 
 	begin := func(file string) (events.Event, forstok.Event) {
 		in, ev := acceptExample(t, store, w, file)

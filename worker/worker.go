@@ -39,7 +39,7 @@ type Store interface {
 }
 
 // Orders is what the worker remembers across events of one order, for
-// voids and returns; *events.Store has it.
+// voids and returns.
 type Orders interface {
 	Get(ctx context.Context, key string) (events.Event, error)
 	MarkVoided(ctx context.Context, invoiceID int64, voidKey string) error
@@ -58,8 +58,7 @@ type Orders interface {
 	IsDone(ctx context.Context, name string) (bool, error)
 }
 
-// Wakes brings waiting events forward when what they wait for happens;
-// *events.Store has it.
+// Wakes brings waiting events forward when what they wait for happens.
 type Wakes interface {
 	// AwaitFaktur registers the event as waiting for the faktur.
 	AwaitFaktur(ctx context.Context, faktur, key string) error
@@ -73,7 +72,7 @@ type Wakes interface {
 }
 
 // Missing remembers briefly what Accurate was found to lack, so that many
-// refusals naming one missing item cost one look-up; *events.Store has it.
+// refusals naming one missing item cost one look-up.
 type Missing interface {
 	NoteMissing(ctx context.Context, kind string, numbers []string, ttl time.Duration) error
 	RememberedMissing(ctx context.Context, kind string, numbers []string) (map[string]bool, error)
@@ -81,7 +80,7 @@ type Missing interface {
 }
 
 // Shares frees an event's place among its seller's events released to the
-// workers when an attempt ends (the fair scheduling); *events.Store has it.
+// workers when an attempt ends (the fair scheduling).
 type Shares interface {
 	Done(ctx context.Context, key string) error
 }
@@ -104,9 +103,15 @@ type Accurate interface {
 }
 
 // Days files each event's document under its day, for the
-// reconciliation; *events.Store has it.
+// reconciliation.
 type Days interface {
 	FileDay(ctx context.Context, day string, l events.DayLine) error
+}
+
+// Prober is the Accurate client's cheap call that touches no document, for
+// Recover.
+type Prober interface {
+	CheckCredentials(ctx context.Context) error
 }
 
 // Metrics receives how events end; nil counts nothing.
@@ -135,21 +140,19 @@ const (
 	DefaultMissingMemory = time.Minute
 )
 
-// Config builds a Worker.
+// Config builds a Worker. The parts of the event store it uses are wired
+// one by one (the service wires them all); a worker built for previews
+// needs Store and Orders only, as it neither runs events nor recovers.
 type Config struct {
-	Store Store
-	// Orders defaults to Store when Store has it.
-	Orders Orders
-	// Wakes defaults to Store when Store has it; nil leaves waiting events
-	// to their backoff.
-	Wakes Wakes
-	// Shares defaults to Store when Store has it.
-	Shares Shares
-	// Days defaults to Store when Store has it; nil files nothing.
-	Days Days
-	// Missing defaults to Store when Store has it; nil looks every refusal
-	// up afresh.
+	Store   Store
+	Orders  Orders
+	Wakes   Wakes
+	Shares  Shares
+	Days    Days
 	Missing Missing
+	// Probe tells whether Accurate answers again, for Recover (the
+	// client's CheckCredentials).
+	Probe Prober
 	// MissingMemory is how long what Accurate was found to lack is
 	// remembered. Default DefaultMissingMemory.
 	MissingMemory time.Duration
@@ -190,21 +193,6 @@ func New(cfg Config) *Worker {
 	}
 	if cfg.Decoder == nil {
 		cfg.Decoder = forstok.NewDecoder()
-	}
-	if o, ok := cfg.Store.(Orders); ok && cfg.Orders == nil {
-		cfg.Orders = o
-	}
-	if wk, ok := cfg.Store.(Wakes); ok && cfg.Wakes == nil {
-		cfg.Wakes = wk
-	}
-	if sh, ok := cfg.Store.(Shares); ok && cfg.Shares == nil {
-		cfg.Shares = sh
-	}
-	if d, ok := cfg.Store.(Days); ok && cfg.Days == nil {
-		cfg.Days = d
-	}
-	if m, ok := cfg.Store.(Missing); ok && cfg.Missing == nil {
-		cfg.Missing = m
 	}
 	defaults.Positive(&cfg.MissingMemory, DefaultMissingMemory)
 	defaults.Positive(&cfg.InvoiceWait, DefaultInvoiceWait)
@@ -317,9 +305,6 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 // fileDay files the event's document in the day book. A reconciliation
 // without it would call the event unknown; the event itself goes on.
 func (w *Worker) fileDay(ctx context.Context, log *zap.Logger, day string, line events.DayLine) {
-	if w.Days == nil {
-		return
-	}
 	if err := w.Days.FileDay(ctx, day, line); err != nil {
 		log.Warn("could not file the event under its day; the reconciliation will not count it until it is filed on its next attempt",
 			zap.String("day", day), zap.Error(err))
@@ -330,9 +315,6 @@ func (w *Worker) fileDay(ctx context.Context, log *zap.Logger, day string, line 
 // attempt has ended, however it ended; when Redis does not answer, the place
 // is freed by its bound.
 func (w *Worker) done(ctx context.Context, log *zap.Logger, key string) {
-	if w.Shares == nil {
-		return
-	}
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	if err := w.Shares.Done(bg, key); err != nil {
@@ -394,7 +376,7 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 			w.Outage.Up()
 		}
 	}
-	if out.state == events.StateRetrying && out.down && w.Wakes != nil {
+	if out.state == events.StateRetrying && out.down {
 		if err := w.Wakes.NoteAccurateDown(ctx); err != nil {
 			log.Warn("could not note that Accurate is down; the event waits out its backoff after Accurate is back", zap.Error(err))
 		}
@@ -420,9 +402,6 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 // records its sync before it wakes the waiters, and a waiter registers
 // before it looks: one of the two always sees the other.
 func (w *Worker) awaitFaktur(ctx context.Context, log *zap.Logger, key, faktur string) bool {
-	if w.Wakes == nil {
-		return false
-	}
 	if err := w.Wakes.AwaitFaktur(ctx, faktur, key); err != nil {
 		log.Warn("could not register the event as waiting for its faktur; it waits out its backoff", zap.String("faktur", faktur), zap.Error(err))
 		return false
@@ -434,7 +413,7 @@ func (w *Worker) awaitFaktur(ctx context.Context, log *zap.Logger, key, faktur s
 // wakeWaiters runs now the payments and returns waiting for the faktur
 // that has just synced.
 func (w *Worker) wakeWaiters(ctx context.Context, log *zap.Logger, faktur string) {
-	if w.Wakes == nil || faktur == "" {
+	if faktur == "" {
 		return
 	}
 	n, err := w.Wakes.WakeFaktur(ctx, faktur)

@@ -45,7 +45,7 @@ func TestWaitingForAFakturNamesTheEventsKind(t *testing.T) {
 					store.claims["faktur F-1"] = owner.Key
 					store.records = map[string]events.Event{owner.Key: *owner}
 				}
-				w := New(Config{Store: store})
+				w := New(withFake(Config{}, store))
 				out := w.waitForFaktur(t.Context(), "F-1", kind)
 				if !out.waiting || out.state != events.StateRetrying || !strings.Contains(out.reason, "this "+kind) && !strings.Contains(out.reason, "the "+kind) {
 					t.Errorf("outcome %+v; want a wait naming the %s", out, kind)
