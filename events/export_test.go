@@ -19,3 +19,11 @@ func KeySlot(key string) int {
 // as an older version did.
 func (s *Store) RecordKey(key string) string  { return s.recordKey(key) }
 func (s *Store) HistoryKey(key string) string { return s.historyKey(key) }
+
+// AsynqKey is the key the store reads and writes of asynq's queue q (its
+// pending, scheduled, retry, active and lease sets, "t:<id>" a task's
+// hash), and AsynqLease the lease asynq is expected to give a task it hands
+// out, for the test that holds asynq to that layout.
+func AsynqKey(q, name string) string { return asynqKey(q, name) }
+
+const AsynqLease = asynqLease
