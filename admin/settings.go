@@ -407,6 +407,10 @@ func (s *Service) Choices(ctx context.Context, scope Scope, seller, list, q stri
 type AccurateError struct{ Err error }
 
 func (e *AccurateError) Error() string {
+	if accurate.ClassOf(e.Err) == accurate.ClassAuth {
+		// Waiting a minute would not help: the credentials are the fix.
+		return "the seller's Accurate refused its credentials while listing (" + e.Err.Error() + "): correct them where the sellers' page says, then try again"
+	}
 	return "the seller's Accurate did not answer the list (" + e.Err.Error() + "); try again in a minute"
 }
 func (e *AccurateError) Unwrap() error { return e.Err }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
+	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/admin"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
@@ -37,6 +39,8 @@ func TestAnswerOfIsTheOneMapFromErrorsToStatuses(t *testing.T) {
 		{"Redis out of reach is 503", fmt.Errorf("k: %w: %w", events.ErrUnavailable, errors.New("dial tcp: refused")), 503, admin.CodeUnavailable},
 		{"a caller that hung up is 499, not an outage", fmt.Errorf("k: %w: %w", events.ErrUnavailable, context.Canceled), 499, admin.CodeCancelled},
 		{"anything else is 500 without its details", errors.New("template: boom"), 500, admin.CodeInternal},
+		{"a seller's Accurate that refuses to list is 502", &admin.AccurateError{Err: &accurate.Error{Class: accurate.ClassAuth, Status: 401}}, 502, admin.CodeUnavailable},
+		{"a seller's Accurate that does not answer a list is 502", &admin.AccurateError{Err: &accurate.Error{Class: accurate.ClassTransient}}, 502, admin.CodeUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,4 +50,10 @@ func TestAnswerOfIsTheOneMapFromErrorsToStatuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a list refused for the credentials says to correct them, not to wait a minute", func(t *testing.T) {
+		msg := admin.AnswerOf(&admin.AccurateError{Err: &accurate.Error{Class: accurate.ClassAuth, Status: 401}}).Message
+		if !strings.Contains(msg, "refused its credentials") || strings.Contains(msg, "did not answer") || strings.Contains(msg, "a minute") {
+			t.Errorf("message %q; want it to name the refused credentials", msg)
+		}
+	})
 }
