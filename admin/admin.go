@@ -15,6 +15,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/worker"
 )
 
 // Store is what the admin operations need of the event store.
@@ -137,15 +138,24 @@ type Config struct {
 	// Accurate reads the sellers' own Accurate for the settings; nil: the
 	// online checks are not made and no choices are listed.
 	Accurate SellerAccurate
+	// OrdersFor is one seller's order memory, which a preview reads (a
+	// return's recorded returns, a faktur's total); nil: previews answer
+	// that they are not made here.
+	OrdersFor OrdersFor
 }
+
+// OrdersFor is one seller's order memory (package orders), as the worker
+// reads it.
+type OrdersFor func(seller string) worker.Orders
 
 // Service is the operators' operations.
 type Service struct {
-	store    Store
-	storeFor func(seller string) Store
-	decoder  *forstok.Decoder
-	sellers  func() []Seller
-	now      func() time.Time
+	store     Store
+	storeFor  func(seller string) Store
+	ordersFor OrdersFor
+	decoder   *forstok.Decoder
+	sellers   func() []Seller
+	now       func() time.Time
 	// reconciler makes the reconciliation reports (reconciliation.go).
 	reconciler Reconciler
 	dailyRuns  DailyRuns
@@ -169,7 +179,7 @@ func New(cfg Config) *Service {
 		only := cfg.Store
 		cfg.StoreFor = func(string) Store { return only }
 	}
-	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
+	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, ordersFor: cfg.OrdersFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
 		reconciler: cfg.Reconciler, dailyRuns: cfg.DailyRuns, mappings: cfg.Mappings, accurate: cfg.Accurate}
 }
 

@@ -72,8 +72,8 @@ func (s *Service) PreviewMapping(ctx context.Context, scope Scope, seller string
 		return nil, err
 	}
 	// The event store answers the worker's reads (*events.Store does).
-	store, ok := s.storeFor(seller).(previewStore)
-	if !ok {
+	store, ok := s.storeFor(seller).(worker.Store)
+	if !ok || s.ordersFor == nil {
 		return nil, ErrNoSettings
 	}
 	rec, err := s.previewEvent(ctx, store, seller, eventKey)
@@ -81,7 +81,7 @@ func (s *Service) PreviewMapping(ctx context.Context, scope Scope, seller string
 		return nil, err
 	}
 	// A worker without an Accurate client: the preview cannot send.
-	w := worker.New(worker.Config{Store: store, Orders: store, Mapping: settings, Decoder: s.decoder})
+	w := worker.New(worker.Config{Store: store, Orders: s.ordersFor(seller), Mapping: settings, Decoder: s.decoder})
 	got, err := w.Preview(ctx, rec)
 	if errors.Is(err, worker.ErrNoDocument) {
 		return nil, &MappingErrors{Problems: []PathProblem{{Path: "event", Message: err.Error()}}}
@@ -97,12 +97,6 @@ func (s *Service) PreviewMapping(ctx context.Context, scope Scope, seller string
 		out.Problems = append(out.Problems, PathProblem{Path: FieldPath(p.Key), Message: p.Message})
 	}
 	return out, nil
-}
-
-// previewStore is what a preview reads: the events and the order memory.
-type previewStore interface {
-	worker.Store
-	worker.Orders
 }
 
 // previewEvent is the event a preview builds from: the one named, or the

@@ -48,8 +48,6 @@ type DayEntry struct {
 	VoidedBy string
 }
 
-func (s *Store) dayKey(day string) string { return s.keyPrefix + ":day:" + day }
-
 func (l DayLine) encode() string {
 	known := "0"
 	if l.Known {
@@ -111,7 +109,7 @@ func (s *Store) Day(ctx context.Context, day string) ([]DayEntry, error) {
 	for i, e := range out {
 		states[i] = pipe.HMGet(ctx, s.recordKey(e.Key), "state", "failure")
 		if e.Kind == DocInvoice && e.Invoice > 0 {
-			voids[i] = pipe.Get(ctx, s.voidKey(e.Invoice))
+			voids[i] = pipe.Get(ctx, s.scope.VoidKey(e.Invoice))
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {

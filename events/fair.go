@@ -55,15 +55,6 @@ const (
 	rearmBatch = 1000
 )
 
-func (s *Store) releasedKey() string { return s.keyPrefix + ":fair:released" }
-func (s *Store) heldKey() string     { return s.keyPrefix + ":fair:held" }
-
-// readyKey is the set of sellers with held events of this seller's shard.
-func (s *Store) readyKey() string { return readyKey(s.layout, s.shard) }
-
-// readyKey is the set of sellers with held events of shard n.
-func readyKey(l Layout, n int) string { return l.ShardPrefix(n) + ":fair:ready" }
-
 // readySellers are the sellers with held events, of every shard: one
 // SMEMBERS a shard, in one pipeline.
 func (s *Store) readySellers(ctx context.Context) ([]string, error) {
@@ -178,7 +169,7 @@ func (s *Store) admitKeys() []string {
 
 func (s *Store) admitArgs(ids ...string) []any {
 	now := s.now()
-	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.seller, s.asynqKey("t:")}
+	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.scope.seller, s.asynqKey("t:")}
 	for _, id := range ids {
 		args = append(args, id)
 	}

@@ -2,6 +2,8 @@ package events
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -20,7 +22,28 @@ import (
 // that nobody works on the event any more; ReleaseAbandoned and a replay
 // then take the task back from asynq.
 
-func (s *Store) holderKey(key string) string { return s.keyPrefix + ":holder:" + key }
+// unlockScript deletes a lock (a hold, the migration's lock) only while it
+// is still the caller's.
+var unlockScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
+return 0
+`)
+
+// Unlock deletes the lock key only while token is its holder's, for the
+// locks kept beside the store (the order memory's).
+func Unlock(ctx context.Context, rdb redis.UniversalClient, key, token string) error {
+	return unlockScript.Run(ctx, rdb, []string{key}, token).Err()
+}
+
+// newToken tells one holder of a lock or an event from another.
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// NewToken is a token for a lock kept beside the store.
+func NewToken() string { return newToken() }
 
 // errHoldLost cancels the work of a worker whose hold lapsed.
 var errHoldLost = errors.New("the hold on the event lapsed; another worker may have it now")
@@ -129,7 +152,7 @@ end
 // queues it again; false when a worker holds it (or nothing needed doing).
 func (s *Store) release(ctx context.Context, key string) (bool, error) {
 	note := fmt.Sprintf("its worker stopped without finishing (no sign of it for %s: it died, or lost Redis); queued again", s.hold)
-	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:", s.holderKey(key),
+	keys := []string{s.recordKey(key), s.historyKey(key), s.indexPrefix(), s.holderKey(key),
 		s.asynqKey("t:" + s.taskID(key)), s.asynqKey("active"), s.asynqKey("lease"), s.asynqKey("pending")}
 	c := change{state: StateQueued, note: note, fields: map[string]string{"next_attempt_at": ""}}
 	res, err := releaseScript.Run(ctx, s.rdb, keys, s.transitionArgs(key, c, s.now().Add(-s.hold).UnixMilli(), s.taskID(key))...).Result()

@@ -297,7 +297,131 @@ func isShardQueue(ns, q string) bool {
 	return err1 == nil && err2 == nil
 }
 
-// asynq's keys of one task queue, which releaseScript moves a task between
-// as asynq's own requeue does (asynq v0.26's layout: asynq:{q}:active, a
-// list; :lease, a sorted set; :pending, a list; :t:<id>, the task's hash).
+// asynq's keys of one task queue, which the scripts move a task between as
+// asynq's own code does (asynq v0.26's layout: asynq:{q}:pending and
+// :active, lists; :scheduled, :retry and :lease, sorted sets; :t:<id>, the
+// task's hash; asynqlayout_test.go holds asynq to it).
 func asynqKey(q, name string) string { return QueueKeyPrefix(q) + ":" + name }
+
+// SellerScope is one seller's part of a namespace: the seller, its shard,
+// the shard's asynq queue, and the prefix every key of the seller's part
+// starts with (its shard's hash tag, so that every script over them stays
+// in one Redis Cluster slot). Only a Layout makes one (Layout.Seller), so a
+// seller's key is never built under another seller's or the namespace's
+// own prefix.
+type SellerScope struct {
+	seller string
+	shard  int
+	queue  string
+	prefix string
+}
+
+// Seller is the scope of seller id ("" is the default seller).
+func (l Layout) Seller(id string) SellerScope {
+	defaults.Empty(&id, DefaultSeller)
+	n := l.ShardOf(id)
+	return SellerScope{seller: id, shard: n, queue: l.Queue(n), prefix: l.SellerPrefix(id)}
+}
+
+// ID is the scope's seller.
+func (c SellerScope) ID() string { return c.seller }
+
+// The keys of the order memory (package orders), each kept for the
+// retention.
+
+// VoidKey holds the key of the invoice.voided event that voided an invoice.
+func (c SellerScope) VoidKey(invoiceID int64) string {
+	return c.prefix + ":void:" + strconv.FormatInt(invoiceID, 10)
+}
+
+// PaidByKey is the set of this service's penerimaan that settle a faktur.
+func (c SellerScope) PaidByKey(faktur string) string { return c.prefix + ":paidby:" + faktur }
+
+// SettlesKey is the set of fakturs a penerimaan of this service settles.
+func (c SellerScope) SettlesKey(receipt string) string { return c.prefix + ":settles:" + receipt }
+
+// PostedByKey holds the invoice.created event that posted a faktur.
+func (c SellerScope) PostedByKey(faktur string) string { return c.prefix + ":postedby:" + faktur }
+
+// ReturnedKey is the hash of what each retur of a faktur gave back.
+func (c SellerScope) ReturnedKey(faktur string) string { return c.prefix + ":returned:" + faktur }
+
+// LockKey is a short lock across the replicas.
+func (c SellerScope) LockKey(name string) string { return c.prefix + ":lock:" + name }
+
+// DoneKey marks a one-time action done.
+func (c SellerScope) DoneKey(name string) string { return c.prefix + ":done:" + name }
+
+// ClaimKey holds which event owns an Accurate document number of one kind
+// ("faktur", "penerimaan"), so that two Forstok events can never end on one
+// document.
+func (c SellerScope) ClaimKey(kind, number string) string {
+	return c.prefix + ":claim:" + kind + ":" + number
+}
+
+// FakturKey holds the total of a faktur this service synced, by its
+// Accurate number, so that paying it needs no detail.do call.
+func (c SellerScope) FakturKey(number string) string { return c.prefix + ":faktur:" + number }
+
+// The keys of the store's own part of a seller.
+
+// recordKey is an event's record; historyKey the history list of a record
+// from before the history moved into it.
+func (s *Store) recordKey(key string) string  { return s.scope.prefix + ":event:" + key }
+func (s *Store) historyKey(key string) string { return s.scope.prefix + ":history:" + key }
+
+// indexKey is the index of the events in state ("" every event), by
+// acceptance time; indexPrefix is what the scripts add a state to.
+func (s *Store) indexKey(state string) string {
+	if state == "" {
+		return s.indexPrefix() + "all"
+	}
+	return s.indexPrefix() + state
+}
+func (s *Store) indexPrefix() string { return s.scope.prefix + ":index:" }
+
+// orderKey is the set of the events about a marketplace order number.
+func (s *Store) orderKey(number string) string {
+	return s.scope.prefix + ":order:" + NormalizeOrderNumber(number)
+}
+
+// dayKey is the day book of one day.
+func (s *Store) dayKey(day string) string { return s.scope.prefix + ":day:" + day }
+
+// missingKey is what Accurate was found to lack.
+func (s *Store) missingKey() string { return s.scope.prefix + ":missing" }
+
+// callsKey counts the seller's requests to Accurate in one slot of time.
+func (s *Store) callsKey(slot int64) string {
+	return s.scope.prefix + ":accurate-calls:" + strconv.FormatInt(slot, 10)
+}
+
+// holderKey holds the token of the worker on an event.
+func (s *Store) holderKey(key string) string { return s.scope.prefix + ":holder:" + key }
+
+// waitersKey is the set of events waiting for a faktur.
+func (s *Store) waitersKey(faktur string) string { return s.scope.prefix + ":waiters:faktur:" + faktur }
+
+// downKey marks this seller's Accurate as not answering: a worker sets it
+// when a call meets a 5xx, a timeout or a broken connection, and the
+// recovery probe looks at Accurate while it is there.
+func (s *Store) downKey() string { return s.scope.prefix + ":accurate:down" }
+
+// releasedKey and heldKey are the seller's events released to the workers
+// and held for their turn (fair.go).
+func (s *Store) releasedKey() string { return s.scope.prefix + ":fair:released" }
+func (s *Store) heldKey() string     { return s.scope.prefix + ":fair:held" }
+
+// readyKey is the set of sellers with held events of this seller's shard.
+func (s *Store) readyKey() string { return readyKey(s.layout, s.scope.shard) }
+
+// readyKey is the set of sellers with held events of shard n.
+func readyKey(l Layout, n int) string { return l.ShardPrefix(n) + ":fair:ready" }
+
+// asynqKey is a key of asynq's queue of this seller's shard.
+func (s *Store) asynqKey(name string) string { return asynqKey(s.scope.queue, name) }
+
+// The keys of the namespace itself: its layout mark and the migration's
+// lock.
+func layoutKey(ns string) string      { return KeyPrefix(ns) + ":layout" }
+func migrateLockKey(ns string) string { return KeyPrefix(ns) + ":migrate:lock" }

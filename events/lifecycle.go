@@ -20,7 +20,7 @@ var beginScript = redis.NewScript(historyLua + transitionBody + `return redis.ca
 // task when intake could not write it, the state becomes processing and the
 // attempt is counted.
 func (s *Store) Begin(ctx context.Context, in Incoming) (Event, error) {
-	keys := []string{s.recordKey(in.Key), s.historyKey(in.Key), s.keyPrefix + ":index:"}
+	keys := []string{s.recordKey(in.Key), s.historyKey(in.Key), s.indexPrefix()}
 	args := s.transitionArgs(in.Key, change{state: StateProcessing, attempt: true}, 0, "")
 	res, err := beginScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil && strings.Contains(err.Error(), "NOTFOUND") {
@@ -156,7 +156,7 @@ func refuseVoided(ev Event) error {
 // requeue replaces the event's task with a fresh one (a fresh retry budget)
 // and marks the record queued: ErrBusy while a worker holds the task.
 func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
-	err := s.inspector.DeleteTask(s.queueName, s.taskID(in.Key))
+	err := s.inspector.DeleteTask(s.scope.queue, s.taskID(in.Key))
 	if err != nil && isActiveTaskError(err) {
 		// asynq still counts it running; it is, unless its worker stopped.
 		released, rerr := s.release(ctx, in.Key)
@@ -166,7 +166,7 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 		case !released:
 			return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 		}
-		err = s.inspector.DeleteTask(s.queueName, s.taskID(in.Key))
+		err = s.inspector.DeleteTask(s.scope.queue, s.taskID(in.Key))
 	}
 	switch {
 	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
@@ -189,29 +189,37 @@ func isActiveTaskError(err error) bool {
 	return strings.Contains(err.Error(), "active state")
 }
 
-// fakturKey holds the total of a faktur this service synced, by its Accurate
-// number, so that paying it needs no detail.do call.
-func (s *Store) fakturKey(number string) string { return s.keyPrefix + ":faktur:" + number }
+// voidScript moves an event that has not posted (queued, retrying, failed)
+// to voided in one step (transitionLua); any other state is left alone and
+// returned. KEYS and ARGV: transitionLua's.
+var voidScript = redis.NewScript(historyLua + `
+local prior = redis.call("HGET", KEYS[1], "state")
+if not prior then return "" end
+if prior ~= "queued" and prior ~= "retrying" and prior ~= "failed" then return prior end
+` + transitionBody + "return prior\n")
 
-// RememberFaktur records the total of a synced faktur.
-func (s *Store) RememberFaktur(ctx context.Context, number string, totalSen int64) error {
-	if err := s.rdb.Set(ctx, s.fakturKey(number), totalSen, s.retention).Err(); err != nil {
-		return unavailable("remember faktur "+number, err)
+// VoidUnposted ends an event that has not posted in the state voided, by
+// the event voidKey, and drops its queued task. It returns the state the
+// event was in: "" when there is no such event, and any state but queued,
+// retrying and failed (processing, synced, voided) unchanged.
+func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous string, err error) {
+	reason := "its invoice was voided (" + voidKey + ") before its faktur was posted; nothing to do"
+	keys := []string{s.recordKey(key), s.historyKey(key), s.indexPrefix()}
+	c := change{state: StateVoided, note: "voided by " + voidKey, fields: map[string]string{
+		"voided_by": voidKey, "last_error": reason, "next_attempt_at": "", "failure": ""}}
+	old, err := voidScript.Run(ctx, s.rdb, keys, s.transitionArgs(key, c, 0, "")...).Text()
+	if err != nil {
+		return "", unavailable("void "+key, err)
 	}
-	return nil
-}
-
-// FakturTotal is the recorded total of a synced faktur; ok is false when
-// this service has no record of it.
-func (s *Store) FakturTotal(ctx context.Context, number string) (totalSen int64, ok bool, err error) {
-	v, err := s.rdb.Get(ctx, s.fakturKey(number)).Int64()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return 0, false, nil
-	case err != nil:
-		return 0, false, unavailable("faktur "+number, err)
+	if old == "queued" || old == "retrying" || old == "failed" {
+		// The task would only find the void and stop; dropping it saves the
+		// attempt. A task running right now cannot be deleted, and needs not be.
+		if err := s.inspector.DeleteTask(s.scope.queue, s.taskID(key)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) &&
+			!errors.Is(err, asynq.ErrQueueNotFound) && !isActiveTaskError(err) {
+			return old, unavailable("drop the task of "+key, err)
+		}
 	}
-	return v, true, nil
+	return old, nil
 }
 
 // QueueDepth is the number of tasks waiting or scheduled to run again, in
@@ -236,10 +244,6 @@ func (s *Store) QueueDepth(ctx context.Context) (int, error) {
 
 // callSlot is the width of one slot of the Accurate request count.
 const callSlot = 10 * time.Second
-
-func (s *Store) callsKey(slot int64) string {
-	return s.keyPrefix + ":accurate-calls:" + strconv.FormatInt(slot, 10)
-}
 
 // CountAccurateCall counts one request of this seller to Accurate, for
 // every replica to see; a slot of ten seconds lives a little over a minute.

@@ -20,9 +20,6 @@ import (
 // configured shards once, by the first replica to start (or by the migrate
 // command), under a lock the other replicas wait on.
 
-func layoutKey(ns string) string      { return KeyPrefix(ns) + ":layout" }
-func migrateLockKey(ns string) string { return KeyPrefix(ns) + ":migrate:lock" }
-
 // ErrLayout is a namespace laid out in another number of shards than asked.
 var ErrLayout = errors.New("the namespace is laid out in another number of shards")
 

@@ -13,8 +13,6 @@ import (
 // the last memory written, and a replay drops it whole, since the seller
 // replays after adding what was missing.
 
-func (s *Store) missingKey() string { return s.keyPrefix + ":missing" }
-
 // NoteMissing remembers for ttl that Accurate lacks numbers of kind.
 func (s *Store) NoteMissing(ctx context.Context, kind string, numbers []string, ttl time.Duration) error {
 	if len(numbers) == 0 {

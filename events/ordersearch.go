@@ -14,10 +14,6 @@ import (
 // with the retention, so a search is one SMEMBERS plus the records, however
 // many events the store holds.
 
-func (s *Store) orderKey(number string) string {
-	return s.keyPrefix + ":order:" + NormalizeOrderNumber(number)
-}
-
 // NormalizeOrderNumber is an order number as the index keeps it: trimmed
 // and upper-cased, so that a search typed in lower case still finds it.
 func NormalizeOrderNumber(number string) string {

@@ -46,15 +46,6 @@ type Step struct {
 	Note  string    `json:"note,omitempty"`
 }
 
-func (s *Store) recordKey(key string) string  { return s.keyPrefix + ":event:" + key }
-func (s *Store) historyKey(key string) string { return s.keyPrefix + ":history:" + key }
-func (s *Store) indexKey(state string) string {
-	if state == "" {
-		return s.keyPrefix + ":index:all"
-	}
-	return s.keyPrefix + ":index:" + state
-}
-
 // Bounds of what an event keeps, so that a huge field of one webhook (a
 // 1 MB order number quoted in every error) cannot grow Redis by its size on
 // every retry.
@@ -223,7 +214,7 @@ type change struct {
 }
 
 func (s *Store) transition(ctx context.Context, key string, c change) error {
-	keys := []string{s.recordKey(key), s.historyKey(key), s.keyPrefix + ":index:"}
+	keys := []string{s.recordKey(key), s.historyKey(key), s.indexPrefix()}
 	if err := transitionScript.Run(ctx, s.rdb, keys, s.transitionArgs(key, c, 0, "")...).Err(); err != nil {
 		if strings.Contains(err.Error(), "NOTFOUND") {
 			return fmt.Errorf("%s: %w", key, ErrNotFound)
@@ -337,7 +328,7 @@ var recordFields = []string{"type", "state", "attempts", "last_error", "accurate
 // payload and history.
 func (s *Store) decodeRecord(key string, f map[string]string) Event {
 	ev := Event{
-		Seller:         s.seller,
+		Seller:         s.scope.seller,
 		Key:            key,
 		Type:           f["type"],
 		State:          f["state"],

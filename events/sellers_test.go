@@ -85,17 +85,6 @@ func TestSellers(t *testing.T) {
 			t.Errorf("toko-b replaying its own event = %v", err)
 		}
 	})
-
-	t.Run("a number claimed by one seller is free for another", func(t *testing.T) {
-		store, _, _ := newStore(t)
-		toko := store.Seller("toko-b")
-		if owner, err := store.ClaimNumber(ctx, "faktur", "INV-1", "invoice.created:1"); err != nil || owner != "invoice.created:1" {
-			t.Fatalf("default's claim = %q, %v", owner, err)
-		}
-		if owner, err := toko.ClaimNumber(ctx, "faktur", "INV-1", "invoice.created:9"); err != nil || owner != "invoice.created:9" {
-			t.Errorf("toko-b's claim of the same number = %q, %v; want its own", owner, err)
-		}
-	})
 }
 
 func TestTaskID(t *testing.T) {

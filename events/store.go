@@ -123,10 +123,7 @@ type Store struct {
 	inspector *asynq.Inspector
 	ns        string
 	layout    Layout
-	seller    string
-	shard     int    // the seller's shard
-	queueName string // the seller's shard's asynq queue
-	keyPrefix string // the shard's "{ns:<n>:<k>}" (or with ":s:<seller>"): its hash tag, so Lua scripts stay in one Redis Cluster slot
+	scope     SellerScope // the seller whose events these are
 	retention time.Duration
 	maxRetry  int
 	hold      time.Duration
@@ -159,10 +156,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		ns:        cfg.Namespace,
 		layout:    layout,
-		seller:    DefaultSeller,
-		shard:     layout.ShardOf(DefaultSeller),
-		queueName: layout.SellerQueue(DefaultSeller),
-		keyPrefix: layout.SellerPrefix(DefaultSeller),
+		scope:     layout.Seller(DefaultSeller),
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
 		hold:      cfg.HoldTimeout,
@@ -182,26 +176,30 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 // The store New returns is the default seller's; "" is the default seller.
 func (s *Store) Seller(id string) *Store {
 	defaults.Empty(&id, DefaultSeller)
-	if id == s.seller {
+	if id == s.scope.seller {
 		return s
 	}
 	c := *s
-	c.seller = id
-	c.shard = s.layout.ShardOf(id)
-	c.queueName = s.layout.Queue(c.shard)
-	c.keyPrefix = s.layout.SellerPrefix(id)
+	c.scope = s.layout.Seller(id)
 	c.log = s.log.With(zap.String("seller", id))
 	return &c
 }
 
 // SellerID is the seller whose events this store holds.
-func (s *Store) SellerID() string { return s.seller }
+func (s *Store) SellerID() string { return s.scope.seller }
+
+// Scope is where this seller's part of the store lives, for the parts
+// built beside the store (the order memory).
+func (s *Store) Scope() SellerScope { return s.scope }
+
+// Retention is how long events and what is remembered of them are kept.
+func (s *Store) Retention() time.Duration { return s.retention }
 
 // taskID is the asynq task id of one of this seller's events.
-func (s *Store) taskID(key string) string { return TaskID(s.seller, key) }
+func (s *Store) taskID(key string) string { return TaskID(s.scope.seller, key) }
 
 // Queue is the asynq queue of this seller's events (its shard's).
-func (s *Store) Queue() string { return s.queueName }
+func (s *Store) Queue() string { return s.scope.queue }
 
 // Queues are the asynq queues the workers must serve, every shard's, each
 // of the same weight (asynq's Queues; strict priority off).
@@ -215,9 +213,6 @@ func (s *Store) Queues() map[string]int {
 
 // Layout is how this store spreads sellers over shards.
 func (s *Store) Layout() Layout { return s.layout }
-
-// asynqKey is a key of asynq's queue of this seller's shard.
-func (s *Store) asynqKey(name string) string { return asynqKey(s.queueName, name) }
 
 // Ping tells whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -347,7 +342,7 @@ func (s *Store) enqueueTask(ctx context.Context, in Incoming) error {
 	task := asynq.NewTask(TaskType, in.Payload)
 	_, err := s.queue.EnqueueContext(ctx, task,
 		asynq.TaskID(s.taskID(in.Key)),
-		asynq.Queue(s.queueName),
+		asynq.Queue(s.scope.queue),
 		asynq.MaxRetry(s.maxRetry),
 		// No asynq.Retention: a finished task goes at once, its payload with
 		// it; the record keeps the payload and answers for the key
@@ -359,3 +354,8 @@ func (s *Store) enqueueTask(ctx context.Context, in Incoming) error {
 	)
 	return err
 }
+
+// Unavailable wraps a Redis failure met while doing op for the parts kept
+// beside the store (the order memory), as the store's own: errors.Is finds
+// ErrUnavailable and the cause.
+func Unavailable(op string, err error) error { return unavailable(op, err) }

@@ -236,17 +236,6 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("state = %s; want queued", ev.State)
 		}
 	})
-
-	t.Run("faktur totals are remembered for payments", func(t *testing.T) {
-		store, _, _ := newStore(t)
-		if _, ok, err := store.FakturTotal(ctx, "X1"); ok || err != nil {
-			t.Fatalf("unknown faktur: ok=%v err=%v", ok, err)
-		}
-		_ = store.RememberFaktur(ctx, "X1", 23300000)
-		if v, ok, err := store.FakturTotal(ctx, "X1"); !ok || err != nil || v != 23300000 {
-			t.Errorf("FakturTotal = %d %v %v", v, ok, err)
-		}
-	})
 }
 
 func TestList(t *testing.T) {

@@ -20,8 +20,6 @@ import (
 // put it in the retry set yet).
 const wakeBound = 30 * time.Second
 
-func (s *Store) waitersKey(faktur string) string { return s.keyPrefix + ":waiters:faktur:" + faktur }
-
 // AwaitFaktur registers the event key as waiting for faktur: WakeFaktur runs
 // it when the faktur syncs.
 func (s *Store) AwaitFaktur(ctx context.Context, faktur, key string) error {
@@ -84,7 +82,7 @@ func (s *Store) runWhenFree(keys []string) {
 // holds it. A task that is pending, finished or gone needs nothing.
 func (s *Store) runNow(ctx context.Context, key string) (done bool, err error) {
 	id := s.taskID(key)
-	info, err := s.inspector.GetTaskInfo(s.queueName, id)
+	info, err := s.inspector.GetTaskInfo(s.scope.queue, id)
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return true, nil
@@ -105,11 +103,6 @@ func (s *Store) runNow(ctx context.Context, key string) (done bool, err error) {
 	}
 	return true, nil
 }
-
-// downKey marks this seller's Accurate as not answering: a worker sets it
-// when a call meets a 5xx, a timeout or a broken connection, and the
-// recovery probe looks at Accurate while it is there.
-func (s *Store) downKey() string { return s.keyPrefix + ":accurate:down" }
 
 // downFor bounds the mark: events failing again set it again.
 const downFor = time.Hour
@@ -152,7 +145,7 @@ func (s *Store) RunRetries(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		tasks, err := s.inspector.ListRetryTasks(s.queueName, asynq.PageSize(retryPage), asynq.Page(page))
+		tasks, err := s.inspector.ListRetryTasks(s.scope.queue, asynq.PageSize(retryPage), asynq.Page(page))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			return 0, nil
 		}
@@ -160,7 +153,7 @@ func (s *Store) RunRetries(ctx context.Context) (int, error) {
 			return 0, unavailable("list the events waiting to retry", err)
 		}
 		for _, t := range tasks {
-			if seller, _ := SplitTaskID(t.ID); seller == s.seller {
+			if seller, _ := SplitTaskID(t.ID); seller == s.scope.seller {
 				ids = append(ids, t.ID)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/metrics"
+	"forstok-accurate-sync/orders"
 	"forstok-accurate-sync/outage"
 	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
@@ -188,7 +189,7 @@ func (f *Fleet) Build(s *sellers.Seller) (*Part, error) {
 	creds.check = client.CheckCredentials
 	w := worker.New(worker.Config{
 		Store:       store,
-		Orders:      store,
+		Orders:      orders.For(f.rdb, store),
 		Wakes:       store,
 		Shares:      store,
 		Days:        store,

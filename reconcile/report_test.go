@@ -18,6 +18,7 @@ import (
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
+	"forstok-accurate-sync/orders"
 	"forstok-accurate-sync/reconcile"
 )
 
@@ -200,7 +201,7 @@ func TestReconcilingADay(t *testing.T) {
 	editedKey, editedTotal := w.syncedInvoice(72003, "ORD-EDITED", "2026-12-02T11:00:00+07:00")
 	w.sb.EditByHand(sandbox.KindInvoice, "ORD-EDITED", editedTotal-money.Rupiah(5000))
 	voidedKey, _ := w.syncedInvoice(72004, "ORD-VOIDED", "2026-12-02T12:00:00+07:00")
-	if err := w.store.MarkVoided(ctx, 72004, "invoice.voided:72004"); err != nil {
+	if err := orders.For(w.rdb, w.store).MarkVoided(ctx, 72004, "invoice.voided:72004"); err != nil {
 		t.Fatal(err)
 	}
 	stranger := accurate.SalesInvoice{Number: "ORD-BY-HAND", TransDate: accurate.Date{Year: 2026, Month: 12, Day: 2}, CustomerNo: "C-SHOPEE",

@@ -18,6 +18,7 @@ import (
 	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/orders"
 )
 
 // TestWhatAFailureRecords runs each way the worker fails an event through
@@ -29,6 +30,8 @@ func TestWhatAFailureRecords(t *testing.T) {
 	type world struct {
 		sb       *sandbox.Server
 		store    *events.Store
+		memory   *orders.Memory
+		rdb      *redis.Client
 		settings *mapping.Settings
 		cfg      *Config
 		token    *string // the API token the client signs with
@@ -72,7 +75,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 		{name: "a faktur number another event owns records kind forstok naming the faktur",
 			example: "invoice-created-shopee.json",
 			setup: func(t *testing.T, w world) {
-				if _, err := w.store.ClaimNumber(t.Context(), "faktur", faktur, "invoice.created:1"); err != nil {
+				if _, err := w.memory.ClaimNumber(t.Context(), "faktur", faktur, "invoice.created:1"); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -80,7 +83,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 		{name: "a payment of a voided invoice records kind invoice naming its faktur",
 			example: "payment-received-shopee.json",
 			setup: func(t *testing.T, w world) {
-				if err := w.store.MarkVoided(t.Context(), 70001, "invoice.voided:70001"); err != nil {
+				if err := w.memory.MarkVoided(t.Context(), 70001, "invoice.voided:70001"); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -123,7 +126,9 @@ func TestWhatAFailureRecords(t *testing.T) {
 			r := testredis.New(t)
 			token := sbToken
 			var limiter accurate.Limiter
-			w := world{sb: sb, store: events.New(r.Client(t), events.Config{Namespace: r.Namespace}),
+			rdb := r.Client(t)
+			store := events.New(rdb, events.Config{Namespace: r.Namespace})
+			w := world{sb: sb, store: store, memory: orders.For(rdb, store), rdb: rdb,
 				settings: exampleSettings(t), cfg: &Config{}, token: &token, limiter: &limiter}
 			body := []byte(`{"type":"invoice.created","data":{}}`)
 			if tc.example != "" {
@@ -137,7 +142,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := *w.cfg
-			cfg = withStore(cfg, w.store)
+			cfg = withStore(cfg, w.rdb, w.store)
 			cfg.Accurate, cfg.Mapping = client, w.settings
 			key := keyOf(t, body)
 

@@ -84,7 +84,7 @@ func (w *Worker) invoiceSynced(ctx context.Context, saved accurate.SavedDocument
 		saved.Number = doc.Number
 	}
 	if saved.TotalAmount > 0 {
-		if err := w.Store.RememberFaktur(ctx, saved.Number, int64(saved.TotalAmount)); err != nil {
+		if err := w.Orders.RememberFaktur(ctx, saved.Number, int64(saved.TotalAmount)); err != nil {
 			w.Logger.Warn("could not remember the faktur total; its payment will ask Accurate", zap.String("accurate_number", saved.Number), zap.Error(err))
 		}
 	}

@@ -29,7 +29,7 @@ func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev 
 	if err := w.Orders.MarkVoided(ctx, v.ID, rec.Key); err != nil {
 		return retry("marking invoice %d voided: %v", v.ID, err)
 	}
-	previous, err := w.Orders.VoidUnposted(ctx, createdKey, rec.Key)
+	previous, err := w.Store.VoidUnposted(ctx, createdKey, rec.Key)
 	if err != nil {
 		return retry("stopping %s: %v", createdKey, err)
 	}
@@ -41,7 +41,7 @@ func (w *Worker) processInvoiceVoided(ctx context.Context, rec events.Event, ev 
 	// Whose number it is decides whether this void may delete it: only the
 	// faktur its own invoice.created posted, never another invoice's or one
 	// typed into Accurate by hand.
-	owner, claimed, err := w.Store.NumberOwner(ctx, "faktur", number)
+	owner, claimed, err := w.Orders.NumberOwner(ctx, "faktur", number)
 	if err != nil {
 		return retry("reading which event owns faktur %s: %v", number, err)
 	}

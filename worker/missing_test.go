@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
@@ -27,6 +29,7 @@ type missingWorld struct {
 	sb     *sandbox.Server
 	client *accurate.Client
 	store  *events.Store
+	rdb    *redis.Client
 }
 
 func newMissingWorld(t *testing.T) missingWorld {
@@ -39,7 +42,8 @@ func newMissingWorld(t *testing.T) missingWorld {
 		t.Fatal(err)
 	}
 	r := testredis.New(t)
-	return missingWorld{sb: sb, client: client, store: events.New(r.Client(t), events.Config{Namespace: r.Namespace})}
+	rdb := r.Client(t)
+	return missingWorld{sb: sb, client: client, store: events.New(rdb, events.Config{Namespace: r.Namespace}), rdb: rdb}
 }
 
 // TestMissingItemsAndCustomers: the Tokopedia example order with its two
@@ -108,7 +112,7 @@ func TestMissingItemsAndCustomers(t *testing.T) {
 			lines := ev.Invoice.Order.ItemLines
 			lines[0].BundleInfo[0].SKU, lines[0].BundleInfo[0].Name = "KAOS-MRH-XL", "Kaos Polos Merah XL"
 			lines[1].SKU, lines[1].VariantName = "KAOS-BRU-S", "Biru S"
-			w := New(withStore(Config{Accurate: mw.client, Mapping: settings}, mw.store))
+			w := New(withStore(Config{Accurate: mw.client, Mapping: settings}, mw.rdb, mw.store))
 
 			out := w.processInvoiceCreated(ctx, events.Event{Key: "invoice.created:70002", Attempts: 1}, ev)
 			if out.state != tc.state {
@@ -156,7 +160,7 @@ func TestACreatedItemTakesTheLinesNameAndPrice(t *testing.T) {
 	ev := exampleEvent(t, "invoice-created-shopee.json")
 	line := &ev.Invoice.Order.ItemLines[0]
 	line.SKU, line.Name, line.VariantName = "JASA-BUNGKUS", strings.Repeat("Bungkus kado eksklusif ", 6), "" // 138 characters
-	w := New(withStore(Config{Accurate: mw.client, Mapping: settings}, mw.store))
+	w := New(withStore(Config{Accurate: mw.client, Mapping: settings}, mw.rdb, mw.store))
 	if out := w.processInvoiceCreated(ctx, events.Event{Key: "invoice.created:70001", Attempts: 1}, ev); out.state != events.StateSynced {
 		t.Fatalf("ended %s: %s", out.state, out.reason)
 	}

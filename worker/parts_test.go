@@ -4,13 +4,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/orders"
 )
 
-// withStore wires every part of the event store the worker uses to store,
-// as the service does.
-func withStore(cfg Config, store *events.Store) Config {
-	cfg.Store, cfg.Orders, cfg.Wakes, cfg.Shares, cfg.Days, cfg.Missing = store, store, store, store, store, store
+// withStore wires every part of the event store the worker uses to store
+// and the order memory beside it on rdb, as the service does.
+func withStore(cfg Config, rdb redis.UniversalClient, store *events.Store) Config {
+	cfg.Store, cfg.Wakes, cfg.Shares, cfg.Days, cfg.Missing = store, store, store, store, store
+	cfg.Orders = orders.For(rdb, store)
 	return cfg
 }
 

@@ -67,7 +67,7 @@ func (w *Worker) syncReceipt(ctx context.Context, rec events.Event, p *forstok.P
 	}
 	owing := map[string]money.Amount{}
 	for _, invoiceNo := range mapping.InvoiceNumbers(p) {
-		total, ok, err := w.Store.FakturTotal(ctx, invoiceNo)
+		total, ok, err := w.Orders.FakturTotal(ctx, invoiceNo)
 		if err != nil {
 			return retry("reading the recorded total of faktur %s: %v", invoiceNo, err)
 		}
@@ -150,7 +150,7 @@ func (w *Worker) ownInvoicePending(ctx context.Context, faktur string, invoices 
 // keys) that was accepted: an invoice still queued has claimed nothing yet.
 // False when none is known, or the store does not answer.
 func (w *Worker) fakturOwner(ctx context.Context, faktur string, invoices ...string) (events.Event, bool) {
-	owner, ok, err := w.Store.NumberOwner(ctx, "faktur", faktur)
+	owner, ok, err := w.Orders.NumberOwner(ctx, "faktur", faktur)
 	if err != nil {
 		return events.Event{}, false
 	}

@@ -103,7 +103,7 @@ func (w *Worker) previewOwing(ctx context.Context, p *forstok.Payment) (map[stri
 	owing := map[string]money.Amount{}
 	var notes []PreviewProblem
 	for _, no := range mapping.InvoiceNumbers(p) {
-		total, ok, err := w.Store.FakturTotal(ctx, no)
+		total, ok, err := w.Orders.FakturTotal(ctx, no)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading the recorded total of faktur %s: %w", no, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/orders"
 )
 
 // TestPreviewReadsTheStoreOnly: a worker built without an Accurate client
@@ -20,13 +21,15 @@ import (
 func TestPreviewReadsTheStoreOnly(t *testing.T) {
 	ctx := context.Background()
 	r := testredis.New(t)
-	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	rdb := r.Client(t)
+	store := events.New(rdb, events.Config{Namespace: r.Namespace})
+	memory := orders.For(rdb, store)
 	rawMapping, _ := examples.Files.ReadFile("mapping.yaml")
 	settings, err := mapping.Parse(rawMapping)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := New(Config{Store: store, Orders: store, Mapping: settings})
+	w := New(Config{Store: store, Orders: memory, Mapping: settings})
 	accept := func(file string) events.Event {
 		t.Helper()
 		in, _ := acceptExample(t, store, w, file)
@@ -57,7 +60,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 	})
 	invoice := accept("invoice-created-shopee.json")
 	faktur := mapping.InvoiceNumbers(mustDecode(t, w, payment).Payment)[0]
-	if _, err := store.ClaimNumber(ctx, "faktur", faktur, invoice.Key); err != nil {
+	if _, err := memory.ClaimNumber(ctx, "faktur", faktur, invoice.Key); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("a payment of a faktur its invoice event has not posted yet takes the total that event would post", func(t *testing.T) {
@@ -73,7 +76,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 	})
 	t.Run("a payment of a posted faktur takes its recorded total, with nothing to say", func(t *testing.T) {
 		doc, _ := settings.SalesInvoice(mustDecode(t, w, invoice).Invoice)
-		if err := store.RememberFaktur(ctx, faktur, int64(doc.Total())); err != nil {
+		if err := memory.RememberFaktur(ctx, faktur, int64(doc.Total())); err != nil {
 			t.Fatal(err)
 		}
 		p, err := w.Preview(ctx, payment)
@@ -90,7 +93,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 			t.Fatalf("preview %+v, %v", p, err)
 		}
 		bare, _ := mapping.Parse([]byte("stores:\n  \"1\":\n    customer_no: C\n    bank_no: \"110201\"\nwarehouses:\n  \"1\": Utama\n"))
-		p, err = New(Config{Store: store, Orders: store, Mapping: bare}).Preview(ctx, invoice)
+		p, err = New(Config{Store: store, Orders: memory, Mapping: bare}).Preview(ctx, invoice)
 		if err != nil || len(p.Documents) != 0 || len(p.Problems) != 1 || !strings.HasPrefix(p.Problems[0].Key, "stores.") {
 			t.Fatalf("preview %+v, %v", p, err)
 		}

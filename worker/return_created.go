@@ -155,14 +155,14 @@ func (w *Worker) soldByOwnInvoice(ctx context.Context, faktur string) (sold mapp
 		// The invoice event claims its number before it posts and notes the
 		// post after: in between, Accurate may already hold the faktur.
 		// Our own invoice event is the source; wait for it to finish.
-		owner, claimed, err := w.Store.NumberOwner(ctx, "faktur", faktur)
+		owner, claimed, err := w.Orders.NumberOwner(ctx, "faktur", faktur)
 		if err != nil {
 			return mapping.Sold{}, retry("reading which event claims faktur %s: %v", faktur, err), false, true
 		}
 		if !claimed {
 			return mapping.Sold{}, outcome{}, false, false
 		}
-		inv, err := w.Orders.Get(ctx, owner)
+		inv, err := w.Store.Get(ctx, owner)
 		if err != nil {
 			return mapping.Sold{}, retry("reading %s: %v", owner, err), false, true
 		}
@@ -171,7 +171,7 @@ func (w *Worker) soldByOwnInvoice(ctx context.Context, faktur string) (sold mapp
 		}
 		key = owner
 	}
-	stored, err := w.Orders.Get(ctx, key)
+	stored, err := w.Store.Get(ctx, key)
 	if err != nil {
 		return mapping.Sold{}, retry("reading %s: %v", key, err), false, true
 	}

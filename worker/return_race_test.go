@@ -36,7 +36,8 @@ func (a *postsDuringDetail) SalesInvoiceDetail(ctx context.Context, number strin
 func TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice(t *testing.T) {
 	ctx := context.Background()
 	r := testredis.New(t)
-	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	rdb := r.Client(t)
+	store := events.New(rdb, events.Config{Namespace: r.Namespace})
 	sb := httptest.NewServer(sandbox.New(sandbox.Config{APIToken: "token", SignatureSecret: "secret", Seed: sandbox.DefaultSeed()}))
 	t.Cleanup(sb.Close)
 	client, err := accurate.New(accurate.Config{Host: sb.URL, APIToken: "token", SignatureSecret: "secret", ReadAttempts: 1})
@@ -49,7 +50,7 @@ func TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := &postsDuringDetail{Accurate: client}
-	w := New(withStore(Config{Accurate: acc, Mapping: settings}, store))
+	w := New(withStore(Config{Accurate: acc, Mapping: settings}, rdb, store))
 
 	begin := func(file string) (events.Event, forstok.Event) {
 		in, ev := acceptExample(t, store, w, file)

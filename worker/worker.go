@@ -26,25 +26,24 @@ import (
 	"forstok-accurate-sync/reconcile"
 )
 
-// Store is what the worker needs of the event store.
+// Store is what the worker needs of the event records.
 type Store interface {
 	Hold(ctx context.Context, key string) (held context.Context, release func(), err error)
 	Begin(ctx context.Context, in events.Incoming) (events.Event, error)
 	Finish(ctx context.Context, key string, r events.Result) error
+	Get(ctx context.Context, key string) (events.Event, error)
+	VoidUnposted(ctx context.Context, key, voidKey string) (string, error)
+}
+
+// Orders is what the worker remembers across events of one order, for
+// payments, voids and returns (package orders).
+type Orders interface {
 	RememberFaktur(ctx context.Context, number string, totalSen int64) error
 	FakturTotal(ctx context.Context, number string) (int64, bool, error)
 	ClaimNumber(ctx context.Context, kind, number, key string) (owner string, err error)
 	NumberOwner(ctx context.Context, kind, number string) (key string, ok bool, err error)
-	Get(ctx context.Context, key string) (events.Event, error)
-}
-
-// Orders is what the worker remembers across events of one order, for
-// voids and returns.
-type Orders interface {
-	Get(ctx context.Context, key string) (events.Event, error)
 	MarkVoided(ctx context.Context, invoiceID int64, voidKey string) error
 	VoidOf(ctx context.Context, invoiceID int64) (string, bool, error)
-	VoidUnposted(ctx context.Context, key, voidKey string) (string, error)
 	NotePaid(ctx context.Context, receipt string, fakturs []string) error
 	PaidBy(ctx context.Context, faktur string) ([]string, error)
 	Settles(ctx context.Context, receipt string) ([]string, bool, error)
@@ -509,7 +508,7 @@ func (w *Worker) classify(doing, record string, err error) outcome {
 // the same number (two Forstok invoices sharing an order.local_name) fails,
 // naming the owner, instead of being taken for the owner's document.
 func (w *Worker) claim(ctx context.Context, rec events.Event, kind, number string) (outcome, bool) {
-	owner, err := w.Store.ClaimNumber(ctx, kind, number, rec.Key)
+	owner, err := w.Orders.ClaimNumber(ctx, kind, number, rec.Key)
 	switch {
 	case err != nil:
 		return retry("could not claim %s %s for this event (the event store did not answer): %v", kind, number, err), false

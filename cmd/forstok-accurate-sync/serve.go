@@ -27,6 +27,7 @@ import (
 	"forstok-accurate-sync/guard"
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/orders"
 	"forstok-accurate-sync/outage"
 	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
@@ -187,6 +188,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		AdminToken:     cfg.AdminToken,
 		SellerToken:    reg.ByAdminToken,
 		StoreFor:       func(id string) admin.Store { return store.Seller(id) },
+		OrdersFor:      func(id string) worker.Orders { return orders.For(rdb, store.Seller(id)) },
 		Sellers:        func() []admin.Seller { return adminSellers(reg, f.Refused) },
 		Metrics:        meter,
 		MetricsHandler: meter.Handler(),
