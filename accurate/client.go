@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/internal/defaults"
+	"forstok-accurate-sync/internal/wait"
 )
 
 const (
@@ -189,14 +190,7 @@ func passing(err error) bool {
 func (c *Client) pause(ctx context.Context, attempt int) bool {
 	d := c.readRetryBase << (attempt - 1)
 	d = d/2 + rand.N(d/2+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return wait.Sleep(ctx, d) == nil
 }
 
 // callOnce is one attempt of call.

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/internal/defaults"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // Limiter holds calls back to what Accurate allows. Acquire waits (honouring
@@ -128,7 +129,7 @@ func (l *RedisLimiter) acquireSlot(ctx context.Context) (func(), error) {
 		if got == 1 {
 			break
 		}
-		if err := sleep(ctx, l.pause()); err != nil {
+		if err := wait.Sleep(ctx, l.pause()); err != nil {
 			return nil, fmt.Errorf("accurate limiter: waiting for a slot: %w", err)
 		}
 	}
@@ -154,7 +155,7 @@ func (l *RedisLimiter) waitRate(ctx context.Context) error {
 		if res.Allowed > 0 {
 			return nil
 		}
-		if err := sleep(ctx, max(res.RetryAfter, time.Millisecond)); err != nil {
+		if err := wait.Sleep(ctx, max(res.RetryAfter, time.Millisecond)); err != nil {
 			return fmt.Errorf("accurate limiter: waiting for the rate: %w", err)
 		}
 	}
@@ -165,17 +166,6 @@ func (l *RedisLimiter) pause() time.Duration {
 	p := l.Poll
 	defaults.Positive(&p, 10*time.Millisecond)
 	return p + rand.N(p)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func newHolderID() string {

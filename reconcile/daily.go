@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/internal/defaults"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // DefaultAt is when the daily run starts, in each seller's time zone.
@@ -241,18 +242,9 @@ func (d *Daily) run(ctx context.Context, seller, day string) {
 	claim := d.key(seller, "claim:"+day)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		t := time.NewTicker(d.cfg.ClaimTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-t.C:
-				_ = renew.Run(runCtx, d.cfg.Redis, []string{claim}, d.cfg.Replica, d.cfg.ClaimTTL.Milliseconds()).Err()
-			}
-		}
-	}()
+	go wait.Every(runCtx, d.cfg.ClaimTTL/3, func() {
+		_ = renew.Run(runCtx, d.cfg.Redis, []string{claim}, d.cfg.Replica, d.cfg.ClaimTTL.Milliseconds()).Err()
+	})
 	date, _ := time.Parse(time.DateOnly, day)
 	rep, err := d.cfg.Reconciles.Reconcile(runCtx, seller, Query{From: date, To: date})
 	if ctx.Err() != nil {

@@ -41,6 +41,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/internal/defaults"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // Config sets up a Server. APIToken and SignatureSecret must be set: with
@@ -367,17 +368,7 @@ func (s *Server) pick5xx() int {
 // sleep waits d unless the request is cancelled first; it reports whether
 // the wait ran its course.
 func sleep(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
+	return d <= 0 || wait.Sleep(r.Context(), d) == nil
 }
 
 // dropConnection closes the connection without a word, as a network failure

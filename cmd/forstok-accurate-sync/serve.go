@@ -26,6 +26,7 @@ import (
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/guard"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/orders"
 	"forstok-accurate-sync/outage"
@@ -488,7 +489,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 
 // pruneLoop drops expired entries from the event indexes now and then.
 func (a *app) pruneLoop(ctx context.Context) {
-	every(ctx, time.Hour, func() {
+	wait.Every(ctx, time.Hour, func() {
 		if err := a.store.Prune(ctx); err != nil {
 			a.log.Warn("prune event indexes", zap.Error(err))
 		}
@@ -500,7 +501,7 @@ func (a *app) pruneLoop(ctx context.Context) {
 // that could not record an end while Redis was away), so that they run
 // again within about EVENT_HOLD_TIMEOUT rather than after asynq's lease.
 func (a *app) releaseLoop(ctx context.Context) {
-	every(ctx, a.cfg.EventHoldTimeout/2, func() {
+	wait.Every(ctx, a.cfg.EventHoldTimeout/2, func() {
 		for _, seller := range a.sellers.Status() {
 			released, err := a.store.Seller(seller.ID).ReleaseAbandoned(ctx)
 			if err != nil && ctx.Err() == nil {
@@ -512,20 +513,6 @@ func (a *app) releaseLoop(ctx context.Context) {
 			}
 		}
 	})
-}
-
-// every calls fn every d until ctx ends.
-func every(ctx context.Context, d time.Duration, fn func()) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn()
-		}
-	}
 }
 
 // dispatchTick is how often the dispatcher looks for held events released

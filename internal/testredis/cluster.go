@@ -3,12 +3,10 @@ package testredis
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/rediscluster"
 )
 
 // A real Redis Cluster of three masters, for the tests that show the
@@ -105,7 +104,7 @@ func (c *OwnCluster) RestartNode(t testing.TB, i int) {
 	if err := c.nodes.startNode(i); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.nodes.waitReady(30 * time.Second); err != nil {
+	if err := rediscluster.WaitReady(context.Background(), c.Addrs, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -139,7 +138,7 @@ func startNodes(count int) (*clusterNodes, error) {
 	}
 	n := &clusterNodes{dir: dir, cmds: make([]*exec.Cmd, count)}
 	for range count {
-		p, err := clusterPort(n.ports)
+		p, err := rediscluster.NodePort(n.ports)
 		if err != nil {
 			n.stop()
 			return nil, err
@@ -152,13 +151,11 @@ func startNodes(count int) (*clusterNodes, error) {
 			return nil, err
 		}
 	}
-	args := append([]string{"--cluster", "create"}, n.addrs()...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
+	if err := rediscluster.Create(context.Background(), n.addrs()); err != nil {
 		n.stop()
-		return nil, fmt.Errorf("redis-cli --cluster create: %w: %s", err, out)
+		return nil, err
 	}
-	if err := n.waitReady(30 * time.Second); err != nil {
+	if err := rediscluster.WaitReady(context.Background(), n.addrs(), 30*time.Second); err != nil {
 		n.stop()
 		return nil, err
 	}
@@ -190,40 +187,6 @@ func (n *clusterNodes) startNode(i int) error {
 	return fmt.Errorf("redis-server on %s did not answer within 5s", port)
 }
 
-// waitReady waits until every node reports the Cluster ok with all its
-// slots served, and a Cluster client can write.
-func (n *clusterNodes) waitReady(within time.Duration) error {
-	deadline := time.Now().Add(within)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	var last string
-	for time.Now().Before(deadline) {
-		ok := true
-		for _, a := range n.addrs() {
-			c := redis.NewClient(&redis.Options{Addr: a, MaxRetries: -1})
-			info, err := c.ClusterInfo(ctx).Result()
-			_ = c.Close()
-			if err != nil || !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384") {
-				ok, last = false, fmt.Sprintf("%s: %v %q", a, err, firstLine(info))
-				break
-			}
-		}
-		if ok {
-			rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: n.addrs()})
-			err := rdb.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() })
-			_ = rdb.Close()
-			if err == nil {
-				return nil
-			}
-			last = err.Error()
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("the Redis Cluster was not ready within %s: %s", within, last)
-}
-
-func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
-
 func (n *clusterNodes) kill(i int) {
 	if c := n.cmds[i]; c != nil && c.Process != nil {
 		_ = c.Process.Kill()
@@ -237,36 +200,4 @@ func (n *clusterNodes) stop() {
 		n.kill(i)
 	}
 	_ = os.RemoveAll(n.dir)
-}
-
-// clusterPort finds a port below 55535 free for a node and for its cluster
-// bus (port + 10000), other than those taken.
-func clusterPort(taken []int) (int, error) {
-	for range 200 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if p >= 55535 || p < 1024 || containsPort(taken, p) {
-			continue
-		}
-		bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
-		if err != nil {
-			continue
-		}
-		_ = bus.Close()
-		return p, nil
-	}
-	return 0, fmt.Errorf("no port below 55535 free with its bus port + 10000")
-}
-
-func containsPort(ports []int, p int) bool {
-	for _, q := range ports {
-		if q == p || q+10000 == p || p+10000 == q {
-			return true
-		}
-	}
-	return false
 }

@@ -13,14 +13,11 @@ import (
 // event appears once, whatever the page size.
 func runAdminList(ctx context.Context, l *lab, res *result) error {
 	n := 120
-	r, err := l.startStage(ctx, "admin-list", stageOptions{})
+	r, in, all, err := l.startDelivered(ctx, res, "admin-list", stageOptions{}, 8, invoicesOf(n))
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	items, all := invoices(r.send, n)
-	res.events = n
-	in := r.deliverAbsorbed(ctx, items, 8, res)
 	if _, _, err := r.finish(ctx, res, acknowledgedOf(in, all), time.Minute); err != nil {
 		return err
 	}

@@ -17,20 +17,11 @@ func runBigPayment(ctx context.Context, l *lab, res *result) error {
 		return err
 	}
 	defer r.close(ctx)
-	var items []outgoing
-	var invoices []expectation
-	for i := range n {
-		items = append(items, outgoing{key: invoiceKey(i), d: r.send.newDelivery(invoiceBody(i, "KAOS-HTM-L"))})
-		invoices = append(invoices, expectation{key: invoiceKey(i), kind: faktur, number: invoiceNumber(i)})
-	}
+	items, sales := invoices(r.send, n)
 	in := newIntake()
 	start := time.Now()
 	r.deliverAll(ctx, items, 32, time.Minute, in)
-	keys := make([]string, n)
-	for i, e := range invoices {
-		keys[i] = e.key
-	}
-	if _, _, err := r.admin.settle(ctx, keys, 5*time.Minute, nil); err != nil {
+	if _, _, err := r.admin.settle(ctx, keysOf(sales), 5*time.Minute, nil); err != nil {
 		return err
 	}
 	res.notef("%d invoices accepted and synced in %s", n, time.Since(start).Round(time.Second))
@@ -48,7 +39,7 @@ func runBigPayment(ctx context.Context, l *lab, res *result) error {
 	res.notef("the payment (%d bytes, %d invoices) was answered %d in %s: %s", len(body), n, a.status, time.Since(sent).Round(time.Millisecond), clip(string(a.body), 200))
 	res.expect(a.status == http.StatusAccepted, "the payment was answered %d, want 202", a.status)
 
-	all := append(invoices, expectation{key: key, kind: penerimaan, number: number})
+	all := append(sales, expectation{key: key, kind: penerimaan, number: number})
 	res.events = len(all)
 	states, st, err := r.finish(ctx, res, acknowledgedOf(in, all), 5*time.Minute)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // atAccuratesLimits are the service settings of the scenarios that keep to
@@ -22,16 +23,13 @@ func atAccuratesLimits() map[string]string {
 // exactly one document.
 func runBulkFaults(ctx context.Context, l *lab, res *result) error {
 	n := l.n(2000)
-	r, err := l.startStage(ctx, "bulk-faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}, env: atAccuratesLimits()})
+	r, in, all, err := l.startDelivered(ctx, res, "bulk-faults",
+		stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}, env: atAccuratesLimits()}, 16, pairsOf(n))
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	items, all := invoicesThenPayments(r.send, n)
-	res.events = len(all)
-	in := r.deliverAbsorbed(ctx, items, 16, res)
-	accepted := acknowledgedOf(in, all)
-	_, st, err := r.finish(ctx, res, accepted, 15*time.Minute)
+	_, st, err := r.finish(ctx, res, acknowledgedOf(in, all), 15*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -64,7 +62,7 @@ func runOutage(ctx context.Context, l *lab, res *result) error {
 	res.events = len(all)
 	in := r.deliverAbsorbed(ctx, items, 16, res)
 	accepted := acknowledgedOf(in, all)
-	if err := sleep(ctx, max(outageFor-time.Since(down), time.Millisecond)); err != nil {
+	if err := wait.Sleep(ctx, max(outageFor-time.Since(down), time.Millisecond)); err != nil {
 		return err
 	}
 	calls := r.sb.Calls()
@@ -82,10 +80,12 @@ func runOutage(ctx context.Context, l *lab, res *result) error {
 }
 
 // expectEachOnce checks that every event synced and Accurate holds n
-// fakturs and n penerimaan, every faktur paid in full.
-func expectEachOnce(res *result, st sandbox.State, n, events int) {
+// fakturs and n penerimaan, every faktur paid in full; it returns the
+// fakturs still owing.
+func expectEachOnce(res *result, st sandbox.State, n, events int) []string {
 	res.expect(res.counts.synced == events, "%d of %d events synced", res.counts.synced, events)
 	res.expect(len(st.Invoices) == n && len(st.Receipts) == n, "Accurate holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), n)
 	owing := unpaid(st, numbers(n, invoiceNumber))
 	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
+	return owing
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
@@ -89,7 +90,7 @@ type tries struct {
 func (s *sender) deliver(ctx context.Context, d delivery, within time.Duration) (answer, tries, error) {
 	var t tries
 	deadline := time.Now().Add(within)
-	wait := 50 * time.Millisecond
+	backoff := 50 * time.Millisecond
 	for {
 		a, err := s.post(ctx, d, time.Now())
 		switch {
@@ -108,10 +109,10 @@ func (s *sender) deliver(ctx context.Context, d delivery, within time.Duration) 
 			}
 			return answer{}, t, fmt.Errorf("gave up after %s: %w", within, err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := wait.Sleep(ctx, backoff); err != nil {
 			return answer{}, t, err
 		}
-		wait = min(wait*2, time.Second)
+		backoff = min(backoff*2, time.Second)
 	}
 }
 
@@ -263,7 +264,7 @@ func (a *admin) settle(ctx context.Context, keys []string, within time.Duration,
 			}
 			return last, omitted, nil
 		}
-		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 500*time.Millisecond); err != nil {
 			return last, omitted, err
 		}
 	}

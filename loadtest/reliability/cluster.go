@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/internal/rediscluster"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // redisCluster is a private Redis Cluster of three masters, each a
@@ -34,13 +37,11 @@ func (l *lab) startCluster(ctx context.Context, name string) (*redisCluster, err
 			return nil, err
 		}
 	}
-	args := append([]string{"--cluster", "create"}, c.addrs()...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	if out, err := exec.CommandContext(ctx, "redis-cli", args...).CombinedOutput(); err != nil {
+	if err := rediscluster.Create(ctx, c.addrs()); err != nil {
 		c.close()
-		return nil, fmt.Errorf("redis-cli --cluster create: %w: %s", err, out)
+		return nil, err
 	}
-	if err := c.waitOK(ctx, 30*time.Second); err != nil {
+	if err := rediscluster.WaitReady(ctx, c.addrs(), 30*time.Second); err != nil {
 		c.close()
 		return nil, err
 	}
@@ -59,32 +60,6 @@ func (c *redisCluster) close() {
 	for _, n := range c.nodes {
 		n.close()
 	}
-}
-
-// waitOK waits until every node says the Cluster is ok with all its slots
-// served.
-func (c *redisCluster) waitOK(ctx context.Context, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	var last string
-	for time.Now().Before(deadline) {
-		ok := true
-		for _, a := range c.addrs() {
-			rdb := redis.NewClient(&redis.Options{Addr: a, MaxRetries: -1})
-			info, err := rdb.ClusterInfo(ctx).Result()
-			_ = rdb.Close()
-			if err != nil || !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384") {
-				ok, last = false, fmt.Sprintf("%s: %v", a, err)
-				break
-			}
-		}
-		if ok {
-			return nil
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("the Redis Cluster was not ok within %s: %s", within, last)
 }
 
 // nodeID is master i's Cluster node ID, which reshard names.
@@ -172,7 +147,7 @@ func (n clusterNode) start(ctx context.Context) error {
 	if err := n.c.nodes[n.i].start(ctx); err != nil {
 		return err
 	}
-	return n.c.waitOK(ctx, 30*time.Second)
+	return rediscluster.WaitReady(ctx, n.c.addrs(), 30*time.Second)
 }
 
 // runClusterRestart is redis-restart on a 3-master Cluster: master 1 is
@@ -224,7 +199,7 @@ func runClusterReshard(ctx context.Context, l *lab, res *result) error {
 	<-intakeDone
 	res.absorb(in)
 	for len(r.sb.Invoices())+len(r.sb.Receipts()) < len(all)/2 && len(r.sb.Invoices())+len(r.sb.Receipts()) < len(all) {
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -23,20 +23,13 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 	if l.quick {
 		stormFor = 30 * time.Second
 	}
-	r, err := l.startStage(ctx, "faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}})
+	r, in, all, err := l.startDelivered(ctx, res, "faults", stageOptions{faults: sandbox.Faults{ErrorRate: 0.3, LoseRate: 0.1}}, 16, pairsOf(n))
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	items, all := invoicesThenPayments(r.send, n)
-	res.events = len(all)
-
-	in := r.deliverAbsorbed(ctx, items, 16, res)
 	accepted := acknowledgedOf(in, all)
-	keys := make([]string, len(accepted))
-	for i, e := range accepted {
-		keys[i] = e.key
-	}
+	keys := keysOf(accepted)
 
 	// The storm: wait it out (or until everything has settled anyway).
 	during, _, err := r.admin.settle(ctx, keys, stormFor, func(c map[string]int) {
@@ -76,11 +69,7 @@ func runFaults(ctx context.Context, l *lab, res *result) error {
 	if err != nil {
 		return err
 	}
-	res.expect(res.counts.synced == len(all), "%d of %d events synced", res.counts.synced, len(all))
-	res.expect(len(st.Invoices) == n && len(st.Receipts) == n, "Accurate holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), n)
-	owing := unpaid(st, numbers(n, invoiceNumber))
-	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
-	if len(owing) == 0 {
+	if owing := expectEachOnce(res, st, n, len(all)); len(owing) == 0 {
 		res.notef("every faktur paid in full (LUNAS)")
 	}
 	res.notef("in all: %d saves, %d look-ups (list.do), %d detail.do for %d documents; attempts per event: %s",
@@ -108,6 +97,16 @@ func invoicesThenPayments(s *sender, n int) ([]outgoing, []expectation) {
 		all = append(all, expectation{key: paymentKey(i), kind: penerimaan, number: receiptNumber(i)})
 	}
 	return items, all
+}
+
+// pairsOf is invoicesThenPayments of n, for startDelivered.
+func pairsOf(n int) func(*sender) ([]outgoing, []expectation) {
+	return func(s *sender) ([]outgoing, []expectation) { return invoicesThenPayments(s, n) }
+}
+
+// invoicesOf is invoices of n, for startDelivered.
+func invoicesOf(n int) func(*sender) ([]outgoing, []expectation) {
+	return func(s *sender) ([]outgoing, []expectation) { return invoices(s, n) }
 }
 
 // invoices are n generated invoices, each to be one faktur.

@@ -9,13 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/rediscluster"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
@@ -95,17 +96,6 @@ func probe(ctx context.Context, url string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // redisServer is a private redis-server this program may stop and restart,
 // with append-only persistence as a deployment should have it.
 type redisServer struct {
@@ -119,7 +109,7 @@ type redisServer struct {
 }
 
 func (l *lab) newRedisServer(name string) (*redisServer, error) {
-	port, err := nodePort()
+	port, err := rediscluster.NodePort(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -128,32 +118,6 @@ func (l *lab) newRedisServer(name string) (*redisServer, error) {
 		return nil, fmt.Errorf("redis dir: %w", err)
 	}
 	return &redisServer{port: port, dir: dir, logf: filepath.Join(dir, "redis.log")}, nil
-}
-
-// nodePort finds a free port below 55535 whose port + 10000 is free too,
-// so that any redisServer may be a Cluster node.
-func nodePort() (int, error) {
-	for range 200 {
-		addr, err := rig.FreeAddr()
-		if err != nil {
-			return 0, err
-		}
-		_, portText, _ := net.SplitHostPort(addr)
-		port, err := strconv.Atoi(portText)
-		if err != nil {
-			return 0, fmt.Errorf("port of %s: %w", addr, err)
-		}
-		if port >= 55535 {
-			continue
-		}
-		bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
-		if err != nil {
-			continue
-		}
-		_ = bus.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free port below 55535 with its port + 10000 free")
 }
 
 func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
@@ -185,7 +149,7 @@ func (r *redisServer) start(ctx context.Context) error {
 		if err := rdb.Ping(ctx).Err(); err == nil {
 			return nil
 		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return err
 		}
 	}

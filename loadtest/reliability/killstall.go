@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // runKillStall measures what one SIGKILL costs when the limiter's in-flight
@@ -14,20 +15,17 @@ import (
 // cannot call Accurate until then. Nothing may be lost or duplicated.
 func runKillStall(ctx context.Context, l *lab, res *result) error {
 	n := l.n(100)
-	r, err := l.startStage(ctx, "kill-stall", stageOptions{
+	r, in, all, err := l.startDelivered(ctx, res, "kill-stall", stageOptions{
 		faults: sandbox.Faults{Latency: 200 * time.Millisecond},
 		env:    map[string]string{"WORKER_CONCURRENCY": "4", "ACCURATE_MAX_CONCURRENCY": "4"},
-	})
+	}, 8, invoicesOf(n))
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
-	items, all := invoices(r.send, n)
-	res.events = n
-	in := r.deliverAbsorbed(ctx, items, 8, res)
 
 	for len(r.sb.Invoices()) < n/10 {
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -43,7 +41,7 @@ func runKillStall(ctx context.Context, l *lab, res *result) error {
 	restarted := time.Now()
 	last, lastAt, longest := held, restarted, time.Duration(0)
 	for last < n && time.Since(restarted) < 3*time.Minute {
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 		if now := len(r.sb.Invoices()); now > last {

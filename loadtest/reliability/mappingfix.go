@@ -29,12 +29,11 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	defer r.close(ctx)
 	var items []outgoing
 	var all []expectation
-	var keys []string
 	for i := range n {
 		items = append(items, outgoing{key: tokopediaKey(i), d: r.send.newDelivery(tokopediaBody(i))})
 		all = append(all, expectation{key: tokopediaKey(i), kind: faktur, number: tokopediaNumber(i)})
-		keys = append(keys, tokopediaKey(i))
 	}
+	keys := keysOf(all)
 	res.events = n
 	in := r.deliverAbsorbed(ctx, items, 8, res)
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"forstok-accurate-sync/internal/wait"
 )
 
 // runPaymentsFirst delivers every payment before its invoice: each payment
@@ -69,7 +71,7 @@ func (r *stage) waitUntilWaiting(ctx context.Context, n int, within time.Duratio
 		if len(reasons) >= n || time.Now().After(deadline) {
 			return reasons, nil
 		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return reasons, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // runRedisRestart runs the service on a private redis-server with
@@ -98,7 +99,7 @@ func restartsDuringLoad(ctx context.Context, l *lab, res *result, name string, s
 		}
 		stopped := time.Now()
 		answered, posted := in.answered(), len(r.sb.Invoices())+len(r.sb.Receipts())
-		if err := sleep(ctx, 2*time.Second); err != nil {
+		if err := wait.Sleep(ctx, 2*time.Second); err != nil {
 			return err
 		}
 		if err := rs.start(ctx); err != nil {
@@ -120,7 +121,7 @@ func restartsDuringLoad(ctx context.Context, l *lab, res *result, name string, s
 	res.expect(len(downs) == 2, "Redis was restarted %d times during intake, want 2", len(downs))
 	// Once more while the workers are busy: half the documents posted.
 	for len(r.sb.Invoices())+len(r.sb.Receipts()) < len(all)/2 {
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -150,10 +151,7 @@ func (r *stage) allPairsSynced(ctx context.Context, res *result, in *intake, all
 	if err != nil {
 		return err
 	}
-	res.expect(res.counts.synced == len(all), "%d of %d events synced", res.counts.synced, len(all))
-	res.expect(len(st.Invoices) == n && len(st.Receipts) == n, "Accurate holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), n)
-	owing := unpaid(st, numbers(n, invoiceNumber))
-	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
+	expectEachOnce(res, st, n, len(all))
 	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	res.notef("service log: %s", logSummary(r.svc.Log()))
 	return nil

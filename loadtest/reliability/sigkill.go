@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // runSigkill SIGKILLs the service every 2 to 4 seconds while invoices and
@@ -57,10 +58,7 @@ func runSigkill(ctx context.Context, l *lab, res *result) error {
 	if err != nil {
 		return err
 	}
-	res.expect(res.counts.synced == len(all), "%d of %d events synced", res.counts.synced, len(all))
-	res.expect(len(st.Invoices) == n && len(st.Receipts) == n, "Accurate holds %d fakturs and %d penerimaan, want %d each", len(st.Invoices), len(st.Receipts), n)
-	owing := unpaid(st, numbers(n, invoiceNumber))
-	res.expect(len(owing) == 0, "%d fakturs not fully paid, e.g. %s", len(owing), firstOr(owing, ""))
+	expectEachOnce(res, st, n, len(all))
 	res.notef("attempts per event: %s; saves %d for %d documents", attemptSpread(states, all),
 		st.Calls["sales-invoice/save"]+st.Calls["sales-receipt/save"], len(st.Invoices)+len(st.Receipts))
 	return nil
@@ -73,7 +71,7 @@ func runSigkill(ctx context.Context, l *lab, res *result) error {
 func (r *stage) killRepeatedly(ctx context.Context, intakeDone <-chan struct{}, documents, most int) ([]string, error) {
 	var kills []string
 	for len(kills) < most {
-		if err := sleep(ctx, 2*time.Second+rand.N(2*time.Second)); err != nil {
+		if err := wait.Sleep(ctx, 2*time.Second+rand.N(2*time.Second)); err != nil {
 			return kills, err
 		}
 		held := len(r.sb.Invoices()) + len(r.sb.Receipts())

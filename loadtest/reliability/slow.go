@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"forstok-accurate-sync/internal/wait"
 )
 
 // slowOutcome is how the service dealt with one slow connection.
@@ -103,7 +105,7 @@ func (a *abuser) slowClients(ctx context.Context) {
 			crowdOut[i] = slowConn(ctx, addr, headers+"X-Slow: ", "", limit)
 		}()
 	}
-	if err := sleep(ctx, time.Second); err != nil {
+	if err := wait.Sleep(ctx, time.Second); err != nil {
 		return
 	}
 	n, body := a.invoice("KAOS-HTM-L")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/wait"
 	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
@@ -144,6 +145,21 @@ func (r *stage) deliverAbsorbed(ctx context.Context, items []outgoing, workers i
 	return in
 }
 
+// startDelivered is how the scenarios that load first and look after
+// begin: a started stage, sent what gen makes for it through workers
+// connections, the answers added to res and its events counted. The caller
+// closes the stage.
+func (l *lab) startDelivered(ctx context.Context, res *result, name string, o stageOptions, workers int,
+	gen func(*sender) ([]outgoing, []expectation)) (*stage, *intake, []expectation, error) {
+	r, err := l.startStage(ctx, name, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	items, all := gen(r.send)
+	res.events = len(all)
+	return r, r.deliverAbsorbed(ctx, items, workers, res), all, nil
+}
+
 // deliverPaced is deliverAll handing out one delivery every so often (0: as
 // fast as the goroutines take them), so that intake lasts a while.
 func (r *stage) deliverPaced(ctx context.Context, items []outgoing, workers int, within, every time.Duration, in *intake) {
@@ -160,7 +176,7 @@ func (r *stage) deliverPaced(ctx context.Context, items []outgoing, workers int,
 		}()
 	}
 	for _, o := range items {
-		if every > 0 && sleep(ctx, every) != nil {
+		if every > 0 && wait.Sleep(ctx, every) != nil {
 			break
 		}
 		select {
@@ -175,10 +191,7 @@ func (r *stage) deliverPaced(ctx context.Context, items []outgoing, workers int,
 // finish waits for the accepted events to settle and counts them against
 // what Accurate holds.
 func (r *stage) finish(ctx context.Context, res *result, accepted []expectation, within time.Duration) (map[string]eventInfo, sandbox.State, error) {
-	keys := make([]string, len(accepted))
-	for i, e := range accepted {
-		keys[i] = e.key
-	}
+	keys := keysOf(accepted)
 	settleStart := time.Now()
 	states, omitted, err := r.admin.settle(ctx, keys, within, func(c map[string]int) {
 		r.lab.log("%s: settling %v", r.name, c)
@@ -214,6 +227,15 @@ func acknowledgedOf(in *intake, all []expectation) []expectation {
 		}
 	}
 	return out
+}
+
+// keysOf are the events' keys, in order.
+func keysOf(all []expectation) []string {
+	keys := make([]string, len(all))
+	for i, e := range all {
+		keys[i] = e.key
+	}
+	return keys
 }
 
 func firstOr(s []string, def string) string {
