@@ -329,21 +329,29 @@ func TestSandboxErrorClasses(t *testing.T) {
 	}
 }
 
+// savedOnlyAt saves the Shopee faktur through c, finds it again by its
+// number, and expects sandbox at to hold it alone.
+func savedOnlyAt(t *testing.T, c *accurate.Client, at *sandbox.Server) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.SaveSalesInvoice(ctx, shopeeInvoice()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := c.FindSalesInvoice(ctx, "2411260AB12CD3"); err != nil || !ok {
+		t.Fatalf("find = %v, %v", ok, err)
+	}
+	if n := len(at.Invoices()); n != 1 {
+		t.Errorf("the new host holds %d fakturs, want 1", n)
+	}
+}
+
 func TestSandboxMovedHost(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a fixed host that answers 308 is followed to the new host with a valid signature", func(t *testing.T) {
 		sbB, srvB := newSandbox(t, sandbox.Config{})
 		sbA, srvA := newSandbox(t, sandbox.Config{Faults: sandbox.Faults{MoveHostTo: srvB.URL}})
 		c := newClient(t, accurate.Config{Host: srvA.URL})
-		if _, err := c.SaveSalesInvoice(ctx, shopeeInvoice()); err != nil {
-			t.Fatal(err)
-		}
-		if _, ok, err := c.FindSalesInvoice(ctx, "2411260AB12CD3"); err != nil || !ok {
-			t.Fatalf("find = %v, %v", ok, err)
-		}
-		if n := len(sbB.Invoices()); n != 1 {
-			t.Errorf("B holds %d fakturs, want 1", n)
-		}
+		savedOnlyAt(t, c, sbB)
 		if n := len(sbA.Invoices()); n != 0 {
 			t.Errorf("A holds %d fakturs, want none", n)
 		}
@@ -362,15 +370,7 @@ func TestSandboxMovedHost(t *testing.T) {
 			t.Fatal(err)
 		}
 		sbA.SetFaults(sandbox.Faults{MoveHostTo: srvB.URL})
-		if _, err := c.SaveSalesInvoice(ctx, shopeeInvoice()); err != nil {
-			t.Fatal(err)
-		}
-		if _, ok, err := c.FindSalesInvoice(ctx, "2411260AB12CD3"); err != nil || !ok {
-			t.Fatalf("find = %v, %v", ok, err)
-		}
-		if n := len(sbB.Invoices()); n != 1 {
-			t.Errorf("B holds %d fakturs, want 1", n)
-		}
+		savedOnlyAt(t, c, sbB)
 		calls := sbA.Calls()
 		if calls["moved"] != 1 || calls["api-token"] != 2 {
 			t.Errorf("A: %d moved, %d discoveries; want 1 and 2", calls["moved"], calls["api-token"])

@@ -3,7 +3,11 @@
 // but Go. docs/accounting.md works them through rupiah by rupiah.
 package examples
 
-import "embed"
+import (
+	"embed"
+	"fmt"
+	"strings"
+)
 
 // Files holds mapping.yaml and the sample webhook bodies.
 //
@@ -26,4 +30,31 @@ var Lifecycle = []string{
 	"invoice-created-shopee-cancelled.json",
 	"invoice-voided-shopee.json",
 	"return-created-tokopedia.json",
+}
+
+// MappingWithoutStore is mapping.yaml with store's entry (its key line and
+// the lines indented under it) taken out: the example of a seller whose
+// mapping does not know a store yet. It fails when there is no such store.
+func MappingWithoutStore(store string) ([]byte, error) {
+	b, err := Files.ReadFile("mapping.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var kept []string
+	skipping, removed := false, false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == `"`+store+`":` {
+			skipping, removed = true, true
+			continue
+		}
+		if skipping && strings.HasPrefix(line, "    ") {
+			continue
+		}
+		skipping = false
+		kept = append(kept, line)
+	}
+	if !removed {
+		return nil, fmt.Errorf("the example mapping has no store %s to take out", store)
+	}
+	return []byte(strings.Join(kept, "\n")), nil
 }

@@ -2,6 +2,7 @@ package examples
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -49,4 +50,28 @@ func TestWebhooksComeInTheOrderOfASellersDay(t *testing.T) {
 	if _, err := Files.ReadFile("mapping.yaml"); err != nil {
 		t.Errorf("the example mapping is not embedded: %v", err)
 	}
+}
+
+func TestMappingWithoutStore(t *testing.T) {
+	t.Run("the store's entry goes and every other line stays", func(t *testing.T) {
+		full, _ := Files.ReadFile("mapping.yaml")
+		got, err := MappingWithoutStore("1010")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(got), `"1010":`) || strings.Contains(string(got), "C-TOKOPEDIA") {
+			t.Errorf("store 1010 is still there:\n%s", got)
+		}
+		if !strings.Contains(string(got), `"1009":`) {
+			t.Errorf("store 1009 went too:\n%s", got)
+		}
+		if removed := strings.Count(string(full), "\n") - strings.Count(string(got), "\n"); removed != 4 {
+			t.Errorf("%d lines taken out; want store 1010's 4", removed)
+		}
+	})
+	t.Run("a store the mapping does not have is an error", func(t *testing.T) {
+		if _, err := MappingWithoutStore("9999"); err == nil || !strings.Contains(err.Error(), "9999") {
+			t.Errorf("error = %v; want one naming store 9999", err)
+		}
+	})
 }

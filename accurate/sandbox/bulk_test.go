@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -159,17 +158,7 @@ func TestBulkSave(t *testing.T) {
 	t.Run("a lost answer drops the answer of every record, and those saved stay saved", func(t *testing.T) {
 		s := start(t, Config{Faults: Faults{LoseRate: 1}})
 		body := map[string]any{"data": []any{numberedInvoice("A"), numberedInvoice("B")}}
-		resp, err := s.srv.Client().Do(s.request(context.Background(), http.MethodPost, "/accurate/api/sales-invoice/bulk-save.do", body))
-		if err == nil {
-			resp.Body.Close()
-			t.Fatalf("HTTP %d, want a connection error", resp.StatusCode)
-		}
-		if n := len(s.sb.Invoices()); n != 2 {
-			t.Fatalf("%d fakturs stored, want 2", n)
-		}
-		if c := s.sb.Calls(); c["lost"] != 1 {
-			t.Errorf("calls %v", c)
-		}
+		s.saveLost(t, "/accurate/api/sales-invoice/bulk-save.do", body, 2)
 	})
 
 	t.Run("one bulk request counts once against the rate limit", func(t *testing.T) {

@@ -498,36 +498,54 @@ func numberFilter(r *http.Request) (func(string) bool, error) {
 func (s *Server) invoiceDetail(r *http.Request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, number, err := documentKey(r)
-	if err != nil {
-		return refused(err.Error())
+	at, refusal := find(r, s.invoices, "Faktur Penjualan")
+	if at < 0 {
+		return refusal
 	}
-	for _, inv := range s.invoices {
-		if (number != "" && inv.Number == number) || (number == "" && inv.ID == id) {
-			return ok(inv.clone())
-		}
-	}
-	return refused(notFound("Faktur Penjualan", id, number))
+	return ok(s.invoices[at].clone())
 }
 
 func (s *Server) receiptDetail(r *http.Request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	at, refusal := find(r, s.receipts, "Penerimaan Penjualan")
+	if at < 0 {
+		return refusal
+	}
+	rc := s.receipts[at]
+	if s.faults.ReceiptDetailWithoutInvoices {
+		d := rc.Detail()
+		d.DetailInvoice = nil // the field is left out of the answer
+		return ok(d)
+	}
+	return ok(rc.clone())
+}
+
+// stored is a document the sandbox holds, named by its id or number.
+type stored interface {
+	ref() (id int64, number string)
+}
+
+func (i *StoredInvoice) ref() (int64, string) { return i.ID, i.Number }
+func (r *StoredReceipt) ref() (int64, string) { return r.ID, r.Number }
+func (r *StoredReturn) ref() (int64, string)  { return r.ID, r.Number }
+
+// find is the index in docs of the document r names (by number when it
+// gives one, else by id), or -1 and the refusal Accurate answers, naming
+// what kind of document it is. The caller holds mu.
+func find[P stored](r *http.Request, docs []P, what string) (int, reply) {
 	id, number, err := documentKey(r)
 	if err != nil {
-		return refused(err.Error())
+		return -1, refused(err.Error())
 	}
-	for _, rc := range s.receipts {
-		if (number != "" && rc.Number == number) || (number == "" && rc.ID == id) {
-			if s.faults.ReceiptDetailWithoutInvoices {
-				d := rc.Detail()
-				d.DetailInvoice = nil // the field is left out of the answer
-				return ok(d)
-			}
-			return ok(rc.clone())
-		}
+	at := slices.IndexFunc(docs, func(d P) bool {
+		dID, dNumber := d.ref()
+		return (number != "" && dNumber == number) || (number == "" && dID == id)
+	})
+	if at < 0 {
+		return -1, refused(notFound(what, id, number))
 	}
-	return refused(notFound("Penerimaan Penjualan", id, number))
+	return at, reply{}
 }
 
 // documentKey reads the id= or number= of a detail.do call.

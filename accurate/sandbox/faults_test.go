@@ -58,17 +58,7 @@ func TestServerErrorFaults(t *testing.T) {
 func TestLostResponses(t *testing.T) {
 	s := start(t, Config{Faults: Faults{LoseRate: 1}})
 	t.Run("a save whose answer is lost fails at the caller but the faktur is stored", func(t *testing.T) {
-		resp, err := s.srv.Client().Do(s.request(context.Background(), http.MethodPost, "/accurate/api/sales-invoice/save.do", shopeeInvoice()))
-		if err == nil {
-			resp.Body.Close()
-			t.Fatalf("got HTTP %d, want a connection error", resp.StatusCode)
-		}
-		if n := len(s.sb.Invoices()); n != 1 {
-			t.Fatalf("%d fakturs stored, want 1", n)
-		}
-		if c := s.sb.Calls(); c["lost"] != 1 {
-			t.Errorf("calls %v", c)
-		}
+		s.saveLost(t, "/accurate/api/sales-invoice/save.do", shopeeInvoice(), 1)
 	})
 	t.Run("the faktur saved is then found by its number", func(t *testing.T) {
 		q := url.Values{"filter.number.op": {"EQUAL"}, "filter.number.val": {"2411260AB12CD3"}}

@@ -121,6 +121,24 @@ func (s *sandbox) send(req *http.Request) (int, envelope) {
 	return resp.StatusCode, e
 }
 
+// saveLost posts a save whose answer the sandbox loses: the caller gets a
+// connection error, yet the sandbox holds wantStored fakturs and counts
+// one lost answer.
+func (s *sandbox) saveLost(t *testing.T, path string, body any, wantStored int) {
+	t.Helper()
+	resp, err := s.srv.Client().Do(s.request(context.Background(), http.MethodPost, path, body))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("HTTP %d, want a connection error", resp.StatusCode)
+	}
+	if n := len(s.sb.Invoices()); n != wantStored {
+		t.Fatalf("%d fakturs stored, want %d", n, wantStored)
+	}
+	if c := s.sb.Calls(); c["lost"] != 1 {
+		t.Errorf("calls %v; want one lost answer", c)
+	}
+}
+
 func (s *sandbox) call(method, path string, body any) (int, envelope) {
 	s.t.Helper()
 	return s.send(s.request(context.Background(), method, path, body))

@@ -35,11 +35,7 @@ func (r *StoredReturn) clone() StoredReturn {
 func (s *Server) Returns() []StoredReturn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]StoredReturn, 0, len(s.returns))
-	for _, r := range s.returns {
-		out = append(out, r.clone())
-	}
-	return out
+	return clones(s.returns)
 }
 
 // CreatedItems and CreatedCustomers list what item/save.do and
@@ -82,17 +78,11 @@ func deleted(what string) reply {
 }
 
 func (s *Server) deleteInvoice(r *http.Request) reply {
-	id, number, err := documentKey(r)
-	if err != nil {
-		return refused(err.Error())
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at := slices.IndexFunc(s.invoices, func(inv *StoredInvoice) bool {
-		return (number != "" && inv.Number == number) || (number == "" && inv.ID == id)
-	})
+	at, refusal := find(r, s.invoices, "Faktur Penjualan")
 	if at < 0 {
-		return refused(notFound("Faktur Penjualan", id, number))
+		return refusal
 	}
 	inv := s.invoices[at]
 	var p problems
@@ -116,17 +106,11 @@ func (s *Server) deleteInvoice(r *http.Request) reply {
 }
 
 func (s *Server) deleteReceipt(r *http.Request) reply {
-	id, number, err := documentKey(r)
-	if err != nil {
-		return refused(err.Error())
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at := slices.IndexFunc(s.receipts, func(rc *StoredReceipt) bool {
-		return (number != "" && rc.Number == number) || (number == "" && rc.ID == id)
-	})
+	at, refusal := find(r, s.receipts, "Penerimaan Penjualan")
 	if at < 0 {
-		return refused(notFound("Penerimaan Penjualan", id, number))
+		return refusal
 	}
 	rc := s.receipts[at]
 	var p problems
@@ -287,16 +271,11 @@ func (s *Server) listReturns(r *http.Request) reply {
 func (s *Server) returnDetail(r *http.Request) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, number, err := documentKey(r)
-	if err != nil {
-		return refused(err.Error())
+	at, refusal := find(r, s.returns, "Retur Penjualan")
+	if at < 0 {
+		return refusal
 	}
-	for _, rt := range s.returns {
-		if (number != "" && rt.Number == number) || (number == "" && rt.ID == id) {
-			return ok(rt.clone())
-		}
-	}
-	return refused(notFound("Retur Penjualan", id, number))
+	return ok(s.returns[at].clone())
 }
 
 var itemTypes = []string{"INVENTORY", "NON_INVENTORY", "SERVICE", "GROUP", "PRODUCTION_COST"}

@@ -201,20 +201,22 @@ func (s *Server) Calls() map[string]int {
 func (s *Server) Invoices() []StoredInvoice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]StoredInvoice, 0, len(s.invoices))
-	for _, inv := range s.invoices {
-		out = append(out, inv.clone())
-	}
-	return out
+	return clones(s.invoices)
 }
 
 // Receipts returns the penerimaan saved, in save order.
 func (s *Server) Receipts() []StoredReceipt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]StoredReceipt, 0, len(s.receipts))
-	for _, rc := range s.receipts {
-		out = append(out, rc.clone())
+	return clones(s.receipts)
+}
+
+// clones copies stored documents, so that what a test holds never changes
+// under it.
+func clones[T any, P interface{ clone() T }](docs []P) []T {
+	out := make([]T, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.clone())
 	}
 	return out
 }

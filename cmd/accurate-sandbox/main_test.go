@@ -15,40 +15,22 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/syncbuf"
 )
-
-// syncBuffer is stdout shared between run and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 // serve runs the command until the test ends and returns its base URL.
-func serve(t *testing.T, args []string, getenv func(string) string) (string, *syncBuffer) {
+func serve(t *testing.T, args []string, getenv func(string) string) (string, *syncbuf.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), getenv, out) }()
 	t.Cleanup(func() {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -25,12 +24,7 @@ func (e *checkFailed) Error() string {
 // With --online it also asks each seller's Accurate whether what its
 // mapping names exists.
 func check(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	online := fs.Bool("online", false, "also ask Accurate whether the accounts, customers, warehouses and items exist")
-	only := fs.String("seller", "", "with SELLERS_DIR: check this seller only")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: forstok-accurate-sync check [--online] [--seller ID]
+	fs := newFlags("check", stdout, `usage: forstok-accurate-sync check [--online] [--seller ID]
 
 Checks the mapping file in MAPPING_FILE (or every seller of SELLERS_DIR) and
 lists every problem with its line and YAML path (docs/mapping.md explains
@@ -42,16 +36,10 @@ Redis with the running service when REDIS_URL is set. Exits 0 when all is
 well, 2 when there are problems, 1 when the check could not run.
 
 `)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError("check [--online] [--seller ID]: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("check [--online] [--seller ID]: unexpected argument %q", fs.Arg(0))
+	online := fs.Bool("online", false, "also ask Accurate whether the accounts, customers, warehouses and items exist")
+	only := fs.String("seller", "", "with SELLERS_DIR: check this seller only")
+	if helped, err := parseFlags(fs, args, "check [--online] [--seller ID]"); helped || err != nil {
+		return err
 	}
 	need := needCheck
 	if *online {

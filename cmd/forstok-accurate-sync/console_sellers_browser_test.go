@@ -19,11 +19,8 @@ func TestConsoleWithASellersTokenInABrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	w := newFleetWorld(t)
 	w.setenv("SHUTDOWN_TIMEOUT", browserShutdownTimeout)
-	w.write("toko-a", w.sellerFile("A"))
-	w.write("toko-b", w.sellerFile("B"))
-	w.start()
 	key := invoiceKey(31)
-	for _, s := range []struct{ seller, secret string }{{"toko-a", testWebhookSecret}, {"toko-b", otherWebhookSecret}} {
+	for _, s := range w.startTwo() {
 		if got := w.send(s.seller, s.secret, unmappedInvoice(31)); got != http.StatusAccepted {
 			t.Fatalf("%s's webhook = %d", s.seller, got)
 		}

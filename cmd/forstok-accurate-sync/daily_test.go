@@ -28,7 +28,7 @@ func TestDailyReconciliationInTheService(t *testing.T) {
 		run, _ = sellers[0].(map[string]any)["reconciliation"].(map[string]any)
 		return run != nil
 	}) {
-		t.Fatalf("no daily run on the overview; logs:\n%s", w.logs.tail(20))
+		t.Fatalf("no daily run on the overview; logs:\n%s", w.logs.Tail(20))
 	}
 	t.Run("the overview shows the seller's previous day with its differences by kind", func(t *testing.T) {
 		jakarta, _ := time.LoadLocation("Asia/Jakarta")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -182,17 +181,8 @@ func TestMappingFailureIsFixedAndReplayed(t *testing.T) {
 }
 
 func mappingFailureIsFixedAndReplayed(t *testing.T, w *world) {
-	full := fixtures.Body(t, "mapping.yaml")
 	// The Tokopedia store is not mapped yet.
-	partial := bytes.Replace(full, []byte(`  "1010":
-    name: Toko Maju Tokopedia
-    customer_no: C-TOKOPEDIA
-    bank_no: "110202"
-`), nil, 1)
-	if bytes.Equal(partial, full) {
-		t.Fatal("could not remove store 1010 from the example mapping")
-	}
-	w.mapping = w.writeMapping(partial)
+	w.mapping = w.writeMapping(fixtures.MappingWithoutStore(t, "1010"))
 	w.start()
 	const key = "invoice.created:70002"
 	w.send(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"))
@@ -207,7 +197,7 @@ func mappingFailureIsFixedAndReplayed(t *testing.T, w *world) {
 	}
 
 	w.stop()
-	w.mapping = w.writeMapping(full)
+	w.mapping = w.writeMapping(fixtures.MappingYAML(t))
 	w.start()
 	if status, body := w.admin(http.MethodPost, "/admin/events/"+key+"/replay", nil); status != http.StatusAccepted {
 		t.Fatalf("replay = %d %v", status, body)

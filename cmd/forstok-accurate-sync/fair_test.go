@@ -86,12 +86,7 @@ func oneSellersBacklogHoldsBackNoOtherSeller(t *testing.T, w *fleetWorld) {
 	}
 
 	t.Run("the sellers' list shows the first seller's events released and held", func(t *testing.T) {
-		_, all := w.get("/admin/sellers", testAdmin)
-		list, _ := all["sellers"].([]any)
-		if len(list) != 2 {
-			t.Fatalf("GET /admin/sellers = %v; want two sellers", all)
-		}
-		a, _ := list[0].(map[string]any)
+		a := w.firstOfTwoSellers(t)
 		released, _ := a["released"].(float64)
 		held, _ := a["held"].(float64)
 		if a["id"] != "toko-a" || released < 1 || released > 4 || held < backlog/2 {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/syncbuf"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -43,7 +43,7 @@ type world struct {
 	// atomic copy from other goroutines.
 	app  *app
 	stop func()
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	// extraEnv adds to or overrides the service's environment.
 	extraEnv map[string]string
 	// retryMin and retryCap, when set, replace the tests' short backoff
@@ -67,7 +67,7 @@ func (w *world) onCluster() *world {
 // limits (8 per second, 8 in flight), which tune may change.
 func newWorld(t *testing.T, tune ...func(*sandbox.Config)) *world {
 	t.Helper()
-	w := &world{t: t, redis: testredis.New(t), logs: &syncBuffer{}}
+	w := &world{t: t, redis: testredis.New(t), logs: &syncbuf.Buffer{}}
 	sc := sandbox.Config{
 		APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(),
 		RateLimit: 8, MaxConcurrency: 8,
@@ -83,7 +83,7 @@ func newWorld(t *testing.T, tune ...func(*sandbox.Config)) *world {
 	w.mapping = w.writeMapping(mappingYAML)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("service log (tail):\n%s", w.logs.tail(6000))
+			t.Logf("service log (tail):\n%s", w.logs.Tail(6000))
 		}
 	})
 	return w
@@ -174,14 +174,26 @@ func (w *world) send(body []byte) int {
 
 func (w *world) admin(method, path string, body []byte) (int, map[string]any) {
 	w.t.Helper()
-	req, _ := http.NewRequest(method, w.url+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+testAdmin)
+	return callJSON(w.t, method, w.url+path, testAdmin, body)
+}
+
+// callJSON sends a request with the bearer token (none when empty) and the
+// JSON body (none when nil), and returns the status and the decoded answer.
+func callJSON(t testing.TB, method, url, token string, body []byte) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var out map[string]any
@@ -267,34 +279,6 @@ func generatedPayment(n int) []byte {
 func invoiceKey(n int) string { return fmt.Sprintf("invoice.created:%d", 800000+n) }
 func paymentKey(n int) string { return fmt.Sprintf("payment.received:%d", 900000+n) }
 
-// syncBuffer collects the service's log lines safely across goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return s
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // metrics is the service's /metrics page.
 func (w *world) metrics() string {
 	w.t.Helper()
@@ -318,4 +302,14 @@ func (w *world) states(keys []string) map[string]string {
 		}
 	}
 	return out
+}
+
+// says fails the test for each of wants that text (what names it) lacks.
+func says(t testing.TB, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
+		}
+	}
 }

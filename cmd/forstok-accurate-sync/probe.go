@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,28 +14,17 @@ import (
 // 200. The image has no shell or curl, so compose's healthcheck runs the
 // binary itself.
 func probe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	url := fs.String("url", "", "what to ask (default: /readyz on the port of LISTEN_ADDR, on 127.0.0.1)")
-	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: forstok-accurate-sync probe [--url URL]
+	fs := newFlags("probe", stdout, `usage: forstok-accurate-sync probe [--url URL]
 
 Asks the running service whether it is ready (GET /readyz: Redis answers and
 the mapping is loaded) and exits 0 when it answers 200, 1 otherwise: the
 health check of deploy/compose.yaml.
 
 `)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError("probe [--url URL]: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("probe [--url URL]: unexpected argument %q", fs.Arg(0))
+	url := fs.String("url", "", "what to ask (default: /readyz on the port of LISTEN_ADDR, on 127.0.0.1)")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if helped, err := parseFlags(fs, args, "probe [--url URL]"); helped || err != nil {
+		return err
 	}
 	if *url == "" {
 		var err error

@@ -13,12 +13,13 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap/zapcore"
 
+	"forstok-accurate-sync/internal/syncbuf"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/internal/wait"
 )
 
 func TestGoRedisLinesAreJSON(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	routeRedisLogs(newLogger(zapcore.InfoLevel, logs))
 	// A port nobody listens on: go-redis logs its failed dials itself.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -110,10 +111,10 @@ func TestRedisDownAtStartIsNamedOnce(t *testing.T) {
 			return resp.StatusCode == http.StatusOK
 		})
 		if !ok {
-			t.Fatalf("the service was not ready within 20 s of Redis's return:\n%s", w.logs.tail(3000))
+			t.Fatalf("the service was not ready within 20 s of Redis's return:\n%s", w.logs.Tail(3000))
 		}
 		if back := strings.Count(w.logs.String(), "Redis at "+addr+" answers again"); back != 1 {
-			t.Errorf("%d lines say Redis answers again; want one:\n%s", back, w.logs.tail(3000))
+			t.Errorf("%d lines say Redis answers again; want one:\n%s", back, w.logs.Tail(3000))
 		}
 	})
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,6 +22,7 @@ import (
 	"forstok-accurate-sync/events"
 	fleetpkg "forstok-accurate-sync/fleet"
 	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/syncbuf"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/internal/wait"
 )
@@ -41,7 +42,7 @@ type fleetWorld struct {
 	env   map[string]string
 	app   *app
 	url   string
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 	store *events.Store
 	hup   chan os.Signal
 
@@ -62,12 +63,9 @@ func (w *fleetWorld) setenv(k, v string) {
 
 func newFleetWorld(t *testing.T) *fleetWorld {
 	t.Helper()
-	w := &fleetWorld{t: t, redis: testredis.New(t), dir: t.TempDir(), logs: &syncBuffer{}, hup: make(chan os.Signal, 1)}
+	w := &fleetWorld{t: t, redis: testredis.New(t), dir: t.TempDir(), logs: &syncbuf.Buffer{}, hup: make(chan os.Signal, 1)}
 	w.serveSandbox(sandbox.DefaultSeed())
-	mappingYAML := fixtures.MappingYAML(t)
-	if err := os.WriteFile(filepath.Join(w.dir, "shared.mapping.yaml"), mappingYAML, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	w.writeExampleMapping("shared.mapping.yaml")
 	w.env = map[string]string{
 		"REDIS_URL":                 w.redis.URL,
 		"REDIS_NAMESPACE":           w.redis.Namespace,
@@ -93,7 +91,7 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 	w.store = events.New(w.redis.Client(t), events.Config{Namespace: w.redis.Namespace})
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("service log (tail):\n%s", w.logs.tail(8000))
+			t.Logf("service log (tail):\n%s", w.logs.Tail(8000))
 		}
 	})
 	return w
@@ -211,6 +209,45 @@ func (w *fleetWorld) waitState(seller, key string, want ...string) {
 	}
 }
 
+// writeExampleMapping writes the example mapping into the sellers' folder
+// as name, each pair of oldnew (old, new, ...) replaced once.
+func (w *fleetWorld) writeExampleMapping(name string, oldnew ...string) {
+	w.t.Helper()
+	data := fixtures.MappingYAML(w.t)
+	for i := 0; i+1 < len(oldnew); i += 2 {
+		data = bytes.Replace(data, []byte(oldnew[i]), []byte(oldnew[i+1]), 1)
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, name), data, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// sellerSecret is a seller and the secret its webhooks are signed with.
+type sellerSecret struct{ seller, secret string }
+
+// startTwo starts the service with sellers toko-a and toko-b, each on its
+// own Accurate token and webhook secret, and returns them.
+func (w *fleetWorld) startTwo() []sellerSecret {
+	w.t.Helper()
+	w.write("toko-a", w.sellerFile("A"))
+	w.write("toko-b", w.sellerFile("B"))
+	w.start()
+	return []sellerSecret{{"toko-a", testWebhookSecret}, {"toko-b", otherWebhookSecret}}
+}
+
+// firstOfTwoSellers is toko-a's entry in GET /admin/sellers, which must
+// list two sellers.
+func (w *fleetWorld) firstOfTwoSellers(t testing.TB) map[string]any {
+	t.Helper()
+	_, all := w.get("/admin/sellers", testAdmin)
+	list, _ := all["sellers"].([]any)
+	if len(list) != 2 {
+		t.Fatalf("GET /admin/sellers = %v; want two sellers", all)
+	}
+	first, _ := list[0].(map[string]any)
+	return first
+}
+
 func (w *fleetWorld) get(path, token string) (int, map[string]any) {
 	w.t.Helper()
 	return w.call(http.MethodGet, path, token)
@@ -223,18 +260,7 @@ func (w *fleetWorld) post(path, token string) (int, map[string]any) {
 
 func (w *fleetWorld) call(method, path, token string) (int, map[string]any) {
 	w.t.Helper()
-	req, _ := http.NewRequest(method, w.url+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return callJSON(w.t, method, w.url+path, token, nil)
 }
 
 func TestSellersSideBySide(t *testing.T) {
@@ -458,11 +484,8 @@ func unmappedInvoice(n int) []byte {
 
 func TestSellersAdminScopes(t *testing.T) {
 	w := newFleetWorld(t)
-	w.write("toko-a", w.sellerFile("A"))
-	w.write("toko-b", w.sellerFile("B"))
-	w.start()
 	key := invoiceKey(20)
-	for _, s := range []struct{ seller, secret string }{{"toko-a", testWebhookSecret}, {"toko-b", otherWebhookSecret}} {
+	for _, s := range w.startTwo() {
 		if got := w.send(s.seller, s.secret, generatedInvoice(20)); got != http.StatusAccepted {
 			t.Fatalf("%s's webhook = %d", s.seller, got)
 		}
@@ -519,12 +542,7 @@ func TestSellersAdminScopes(t *testing.T) {
 	})
 
 	t.Run("the sellers' list shows each seller with its version, events and queue, to whom may see it", func(t *testing.T) {
-		_, all := w.get("/admin/sellers", testAdmin)
-		list, _ := all["sellers"].([]any)
-		if len(list) != 2 {
-			t.Fatalf("GET /admin/sellers = %v; want two sellers", all)
-		}
-		first, _ := list[0].(map[string]any)
+		first := w.firstOfTwoSellers(t)
 		events, _ := first["events"].(map[string]any)
 		if first["id"] != "toko-a" || first["name"] != "Toko A" || first["config_version"] == "" || first["loaded_at"] == nil ||
 			events["synced"] != float64(1) || first["queue_depth"] == nil {
@@ -561,7 +579,7 @@ func TestSellersOnOneDatabaseShareItsLimit(t *testing.T) {
 		w.write("toko-"+strings.ToLower(x), w.discoveringFile(x))
 	}
 	w.start()
-	for _, s := range []struct{ seller, secret string }{{"toko-a", testWebhookSecret}, {"toko-b", otherWebhookSecret}, {"toko-c", otherWebhookSecret}} {
+	for _, s := range []sellerSecret{{"toko-a", testWebhookSecret}, {"toko-b", otherWebhookSecret}, {"toko-c", otherWebhookSecret}} {
 		if got := w.send(s.seller, s.secret, generatedInvoice(30)); got != http.StatusAccepted {
 			t.Fatalf("%s's webhook = %d", s.seller, got)
 		}

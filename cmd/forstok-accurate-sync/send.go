@@ -29,13 +29,7 @@ func (e *sendRefused) Error() string {
 // service and prints the answer: for trying a deployment, or checking that
 // FORSTOK_WEBHOOK_SECRET is the same on both ends.
 func send(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	url := fs.String("url", defaultSendURL, "the service's webhook URL")
-	id := fs.String("id", "", "the webhook-id header (default: a new msg_send_... id; repeat an id to resend the same message)")
-	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the answer")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: forstok-accurate-sync send [--url URL] [--id ID] FILE
+	fs := newFlags("send", stdout, `usage: forstok-accurate-sync send [--url URL] [--id ID] FILE
 
 Signs FILE (a webhook body, such as examples/invoice-created-shopee.json) with
 the first secret in FORSTOK_WEBHOOK_SECRET, as Forstok signs it, posts it to
@@ -43,8 +37,9 @@ the service and prints the answer's status and body. Exits 0 when the service
 answered 200 or 202, 1 otherwise.
 
 `)
-		fs.PrintDefaults()
-	}
+	url := fs.String("url", defaultSendURL, "the service's webhook URL")
+	id := fs.String("id", "", "the webhook-id header (default: a new msg_send_... id; repeat an id to resend the same message)")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the answer")
 	file, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -6,13 +6,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/internal/wait"
 )
 
@@ -213,11 +211,7 @@ func TestMappingThroughTheAdminAPI(t *testing.T) {
 		}
 	})
 	t.Run("a changed file is imported after a console edit and wins", func(t *testing.T) {
-		data, _ := examples.Files.ReadFile("mapping.yaml")
-		data = bytes.Replace(data, []byte(`fulfillment_fee: "610203"`), []byte(`fulfillment_fee: "610204"`), 1)
-		if err := os.WriteFile(filepath.Join(w.dir, "shared.mapping.yaml"), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		w.writeExampleMapping("shared.mapping.yaml", `fulfillment_fee: "610203"`, `fulfillment_fee: "610204"`)
 		w.hup <- os.Interrupt // the folder's watch sees the seller file, not the mapping file it names
 		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool { return current(first, "toko-a")["source"] == "file" }) {
 			t.Fatalf("current %v", current(first, "toko-a"))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/syncbuf"
 	"forstok-accurate-sync/internal/wait"
 )
 
@@ -53,7 +54,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // process is the service running as its own process, as in production.
 type process struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	done chan error
 }
 
@@ -95,7 +96,7 @@ func (w *world) startProcess() *process {
 		return resp.StatusCode == http.StatusOK
 	})
 	if !ready {
-		w.t.Fatalf("the service did not become ready within 30s:\n%s", w.logs.tail(3000))
+		w.t.Fatalf("the service did not become ready within 30s:\n%s", w.logs.Tail(3000))
 	}
 	return p
 }
@@ -176,7 +177,7 @@ func TestSIGTERMFinishesEventsInFlightAndLeavesTheRestQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := <-p.done; err != nil {
-		t.Fatalf("the service exited with %v after SIGTERM; want 0\n%s", err, w.logs.tail(2000))
+		t.Fatalf("the service exited with %v after SIGTERM; want 0\n%s", err, w.logs.Tail(2000))
 	}
 	took := time.Since(began)
 	posted := len(w.sandbox.Invoices())

@@ -26,13 +26,11 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"os/signal"
 	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -50,12 +48,7 @@ func main() {
 	flag.BoolVar(&fo.inline, "inline-mapping", false, "with -sellers: the mapping written into every seller file rather than one shared mapping_file")
 	flag.DurationVar(&fo.settle, "settle", 5*time.Second, "how long to let the service start (every seller) before the idle reading")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *n, *conns, *redisURL, fo, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "backlog:", err)
-		os.Exit(1)
-	}
+	rig.Main("backlog", func(ctx context.Context) error { return run(ctx, *n, *conns, *redisURL, fo, os.Stdout) })
 }
 
 // fleetOptions are the -sellers flags.
@@ -100,9 +93,7 @@ func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, ou
 	}
 	defer func() {
 		svc.Stop(30 * time.Second)
-		if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
-			fmt.Fprintln(out, "cleanup:", err)
-		}
+		bench.DropKeys(ctx, out)
 	}()
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
 

@@ -28,12 +28,10 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -79,12 +77,7 @@ func main() {
 	flag.BoolVar(&o.inline, "inline-mapping", false, "with -sellers: the mapping written into every seller file rather than one shared mapping_file")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "drain:", err)
-		os.Exit(1)
-	}
+	rig.Main("drain", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
@@ -137,10 +130,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		for _, p := range replicas {
 			p.Stop(30 * time.Second)
 		}
-		// After the replicas: nothing may write once the keys are gone.
-		if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
-			fmt.Fprintln(out, "cleanup:", err)
-		}
+		bench.DropKeys(ctx, out)
 	}()
 	var urls []string
 	for i := range o.replicas {

@@ -20,8 +20,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,12 +37,9 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8090", "address to serve on (127.0.0.1 only)")
 	redisURL := flag.String("redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *listen, *redisURL, os.Getenv("FORSTOK_WEBHOOK_SECRET")); err != nil {
-		fmt.Fprintln(os.Stderr, "edge:", err)
-		os.Exit(1)
-	}
+	rig.Main("edge", func(ctx context.Context) error {
+		return run(ctx, *listen, *redisURL, os.Getenv("FORSTOK_WEBHOOK_SECRET"))
+	})
 }
 
 func run(ctx context.Context, listen, redisURL, secret string) error {

@@ -17,11 +17,9 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
-	"syscall"
 	"time"
 
 	"forstok-accurate-sync/events"
@@ -49,12 +47,7 @@ func main() {
 	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "fairness:", err)
-		os.Exit(1)
-	}
+	rig.Main("fairness", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
@@ -94,10 +87,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	defer func() {
 		svc.Stop(30 * time.Second)
-		// After the service: nothing may write once the keys are gone.
-		if _, err := events.DropNamespace(context.WithoutCancel(ctx), rdb, ns); err != nil {
-			fmt.Fprintln(out, "cleanup:", err)
-		}
+		bench.DropKeys(ctx, out)
 	}()
 	url := svc.URL + "/webhooks/forstok"
 

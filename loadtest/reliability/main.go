@@ -24,8 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"forstok-accurate-sync/loadtest/internal/rig"
 )
 
@@ -192,37 +190,21 @@ func (l *lab) n(full int) int {
 
 // machine describes where the figures come from.
 func machine(ctx context.Context, redisURL string) string {
-	cpu := "unknown"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if name, ok := strings.CutPrefix(line, "model name"); ok {
-				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
-				break
-			}
-		}
-	}
 	kernel := "unknown"
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		kernel = strings.TrimSpace(string(b))
 	}
-	redisVersion := "unknown"
-	if opt, err := redis.ParseURL(redisURL); err == nil {
-		rdb := redis.NewClient(opt)
-		if info, err := rdb.Info(ctx, "server").Result(); err == nil {
-			for _, line := range strings.Split(info, "\n") {
-				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
-					redisVersion = v
-				}
-			}
-		}
-		rdb.Close()
+	redisVersion := "?"
+	if rdb, err := rig.OpenRedis(redisURL, ""); err == nil {
+		redisVersion = rig.RedisVersion(ctx, rdb)
+		_ = rdb.Close()
 	}
 	serverVersion := "not installed"
 	if out, err := exec.CommandContext(ctx, "redis-server", "--version").Output(); err == nil {
 		serverVersion = strings.TrimSpace(string(out))
 	}
 	return fmt.Sprintf("machine: %d CPUs (nproc), %s, Linux %s, %s %s/%s, shared Redis %s, redis-server for restarts: %s, %s",
-		runtime.NumCPU(), cpu, kernel, runtime.Version(), runtime.GOOS, runtime.GOARCH, redisVersion, serverVersion,
+		runtime.NumCPU(), rig.CPUModel(), kernel, runtime.Version(), runtime.GOOS, runtime.GOARCH, redisVersion, serverVersion,
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"forstok-accurate-sync/examples"
 )
 
 // runMappingFix runs the service with a mapping that lacks store 1010:
@@ -18,9 +20,13 @@ import (
 func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	n := l.n(50)
 	full := filepath.Join(l.root, "examples", "mapping.yaml")
-	partial, err := withoutStore(full, "1010", filepath.Join(l.dir, "mapping-without-1010.yaml"))
+	without, err := examples.MappingWithoutStore("1010")
 	if err != nil {
 		return err
+	}
+	partial := filepath.Join(l.dir, "mapping-without-1010.yaml")
+	if err := os.WriteFile(partial, without, 0o600); err != nil {
+		return fmt.Errorf("write the mapping: %w", err)
 	}
 	r, err := l.startStage(ctx, "mapping-fix", stageOptions{env: map[string]string{"MAPPING_FILE": partial}})
 	if err != nil {
@@ -86,33 +92,4 @@ func runMappingFix(ctx context.Context, l *lab, res *result) error {
 	res.expect(len(st.Invoices) == n, "Accurate holds %d fakturs, want %d", len(st.Invoices), n)
 	res.expect(!r.svc.Panicked(), "the service log shows a panic")
 	return nil
-}
-
-// withoutStore writes a copy of the mapping file at src without the block of
-// one store, and returns its path.
-func withoutStore(src, store, dst string) (string, error) {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return "", fmt.Errorf("read the mapping: %w", err)
-	}
-	var kept []string
-	skipping, removed := false, false
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(line) == `"`+store+`":` {
-			skipping, removed = true, true
-			continue
-		}
-		if skipping && strings.HasPrefix(line, "    ") {
-			continue
-		}
-		skipping = false
-		kept = append(kept, line)
-	}
-	if !removed {
-		return "", fmt.Errorf("%s has no store %s to remove", src, store)
-	}
-	if err := os.WriteFile(dst, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
-		return "", fmt.Errorf("write the mapping: %w", err)
-	}
-	return dst, nil
 }

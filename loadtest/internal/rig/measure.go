@@ -214,24 +214,34 @@ func sandboxState(ctx context.Context, url string) (sandbox.State, error) {
 
 // Machine describes where the figures were taken.
 func Machine(ctx context.Context, rdb redis.UniversalClient) string {
-	cpu := "unknown CPU"
+	return fmt.Sprintf("%s, Redis %s", CPUModel(), RedisVersion(ctx, rdb))
+}
+
+// CPUModel is the machine's CPU as /proc/cpuinfo names it.
+func CPUModel() string {
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(line, "model name"); ok {
-				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
+				return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
 			}
 		}
 	}
-	redisVersion := "?"
-	if s, err := rdb.Info(ctx, "server").Result(); err == nil {
-		for _, line := range strings.Split(s, "\r\n") {
-			if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
-				redisVersion = v
-			}
+	return "unknown CPU"
+}
+
+// RedisVersion is the version rdb's server reports, "?" when it does not
+// answer.
+func RedisVersion(ctx context.Context, rdb redis.UniversalClient) string {
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			return v
 		}
 	}
-	return fmt.Sprintf("%s, Redis %s", cpu, redisVersion)
+	return "?"
 }
 
 // SetLatency makes the sandbox (or, with db, one database of it) answer

@@ -14,11 +14,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -167,6 +169,27 @@ func (b *Bench) ExampleSellers(n int, inline bool) (*Sellers, error) {
 		return nil, err
 	}
 	return WriteSellers(b.Dir, b.Creds, SellersOptions{N: n, Mapping: mapping, InlineMapping: inline, OwnDatabases: true})
+}
+
+// DropKeys deletes the run's namespace from Redis, saying on out when it
+// cannot: the last step of a run, after its services stopped (nothing may
+// write once the keys are gone).
+func (b *Bench) DropKeys(ctx context.Context, out io.Writer) {
+	if _, err := events.DropNamespace(context.WithoutCancel(ctx), b.RDB, b.NS); err != nil {
+		fmt.Fprintln(out, "cleanup:", err)
+	}
+}
+
+// Main runs a load program's run until it returns or SIGINT or SIGTERM
+// ends its context, and exits 1 naming the program when run failed.
+func Main(name string, run func(ctx context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
 }
 
 // Close drops the Redis client and the scratch directory (the namespace's
