@@ -14,6 +14,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testaccurate"
 )
 
 // saveAll saves n fakturs at once through b, the ones bad says with an item
@@ -58,7 +59,7 @@ func saveAll(b *accurate.Batcher, n int, bad func(i int) bool, left *atomic.Int6
 // and the test's bounds then tell.
 func gatedSandbox(t *testing.T, b **accurate.Batcher, left *atomic.Int64) (*sandbox.Server, *httptest.Server) {
 	t.Helper()
-	sb, _ := newSandbox(t, sandbox.Config{})
+	sb, _ := testaccurate.Serve(t, sandbox.Config{})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/bulk-save.do") || strings.HasSuffix(r.URL.Path, "/list.do") {
 			for end := time.Now().Add(20 * time.Second); int64((*b).Waiting()) < left.Load() && time.Now().Before(end); {
@@ -82,7 +83,7 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 		var left atomic.Int64
 		left.Store(300)
 		sb, srv := gatedSandbox(t, &b, &left)
-		b = accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
+		b = accurate.NewBatcher(testaccurate.Client(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
 		docs, errs := saveAll(b, 300, func(i int) bool { return i%20 == 7 }, &left)
 		if len(docs) != 285 || len(errs) != 15 {
 			t.Fatalf("%d saved, %d refused; want 285 and 15", len(docs), len(errs))
@@ -109,8 +110,8 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 	})
 
 	t.Run("a lone faktur goes in a bulk-save.do of its own", func(t *testing.T) {
-		sb, srv := newSandbox(t, sandbox.Config{})
-		b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
+		sb, srv := testaccurate.Serve(t, sandbox.Config{})
+		b := accurate.NewBatcher(testaccurate.Client(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
 		if doc, err := b.SaveSalesInvoice(context.Background(), shopeeInvoice()); err != nil || doc.ID == 0 {
 			t.Fatalf("save = %+v, %v", doc, err)
 		}
@@ -120,9 +121,9 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 	})
 
 	t.Run("when every answer is lost, one list.do finds the records saved and each caller gets its own id", func(t *testing.T) {
-		sb, srv := newSandbox(t, sandbox.Config{})
+		sb, srv := testaccurate.Serve(t, sandbox.Config{})
 		sb.SetFaults(sandbox.Faults{LoseRate: 1})
-		b := accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
+		b := accurate.NewBatcher(testaccurate.Client(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
 		docs, errs := saveAll(b, 50, func(int) bool { return false }, nil)
 		if len(docs) != 50 {
 			t.Fatalf("%d saved; errors %v", len(docs), errs)
@@ -150,7 +151,7 @@ func TestBatcherPostsConcurrentSavesInBulk(t *testing.T) {
 		var left atomic.Int64
 		left.Store(40)
 		sb, srv := gatedSandbox(t, &b, &left)
-		b = accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
+		b = accurate.NewBatcher(testaccurate.Client(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
 		docs, _ := saveAll(b, 40, func(int) bool { return false }, &left)
 		left.Store(80)
 		var wg sync.WaitGroup
@@ -196,7 +197,7 @@ func TestBatcherAsksAboutEachNumberOnceForAllItsCallers(t *testing.T) {
 	var left atomic.Int64
 	left.Store(callers)
 	sb, srv := gatedSandbox(t, &b, &left)
-	b = accurate.NewBatcher(newClient(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
+	b = accurate.NewBatcher(testaccurate.Client(t, accurate.Config{Host: srv.URL}), accurate.BatchConfig{})
 	var wg sync.WaitGroup
 	answers := make([]map[string]bool, callers)
 	errs := make([]error, callers)

@@ -9,6 +9,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testaccurate"
 )
 
 func invoiceRecord(number string) accurate.Record {
@@ -18,8 +19,8 @@ func invoiceRecord(number string) accurate.Record {
 }
 
 func TestBulkSaveClassifiesEachRecord(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 	if _, err := c.SaveSalesInvoice(ctx, invoiceRecord("EXISTS").Doc.(*accurate.SalesInvoice)); err != nil {
 		t.Fatal(err)
@@ -75,16 +76,16 @@ func TestBulkSaveClassifiesEachRecord(t *testing.T) {
 func TestBulkSaveWholeCallFailures(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a 5xx is a transient, ambiguous error with no per-record results", func(t *testing.T) {
-		_, srv := newSandbox(t, sandbox.Config{Faults: sandbox.Faults{ErrorRate: 1}})
-		c := newClient(t, accurate.Config{Host: srv.URL})
+		_, srv := testaccurate.Serve(t, sandbox.Config{Faults: sandbox.Faults{ErrorRate: 1}})
+		c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 		results, err := c.BulkSave(ctx, accurate.KindSalesInvoice, []accurate.Record{invoiceRecord("A")})
 		if results != nil || accurate.ClassOf(err) != accurate.ClassTransient || !accurate.IsAmbiguous(err) {
 			t.Fatalf("results %v err %v", results, err)
 		}
 	})
 	t.Run("a lost answer is ambiguous, and Existing then tells which numbers were saved", func(t *testing.T) {
-		sb, srv := newSandbox(t, sandbox.Config{Faults: sandbox.Faults{LoseRate: 1}})
-		c := newClient(t, accurate.Config{Host: srv.URL})
+		sb, srv := testaccurate.Serve(t, sandbox.Config{Faults: sandbox.Faults{LoseRate: 1}})
+		c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 		bad := invoiceRecord("B")
 		bad.Doc.(*accurate.SalesInvoice).CustomerNo = "C-NOBODY"
 		_, err := c.BulkSave(ctx, accurate.KindSalesInvoice, []accurate.Record{invoiceRecord("A"), bad, invoiceRecord("C")})
@@ -101,8 +102,8 @@ func TestBulkSaveWholeCallFailures(t *testing.T) {
 		}
 	})
 	t.Run("more than 100 records are refused before anything is sent", func(t *testing.T) {
-		sb, srv := newSandbox(t, sandbox.Config{})
-		c := newClient(t, accurate.Config{Host: srv.URL})
+		sb, srv := testaccurate.Serve(t, sandbox.Config{})
+		c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 		recs := make([]accurate.Record, 101)
 		for i := range recs {
 			recs[i] = invoiceRecord(fmt.Sprint("N", i))
@@ -117,8 +118,8 @@ func TestBulkSaveWholeCallFailures(t *testing.T) {
 }
 
 func TestExistingAsksOncePerHundredNumbers(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 	var numbers, saved []string
 	for i := range 150 {

@@ -6,12 +6,13 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testaccurate"
 )
 
 func TestCheckCredentials(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
 	t.Run("the right token and secret are accepted and no document is touched", func(t *testing.T) {
-		c := newClient(t, accurate.Config{Host: srv.URL})
+		c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 		if err := c.CheckCredentials(context.Background()); err != nil {
 			t.Fatalf("CheckCredentials = %v; want nil", err)
 		}
@@ -22,7 +23,7 @@ func TestCheckCredentials(t *testing.T) {
 		}
 	})
 	t.Run("a wrong token is ClassAuth", func(t *testing.T) {
-		c := newClient(t, accurate.Config{Host: srv.URL, APIToken: "aat.wrong"})
+		c := testaccurate.Client(t, accurate.Config{Host: srv.URL, APIToken: "aat.wrong"})
 		if err := c.CheckCredentials(context.Background()); !accurate.IsAuth(err) {
 			t.Fatalf("CheckCredentials = %v; want ClassAuth", err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/money"
 )
 
@@ -20,8 +21,8 @@ func invoiceOn(number string, d accurate.Date, rupiah int64) *accurate.SalesInvo
 
 func TestReadingDocumentsByDate(t *testing.T) {
 	ctx := context.Background()
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	for i := range 1200 {
 		if _, err := c.SaveSalesInvoice(ctx, invoiceOn(fmt.Sprintf("D1-%04d", i), date(1, 12, 2026), 1000)); err != nil {
 			t.Fatal(err)
@@ -109,9 +110,9 @@ func (g *gate) Acquire(ctx context.Context) (func(), error) {
 type probeKey struct{}
 
 func TestAYieldingReadWaitsForPosting(t *testing.T) {
-	_, srv := newSandbox(t, sandbox.Config{})
+	_, srv := testaccurate.Serve(t, sandbox.Config{})
 	g := &gate{open: make(chan struct{})}
-	c := newClient(t, accurate.Config{Host: srv.URL, Limiter: g})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL, Limiter: g})
 	ctx := context.Background()
 	posted := make(chan error, 1)
 	go func() {

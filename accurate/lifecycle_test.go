@@ -9,6 +9,7 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/money"
 )
 
@@ -41,8 +42,8 @@ func refusedWith(t *testing.T, err error, class accurate.Class, words ...string)
 }
 
 func TestSandboxDeletingAFakturThatAPenerimaanUsesIsRefusedUntilThePenerimaanIsDeleted(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 	if _, err := c.SaveSalesInvoice(ctx, shopeeInvoice()); err != nil {
 		t.Fatal(err)
@@ -71,8 +72,8 @@ func TestSandboxDeletingAFakturThatAPenerimaanUsesIsRefusedUntilThePenerimaanIsD
 }
 
 func TestSandboxAReturReducesWhatItsFakturOwesAndIsCheckedAgainstIt(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 
 	t.Run("a retur before its faktur is refused as not found", func(t *testing.T) {
@@ -128,8 +129,8 @@ func TestSandboxAReturReducesWhatItsFakturOwesAndIsCheckedAgainstIt(t *testing.T
 }
 
 func TestSandboxClosedPeriodRefusesSavesAndDeletesWithAccuratesWords(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 	if _, err := c.SaveSalesInvoice(ctx, shopeeInvoice()); err != nil {
 		t.Fatal(err)
@@ -147,8 +148,8 @@ func TestSandboxClosedPeriodRefusesSavesAndDeletesWithAccuratesWords(t *testing.
 }
 
 func TestSandboxItemsAndCustomersExistOrNot(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 	inv := shopeeInvoice()
 	inv.DetailItem[0].ItemNo = "SKU-BARU-1"
@@ -191,8 +192,8 @@ func TestSandboxItemsAndCustomersExistOrNot(t *testing.T) {
 }
 
 func TestKnownNumbersTellsWhichItemsAndCustomersAccurateHas(t *testing.T) {
-	_, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	_, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 	if err := c.SaveItem(ctx, &accurate.Item{No: "SKU-BARU-1", Name: "Barang baru", ItemType: "INVENTORY"}); err != nil {
 		t.Fatal(err)
@@ -231,8 +232,8 @@ func TestKnownNumbersTellsWhichItemsAndCustomersAccurateHas(t *testing.T) {
 		for i := range 250 { // three pages of every item
 			seed.Items = append(seed.Items, fmt.Sprintf("SKU-SEED-%03d", i))
 		}
-		sb, srv := newSandbox(t, sandbox.Config{Seed: seed, Faults: sandbox.Faults{IgnoreNumberFilters: true}})
-		c := newClient(t, accurate.Config{Host: srv.URL})
+		sb, srv := testaccurate.Serve(t, sandbox.Config{Seed: seed, Faults: sandbox.Faults{IgnoreNumberFilters: true}})
+		c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 		got, err := c.KnownNumbers(ctx, accurate.ListItems, []string{"SKU-SEED-249", "SKU-SEED-000", "SKU-NOWHERE"})
 		if err != nil {
 			t.Fatal(err)
@@ -251,8 +252,8 @@ func TestKnownNumbersTellsWhichItemsAndCustomersAccurateHas(t *testing.T) {
 }
 
 func TestSandboxBulkSavesReturnsRecordByRecord(t *testing.T) {
-	_, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	_, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	ctx := context.Background()
 	if _, err := c.SaveSalesInvoice(ctx, tokopediaInvoice()); err != nil {
 		t.Fatal(err)

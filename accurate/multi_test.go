@@ -8,12 +8,13 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testaccurate"
 )
 
 func TestSandboxDatabases(t *testing.T) {
 	ctx := context.Background()
 	cfg := func(token string) sandbox.Config {
-		return sandbox.Config{APIToken: token, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed(), RateLimit: 8, MaxConcurrency: 8}
+		return sandbox.Config{APIToken: token, SignatureSecret: testaccurate.Secret, Seed: sandbox.DefaultSeed(), RateLimit: 8, MaxConcurrency: 8}
 	}
 	multi := sandbox.NewMulti(map[string]sandbox.Config{"a": cfg("token-a"), "b": cfg("token-b")})
 	srv := httptest.NewServer(multi)
@@ -21,7 +22,7 @@ func TestSandboxDatabases(t *testing.T) {
 	client := func(token string) *accurate.Client {
 		// Host discovery through the account URL: each token finds the
 		// same address, which serves its own database.
-		return newClient(t, accurate.Config{AccountURL: srv.URL, APIToken: token})
+		return testaccurate.Client(t, accurate.Config{AccountURL: srv.URL, APIToken: token})
 	}
 
 	t.Run("the same faktur number saved with two tokens is one document in each database", func(t *testing.T) {
@@ -71,14 +72,14 @@ func TestSandboxDatabases(t *testing.T) {
 
 func TestDiscoveryNamesTheDatabase(t *testing.T) {
 	cfg := func(token string, id int64) sandbox.Config {
-		return sandbox.Config{APIToken: token, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed(), DatabaseID: id}
+		return sandbox.Config{APIToken: token, SignatureSecret: testaccurate.Secret, Seed: sandbox.DefaultSeed(), DatabaseID: id}
 	}
 	srv := httptest.NewServer(sandbox.NewMulti(map[string]sandbox.Config{"a": cfg("token-a", 0), "b": cfg("token-b", 0), "z": cfg("token-z", 4242)}))
 	t.Cleanup(srv.Close)
 	for token, want := range map[string]string{"token-a": "1", "token-b": "2", "token-z": "4242"} {
 		t.Run("discovery with "+token+" names database "+want, func(t *testing.T) {
 			var got string
-			c := newClient(t, accurate.Config{AccountURL: srv.URL, APIToken: token, OnDatabase: func(_ context.Context, id string) { got = id }})
+			c := testaccurate.Client(t, accurate.Config{AccountURL: srv.URL, APIToken: token, OnDatabase: func(_ context.Context, id string) { got = id }})
 			if _, _, err := c.FindSalesInvoice(context.Background(), "none"); err != nil {
 				t.Fatal(err)
 			}
@@ -98,11 +99,9 @@ func (l *countingLimiter) Acquire(context.Context) (func(), error) {
 }
 
 func TestHostDiscoveryTakesASlotOfTheLimiter(t *testing.T) {
-	sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed()})
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
 	limiter := &countingLimiter{}
-	c := newClient(t, accurate.Config{AccountURL: srv.URL, Limiter: limiter})
+	c := testaccurate.Client(t, accurate.Config{AccountURL: srv.URL, Limiter: limiter})
 	if _, _, err := c.FindSalesInvoice(context.Background(), "none"); err != nil {
 		t.Fatal(err)
 	}

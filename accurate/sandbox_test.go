@@ -15,40 +15,10 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/money"
 )
-
-const (
-	sbToken  = "aat.SANDBOX-token-93ac"
-	sbSecret = "sandbox-signature-secret-5e71"
-)
-
-// newSandbox serves a sandbox holding the default seed over real HTTP.
-func newSandbox(t *testing.T, cfg sandbox.Config) (*sandbox.Server, *httptest.Server) {
-	t.Helper()
-	cfg.APIToken, cfg.SignatureSecret = sbToken, sbSecret
-	if cfg.Seed.Customers == nil {
-		cfg.Seed = sandbox.DefaultSeed()
-	}
-	sb := sandbox.New(cfg)
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
-	return sb, srv
-}
-
-func newClient(t *testing.T, cfg accurate.Config) *accurate.Client {
-	t.Helper()
-	if cfg.APIToken == "" {
-		cfg.APIToken = sbToken
-	}
-	cfg.SignatureSecret = sbSecret
-	c, err := accurate.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func date(d, m, y int) accurate.Date { return accurate.Date{Year: y, Month: time.Month(m), Day: d} }
 
@@ -108,8 +78,8 @@ func tokopediaReceipt() *accurate.SalesReceipt {
 }
 
 func TestSandboxExampleDocumentsRoundTrip(t *testing.T) {
-	sb, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{AccountURL: srv.URL})
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{AccountURL: srv.URL})
 	ctx := context.Background()
 
 	invoices := []struct {
@@ -302,10 +272,10 @@ func TestSandboxErrorClasses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sb, srv := newSandbox(t, tt.sandbox)
+			sb, srv := testaccurate.Serve(t, tt.sandbox)
 			cfg := tt.client
 			cfg.Host = srv.URL
-			c := newClient(t, cfg)
+			c := testaccurate.Client(t, cfg)
 			err := tt.call(c, sb)
 			var e *accurate.Error
 			if !errors.As(err, &e) {
@@ -320,7 +290,7 @@ func TestSandboxErrorClasses(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.message) {
 				t.Errorf("Error() = %q, want Accurate's words %q", err, tt.message)
 			}
-			for _, secret := range []string{sbToken, sbSecret, cfg.APIToken} {
+			for _, secret := range []string{testaccurate.Token, testaccurate.Secret, cfg.APIToken} {
 				if secret != "" && strings.Contains(err.Error(), secret) {
 					t.Errorf("Error() = %q reveals a secret", err)
 				}
@@ -348,9 +318,9 @@ func savedOnlyAt(t *testing.T, c *accurate.Client, at *sandbox.Server) {
 func TestSandboxMovedHost(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a fixed host that answers 308 is followed to the new host with a valid signature", func(t *testing.T) {
-		sbB, srvB := newSandbox(t, sandbox.Config{})
-		sbA, srvA := newSandbox(t, sandbox.Config{Faults: sandbox.Faults{MoveHostTo: srvB.URL}})
-		c := newClient(t, accurate.Config{Host: srvA.URL})
+		sbB, srvB := testaccurate.Serve(t, sandbox.Config{})
+		sbA, srvA := testaccurate.Serve(t, sandbox.Config{Faults: sandbox.Faults{MoveHostTo: srvB.URL}})
+		c := testaccurate.Client(t, accurate.Config{Host: srvA.URL})
 		savedOnlyAt(t, c, sbB)
 		if n := len(sbA.Invoices()); n != 0 {
 			t.Errorf("A holds %d fakturs, want none", n)
@@ -363,9 +333,9 @@ func TestSandboxMovedHost(t *testing.T) {
 		}
 	})
 	t.Run("a discovered host that moves is followed and discovered again", func(t *testing.T) {
-		sbB, srvB := newSandbox(t, sandbox.Config{})
-		sbA, srvA := newSandbox(t, sandbox.Config{})
-		c := newClient(t, accurate.Config{AccountURL: srvA.URL})
+		sbB, srvB := testaccurate.Serve(t, sandbox.Config{})
+		sbA, srvA := testaccurate.Serve(t, sandbox.Config{})
+		c := testaccurate.Client(t, accurate.Config{AccountURL: srvA.URL})
 		if _, _, err := c.FindSalesInvoice(ctx, "2411260AB12CD3"); err != nil {
 			t.Fatal(err)
 		}
@@ -379,8 +349,8 @@ func TestSandboxMovedHost(t *testing.T) {
 }
 
 func TestSandboxMasterDataLists(t *testing.T) {
-	_, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	_, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	seed := sandbox.DefaultSeed()
 	tests := []struct {
 		kind   accurate.ListKind
@@ -432,7 +402,7 @@ func TestSharedLimiterKeepsTwoReplicasWithinAccuratesLimits(t *testing.T) {
 	r := testredis.New(t)
 	prefix := events.LimiterPrefix(r.Namespace)
 	sb := sandbox.New(sandbox.Config{
-		APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed(),
+		APIToken: testaccurate.Token, SignatureSecret: testaccurate.Secret, Seed: sandbox.DefaultSeed(),
 		RateLimit: 8, MaxConcurrency: 8, Faults: sandbox.Faults{Latency: 200 * time.Millisecond},
 	})
 	counter := &inFlightCounter{next: sb}
@@ -444,7 +414,7 @@ func TestSharedLimiterKeepsTwoReplicasWithinAccuratesLimits(t *testing.T) {
 	for i := range replicas {
 		l := accurate.NewRedisLimiter(r.Client(t), prefix, 8, 8)
 		l.OnWait = func(time.Duration) { waits.Add(1) }
-		replicas[i] = newClient(t, accurate.Config{Host: srv.URL, Limiter: l})
+		replicas[i] = testaccurate.Client(t, accurate.Config{Host: srv.URL, Limiter: l})
 	}
 
 	const calls = 60

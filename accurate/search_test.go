@@ -10,12 +10,13 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/internal/testaccurate"
 )
 
 func TestSearchingMasterData(t *testing.T) {
 	ctx := context.Background()
-	_, srv := newSandbox(t, sandbox.Config{})
-	c := newClient(t, accurate.Config{Host: srv.URL})
+	_, srv := testaccurate.Serve(t, sandbox.Config{})
+	c := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	numbers := func(rows []accurate.Entity) []string {
 		var out []string
 		for _, e := range rows {
@@ -57,7 +58,7 @@ func TestSearchingMasterData(t *testing.T) {
 	for i := range 250 {
 		seed.Accounts = append(seed.Accounts, fmt.Sprintf("7%05d", i))
 	}
-	sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: seed})
+	sb := sandbox.New(sandbox.Config{APIToken: testaccurate.Token, SignatureSecret: testaccurate.Secret, Seed: seed})
 	deaf := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		q.Del("filter.keywords.op")
@@ -66,7 +67,7 @@ func TestSearchingMasterData(t *testing.T) {
 		sb.ServeHTTP(w, r)
 	}))
 	t.Cleanup(deaf.Close)
-	d := newClient(t, accurate.Config{Host: deaf.URL})
+	d := testaccurate.Client(t, accurate.Config{Host: deaf.URL})
 	t.Run("every page is read when nothing is asked", func(t *testing.T) {
 		rows, more, err := d.Search(ctx, accurate.ListGLAccounts, "", 1000)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
 	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
@@ -39,13 +40,8 @@ func TestReconciliationPage(t *testing.T) {
 	r := testredis.New(t)
 	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
 	settings := fixtures.Settings(t)
-	sb := sandbox.New(sandbox.Config{APIToken: "tok", SignatureSecret: "sec", Seed: sandbox.DefaultSeed()})
-	acc := httptest.NewServer(sb)
-	t.Cleanup(acc.Close)
-	client, err := accurate.New(accurate.Config{Host: acc.URL, APIToken: "tok", SignatureSecret: "sec"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, acc := testaccurate.Serve(t, sandbox.Config{})
+	client := testaccurate.Client(t, accurate.Config{Host: acc.URL})
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
 	recs := siteReconciler{store: store, client: client, settings: settings}
 	// The daily run of 26 November, at 07:00 in Jakarta on the 27th.

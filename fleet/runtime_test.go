@@ -2,7 +2,6 @@ package fleet_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/fleet"
 	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/sellers"
 )
@@ -24,9 +24,7 @@ const (
 // Redis and the accurate-sandbox over HTTP, signing with token.
 func newFleet(t *testing.T, token string) (*fleet.Fleet, testredis.Redis) {
 	t.Helper()
-	sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed()})
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
+	_, srv := testaccurate.Serve(t, sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret})
 	settings := fixtures.Settings(t)
 	r := testredis.New(t)
 	rdb := r.Client(t)

@@ -2,26 +2,34 @@ package mapping
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
+	"errors"
 	"testing"
 	"time"
 
+	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/money"
 )
 
 const examplesDir = "../examples" // the repository's sample webhooks and mapping
 
+// example is an embedded example file. These tests, inside package
+// mapping, cannot use internal/fixtures (it parses with this package), so
+// they read the same embedded examples it does.
+func example(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := examples.Files.ReadFile(name)
+	if err != nil {
+		t.Fatalf("example %s: %v", name, err)
+	}
+	return b
+}
+
 // exampleSettings parses the example mapping afresh, so a test
 // may change it freely.
 func exampleSettings(t testing.TB) *Settings {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(examplesDir, "mapping.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Parse(data)
+	s, err := Parse(example(t, "mapping.yaml"))
 	if err != nil {
 		t.Fatalf("the example mapping: %v", err)
 	}
@@ -32,10 +40,7 @@ func exampleSettings(t testing.TB) *Settings {
 // handler does: envelope first, then the typed data.
 func decodeExample(t testing.TB, name string, v any) {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join(examplesDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := example(t, name)
 	var env struct {
 		Type string          `json:"type"`
 		Data json.RawMessage `json:"data"`
@@ -60,6 +65,18 @@ func examplePayment(t testing.TB, name string) *forstok.Payment {
 	var p forstok.Payment
 	decodeExample(t, name, &p)
 	return &p
+}
+
+// wantError fails the test unless err is a *Error on key saying msg.
+func wantError(t *testing.T, err error, key, msg string) {
+	t.Helper()
+	var me *Error
+	if !errors.As(err, &me) {
+		t.Fatalf("error %v, want *Error", err)
+	}
+	if me.Key != key || me.Error() != msg {
+		t.Errorf("got key %q, %q\nwant key %q, %q", me.Key, me.Error(), key, msg)
+	}
 }
 
 func rupiah(r int64) forstok.Money { return forstok.Money{Amount: money.Rupiah(r)} }

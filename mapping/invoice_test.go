@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -84,13 +83,7 @@ func TestSalesInvoiceFailsWithASentenceNamingWhatToMap(t *testing.T) {
 			inv := order(line("KAOS", 89000))
 			tc.change(s, inv)
 			_, err := s.SalesInvoice(inv)
-			var me *Error
-			if !errors.As(err, &me) {
-				t.Fatalf("error %v, want *Error", err)
-			}
-			if me.Key != tc.wantKey || me.Error() != tc.wantMsg {
-				t.Errorf("got key %q, %q\nwant key %q, %q", me.Key, me.Error(), tc.wantKey, tc.wantMsg)
-			}
+			wantError(t, err, tc.wantKey, tc.wantMsg)
 		})
 	}
 }

@@ -179,13 +179,7 @@ func TestSalesReceiptFailsWithASentenceNamingWhatToMap(t *testing.T) {
 			tc.unmap(&s.Amounts)
 			owing := map[string]money.Amount{"A": money.Rupiah(100000), "B": money.Rupiah(1000), "PAID": 0}
 			_, err := s.SalesReceipt(tc.payment, owing)
-			var me *Error
-			if !errors.As(err, &me) {
-				t.Fatalf("error %v, want *Error", err)
-			}
-			if me.Key != tc.wantKey || me.Error() != tc.wantMsg {
-				t.Errorf("got key %q, %q\nwant key %q, %q", me.Key, me.Error(), tc.wantKey, tc.wantMsg)
-			}
+			wantError(t, err, tc.wantKey, tc.wantMsg)
 		})
 	}
 }

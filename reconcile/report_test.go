@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
@@ -49,13 +49,8 @@ func newWorldB(t testing.TB) *world {
 	r := testredis.New(t)
 	rdb := r.Client(t)
 	store := events.New(rdb, events.Config{Namespace: r.Namespace}).Seller("toko-maju")
-	sb := sandbox.New(sandbox.Config{APIToken: token, SignatureSecret: secret, Seed: sandbox.DefaultSeed()})
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
-	client, err := accurate.New(accurate.Config{Host: srv.URL, APIToken: token, SignatureSecret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, srv := testaccurate.Serve(t, sandbox.Config{APIToken: token, SignatureSecret: secret})
+	client := testaccurate.Client(t, accurate.Config{Host: srv.URL, APIToken: token, SignatureSecret: secret})
 	settings := fixtures.Settings(t)
 	return &world{t: t, redis: r, rdb: rdb, store: store, sb: sb, client: client, settings: settings, decoder: forstok.NewDecoder()}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -114,9 +114,7 @@ auto_create:
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sb := sandbox.New(sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed()})
-			acc := httptest.NewServer(sb)
-			defer acc.Close()
+			_, acc := testaccurate.Serve(t, sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret})
 			path := writeFile(t, tc.yaml)
 			var out bytes.Buffer
 			err := run(ctx, []string{"fas", "check", "--online"}, envOf(map[string]string{
@@ -151,9 +149,7 @@ auto_create:
 func TestCheckOnlineKeepsToAccuratesLimit(t *testing.T) {
 	ctx := context.Background()
 	newSandbox := func(t *testing.T) (*sandbox.Server, string) {
-		sb := sandbox.New(sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(), RateLimit: 1, MaxConcurrency: 8})
-		acc := httptest.NewServer(sb)
-		t.Cleanup(acc.Close)
+		sb, acc := testaccurate.Serve(t, sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, RateLimit: 1, MaxConcurrency: 8})
 		return sb, acc.URL
 	}
 	checkOnline := func(t *testing.T, env map[string]string) {
@@ -327,9 +323,7 @@ func TestCheckSellers(t *testing.T) {
 		}
 	})
 	t.Run("--online asks each seller's own Accurate", func(t *testing.T) {
-		sb := sandbox.New(sandbox.Config{APIToken: "secret-token-value", SignatureSecret: "app-secret", Seed: sandbox.DefaultSeed()})
-		srv := httptest.NewServer(sb)
-		defer srv.Close()
+		sb, srv := testaccurate.Serve(t, sandbox.Config{APIToken: "secret-token-value", SignatureSecret: "app-secret"})
 		onlineEnv := map[string]string{"ACCURATE_ACCOUNT_URL": srv.URL}
 		for k, v := range env {
 			onlineEnv[k] = v

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/sellers"
 )
 
@@ -90,10 +90,7 @@ func TestQuantile(t *testing.T) {
 }
 
 func TestWriteSellers(t *testing.T) {
-	mappingYAML, err := examples.Files.ReadFile("mapping.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mappingYAML := fixtures.MappingYAML(t)
 	creds := NewCredentials()
 	for _, inline := range []bool{false, true} {
 		name := "sellers naming one shared mapping_file are all valid, each with its own secret and token"
