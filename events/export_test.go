@@ -27,3 +27,6 @@ func (s *Store) HistoryKey(key string) string { return s.historyKey(key) }
 func AsynqKey(q, name string) string { return asynqKey(q, name) }
 
 const AsynqLease = asynqLease
+
+// TaskTimeout is asynq's timeout of an event's task, which Accept writes.
+const TaskTimeout = taskTimeout

@@ -167,8 +167,10 @@ func (s *Store) admitKeys() []string {
 	return []string{s.releasedKey(), s.heldKey(), s.readyKey(), s.asynqKey("scheduled"), s.asynqKey("pending"), s.asynqKey("retry")}
 }
 
-func (s *Store) admitArgs(ids ...string) []any {
-	now := s.now()
+func (s *Store) admitArgs(ids ...string) []any { return s.admitArgsAt(s.now(), ids...) }
+
+// admitArgsAt are admitLua's ARGV at the time now, then ids.
+func (s *Store) admitArgsAt(now time.Time, ids ...string) []any {
 	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.scope.seller, s.asynqKey("t:")}
 	for _, id := range ids {
 		args = append(args, id)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"strconv"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -105,7 +106,20 @@ func payloadFields(packed []byte) []any {
 	return out
 }
 
-func chunkField(i int) string { return fmt.Sprintf("p:%d", i) }
+// chunkFields are the names of the chunk fields, made once.
+var chunkFields = func() (names [maxPayloadChunks]string) {
+	for i := range names {
+		names[i] = "p:" + strconv.Itoa(i)
+	}
+	return names
+}()
+
+func chunkField(i int) string {
+	if i < maxPayloadChunks {
+		return chunkFields[i]
+	}
+	return "p:" + strconv.Itoa(i)
+}
 
 // storedPayload is the packed body of a record's fields f.
 func storedPayload(f map[string]string) []byte {

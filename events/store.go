@@ -2,20 +2,22 @@
 // accepted event with its state and history, and the queue the workers drain.
 // All of it lives in Redis.
 //
-// The queue is hibiken/asynq. Intake enqueues each event with the idempotency
-// key as asynq's task id: asynq's enqueue is one Lua script that refuses an id
-// it already holds, so taking the key and queueing the event durably are one
+// The queue is hibiken/asynq. Intake schedules each event's task with the
+// idempotency key as asynq's task id, in one Lua script (acceptScript) that
+// refuses a key whose record or task is kept and otherwise writes the task,
+// its admission, the store's own record of the event (payload, state,
+// attempts, history, Accurate's id and number, for listing and replay) and
+// its order index: taking the key and queueing the event durably are one
 // atomic step, and no crash can leave a key taken with no event behind it.
-// Next to the task, the store keeps its own record of the event (payload,
-// state, attempts, history, Accurate's id and number) for listing and replay;
-// a record is created by whichever comes first, intake or the worker, so the
-// record follows the task even if intake dies between the two.
+// A task found without its record (one an earlier version queued before
+// writing the record) gets it from the worker, which creates it then.
 package events
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -130,6 +132,7 @@ type Store struct {
 	now       func() time.Time
 	log       *zap.Logger
 	codec     *payloadCodec // shared by every seller's copy
+	published *sync.Map     // the queues this process has added to asynq:queues, shared likewise
 	// The fair scheduling (fair.go).
 	share         int
 	safetyNet     time.Duration
@@ -163,6 +166,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		now:       cfg.Now,
 		log:       cfg.Logger,
 		codec:     newPayloadCodec(),
+		published: new(sync.Map),
 
 		share:         cfg.Share,
 		safetyNet:     cfg.SafetyNet,
@@ -257,68 +261,73 @@ func (o Outcome) String() string {
 // ErrUnavailable when Redis failed (never a duplicate), or the context's
 // error when the caller gave up.
 func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
-	// The record answers for the key as long as it is kept, whatever became
-	// of the task (finished, or left behind in another layout by an
-	// upgrade); asynq's refusal of a task id it holds decides between
-	// deliveries racing on a new key.
-	if n, err := s.rdb.Exists(ctx, s.recordKey(in.Key)).Result(); err != nil {
-		return 0, unavailable("look up "+in.Key, err)
-	} else if n == 1 {
-		return Duplicate, nil
-	}
-	err := s.enqueueTask(ctx, in)
-	switch {
-	case errors.Is(err, asynq.ErrTaskIDConflict):
-		return Duplicate, nil
-	case err != nil:
+	if err := s.publishQueue(ctx); err != nil {
 		return 0, unavailable("queue "+in.Key, err)
 	}
-	// The event is durably queued. Its admission, record and order index
-	// are views of it, written in one step: if that fails, the task runs
-	// at its safety net and the worker writes the record when it takes the
-	// task, so the answer is still "accepted".
-	if err := s.admitRecord(ctx, in); err != nil {
-		s.log.Warn("event queued; its admission is left to its safety net and its record to the worker", zap.String("event_key", in.Key),
-			zap.Duration("safety_net", s.safetyNet), zap.Error(err))
+	keys := append(s.admitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued), s.asynqKey("t:"+s.taskID(in.Key)))
+	for _, no := range in.Orders {
+		if NormalizeOrderNumber(no) != "" {
+			keys = append(keys, s.orderKey(no))
+		}
+	}
+	now := s.now()
+	id := s.taskID(in.Key)
+	args := s.admitArgsAt(now, id)
+	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(now, StateQueued, "accepted"),
+		taskMessage(TaskType, in.Payload, id, s.scope.queue, s.maxRetry, taskTimeout), now.Add(s.safetyNet).Unix())
+	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
+	n, err := acceptScript.Run(ctx, s.rdb, keys, args...).Int()
+	switch {
+	case err != nil:
+		return 0, unavailable("queue "+in.Key, err)
+	case n < 0:
+		return Duplicate, nil
 	}
 	return Accepted, nil
 }
 
-// acceptScript admits the new task ARGV[6] (admitLua), creates its record
-// queued unless a worker did already (createLua) and adds its key to the
-// sets of its order numbers: everything intake writes after the task, in
-// one round trip.
-// KEYS: admitLua's, record, index:all, index:queued, then the order sets.
+// acceptScript is all of intake in one step: a key whose record is kept
+// (whatever became of its task: finished, or left behind in another layout
+// by an upgrade) or whose task asynq holds is a duplicate (-1) and writes
+// nothing; otherwise it schedules the task ARGV[6] as asynq's enqueue does
+// (taskmsg.go), due at its safety net, admits it (admitLua), creates its
+// record queued (createLua) and adds its key to the sets of its order
+// numbers, and answers how many events it released.
+// KEYS: admitLua's, record, index:all, index:queued, the task's hash, then
+// the order sets.
 // ARGV: admitLua's, task id, event key, type, retention (s), history line,
-// then the packed body's field/value pairs.
+// the task's message, its due time (unix s), then the packed body's
+// field/value pairs.
 var acceptScript = redis.NewScript(admitLua + createLua + `
+if redis.call("EXISTS", KEYS[7], KEYS[10]) > 0 then return -1 end
+redis.call("HSET", KEYS[10], "msg", ARGV[11], "state", "scheduled")
+redis.call("ZADD", KEYS[4], ARGV[12], ARGV[6])
 local n = admit({ARGV[6]})
-if redis.call("EXISTS", KEYS[7]) == 0 then
-  create(KEYS[7], KEYS[8], KEYS[9], ARGV[7], "queued", ARGV[8], ARGV[2], ARGV[9], ARGV[10], {unpack(ARGV, 11)})
-end
-for i = 10, #KEYS do
+create(KEYS[7], KEYS[8], KEYS[9], ARGV[7], "queued", ARGV[8], ARGV[2], ARGV[9], ARGV[10], {unpack(ARGV, 13)})
+for i = 11, #KEYS do
   redis.call("SADD", KEYS[i], ARGV[7])
   redis.call("EXPIRE", KEYS[i], ARGV[9])
 end
 return n
 `)
 
-// admitRecord runs acceptScript for the event just queued.
-func (s *Store) admitRecord(ctx context.Context, in Incoming) error {
-	keys := append(s.admitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued))
-	for _, no := range in.Orders {
-		if NormalizeOrderNumber(no) != "" {
-			keys = append(keys, s.orderKey(no))
-		}
+// publishQueue adds this seller's shard's queue to asynq's list of queues
+// (asynq:queues, which asynq's inspector reads) the first time this
+// process queues on it, as asynq's client does before its enqueue.
+func (s *Store) publishQueue(ctx context.Context) error {
+	if _, ok := s.published.Load(s.scope.queue); ok {
+		return nil
 	}
-	args := s.admitArgs(s.taskID(in.Key))
-	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(s.now(), StateQueued, "accepted"))
-	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
-	if err := acceptScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
-		return unavailable("admit and record "+in.Key, err)
+	if err := s.rdb.SAdd(ctx, asynqQueues, s.scope.queue).Err(); err != nil {
+		return err
 	}
+	s.published.Store(s.scope.queue, true)
 	return nil
 }
+
+// taskTimeout is asynq's timeout of one attempt; the worker's calls have
+// shorter ones of their own.
+const taskTimeout = 10 * time.Minute
 
 // enqueue queues the event's task and admits it (fair.go).
 func (s *Store) enqueue(ctx context.Context, in Incoming) error {
@@ -347,9 +356,7 @@ func (s *Store) enqueueTask(ctx context.Context, in Incoming) error {
 		// No asynq.Retention: a finished task goes at once, its payload with
 		// it; the record keeps the payload and answers for the key
 		// (Accept looks it up first) for the retention.
-		// asynq's own timeout bounds one attempt; the worker's calls have
-		// shorter ones of their own.
-		asynq.Timeout(10*time.Minute),
+		asynq.Timeout(taskTimeout),
 		asynq.ProcessAt(s.now().Add(s.safetyNet)),
 	)
 	return err

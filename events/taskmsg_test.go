@@ -1,0 +1,93 @@
+package events_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/examples"
+)
+
+// TestTaskMessageIsAsynqs: Accept writes an event's task itself, in its
+// script; what it writes must be what asynq's own client writes for the
+// same task, byte for byte, so that an asynq upgrade that changes its
+// message or its keys fails here rather than in production.
+func TestTaskMessageIsAsynqs(t *testing.T) {
+	ctx := context.Background()
+	body, err := examples.Files.ReadFile("invoice-created-shopee.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Truncate(time.Second)
+	store, rdb, _ := newStore(t, func(c *events.Config) {
+		c.MaxRetry = 300 // two bytes of varint, like the default
+		c.Now = func() time.Time { return at }
+	})
+	st := store.Seller("toko-a")
+	key := "invoice.created:77"
+	id := events.TaskID("toko-a", key)
+	taskKey := events.QueueKeyPrefix(st.Queue()) + ":t:" + id
+	scheduled := events.QueueKeyPrefix(st.Queue()) + ":scheduled"
+	pending := events.QueueKeyPrefix(st.Queue()) + ":pending"
+	if out, err := st.Accept(ctx, events.Incoming{Key: key, Type: "invoice.created", Payload: body}); err != nil || out != events.Accepted {
+		t.Fatalf("Accept = %v, %v", out, err)
+	}
+	ours, err := rdb.HGet(ctx, taskKey, "msg").Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("asynq reads the task Accept wrote as the one it was given", func(t *testing.T) {
+		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(st.Queue(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Type != events.TaskType || string(info.Payload) != string(body) || info.MaxRetry != 300 ||
+			info.Timeout != events.TaskTimeout || info.Queue != st.Queue() || info.Retried != 0 || !info.Deadline.IsZero() {
+			t.Errorf("task = %s %d bytes, max retry %d, timeout %v, queue %s, deadline %v; want %s, the body, 300, %v, %s, none",
+				info.Type, len(info.Payload), info.MaxRetry, info.Timeout, info.Queue, info.Deadline, events.TaskType, events.TaskTimeout, st.Queue())
+		}
+		queues, _ := rdb.SMembers(ctx, "asynq:queues").Result()
+		found := false
+		for _, q := range queues {
+			found = found || q == st.Queue()
+		}
+		if !found {
+			t.Errorf("asynq:queues = %v; want the seller's queue %s in it", queues, st.Queue())
+		}
+	})
+
+	t.Run("its message and schedule are those asynq's client writes for the same task", func(t *testing.T) {
+		// Take the task back out of the queue, then let asynq's client
+		// enqueue the same task the way Accept's options say.
+		if err := rdb.Del(ctx, taskKey).Err(); err != nil {
+			t.Fatal(err)
+		}
+		rdb.LRem(ctx, pending, 0, id)
+		rdb.ZRem(ctx, scheduled, id)
+		client := asynq.NewClientFromRedisClient(rdb)
+		_, err := client.EnqueueContext(ctx, asynq.NewTask(events.TaskType, body), asynq.TaskID(id), asynq.Queue(st.Queue()),
+			asynq.MaxRetry(300), asynq.Timeout(events.TaskTimeout), asynq.ProcessAt(at.Add(events.DefaultSafetyNet)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := rdb.HGet(ctx, taskKey, "msg").Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(ours) != string(theirs) {
+			t.Errorf("Accept's message (%d bytes) is not asynq's (%d bytes):\n%x\n%x", len(ours), len(theirs), ours[:min(64, len(ours))], theirs[:min(64, len(theirs))])
+		}
+		fields, _ := rdb.HGetAll(ctx, taskKey).Result()
+		if len(fields) != 2 || fields["state"] != "scheduled" {
+			t.Errorf("asynq's task hash is %v; Accept writes msg and state scheduled only", fields)
+		}
+		score, err := rdb.ZScore(ctx, scheduled, id).Result()
+		if err != nil || int64(score) != at.Add(events.DefaultSafetyNet).Unix() {
+			t.Errorf("scheduled at %v, %v; want the safety net in unix seconds, as Accept schedules it", score, err)
+		}
+	})
+}
