@@ -14,6 +14,7 @@
 //	go run ./loadtest/backlog
 //	go run ./loadtest/backlog -events 10000
 //	go run ./loadtest/backlog -sellers 1000 [-inline-mapping]
+//	REDIS_CLUSTER_ADDRS=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103 go run ./loadtest/backlog  # on a Redis Cluster
 //
 // Keys go under a fresh Redis namespace, deleted afterwards.
 package main
@@ -43,12 +44,13 @@ func main() {
 	n := flag.Int("events", 50_000, "invoices to deliver and keep queued")
 	conns := flag.Int("c", 64, "concurrent connections delivering them")
 	redisURL := flag.String("redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	cluster := flag.String("cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "Redis Cluster node addresses, comma-separated: the service uses the Cluster (its REDIS_CLUSTER_ADDRS, 16 shards) instead of -redis")
 	var fo fleetOptions
 	flag.IntVar(&fo.sellers, "sellers", 0, "sellers in SELLERS_DIR, the events going to each in turn (0: the single seller of the environment)")
 	flag.BoolVar(&fo.inline, "inline-mapping", false, "with -sellers: the mapping written into every seller file rather than one shared mapping_file")
 	flag.DurationVar(&fo.settle, "settle", 5*time.Second, "how long to let the service start (every seller) before the idle reading")
 	flag.Parse()
-	rig.Main("backlog", func(ctx context.Context) error { return run(ctx, *n, *conns, *redisURL, fo, os.Stdout) })
+	rig.Main("backlog", func(ctx context.Context) error { return run(ctx, *n, *conns, *redisURL, *cluster, fo, os.Stdout) })
 }
 
 // fleetOptions are the -sellers flags.
@@ -58,13 +60,13 @@ type fleetOptions struct {
 	settle  time.Duration
 }
 
-func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, out io.Writer) error {
-	bench, err := rig.Setup(ctx, "backlog", redisURL)
+func run(ctx context.Context, n, conns int, redisURL, cluster string, fo fleetOptions, out io.Writer) error {
+	bench, err := rig.Setup(ctx, "backlog", redisURL, cluster)
 	if err != nil {
 		return err
 	}
 	defer bench.Close()
-	rdb, root, dir, bins, creds, ns := bench.RDB, bench.Root, bench.Dir, bench.Bins, bench.Creds, bench.NS
+	rdb, dir, bins, creds, ns := bench.RDB, bench.Dir, bench.Bins, bench.Creds, bench.NS
 
 	var fleet *rig.Sellers
 	sbOpts := rig.SandboxOptions{RateLimit: 8, Concurrency: 8}
@@ -85,9 +87,7 @@ func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, ou
 	if fleet != nil {
 		env["ACCURATE_ACCOUNT_URL"] = sb.URL
 	}
-	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
-		RedisURL: redisURL, Namespace: ns, AccurateURL: sb.URL, MappingFile: root + "/examples/mapping.yaml", Env: env,
-	})
+	svc, err := rig.StartService(ctx, dir, bins, creds, bench.Service("service", sb.URL, env))
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, ou
 			return err
 		}
 	}
-	usedBefore, err := rig.Info(ctx, rdb, "memory", "used_memory")
+	usedBefore, err := rig.InfoSum(ctx, rdb, "memory", "used_memory")
 	if err != nil {
 		return err
 	}
@@ -169,11 +169,11 @@ func run(ctx context.Context, n, conns int, redisURL string, fo fleetOptions, ou
 	if err != nil {
 		return err
 	}
-	usedAfter, err := rig.Info(ctx, rdb, "memory", "used_memory")
+	usedAfter, err := rig.InfoSum(ctx, rdb, "memory", "used_memory")
 	if err != nil {
 		return err
 	}
-	store := events.New(rdb, events.Config{Namespace: ns})
+	store := bench.Store()
 	depth, err := store.QueueDepth(ctx)
 	if err != nil {
 		return err
@@ -219,7 +219,7 @@ type kind struct {
 // memoryByKind sums MEMORY USAGE of the namespace's keys by what they are,
 // of every seller and shard: a seller's store keys are the default's under
 // ":s:<seller>", a shard's under "{ns:<n>:<k>}".
-func memoryByKind(ctx context.Context, rdb *redis.Client, ns string) ([]kind, error) {
+func memoryByKind(ctx context.Context, rdb redis.UniversalClient, ns string) ([]kind, error) {
 	classes := []struct{ name, prefix string }{
 		{"asynq task hash (t:<key>)", events.QueueKeyPrefix(ns) + ":t:"},
 		{"asynq other (pending list, ...)", events.QueueKeyPrefix(ns) + ":"},

@@ -8,6 +8,7 @@
 //
 //	go run ./loadtest/drain                                # 1 replica, Accurate's limits (8/s, 8 in flight), 100 ms latency
 //	go run ./loadtest/drain -replicas 2
+//	REDIS_CLUSTER_ADDRS=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103 go run ./loadtest/drain  # the replicas on a Redis Cluster
 //	go run ./loadtest/drain -unlimited -invoices 5000      # limits lifted: what the service itself can post
 //	go run ./loadtest/drain -sellers 50 -send-rate 8 -invoices 480 -payments=false
 //	                                                       # 50 sellers, each its own database, each sending 8 webhooks/s
@@ -52,6 +53,7 @@ type options struct {
 	lone      int
 	timeout   time.Duration
 	redisURL  string
+	cluster   string
 	env       string
 	sellers   int
 	sendRate  float64
@@ -71,6 +73,7 @@ func main() {
 	flag.IntVar(&o.lone, "lone", 0, "after the phases, deliver this many invoices one at a time, each when the last is synced, and report webhook-to-synced latency")
 	flag.DurationVar(&o.timeout, "timeout", 6*time.Minute, "give up when a phase takes longer")
 	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	flag.StringVar(&o.cluster, "cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "Redis Cluster node addresses, comma-separated: the service uses the Cluster (its REDIS_CLUSTER_ADDRS, 16 shards) instead of -redis")
 	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
 	flag.IntVar(&o.sellers, "sellers", 0, "sellers in SELLERS_DIR, each its own database in the sandbox; -invoices is then per seller (0: the single seller of the environment)")
 	flag.Float64Var(&o.sendRate, "send-rate", 0, "webhooks per second each seller sends, paced (0: all at once, 16 connections)")
@@ -99,12 +102,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		env = withDefaults(env, map[string]string{"WORKER_CONCURRENCY": strconv.Itoa(workers)})
 	}
 
-	bench, err := rig.Setup(ctx, "drain", o.redisURL)
+	bench, err := rig.Setup(ctx, "drain", o.redisURL, o.cluster)
 	if err != nil {
 		return err
 	}
 	defer bench.Close()
-	rdb, root, dir, bins, creds, ns := bench.RDB, bench.Root, bench.Dir, bench.Bins, bench.Creds, bench.NS
+	rdb, dir, bins, creds := bench.RDB, bench.Dir, bench.Bins, bench.Creds
 
 	var fleet *rig.Sellers
 	if o.sellers > 0 {
@@ -134,10 +137,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}()
 	var urls []string
 	for i := range o.replicas {
-		p, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
-			Name: "service-" + strconv.Itoa(i+1), RedisURL: o.redisURL, Namespace: ns,
-			AccurateURL: sb.URL, MappingFile: root + "/examples/mapping.yaml", Env: svcEnv,
-		})
+		p, err := rig.StartService(ctx, dir, bins, creds, bench.Service("service-"+strconv.Itoa(i+1), sb.URL, svcEnv))
 		if err != nil {
 			return err
 		}
@@ -146,8 +146,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
-	fmt.Fprintf(out, "sandbox: %s req/s, %s in flight, %s latency; %d replica(s), service settings %v\n",
-		limit(sbOpts.RateLimit), limit(sbOpts.Concurrency), o.latency, o.replicas, env)
+	fmt.Fprintf(out, "sandbox: %s req/s, %s in flight, %s latency; %d replica(s) on %s, service settings %v\n",
+		limit(sbOpts.RateLimit), limit(sbOpts.Concurrency), o.latency, o.replicas, bench.On(), env)
 	if fleet != nil {
 		mapping := "one shared mapping_file"
 		if o.inline {
@@ -161,7 +161,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store := events.New(rdb, events.Config{Namespace: ns})
+	store := bench.Store()
 	ph := phase{out: out, stores: []*events.Store{store}, urls: urls, secrets: []string{creds.Webhook}, timeout: o.timeout,
 		replicas: replicas, sandbox: sb.URL, sandboxProc: sb, rdb: rdb}
 	if fleet != nil {
@@ -283,7 +283,7 @@ type phase struct {
 	sandbox  string
 	// for the CPU each process spent
 	sandboxProc *rig.Proc
-	rdb         *redis.Client
+	rdb         redis.UniversalClient
 }
 
 func (p phase) run(ctx context.Context, name string, per int, body func(int) []byte) error {

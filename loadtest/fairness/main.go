@@ -6,6 +6,7 @@
 //
 //	go run ./loadtest/fairness                       # A: 20,000 invoices, then B: 50; 8 req/s, 8 in flight, 100 ms latency
 //	go run ./loadtest/fairness -backlog 5000 -others 20 -env SELLER_SHARE=50
+//	REDIS_CLUSTER_ADDRS=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103 go run ./loadtest/fairness  # on a Redis Cluster
 //
 // Keys go under a fresh Redis namespace, deleted afterwards.
 package main
@@ -32,6 +33,7 @@ type options struct {
 	latency         time.Duration
 	timeout         time.Duration
 	redisURL        string
+	cluster         string
 	env             string
 }
 
@@ -44,6 +46,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "latency the sandbox adds to every call")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up when A's backlog takes longer to drain")
 	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	flag.StringVar(&o.cluster, "cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "Redis Cluster node addresses, comma-separated: the service uses the Cluster (its REDIS_CLUSTER_ADDRS, 16 shards) instead of -redis")
 	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
 	flag.Parse()
 
@@ -55,12 +58,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-env: %w", err)
 	}
-	bench, err := rig.Setup(ctx, "fairness", o.redisURL)
+	bench, err := rig.Setup(ctx, "fairness", o.redisURL, o.cluster)
 	if err != nil {
 		return err
 	}
 	defer bench.Close()
-	rdb, root, dir, bins, creds, ns := bench.RDB, bench.Root, bench.Dir, bench.Bins, bench.Creds, bench.NS
+	rdb, root, dir, bins, creds := bench.RDB, bench.Root, bench.Dir, bench.Bins, bench.Creds
 	mapping, err := os.ReadFile(root + "/examples/mapping.yaml")
 	if err != nil {
 		return err
@@ -79,9 +82,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	svcEnv := maps.Clone(env)
 	maps.Copy(svcEnv, fleet.Env)
 	svcEnv["ACCURATE_ACCOUNT_URL"] = sb.URL // each seller's database by discovery
-	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
-		Name: "service", RedisURL: o.redisURL, Namespace: ns, AccurateURL: sb.URL, Env: svcEnv,
-	})
+	svcOpts := bench.Service("service", sb.URL, svcEnv)
+	svcOpts.MappingFile = "" // the sellers' files name theirs
+	svc, err := rig.StartService(ctx, dir, bins, creds, svcOpts)
 	if err != nil {
 		return err
 	}
@@ -92,14 +95,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	url := svc.URL + "/webhooks/forstok"
 
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
-	fmt.Fprintf(out, "sandbox: each database %d req/s, %d in flight, %s latency; one replica, service settings %v\n",
-		o.rate, o.inFlight, o.latency, env)
+	fmt.Fprintf(out, "sandbox: each database %d req/s, %d in flight, %s latency; one replica on %s, service settings %v\n",
+		o.rate, o.inFlight, o.latency, bench.On(), env)
 
 	bodies, err := rig.NewBodies(strconv.FormatInt(time.Now().Unix()%100000, 10))
 	if err != nil {
 		return err
 	}
-	store := events.New(rdb, events.Config{Namespace: ns})
+	store := bench.Store()
 	sa, sbStore := store.Seller(a), store.Seller(b)
 	synced := func(s *events.Store) int64 {
 		c, err := s.Counts(ctx)

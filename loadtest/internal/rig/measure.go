@@ -23,7 +23,7 @@ import (
 // EachKeyMemory calls fn with every key of ns and what Redis says it takes
 // (MEMORY USAGE with every element sampled). Unlike used_memory it counts
 // no one else's keys on a shared Redis.
-func EachKeyMemory(ctx context.Context, rdb *redis.Client, ns string, fn func(key string, bytes int64)) error {
+func EachKeyMemory(ctx context.Context, rdb redis.UniversalClient, ns string, fn func(key string, bytes int64)) error {
 	err := events.EachKey(ctx, rdb, ns, func(batch []string) error {
 		pipe := rdb.Pipeline()
 		cmds := make([]*redis.IntCmd, len(batch))
@@ -58,6 +58,42 @@ func Info(ctx context.Context, rdb redis.UniversalClient, section, field string)
 		}
 	}
 	return 0, fmt.Errorf("INFO %s has no %s", section, field)
+}
+
+// InfoSum is Info's field summed over every master of a Cluster (Info of
+// the one node otherwise): used_memory of a Cluster is its masters' sum.
+func InfoSum(ctx context.Context, rdb redis.UniversalClient, section, field string) (float64, error) {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return Info(ctx, rdb, section, field)
+	}
+	var mu sync.Mutex
+	var total float64
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		v, err := Info(ctx, c, section, field)
+		mu.Lock()
+		total += v
+		mu.Unlock()
+		return err
+	})
+	return total, err
+}
+
+// Masters is how many masters a Cluster has (1 for one Redis).
+func Masters(ctx context.Context, rdb redis.UniversalClient) int {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return 1
+	}
+	var mu sync.Mutex
+	n := 0
+	_ = cc.ForEachMaster(ctx, func(context.Context, *redis.Client) error {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		return nil
+	})
+	return n
 }
 
 // RedisCPU is the CPU time Redis has used, user and system, from INFO cpu:

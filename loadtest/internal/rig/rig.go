@@ -123,25 +123,32 @@ func Build(ctx context.Context, root, dir string) (Binaries, error) {
 	return b, nil
 }
 
-// Bench is what a load program starts from: a client of the shared Redis,
-// both commands built into a scratch directory, credentials made up for
-// the run and a namespace of its own.
+// Bench is what a load program starts from: a client of the shared Redis
+// (or of the Redis Cluster the run is given), both commands built into a
+// scratch directory, credentials made up for the run and a namespace of its
+// own.
 type Bench struct {
-	RDB   *redis.Client
+	RDB   redis.UniversalClient
 	Root  string // the module's root
 	Dir   string // scratch: binaries, seller files, logs
 	Bins  Binaries
 	Creds Credentials
 	NS    string
+	// RedisURL and Cluster are where the replicas keep their data: the
+	// Cluster seeded by Cluster's addresses (comma-separated) when it is
+	// set, else the Redis at RedisURL.
+	RedisURL, Cluster string
 }
 
-// Setup prepares a Bench for the program named what; Close undoes it.
-func Setup(ctx context.Context, what, redisURL string) (*Bench, error) {
-	opt, err := redis.ParseURL(redisURL)
+// Setup prepares a Bench for the program named what, on the Redis Cluster
+// seeded by clusterAddrs when given, else on the Redis at redisURL; Close
+// undoes it.
+func Setup(ctx context.Context, what, redisURL, clusterAddrs string) (*Bench, error) {
+	rdb, err := OpenRedis(redisURL, clusterAddrs)
 	if err != nil {
 		return nil, fmt.Errorf("-redis: %w", err)
 	}
-	b := &Bench{RDB: redis.NewClient(opt), Creds: NewCredentials(), NS: Namespace(what)}
+	b := &Bench{RDB: rdb, Creds: NewCredentials(), NS: Namespace(what), RedisURL: redisURL, Cluster: clusterAddrs}
 	if b.Root, err = Root(); err != nil {
 		b.Close()
 		return nil, err
@@ -155,6 +162,37 @@ func Setup(ctx context.Context, what, redisURL string) (*Bench, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// Shards is how many shards the replicas give the namespace (the
+// service's REDIS_SHARDS default): events.DefaultShards on a Cluster, one
+// on a single Redis. A store the program opens on the namespace must have
+// as many.
+func (b *Bench) Shards() int {
+	if b.Cluster != "" {
+		return events.DefaultShards
+	}
+	return 1
+}
+
+// Store is the event store of the run's namespace, laid out as the
+// replicas lay it out.
+func (b *Bench) Store() *events.Store {
+	return events.New(b.RDB, events.Config{Namespace: b.NS, Shards: b.Shards()})
+}
+
+// On says where the run keeps its data, for the printed heading.
+func (b *Bench) On() string {
+	if b.Cluster != "" {
+		return fmt.Sprintf("a Redis Cluster (%d masters, %d shards)", Masters(context.Background(), b.RDB), b.Shards())
+	}
+	return "one Redis"
+}
+
+// Service is a replica's options on the run's Redis and namespace.
+func (b *Bench) Service(name, accurateURL string, env map[string]string) ServiceOptions {
+	return ServiceOptions{Name: name, RedisURL: b.RedisURL, ClusterAddrs: b.Cluster, Namespace: b.NS,
+		AccurateURL: accurateURL, MappingFile: b.MappingFile(), Env: env}
 }
 
 // MappingFile is the example mapping of the checkout.
