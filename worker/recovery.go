@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/internal/defaults"
+	"forstok-accurate-sync/internal/wait"
 )
 
 // DefaultProbeEvery is how often Recover looks at Accurate while a worker
@@ -21,16 +22,7 @@ const DefaultProbeEvery = 2 * time.Second
 // RetryCap) after Accurate is back.
 func (w *Worker) Recover(ctx context.Context, every time.Duration) {
 	defaults.Positive(&every, DefaultProbeEvery)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		w.recoverOnce(ctx)
-	}
+	wait.Every(ctx, every, func() { w.recoverOnce(ctx) })
 }
 
 func (w *Worker) recoverOnce(ctx context.Context) {
