@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"runtime"
 	"strconv"
 
 	"github.com/klauspost/compress/zstd"
@@ -11,7 +12,7 @@ import (
 
 // A record keeps its webhook body compressed with zstd and a dictionary of
 // Forstok webhooks, when that is smaller: the field names and the shape of
-// every body are in the dictionary, so a 1.8 kB invoice takes about 270
+// every body are in the dictionary, so a 1.8 kB invoice takes about 310
 // bytes (680 with zstd alone). A body stored before compression (JSON) is
 // read as it is: a zstd frame starts with its magic number, which no JSON
 // text does.
@@ -44,11 +45,16 @@ type payloadCodec struct {
 
 func newPayloadCodec() *payloadCodec {
 	// The options are constants: an error here is a programming error.
-	// The default level: the fastest saves about 20 µs an invoice but
-	// keeps 314 bytes instead of 269, 115 bytes more per synced event once
-	// Redis's allocator rounds the record up (BenchmarkSyncedEvent).
+	// The fastest level: before each body EncodeAll resets the encoder's
+	// match table from the dictionary, and the default level's table is
+	// 1.25 MB against the fastest's 256 kB; under intake's load that copy
+	// was most of the compression's CPU (docs/performance.md). It keeps 314
+	// bytes of an invoice instead of 269 (BenchmarkSyncedEvent has the
+	// bytes per synced event). One encoder per CPU: with a single one,
+	// concurrent webhooks queued for it.
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(payloadDictID, payloadDict),
-		zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false),
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		panic(fmt.Sprintf("zstd encoder: %v", err))
 	}
