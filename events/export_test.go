@@ -30,3 +30,11 @@ const AsynqLease = asynqLease
 
 // TaskTimeout is asynq's timeout of an event's task, which Accept writes.
 const TaskTimeout = taskTimeout
+
+// PendingAccepts is how many accept scripts wait for the batch in flight
+// to come back (acceptbatch.go).
+func (s *Store) PendingAccepts() int {
+	s.accepts.mu.Lock()
+	defer s.accepts.mu.Unlock()
+	return len(s.accepts.pending)
+}

@@ -131,8 +131,9 @@ type Store struct {
 	hold      time.Duration
 	now       func() time.Time
 	log       *zap.Logger
-	codec     *payloadCodec // shared by every seller's copy
-	published *sync.Map     // the queues this process has added to asynq:queues, shared likewise
+	codec     *payloadCodec  // shared by every seller's copy
+	published *sync.Map      // the queues this process has added to asynq:queues, shared likewise
+	accepts   *acceptBatcher // shared likewise
 	// The fair scheduling (fair.go).
 	share         int
 	safetyNet     time.Duration
@@ -167,6 +168,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		log:       cfg.Logger,
 		codec:     newPayloadCodec(),
 		published: new(sync.Map),
+		accepts:   &acceptBatcher{rdb: rdb},
 
 		share:         cfg.Share,
 		safetyNet:     cfg.SafetyNet,
@@ -276,7 +278,7 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(now, StateQueued, "accepted"),
 		taskMessage(TaskType, in.Payload, id, s.scope.queue, s.maxRetry, taskTimeout), now.Add(s.safetyNet).Unix())
 	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
-	n, err := acceptScript.Run(ctx, s.rdb, keys, args...).Int()
+	n, err := s.accepts.run(ctx, keys, args) // batched with concurrent webhooks' (acceptbatch.go)
 	switch {
 	case err != nil:
 		return 0, unavailable("queue "+in.Key, err)
