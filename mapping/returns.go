@@ -84,6 +84,13 @@ type ReturnedLine struct {
 	Discounts []money.Amount `json:"discounts"`
 }
 
+// ReturPrefix begins the number of every retur the service posts.
+const ReturPrefix = "RJ-"
+
+// ReturNumber is the number of the retur penjualan a Forstok return
+// becomes: RJ-<return id>.
+func ReturNumber(returnID int64) string { return ReturPrefix + strconv.FormatInt(returnID, 10) }
+
 // SalesReturn translates a return.created into its retur penjualan, against
 // what the faktur sold and what earlier returns (prior) gave back. Prices
 // come from the faktur; each part's discount is returned pro rata, rounded
@@ -127,7 +134,7 @@ func (s *Settings) SalesReturn(r *forstok.Return, sold Sold, prior []Returned) (
 		ref = "return " + strconv.FormatInt(r.ID, 10)
 	}
 	doc := accurate.SalesReturn{
-		Number:        "RJ-" + strconv.FormatInt(r.ID, 10),
+		Number:        ReturNumber(r.ID),
 		TransDate:     accurate.DateOf(r.ReturnedAt, s.Location()),
 		CustomerNo:    store.CustomerNo,
 		BranchName:    store.Branch,

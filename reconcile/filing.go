@@ -37,7 +37,7 @@ func Filing(m *mapping.Settings, key string, ev forstok.Event) (day string, line
 			Store: strconv.FormatInt(p.StoreID, 10), TotalSen: int64(p.AmountReceive.Amount), Known: true}, true
 	case ev.Return != nil:
 		r := ev.Return
-		return dayOf(r.ReturnedAt), events.DayLine{Key: key, Kind: events.DocReturn, Number: "RJ-" + strconv.FormatInt(r.ID, 10),
+		return dayOf(r.ReturnedAt), events.DayLine{Key: key, Kind: events.DocReturn, Number: mapping.ReturNumber(r.ID),
 			Store: strconv.FormatInt(r.Order.StoreID, 10)}, true
 	}
 	return "", events.DayLine{}, false

@@ -354,7 +354,7 @@ func ours(k docKey, row accurate.DocumentRow, customers map[string]string) bool 
 	case events.DocPayout:
 		return strings.HasPrefix(row.Number, "FP-")
 	case events.DocReturn:
-		return strings.HasPrefix(row.Number, "RJ-")
+		return strings.HasPrefix(row.Number, mapping.ReturPrefix)
 	}
 	if row.CustomerNo == "" {
 		return true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/orders"
@@ -36,11 +38,28 @@ func TestWhatAFailureRecords(t *testing.T) {
 		cfg      *Config
 		token    *string // the API token the client signs with
 		limiter  *accurate.Limiter
+		// sync runs an earlier event through a worker of its own, on the
+		// same sandbox and store, and wants it to end in state.
+		sync func(t *testing.T, body []byte, state string)
 	}
+	const (
+		bundleFaktur = "INV/20261126/MPL/3819022331" // order.local_name of the Tokopedia bundle invoice 70002, which return 95001 returns against
+		retur        = "RJ-95001"
+	)
+	// voidOfBundle is the example void edited to void invoice 70002.
+	voidOfBundle := func(b map[string]any) {
+		b["data"].(map[string]any)["id"] = 70002
+		order(b)["local_name"], order(b)["store_id"] = bundleFaktur, 1010
+	}
+	// frozen is a sandbox clock that never leaves its second: once a rate
+	// limit of one request a second is used, every later request is refused.
+	frozenAt := time.Now()
+	frozen := func() time.Time { return frozenAt }
 	cases := []struct {
 		name    string
 		example string
 		edit    func(body map[string]any)
+		sandbox sandbox.Config // limits and clock of the sandbox
 		setup   func(t *testing.T, w world)
 		want    events.Failure // Kind, Key and Record exactly; AccurateMessage and Hint as phrases they hold
 	}{
@@ -116,20 +135,91 @@ func TestWhatAFailureRecords(t *testing.T) {
 				w.cfg.MaxAttempts = 1
 			},
 			want: events.Failure{Kind: events.FailOther, Hint: "Redis did not answer"}},
+		{name: "attempts used up while Accurate's rate limit refuses every request record kind wait with Accurate's own words",
+			example: "invoice-created-shopee.json",
+			sandbox: sandbox.Config{RateLimit: 1, Now: frozen},
+			setup: func(_ *testing.T, w world) {
+				// Another program of the seller's takes the second's one request.
+				w.sb.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/accurate/api/item/list.do", nil))
+				w.cfg.MaxAttempts = 1
+			},
+			want: events.Failure{Kind: events.FailWait, AccurateMessage: "request per detik", Hint: "rate limit"}},
+		{name: "a return of an invoice that was voided records kind invoice naming its faktur",
+			example: "return-created-tokopedia.json",
+			setup: func(t *testing.T, w world) {
+				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
+				w.sync(t, editedExample(t, "invoice-voided-shopee.json", voidOfBundle), events.StateSynced)
+			},
+			want: events.Failure{Kind: events.FailInvoice, Record: "faktur " + bundleFaktur, Hint: "by hand"}},
+		{name: "a retur Accurate refuses records kind accurate naming the retur with Accurate's own words",
+			example: "return-created-tokopedia.json",
+			setup: func(t *testing.T, w world) {
+				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
+				w.sb.SetClosedThrough(accurate.Date{Year: 2026, Month: time.December, Day: 31})
+			},
+			want: events.Failure{Kind: events.FailAccurate, Record: "retur " + retur,
+				AccurateMessage: "periode 12/2026 sudah ditutup", Hint: "Correct the data"}},
+		{name: "a retur whose save Accurate never answers records kind wait naming the retur once its attempts are used up",
+			example: "return-created-tokopedia.json",
+			setup: func(t *testing.T, w world) {
+				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
+				w.sb.SetFaults(sandbox.Faults{LoseRate: 1})
+				w.cfg.MaxAttempts = 1
+			},
+			want: events.Failure{Kind: events.FailWait, Hint: "when Accurate answers again"}},
+		{name: "a return whose faktur was deleted in Accurate after it synced records kind invoice naming the invoice event to replay",
+			example: "return-created-tokopedia.json",
+			setup: func(t *testing.T, w world) {
+				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
+				if !w.sb.DeleteByHand(sandbox.KindInvoice, bundleFaktur) {
+					t.Fatal("the faktur was not in the sandbox")
+				}
+				w.cfg.InvoiceWait = time.Nanosecond
+			},
+			want: events.Failure{Kind: events.FailInvoice, Record: "faktur " + bundleFaktur, Hint: "replay invoice.created:70002"}},
+		{name: "a return the faktur cannot take records kind forstok",
+			example: "return-created-tokopedia.json",
+			edit: func(b map[string]any) {
+				b["data"].(map[string]any)["item_lines"].([]any)[0].(map[string]any)["quantity"] = 5
+			},
+			setup: func(t *testing.T, w world) {
+				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
+			},
+			want: events.Failure{Kind: events.FailForstok, Hint: "POST /admin/replay"}},
+		{name: "a return whose record of an earlier retur is unreadable records kind other naming that retur and the event to replay",
+			example: "return-created-tokopedia.json",
+			setup: func(t *testing.T, w world) {
+				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
+				if err := w.memory.RecordReturn(t.Context(), bundleFaktur, "RJ-95000", []byte("{not json")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: events.Failure{Kind: events.FailOther, Record: "retur RJ-95000", Hint: "return.created:95000"}},
+		{name: "a return whose faktur never came records kind invoice once its wait is over",
+			example: "return-created-tokopedia.json",
+			setup:   func(_ *testing.T, w world) { w.cfg.InvoiceWait = time.Nanosecond },
+			want:    events.Failure{Kind: events.FailInvoice, Record: "faktur " + bundleFaktur, Hint: "replay this event"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed()})
-			srv := httptest.NewServer(sb)
-			t.Cleanup(srv.Close)
+			sb, srv := testaccurate.Serve(t, tc.sandbox)
 			r := testredis.New(t)
-			token := sbToken
+			token := testaccurate.Token
 			var limiter accurate.Limiter
 			rdb := r.Client(t)
 			store := events.New(rdb, events.Config{Namespace: r.Namespace})
 			w := world{sb: sb, store: store, memory: orders.For(rdb, store), rdb: rdb,
 				settings: exampleSettings(t), cfg: &Config{}, token: &token, limiter: &limiter}
+			w.sync = func(t *testing.T, body []byte, state string) {
+				t.Helper()
+				client := testaccurate.Client(t, accurate.Config{Host: srv.URL})
+				key := keyOf(t, body)
+				_ = New(withStore(Config{Accurate: client, Mapping: w.settings}, rdb, store)).processKey(ctx, key, asynq.NewTask("event", body))
+				if ev, err := store.Get(ctx, key); err != nil || ev.State != state {
+					t.Fatalf("the earlier %s ended %s (%s, %v); want %s", key, ev.State, ev.LastError, err, state)
+				}
+			}
 			body := []byte(`{"type":"invoice.created","data":{}}`)
 			if tc.example != "" {
 				body = editedExample(t, tc.example, tc.edit)
@@ -137,10 +227,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(t, w)
 			}
-			client, err := accurate.New(accurate.Config{Host: srv.URL, APIToken: token, SignatureSecret: sbSecret, ReadAttempts: 1, Limiter: limiter})
-			if err != nil {
-				t.Fatal(err)
-			}
+			client := testaccurate.Client(t, accurate.Config{Host: srv.URL, APIToken: token, ReadAttempts: 1, Limiter: limiter})
 			cfg := *w.cfg
 			cfg = withStore(cfg, w.rdb, w.store)
 			cfg.Accurate, cfg.Mapping = client, w.settings

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
@@ -158,4 +158,10 @@ func (w *Worker) previewReturn(ctx context.Context, r *forstok.Return) (Previewe
 }
 
 // returnNumber is the number of the retur a return becomes.
-func returnNumber(r *forstok.Return) string { return "RJ-" + strconv.FormatInt(r.ID, 10) }
+func returnNumber(r *forstok.Return) string { return mapping.ReturNumber(r.ID) }
+
+// returnKeyOf is the key of the return.created event that posts the retur
+// number.
+func returnKeyOf(number string) string {
+	return forstok.TypeReturnCreated + ":" + strings.TrimPrefix(number, mapping.ReturPrefix)
+}

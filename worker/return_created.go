@@ -77,10 +77,7 @@ func (w *Worker) processReturnCreated(ctx context.Context, rec events.Event, ev 
 			}
 			saved = f
 		case accurate.IsNotFound(err) && strings.Contains(err.Error(), faktur):
-			out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", faktur)
-			out.waiting = true
-			out.waitsFor = faktur
-			return out
+			return w.waitForFaktur(ctx, faktur, "return")
 		case err != nil:
 			return w.classify("", "retur "+number, err)
 		}
@@ -107,7 +104,9 @@ func priorReturns(recorded map[string][]byte, faktur, number string) ([]mapping.
 		}
 		var p mapping.Returned
 		if err := json.Unmarshal(raw, &p); err != nil {
-			out := fail(events.Failure{Kind: events.FailOther, Record: "retur " + n, Hint: "Replay the return that posted retur " + n + " first, then this event"},
+			// Replaying the return that posted it finds its retur in
+			// Accurate and writes its record again.
+			out := fail(events.Failure{Kind: events.FailOther, Record: "retur " + n, Hint: "Replay " + returnKeyOf(n) + ", which posted retur " + n + ", then this event"},
 				"the record of retur %s of faktur %s is unreadable (%v)", n, faktur, err)
 			return nil, &out
 		}
@@ -125,10 +124,7 @@ func (w *Worker) soldBy(ctx context.Context, faktur string) (mapping.Sold, outco
 	}
 	detail, err := w.Accurate.SalesInvoiceDetail(ctx, faktur)
 	if accurate.IsNotFound(err) {
-		out := retry("faktur %s is not in Accurate yet (its invoice.created has not synced)", faktur)
-		out.waiting = true
-		out.waitsFor = faktur
-		return mapping.Sold{}, out, false
+		return mapping.Sold{}, w.waitForFaktur(ctx, faktur, "return"), false
 	}
 	if err != nil {
 		return mapping.Sold{}, w.classify("reading", "faktur "+faktur, err), false
