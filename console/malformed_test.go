@@ -83,6 +83,10 @@ func TestMalformedRequestsAreRefusedSayingWhatWasWrong(t *testing.T) {
 		{"a query string with a broken escape", http.MethodGet, "/admin/events?state=fail%zz", http.StatusBadRequest, "query string"},
 		{"a limit that is no number", http.MethodGet, "/admin/events?limit=ten", http.StatusBadRequest, "limit"},
 		{"an empty order number", http.MethodGet, "/admin/events?order=", http.StatusBadRequest, "order"},
+		// net/http's server refuses a request target it cannot parse with a
+		// bare "400 Bad Request" before any handler runs, and http.Server
+		// has no option to answer it otherwise (golang/go#25116 asked for
+		// one; none was added): the service's JSON 400 cannot name the path.
 		{"a key with a broken escape (refused by net/http itself)", http.MethodGet, "/admin/events/invoice.created%zz1", http.StatusBadRequest, "Bad Request"},
 		{"an unknown seller's event", http.MethodGet, "/admin/sellers/nope/events/" + key, http.StatusNotFound, "not found"},
 		{"an unknown seller's list", http.MethodGet, "/admin/events?seller=nope", http.StatusNotFound, "seller nope: not found"},
