@@ -45,19 +45,15 @@ type options struct {
 	invoices  int
 	payments  bool
 	replicas  int
-	rate      int
-	inFlight  int
-	latency   time.Duration
+	sandbox   rig.SandboxOptions
 	unlimited bool
 	workers   int
 	lone      int
 	timeout   time.Duration
-	redisURL  string
-	cluster   string
-	env       string
-	sellers   int
-	sendRate  float64
-	inline    bool
+	rig.Target
+	sellers  int
+	sendRate float64
+	inline   bool
 }
 
 func main() {
@@ -65,16 +61,12 @@ func main() {
 	flag.IntVar(&o.invoices, "invoices", 1000, "invoices to deliver (and as many payments with -payments)")
 	flag.BoolVar(&o.payments, "payments", true, "after the invoices are synced, deliver a payment for each")
 	flag.IntVar(&o.replicas, "replicas", 1, "service processes sharing the Redis namespace")
-	flag.IntVar(&o.rate, "rate", 8, "the sandbox's requests per second (Accurate's limit)")
-	flag.IntVar(&o.inFlight, "in-flight", 8, "the sandbox's requests in flight (Accurate's limit)")
-	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "latency the sandbox adds to every call")
+	o.sandbox.Flags()
 	flag.BoolVar(&o.unlimited, "unlimited", false, "lift the limits: sandbox -rate-limit 0 -concurrency 0, ACCURATE_RATE_LIMIT=10000, ACCURATE_MAX_CONCURRENCY=64, WORKER_CONCURRENCY=64")
 	flag.IntVar(&o.workers, "workers", 0, "WORKER_CONCURRENCY per replica (default: the service's, or 64 with -unlimited)")
 	flag.IntVar(&o.lone, "lone", 0, "after the phases, deliver this many invoices one at a time, each when the last is synced, and report webhook-to-synced latency")
 	flag.DurationVar(&o.timeout, "timeout", 6*time.Minute, "give up when a phase takes longer")
-	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
-	flag.StringVar(&o.cluster, "cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "Redis Cluster node addresses, comma-separated: the service uses the Cluster (its REDIS_CLUSTER_ADDRS, 16 shards) instead of -redis")
-	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
+	o.Target.Flags()
 	flag.IntVar(&o.sellers, "sellers", 0, "sellers in SELLERS_DIR, each its own database in the sandbox; -invoices is then per seller (0: the single seller of the environment)")
 	flag.Float64Var(&o.sendRate, "send-rate", 0, "webhooks per second each seller sends, paced (0: all at once, 16 connections)")
 	flag.BoolVar(&o.inline, "inline-mapping", false, "with -sellers: the mapping written into every seller file rather than one shared mapping_file")
@@ -84,11 +76,11 @@ func main() {
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
-	env, err := rig.ParseEnv(o.env)
+	env, err := o.Settings()
 	if err != nil {
-		return fmt.Errorf("-env: %w", err)
+		return err
 	}
-	sbOpts := rig.SandboxOptions{RateLimit: o.rate, Concurrency: o.inFlight, Latency: o.latency}
+	sbOpts := o.sandbox
 	workers := 0 // the service's default
 	if o.unlimited {
 		sbOpts.RateLimit, sbOpts.Concurrency = 0, 0
@@ -102,7 +94,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		env = withDefaults(env, map[string]string{"WORKER_CONCURRENCY": strconv.Itoa(workers)})
 	}
 
-	bench, err := rig.Setup(ctx, "drain", o.redisURL, o.cluster)
+	bench, err := rig.Setup(ctx, "drain", o.RedisURL, o.Cluster)
 	if err != nil {
 		return err
 	}
@@ -147,7 +139,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
 	fmt.Fprintf(out, "sandbox: %s req/s, %s in flight, %s latency; %d replica(s) on %s, service settings %v\n",
-		limit(sbOpts.RateLimit), limit(sbOpts.Concurrency), o.latency, o.replicas, bench.On(), env)
+		limit(sbOpts.RateLimit), limit(sbOpts.Concurrency), sbOpts.Latency, o.replicas, bench.On(), env)
 	if fleet != nil {
 		mapping := "one shared mapping_file"
 		if o.inline {

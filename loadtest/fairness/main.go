@@ -29,36 +29,29 @@ import (
 
 type options struct {
 	backlog, others int
-	rate, inFlight  int
-	latency         time.Duration
+	sandbox         rig.SandboxOptions
 	timeout         time.Duration
-	redisURL        string
-	cluster         string
-	env             string
+	rig.Target
 }
 
 func main() {
 	var o options
 	flag.IntVar(&o.backlog, "backlog", 20000, "invoices seller A queues first")
 	flag.IntVar(&o.others, "others", 50, "invoices seller B sends once A's are queued")
-	flag.IntVar(&o.rate, "rate", 8, "each sandbox database's requests per second (Accurate's limit)")
-	flag.IntVar(&o.inFlight, "in-flight", 8, "each sandbox database's requests in flight (Accurate's limit)")
-	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "latency the sandbox adds to every call")
+	o.sandbox.Flags()
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up when A's backlog takes longer to drain")
-	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
-	flag.StringVar(&o.cluster, "cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "Redis Cluster node addresses, comma-separated: the service uses the Cluster (its REDIS_CLUSTER_ADDRS, 16 shards) instead of -redis")
-	flag.StringVar(&o.env, "env", "", "extra service settings, KEY=VALUE,...")
+	o.Target.Flags()
 	flag.Parse()
 
 	rig.Main("fairness", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
-	env, err := rig.ParseEnv(o.env)
+	env, err := o.Settings()
 	if err != nil {
-		return fmt.Errorf("-env: %w", err)
+		return err
 	}
-	bench, err := rig.Setup(ctx, "fairness", o.redisURL, o.cluster)
+	bench, err := rig.Setup(ctx, "fairness", o.RedisURL, o.Cluster)
 	if err != nil {
 		return err
 	}
@@ -73,7 +66,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	a, b := fleet.IDs[0], fleet.IDs[1]
-	sbOpts := rig.SandboxOptions{RateLimit: o.rate, Concurrency: o.inFlight, Latency: o.latency, Databases: fleet.Databases()}
+	sbOpts := o.sandbox
+	sbOpts.Databases = fleet.Databases()
 	sb, err := rig.StartSandbox(ctx, dir, bins, creds, sbOpts)
 	if err != nil {
 		return err
@@ -96,7 +90,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s\n", runtime.NumCPU(), rig.Machine(ctx, rdb), runtime.Version())
 	fmt.Fprintf(out, "sandbox: each database %d req/s, %d in flight, %s latency; one replica on %s, service settings %v\n",
-		o.rate, o.inFlight, o.latency, bench.On(), env)
+		o.sandbox.RateLimit, o.sandbox.Concurrency, o.sandbox.Latency, bench.On(), env)
 
 	bodies, err := rig.NewBodies(strconv.FormatInt(time.Now().Unix()%100000, 10))
 	if err != nil {

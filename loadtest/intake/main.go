@@ -47,14 +47,12 @@ type options struct {
 	max      int
 	against  string
 	workers  int
-	redisURL string
-	cluster  string
-	secret   string
-	bare     bool
-	pprof    string
-	pid      int
-	env      string
-	keep     bool
+	rig.Target
+	secret string
+	bare   bool
+	pprof  string
+	pid    int
+	keep   bool
 }
 
 func main() {
@@ -65,13 +63,11 @@ func main() {
 	flag.IntVar(&o.max, "max", 150_000, "distinct deliveries made before the run (the service run stops early if it uses them all)")
 	flag.StringVar(&o.against, "against", "binary", `"binary": build and start the sandbox and the service; or the URL of a running service (e.g. loadtest/edge)`)
 	flag.IntVar(&o.workers, "workers", 1, "WORKER_CONCURRENCY of the started service (binary)")
-	flag.StringVar(&o.redisURL, "redis", rig.EnvOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis for the started service")
-	flag.StringVar(&o.cluster, "cluster", os.Getenv("REDIS_CLUSTER_ADDRS"), "Redis Cluster node addresses, comma-separated: the started service uses the Cluster (its REDIS_CLUSTER_ADDRS) instead of -redis")
+	o.Target.Flags()
 	flag.StringVar(&o.secret, "secret", os.Getenv("FORSTOK_WEBHOOK_SECRET"), "webhook secret of a service given by URL")
 	flag.BoolVar(&o.bare, "bare", true, "also measure the bare Echo handler (the ceiling)")
 	flag.StringVar(&o.pprof, "pprof", "", "fetch a CPU profile of the measured run from the target's /debug/pprof/profile into this file (loadtest/edge)")
 	flag.IntVar(&o.pid, "pid", 0, "process id of a target given by URL, to report its CPU")
-	flag.StringVar(&o.env, "env", "", "extra settings of the started service, KEY=VALUE,... (e.g. GOGC=400)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run's Redis keys")
 	flag.Parse()
 
@@ -93,7 +89,7 @@ type target struct {
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
-	rdb, err := rig.OpenRedis(o.redisURL, o.cluster)
+	rdb, err := rig.OpenRedis(o.RedisURL, o.Cluster)
 	if err != nil {
 		return fmt.Errorf("-redis: %w", err)
 	}
@@ -190,10 +186,10 @@ func describe(o options) string {
 	switch o.against {
 	case "binary":
 		on := "one Redis"
-		if o.cluster != "" {
+		if o.Cluster != "" {
 			on = "a Redis Cluster"
 		}
-		return fmt.Sprintf("the built binary on %s, WORKER_CONCURRENCY=%d %s, sandbox at Accurate's limits", on, o.workers, o.env)
+		return fmt.Sprintf("the built binary on %s, WORKER_CONCURRENCY=%d %s, sandbox at Accurate's limits", on, o.workers, o.Env)
 	}
 	return o.against
 }
@@ -287,13 +283,13 @@ func startBinary(ctx context.Context, o options, rdb redis.UniversalClient, cred
 	if err != nil {
 		return target{}, err
 	}
-	env, err := rig.ParseEnv(o.env)
+	env, err := o.Settings()
 	if err != nil {
-		return target{}, fmt.Errorf("-env: %w", err)
+		return target{}, err
 	}
 	env["WORKER_CONCURRENCY"] = strconv.Itoa(o.workers)
 	svc, err := rig.StartService(ctx, dir, bins, creds, rig.ServiceOptions{
-		RedisURL: o.redisURL, ClusterAddrs: o.cluster, Namespace: ns, AccurateURL: sb.URL,
+		RedisURL: o.RedisURL, ClusterAddrs: o.Cluster, Namespace: ns, AccurateURL: sb.URL,
 		MappingFile: root + "/examples/mapping.yaml", Env: env,
 	})
 	if err != nil {
