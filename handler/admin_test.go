@@ -55,11 +55,7 @@ func TestAdminAuth(t *testing.T) {
 func TestAdminEvents(t *testing.T) {
 	s := start(t)
 	ctx := context.Background()
-	for name := range examples {
-		if status, body := s.deliver(t, delivery{body: example(t, name)}); status != http.StatusAccepted {
-			t.Fatalf("deliver %s = %d %v", name, status, body)
-		}
-	}
+	s.deliverExamples(t)
 
 	t.Run("the list shows every event with its documented fields", func(t *testing.T) {
 		status, body := s.admin(t, http.MethodGet, "/admin/events", admin, nil)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -33,10 +32,7 @@ func BenchmarkWebhook(b *testing.B) {
 	}
 	h := handler.New(handler.Config{Store: events.New(rdb, events.Config{Namespace: r.Namespace}), Verifier: verifier})
 
-	body, err := os.ReadFile(filepath.Join("..", "examples", "invoice-created-shopee.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := fixtures.Body(b, "invoice-created-shopee.json")
 	// The invoice id is rewritten in place with a fixed width, so that every
 	// iteration is a distinct event at no cost beyond the copy.
 	const idLit = `"id": 70001,`

@@ -14,11 +14,7 @@ import (
 func TestAdminOperatorRoutes(t *testing.T) {
 	s := start(t)
 	ctx := context.Background()
-	for name := range examples {
-		if status, body := s.deliver(t, delivery{body: example(t, name)}); status != http.StatusAccepted {
-			t.Fatalf("deliver %s = %d %v", name, status, body)
-		}
-	}
+	s.deliverExamples(t)
 
 	t.Run("an order number finds its invoice and its payment", func(t *testing.T) {
 		status, body := s.admin(t, http.MethodGet, "/admin/events?order="+url.QueryEscape("2411260ab12cd3"), admin, nil)

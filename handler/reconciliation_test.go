@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +11,9 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	adminops "forstok-accurate-sync/admin"
-	exfiles "forstok-accurate-sync/examples"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
 	"forstok-accurate-sync/reconcile"
@@ -35,18 +35,9 @@ func (r *sandboxReconciler) Reconcile(ctx context.Context, seller string, q reco
 func (r *sandboxReconciler) Stores(string) ([]string, bool) { return []string{"1009", "1010"}, true }
 
 func TestReconciliationRoute(t *testing.T) {
-	sb := sandbox.New(sandbox.Config{APIToken: "tok", SignatureSecret: "sec", Seed: sandbox.DefaultSeed()})
-	acc := httptest.NewServer(sb)
-	t.Cleanup(acc.Close)
-	client, err := accurate.New(accurate.Config{Host: acc.URL, APIToken: "tok", SignatureSecret: "sec"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := exfiles.Files.ReadFile("mapping.yaml")
-	settings, err := mapping.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, acc := testaccurate.Serve(t, sandbox.Config{})
+	client := testaccurate.Client(t, accurate.Config{Host: acc.URL})
+	settings := fixtures.Settings(t)
 	byHand := accurate.SalesInvoice{Number: "ORD-BY-HAND", TransDate: accurate.Date{Year: 2026, Month: 12, Day: 2}, CustomerNo: "C-SHOPEE",
 		DetailItem: []accurate.InvoiceItem{{ItemNo: "KAOS-HTM-L", Quantity: 1, UnitPrice: money.Rupiah(142000), WarehouseName: "Utama"}}}
 	if _, err := client.SaveSalesInvoice(context.Background(), &byHand); err != nil {

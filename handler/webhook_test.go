@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +19,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -134,20 +133,25 @@ func (s *service) keys(t *testing.T) int {
 	return n
 }
 
-func example(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func example(t *testing.T, name string) []byte { return fixtures.Body(t, name) }
 
+// examples are the example webhooks the admin tests deliver, by their event
+// keys.
 var examples = map[string]string{
 	"invoice-created-shopee.json":           "invoice.created:70001",
 	"invoice-created-tokopedia-bundle.json": "invoice.created:70002",
 	"payment-received-shopee.json":          "payment.received:90001",
 	"payment-received-tokopedia.json":       "payment.received:90002",
+}
+
+// deliverExamples delivers every one of examples, each accepted.
+func (s *service) deliverExamples(t *testing.T) {
+	t.Helper()
+	for name := range examples {
+		if status, body := s.deliver(t, delivery{body: example(t, name)}); status != http.StatusAccepted {
+			t.Fatalf("deliver %s = %d %v", name, status, body)
+		}
+	}
 }
 
 func TestSignature(t *testing.T) {
@@ -266,16 +270,7 @@ func emptyLines(n int) []byte {
 // edit changes the Shopee example's bytes as sent, once.
 func edit(t *testing.T, old, new string) []byte {
 	t.Helper()
-	return editExample(t, "invoice-created-shopee.json", old, new)
-}
-
-func editExample(t *testing.T, name, old, new string) []byte {
-	t.Helper()
-	b := example(t, name)
-	if !bytes.Contains(b, []byte(old)) {
-		t.Fatalf("%s does not contain %q", name, old)
-	}
-	return bytes.Replace(b, []byte(old), []byte(new), 1)
+	return fixtures.Replaced(t, "invoice-created-shopee.json", old, new)
 }
 
 func firstLine(data map[string]any) map[string]any {
@@ -309,11 +304,11 @@ func TestBadInput(t *testing.T) {
 		{name: "a local_name with a zero-width space after it", body: mutate(t, func(d map[string]any) { d["order"].(map[string]any)["local_name"] = "ORD-1\u200b" }), status: 422, field: "data.order.local_name"},
 		{name: "a local_name with a control character", body: mutate(t, func(d map[string]any) { d["order"].(map[string]any)["local_name"] = "ORD\u00071" }), status: 422, field: "data.order.local_name"},
 		{name: "a local_name with a right-to-left mark", body: mutate(t, func(d map[string]any) { d["order"].(map[string]any)["local_name"] = "\u200fORD-1" }), status: 422, field: "data.order.local_name"},
-		{name: "a payment's local_name with a zero-width joiner", body: editExample(t, "payment-received-shopee.json", `"local_name": "`, `"local_name": "\u200d`), status: 422, field: "data.invoices[0].order.local_name"},
+		{name: "a payment's local_name with a zero-width joiner", body: fixtures.Replaced(t, "payment-received-shopee.json", `"local_name": "`, `"local_name": "\u200d`), status: 422, field: "data.invoices[0].order.local_name"},
 		{name: "a key in capitals", body: edit(t, `"sku"`, `"SKU"`), status: 422, field: "data.order.item_lines[0].SKU"},
 		{name: "a key that folds to a field (ſku)", body: edit(t, `"sku"`, `"ſku"`), status: 422, field: `data.order.item_lines[0]."\u017fku"`},
 		{name: "a quantity of 2^63−1", body: mutate(t, func(d map[string]any) { firstLine(d)["quantity"] = json.Number("9223372036854775807") }), status: 422, field: "data.order.item_lines[0].quantity"},
-		{name: "a fee of 10^16 rupiah", body: editExample(t, "payment-received-shopee.json", `"service_fee": 11650`, `"service_fee": 10000000000000000`), status: 422, field: "data.invoices[0].service_fee"},
+		{name: "a fee of 10^16 rupiah", body: fixtures.Replaced(t, "payment-received-shopee.json", `"service_fee": 11650`, `"service_fee": 10000000000000000`), status: 422, field: "data.invoices[0].service_fee"},
 		{name: "a price one sen above what Accurate holds", body: edit(t, `"price": 100000,`, `"price": "1000000000000.00",`), status: 422, field: "data.order.item_lines[0].price"},
 		{name: "a 1 MiB body of 250,000 empty item lines", body: emptyLines(250_000), status: 422, field: "data.order.item_lines"},
 		{name: "an invoice of 1,000 empty item lines", body: emptyLines(1000), status: 422, field: "data.order.item_lines[0].sku"},

@@ -60,6 +60,9 @@ func TestWhatAFailureRecords(t *testing.T) {
 		example string
 		edit    func(body map[string]any)
 		sandbox sandbox.Config // limits and clock of the sandbox
+		earlier []string       // examples synced first, before setup
+		faults  sandbox.Faults // the sandbox's faults once the earlier examples synced
+		closed  accurate.Date  // the sandbox's books closed through this day, once the earlier examples synced
 		setup   func(t *testing.T, w world)
 		want    events.Failure // Kind, Key and Record exactly; AccurateMessage and Hint as phrases they hold
 	}{
@@ -81,9 +84,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 				AccurateMessage: `Gudang "Gudang Barat" tidak ditemukan`, Hint: "Create it in Accurate"}},
 		{name: "a faktur dated in a period Accurate has closed records kind accurate with Accurate's own words",
 			example: "invoice-created-shopee.json",
-			setup: func(_ *testing.T, w world) {
-				w.sb.SetClosedThrough(accurate.Date{Year: 2026, Month: time.November, Day: 30})
-			},
+			closed:  accurate.Date{Year: 2026, Month: time.November, Day: 30},
 			want: events.Failure{Kind: events.FailAccurate, Record: "faktur " + faktur,
 				AccurateMessage: "periode 11/2026 sudah ditutup", Hint: "Correct the data"}},
 		{name: "an item Accurate lacks records kind accurate naming the item and Accurate's words",
@@ -121,11 +122,9 @@ func TestWhatAFailureRecords(t *testing.T) {
 				Hint: "Check the seller file toko-b.yaml (accurate.api_token)"}},
 		{name: "attempts used up while Accurate does not answer record kind wait",
 			example: "invoice-created-shopee.json",
-			setup: func(_ *testing.T, w world) {
-				w.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
-				w.cfg.MaxAttempts = 1
-			},
-			want: events.Failure{Kind: events.FailWait, Hint: "when Accurate answers again"}},
+			faults:  sandbox.Faults{ErrorRate: 1},
+			setup:   func(_ *testing.T, w world) { w.cfg.MaxAttempts = 1 },
+			want:    events.Failure{Kind: events.FailWait, Hint: "when Accurate answers again"}},
 		{name: "attempts used up while the Redis of the shared rate limit does not answer record kind other naming Redis, not Accurate",
 			example: "invoice-created-shopee.json",
 			setup: func(t *testing.T, w world) {
@@ -146,31 +145,27 @@ func TestWhatAFailureRecords(t *testing.T) {
 			want: events.Failure{Kind: events.FailWait, AccurateMessage: "request per detik", Hint: "rate limit"}},
 		{name: "a return of an invoice that was voided records kind invoice naming its faktur",
 			example: "return-created-tokopedia.json",
+			earlier: []string{"invoice-created-tokopedia-bundle.json"},
 			setup: func(t *testing.T, w world) {
-				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
-				w.sync(t, editedExample(t, "invoice-voided-shopee.json", voidOfBundle), events.StateSynced)
+				w.sync(t, fixtures.Edited(t, "invoice-voided-shopee.json", voidOfBundle), events.StateSynced)
 			},
 			want: events.Failure{Kind: events.FailInvoice, Record: "faktur " + bundleFaktur, Hint: "by hand"}},
 		{name: "a retur Accurate refuses records kind accurate naming the retur with Accurate's own words",
 			example: "return-created-tokopedia.json",
-			setup: func(t *testing.T, w world) {
-				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
-				w.sb.SetClosedThrough(accurate.Date{Year: 2026, Month: time.December, Day: 31})
-			},
+			earlier: []string{"invoice-created-tokopedia-bundle.json"},
+			closed:  accurate.Date{Year: 2026, Month: time.December, Day: 31},
 			want: events.Failure{Kind: events.FailAccurate, Record: "retur " + retur,
 				AccurateMessage: "periode 12/2026 sudah ditutup", Hint: "Correct the data"}},
-		{name: "a retur whose save Accurate never answers records kind wait naming the retur once its attempts are used up",
+		{name: "a retur whose save Accurate never answers records kind wait once its attempts are used up",
 			example: "return-created-tokopedia.json",
-			setup: func(t *testing.T, w world) {
-				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
-				w.sb.SetFaults(sandbox.Faults{LoseRate: 1})
-				w.cfg.MaxAttempts = 1
-			},
-			want: events.Failure{Kind: events.FailWait, Hint: "when Accurate answers again"}},
+			earlier: []string{"invoice-created-tokopedia-bundle.json"},
+			faults:  sandbox.Faults{LoseRate: 1},
+			setup:   func(_ *testing.T, w world) { w.cfg.MaxAttempts = 1 },
+			want:    events.Failure{Kind: events.FailWait, Hint: "when Accurate answers again"}},
 		{name: "a return whose faktur was deleted in Accurate after it synced records kind invoice naming the invoice event to replay",
 			example: "return-created-tokopedia.json",
+			earlier: []string{"invoice-created-tokopedia-bundle.json"},
 			setup: func(t *testing.T, w world) {
-				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
 				if !w.sb.DeleteByHand(sandbox.KindInvoice, bundleFaktur) {
 					t.Fatal("the faktur was not in the sandbox")
 				}
@@ -182,14 +177,12 @@ func TestWhatAFailureRecords(t *testing.T) {
 			edit: func(b map[string]any) {
 				b["data"].(map[string]any)["item_lines"].([]any)[0].(map[string]any)["quantity"] = 5
 			},
-			setup: func(t *testing.T, w world) {
-				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
-			},
-			want: events.Failure{Kind: events.FailForstok, Hint: "POST /admin/replay"}},
+			earlier: []string{"invoice-created-tokopedia-bundle.json"},
+			want:    events.Failure{Kind: events.FailForstok, Hint: "POST /admin/replay"}},
 		{name: "a return whose record of an earlier retur is unreadable records kind other naming that retur and the event to replay",
 			example: "return-created-tokopedia.json",
+			earlier: []string{"invoice-created-tokopedia-bundle.json"},
 			setup: func(t *testing.T, w world) {
-				w.sync(t, fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), events.StateSynced)
 				if err := w.memory.RecordReturn(t.Context(), bundleFaktur, "RJ-95000", []byte("{not json")); err != nil {
 					t.Fatal(err)
 				}
@@ -223,6 +216,13 @@ func TestWhatAFailureRecords(t *testing.T) {
 			body := []byte(`{"type":"invoice.created","data":{}}`)
 			if tc.example != "" {
 				body = editedExample(t, tc.example, tc.edit)
+			}
+			for _, name := range tc.earlier {
+				w.sync(t, fixtures.Body(t, name), events.StateSynced)
+			}
+			sb.SetFaults(tc.faults)
+			if !tc.closed.IsZero() {
+				sb.SetClosedThrough(tc.closed)
 			}
 			if tc.setup != nil {
 				tc.setup(t, w)
@@ -285,23 +285,13 @@ func deadAddress(t *testing.T) string {
 	return addr
 }
 
-// editedExample is an example body with edit applied to its JSON.
+// editedExample is an example body with edit, if any, applied to its JSON.
 func editedExample(t *testing.T, name string, edit func(map[string]any)) []byte {
 	t.Helper()
-	raw := fixtures.Body(t, name)
 	if edit == nil {
-		return raw
+		return fixtures.Body(t, name)
 	}
-	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		t.Fatal(err)
-	}
-	edit(body)
-	out, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return fixtures.Edited(t, name, edit)
 }
 
 func order(body map[string]any) map[string]any {

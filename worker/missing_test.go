@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/money"
@@ -19,11 +19,6 @@ import (
 
 // Items and customers missing in Accurate, through the real client, the
 // accurate-sandbox over HTTP and the event store in a real Redis.
-
-const (
-	sbToken  = "aat.worker-test"
-	sbSecret = "worker-test-secret"
-)
 
 type missingWorld struct {
 	sb     *sandbox.Server
@@ -34,13 +29,8 @@ type missingWorld struct {
 
 func newMissingWorld(t *testing.T) missingWorld {
 	t.Helper()
-	sb := sandbox.New(sandbox.Config{APIToken: sbToken, SignatureSecret: sbSecret, Seed: sandbox.DefaultSeed()})
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
-	client, err := accurate.New(accurate.Config{Host: srv.URL, APIToken: sbToken, SignatureSecret: sbSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	client := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	r := testredis.New(t)
 	rdb := r.Client(t)
 	return missingWorld{sb: sb, client: client, store: events.New(rdb, events.Config{Namespace: r.Namespace}), rdb: rdb}

@@ -8,8 +8,8 @@ import (
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/orders"
@@ -24,11 +24,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 	rdb := r.Client(t)
 	store := events.New(rdb, events.Config{Namespace: r.Namespace})
 	memory := orders.For(rdb, store)
-	rawMapping, _ := examples.Files.ReadFile("mapping.yaml")
-	settings, err := mapping.Parse(rawMapping)
-	if err != nil {
-		t.Fatal(err)
-	}
+	settings := exampleSettings(t)
 	w := New(Config{Store: store, Orders: memory, Mapping: settings})
 	accept := func(file string) events.Event {
 		t.Helper()
@@ -115,7 +111,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 // does.
 func acceptExample(t *testing.T, store *events.Store, w *Worker, file string) (events.Incoming, forstok.Event) {
 	t.Helper()
-	raw, _ := examples.Files.ReadFile(file)
+	raw := fixtures.Body(t, file)
 	ev, err := w.Decoder.Decode(raw)
 	if err != nil {
 		t.Fatal(err)

@@ -2,16 +2,14 @@ package worker
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
-	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
-	"forstok-accurate-sync/mapping"
 )
 
 // postsDuringDetail runs posting once, while the first detail.do of a
@@ -38,19 +36,10 @@ func TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice(t *testing.T) {
 	r := testredis.New(t)
 	rdb := r.Client(t)
 	store := events.New(rdb, events.Config{Namespace: r.Namespace})
-	sb := httptest.NewServer(sandbox.New(sandbox.Config{APIToken: "token", SignatureSecret: "secret", Seed: sandbox.DefaultSeed()}))
-	t.Cleanup(sb.Close)
-	client, err := accurate.New(accurate.Config{Host: sb.URL, APIToken: "token", SignatureSecret: "secret", ReadAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rawMapping, _ := examples.Files.ReadFile("mapping.yaml")
-	settings, err := mapping.Parse(rawMapping)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sb := testaccurate.Serve(t, sandbox.Config{})
+	client := testaccurate.Client(t, accurate.Config{Host: sb.URL, ReadAttempts: 1})
 	acc := &postsDuringDetail{Accurate: client}
-	w := New(withStore(Config{Accurate: acc, Mapping: settings}, rdb, store))
+	w := New(withStore(Config{Accurate: acc, Mapping: exampleSettings(t)}, rdb, store))
 
 	begin := func(file string) (events.Event, forstok.Event) {
 		in, ev := acceptExample(t, store, w, file)

@@ -167,8 +167,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	w.send(fixtures.Body(t, "invoice-created-shopee.json"))
 	w.send(fixtures.Body(t, "payment-received-shopee.json"))
 	w.send(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"))
-	xss := bytes.Replace(fixtures.Body(t, "invoice-created-shopee.json"), []byte(`"local_name": "2411260AB12CD3"`),
-		[]byte(`"local_name": "<img src=x onerror=\"document.title='owned'\">SO-XSS"`), 1)
+	xss := fixtures.Replaced(t, "invoice-created-shopee.json", `"local_name": "2411260AB12CD3"`,
+		`"local_name": "<img src=x onerror=\"document.title='owned'\">SO-XSS"`)
 	xss = bytes.Replace(xss, []byte(`"id": 70001`), []byte(`"id": 70009`), 1)
 	if status := w.send(xss); status != http.StatusAccepted {
 		t.Fatalf("the invoice with markup in its order number = %d", status)

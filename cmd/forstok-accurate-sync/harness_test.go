@@ -20,6 +20,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/syncbuf"
+	"forstok-accurate-sync/internal/testaccurate"
 	"forstok-accurate-sync/internal/testredis"
 )
 
@@ -68,16 +69,12 @@ func (w *world) onCluster() *world {
 func newWorld(t *testing.T, tune ...func(*sandbox.Config)) *world {
 	t.Helper()
 	w := &world{t: t, redis: testredis.New(t), logs: &syncbuf.Buffer{}}
-	sc := sandbox.Config{
-		APIToken: testToken, SignatureSecret: testSigSecret, Seed: sandbox.DefaultSeed(),
-		RateLimit: 8, MaxConcurrency: 8,
-	}
+	sc := sandbox.Config{APIToken: testToken, SignatureSecret: testSigSecret, RateLimit: 8, MaxConcurrency: 8}
 	for _, f := range tune {
 		f(&sc)
 	}
-	w.sandbox = sandbox.New(sc)
-	acc := httptest.NewServer(w.sandbox)
-	t.Cleanup(acc.Close)
+	var acc *httptest.Server
+	w.sandbox, acc = testaccurate.Serve(t, sc)
 	w.accURL = acc.URL
 	mappingYAML := fixtures.MappingYAML(t)
 	w.mapping = w.writeMapping(mappingYAML)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strings"
@@ -113,7 +112,7 @@ func TestTwoPartialReturnsOfOneLineReverseItExactlyAndAThirdIsAnOverReturn(t *te
 	w.start()
 	// The example order with three bundles on line 11: 420,000 shared
 	// 178,000 : 55,000 → KAOS-HTM-L 6 × 53,477 less 4, BRG-TOPI-01 3 × 33,048 less 2.
-	inv := bytes.Replace(fixtures.Body(t, "invoice-created-tokopedia-bundle.json"), []byte(`"sale_price": 140000, "total_price": 140000,`), []byte(`"sale_price": 140000, "total_price": 420000, "quantity": 3,`), 1)
+	inv := fixtures.Replaced(t, "invoice-created-tokopedia-bundle.json", `"sale_price": 140000, "total_price": 140000,`, `"sale_price": 140000, "total_price": 420000, "quantity": 3,`)
 	w.mustSend(inv, http.StatusAccepted)
 	w.mustEnd("invoice.created:70002", events.StateSynced)
 	faktur := w.sandbox.Invoices()[0]
