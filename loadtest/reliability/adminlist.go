@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 )
@@ -42,31 +40,14 @@ func runAdminList(ctx context.Context, l *lab, res *result) error {
 // pages follows next_cursor from the first page to the last and counts the
 // distinct events listed.
 func (a *admin) pages(ctx context.Context, first url.Values) (seen, pages int, err error) {
-	q := url.Values{}
-	for k, v := range first {
-		q[k] = v
-	}
 	keys := map[string]bool{}
-	for pages < 1000 {
-		var page struct {
-			Events     []eventInfo `json:"events"`
-			NextCursor *string     `json:"next_cursor"`
-		}
-		status, err := a.do(ctx, http.MethodGet, "/admin/events?"+q.Encode(), nil, &page)
-		if err != nil {
-			return 0, pages, err
-		}
-		if status != http.StatusOK {
-			return 0, pages, fmt.Errorf("list events: status %d", status)
-		}
-		pages++
-		for _, ev := range page.Events {
+	pages, err = a.eachPage(ctx, first, 1000, func(evs []eventInfo) {
+		for _, ev := range evs {
 			keys[ev.Key] = true
 		}
-		if page.NextCursor == nil || *page.NextCursor == "" {
-			return len(keys), pages, nil
-		}
-		q.Set("cursor", *page.NextCursor)
+	})
+	if err != nil {
+		return 0, pages, err
 	}
-	return len(keys), pages, fmt.Errorf("more than %d pages", pages)
+	return len(keys), pages, nil
 }

@@ -158,31 +158,45 @@ func (a *admin) do(ctx context.Context, method, path string, body []byte, into a
 // all lists every event of the namespace, page by page.
 func (a *admin) all(ctx context.Context) (map[string]eventInfo, error) {
 	out := map[string]eventInfo{}
-	cursor := ""
-	for {
-		q := url.Values{"limit": {"500"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
+	_, err := a.eachPage(ctx, url.Values{"limit": {"500"}}, 0, func(evs []eventInfo) {
+		for _, ev := range evs {
+			out[ev.Key] = ev
 		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachPage lists GET /admin/events?first page by page, following
+// next_cursor until it is null, and hands each page's events to fn; it
+// fails past most pages (0: no bound).
+func (a *admin) eachPage(ctx context.Context, first url.Values, most int, fn func([]eventInfo)) (pages int, err error) {
+	q := url.Values{}
+	for k, v := range first {
+		q[k] = v
+	}
+	for most == 0 || pages < most {
 		var page struct {
 			Events     []eventInfo `json:"events"`
 			NextCursor *string     `json:"next_cursor"`
 		}
 		status, err := a.do(ctx, http.MethodGet, "/admin/events?"+q.Encode(), nil, &page)
 		if err != nil {
-			return nil, err
+			return pages, err
 		}
 		if status != http.StatusOK {
-			return nil, fmt.Errorf("list events: status %d", status)
+			return pages, fmt.Errorf("list events: status %d", status)
 		}
-		for _, ev := range page.Events {
-			out[ev.Key] = ev
-		}
+		pages++
+		fn(page.Events)
 		if page.NextCursor == nil || *page.NextCursor == "" {
-			return out, nil
+			return pages, nil
 		}
-		cursor = *page.NextCursor
+		q.Set("cursor", *page.NextCursor)
 	}
+	return pages, fmt.Errorf("more than %d pages", pages)
 }
 
 // get reads one event; ok is false for an unknown key.
