@@ -369,7 +369,7 @@ var messages = map[string]message{
 	"fix.void":          {"Pembatalan dihentikan sebelum menghapus apa pun (%s). Putuskan di Accurate sesuai pesan asli di bawah, lalu tekan Kirim ulang.", "The void was stopped before it deleted anything (%s). Decide in Accurate as the original message below says, then press Replay."},
 	"fix.forstok":       {"Data pesanan atau pembayaran dari Forstok tidak bisa dibukukan. Perbaiki di Forstok, lalu kirim ulang isinya lewat POST /admin/replay.", "Forstok's order or payment data cannot be booked. Correct it in Forstok, then replay its body with POST /admin/replay."},
 	"fix.credentials":   {"Accurate menolak token API atau signature secret penjual ini. Perbaiki di tempat yang disebut halaman Penjual, lalu tekan Kirim ulang.", "Accurate refused this seller's API token or signature secret. Correct them where the Sellers page says, then press Replay."},
-	"fix.wait":          {"Accurate terlalu lama tidak menjawab. Tekan Kirim ulang setelah Accurate bisa dihubungi lagi.", "Accurate did not answer for too long. Press Replay once Accurate answers again."},
+	"fix.wait":          {"Accurate terlalu lama tidak menjawab, atau batas permintaannya terus menolak. Tekan Kirim ulang setelah Accurate bisa dihubungi lagi.", "Accurate did not answer, or its rate limit kept refusing, for too long. Press Replay once Accurate answers again."},
 	"fix.other":         {"Baca pesan asli di bawah; perbaiki penyebabnya lalu tekan Kirim ulang.", "Read the original message below; fix the cause, then press Replay."},
 	"fix.accurate_said": {"Kata Accurate: %s", "Accurate said: %s"},
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"forstok-accurate-sync/events"
@@ -93,5 +94,57 @@ func TestAFailuresNoteGoesWithoutItsEnglishHint(t *testing.T) {
 				t.Errorf("English: %q; want the note as written", got)
 			}
 		})
+	}
+}
+
+// TestFixWordsSayWhatTheFailureRecorded: what the failed page says to fix
+// comes from the failure's fields: the mapping key, the record in the
+// page's language and Accurate's own words, in both languages, for every
+// kind the worker records.
+func TestFixWordsSayWhatTheFailureRecorded(t *testing.T) {
+	cases := []struct {
+		name    string
+		failure events.Failure
+		says    []string // in English; the record is worded per language
+	}{
+		{"a mapping failure names the key to add",
+			events.Failure{Kind: events.FailMapping, Key: `stores."1011"`}, []string{`stores."1011"`}},
+		{"an Accurate refusal names the record and quotes Accurate",
+			events.Failure{Kind: events.FailAccurate, Record: "item GHOST-1", AccurateMessage: `Barang "GHOST-1" tidak ditemukan`},
+			[]string{"item GHOST-1", `Barang "GHOST-1" tidak ditemukan`}},
+		{"a refused retur names the retur and quotes Accurate",
+			events.Failure{Kind: events.FailAccurate, Record: "retur RJ-95001", AccurateMessage: "periode 12/2026 sudah ditutup"},
+			[]string{"retur RJ-95001", "periode 12/2026 sudah ditutup"}},
+		{"a missing or voided invoice names the faktur",
+			events.Failure{Kind: events.FailInvoice, Record: "faktur INV/1"}, []string{"faktur INV/1"}},
+		{"a stopped void names the penerimaan",
+			events.Failure{Kind: events.FailVoid, Record: "penerimaan FP-1"}, []string{"penerimaan FP-1"}},
+		{"a give-up under Accurate's rate limit quotes Accurate",
+			events.Failure{Kind: events.FailWait, AccurateMessage: "Maksimal 8 request per detik"}, []string{"Maksimal 8 request per detik"}},
+		{"refused credentials quote Accurate",
+			events.Failure{Kind: events.FailCredentials, AccurateMessage: "API Token tidak valid"}, []string{"API Token tidak valid"}},
+		{"an unreadable record of the service's own is worded too",
+			events.Failure{Kind: events.FailOther, Record: "retur RJ-95000"}, nil},
+	}
+	for _, tc := range cases {
+		for _, l := range []lang{{Code: langID}, {Code: langEN}} {
+			t.Run(tc.name+" ("+l.Code+")", func(t *testing.T) {
+				words := fixWords(l, tc.failure)
+				if words == "" || strings.HasPrefix(words, "fix.") {
+					t.Fatalf("fixWords = %q; want words, not an id", words)
+				}
+				for _, s := range tc.says {
+					if s == tc.failure.Record {
+						s = l.Record(s)
+					}
+					if !strings.Contains(words, s) {
+						t.Errorf("fixWords = %q; want it to say %q", words, s)
+					}
+				}
+				if strings.Contains(strings.ToLower(words), "restart") || strings.Contains(strings.ToLower(words), "mulai ulang") {
+					t.Errorf("fixWords = %q advises a restart", words)
+				}
+			})
+		}
 	}
 }
