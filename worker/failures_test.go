@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/fixtures"
 	"forstok-accurate-sync/internal/testaccurate"
+	"forstok-accurate-sync/internal/testnet"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/orders"
@@ -128,7 +128,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 		{name: "attempts used up while the Redis of the shared rate limit does not answer record kind other naming Redis, not Accurate",
 			example: "invoice-created-shopee.json",
 			setup: func(t *testing.T, w world) {
-				dead := redis.NewClient(&redis.Options{Addr: deadAddress(t), MaxRetries: -1})
+				dead := redis.NewClient(&redis.Options{Addr: testnet.FreeAddr(t), MaxRetries: -1})
 				t.Cleanup(func() { _ = dead.Close() })
 				*w.limiter = accurate.NewRedisLimiter(dead, "limit", 0, 0)
 				w.cfg.MaxAttempts = 1
@@ -271,18 +271,6 @@ func TestWhatAFailureRecords(t *testing.T) {
 			}
 		})
 	}
-}
-
-// deadAddress is a local address where nothing listens.
-func deadAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // editedExample is an example body with edit, if any, applied to its JSON.

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"testing"
+
+	"forstok-accurate-sync/internal/testnet"
 )
 
 // With ADMIN_LISTEN_ADDR the operators' routes leave the public port: the
@@ -13,14 +14,10 @@ func TestAdminListenAddrSplitsThePorts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the service as a process")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	private := "http://" + ln.Addr().String()
-	ln.Close()
+	addr := testnet.FreeAddr(t)
+	private := "http://" + addr
 	w := newWorld(t)
-	w.extraEnv = map[string]string{"ADMIN_LISTEN_ADDR": ln.Addr().String()}
+	w.extraEnv = map[string]string{"ADMIN_LISTEN_ADDR": addr}
 	w.startProcess()
 	public := w.url
 

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"forstok-accurate-sync/internal/syncbuf"
+	"forstok-accurate-sync/internal/testnet"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/internal/wait"
 )
@@ -22,12 +23,7 @@ func TestGoRedisLinesAreJSON(t *testing.T) {
 	logs := &syncbuf.Buffer{}
 	routeRedisLogs(newLogger(zapcore.InfoLevel, logs))
 	// A port nobody listens on: go-redis logs its failed dials itself.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
+	addr := testnet.FreeAddr(t)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

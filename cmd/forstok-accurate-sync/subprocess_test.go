@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/internal/syncbuf"
+	"forstok-accurate-sync/internal/testnet"
 	"forstok-accurate-sync/internal/wait"
 )
 
@@ -62,12 +62,7 @@ type process struct {
 // free port and waits until it is ready.
 func (w *world) startProcess() *process {
 	w.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.FreeAddr(w.t)
 	env := w.env()
 	env["LISTEN_ADDR"] = addr
 	p := &process{cmd: exec.Command(binary(w.t), "serve"), logs: w.logs, done: make(chan error, 1)}
