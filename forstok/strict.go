@@ -308,9 +308,11 @@ func foldMatch(names []string, key []byte) string {
 }
 
 // keySet remembers the keys of one object: a short list compared in place
-// (objects are small), a map once it is long.
+// (objects are small), kept in the set itself so that checking an object
+// allocates nothing, and a map once it is long.
 type keySet struct {
-	list [][]byte
+	n    int
+	list [32][]byte
 	set  map[string]struct{}
 }
 
@@ -323,18 +325,20 @@ func (k *keySet) add(key []byte) bool {
 		k.set[string(key)] = struct{}{}
 		return true
 	}
-	for _, seen := range k.list {
+	for _, seen := range k.list[:k.n] {
 		if bytes.Equal(seen, key) {
 			return false
 		}
 	}
-	k.list = append(k.list, key)
-	if len(k.list) > 16 {
-		k.set = make(map[string]struct{}, 2*len(k.list))
-		for _, seen := range k.list {
-			k.set[string(seen)] = struct{}{}
-		}
-		k.list = nil
+	if k.n < len(k.list) {
+		k.list[k.n] = key
+		k.n++
+		return true
 	}
+	k.set = make(map[string]struct{}, 2*len(k.list)+2)
+	for _, seen := range k.list {
+		k.set[string(seen)] = struct{}{}
+	}
+	k.set[string(key)] = struct{}{}
 	return true
 }

@@ -110,3 +110,22 @@ func TestDecodeIsStrictAboutKeysAndText(t *testing.T) {
 		}
 	})
 }
+
+func TestKeySetFindsEveryRepeat(t *testing.T) {
+	for _, size := range []int{1, 2, 31, 32, 33, 80} {
+		var k keySet
+		for i := range size {
+			if !k.add([]byte("key" + strings.Repeat("x", i))) {
+				t.Fatalf("%d keys: key %d reported as a repeat; it is new", size, i)
+			}
+		}
+		for _, i := range []int{0, size / 2, size - 1} {
+			if k.add([]byte("key" + strings.Repeat("x", i))) {
+				t.Errorf("%d keys: key %d added again was taken as new; want a repeat", size, i)
+			}
+		}
+		if !k.add([]byte("other")) {
+			t.Errorf("%d keys: a new key after the repeats was taken as a repeat", size)
+		}
+	}
+}
