@@ -28,9 +28,15 @@ type Store interface {
 	Counts(ctx context.Context) (map[string]int64, error)
 	HourCounts(ctx context.Context, state string, until time.Time, hours int) ([]int64, error)
 	Oldest(ctx context.Context, state string) (time.Time, bool, error)
-	QueueDepth(ctx context.Context) (int, error)
 	AccurateCallsLastMinute(ctx context.Context) (int64, error)
 	Fairness(ctx context.Context) (events.Fairness, error)
+}
+
+// Queue is the queue of every seller (events.Namespace), which the admin
+// token's overview reads.
+type Queue interface {
+	// QueueDepth is how many tasks wait or are scheduled to run again.
+	QueueDepth(ctx context.Context) (int, error)
 }
 
 // DefaultSeller is the name of the one seller of a single-seller setup.
@@ -122,7 +128,10 @@ type Config struct {
 	// StoreFor is one seller's part of the store; nil knows the default
 	// seller's only (Store).
 	StoreFor func(seller string) Store
-	Decoder  *forstok.Decoder
+	// Queue is every seller's queue; nil: the overview counts the events
+	// queued and retrying instead.
+	Queue   Queue
+	Decoder *forstok.Decoder
 	// Sellers lists the sellers and their configuration; nil is the one
 	// default seller with nothing known about its configuration.
 	Sellers func() []Seller
@@ -152,6 +161,7 @@ type OrdersFor func(seller string) worker.Orders
 type Service struct {
 	store     Store
 	storeFor  func(seller string) Store
+	queue     Queue
 	ordersFor OrdersFor
 	decoder   *forstok.Decoder
 	sellers   func() []Seller
@@ -179,7 +189,7 @@ func New(cfg Config) *Service {
 		only := cfg.Store
 		cfg.StoreFor = func(string) Store { return only }
 	}
-	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, ordersFor: cfg.OrdersFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
+	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, queue: cfg.Queue, ordersFor: cfg.OrdersFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
 		reconciler: cfg.Reconciler, dailyRuns: cfg.DailyRuns, mappings: cfg.Mappings, accurate: cfg.Accurate}
 }
 

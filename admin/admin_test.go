@@ -24,12 +24,13 @@ func newWorld(t *testing.T) *world {
 	r := testredis.New(t)
 	w := &world{now: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)}
 	clock := func() time.Time { return w.now }
-	w.store = events.New(r.Client(t), events.Config{Namespace: r.Namespace, Now: clock})
+	evs := events.New(r.Client(t), events.Config{Namespace: r.Namespace, Now: clock})
+	w.store = evs.Seller(events.DefaultSeller)
 	settings, err := mapping.Parse([]byte("stores: {\"1009\": {customer_no: C, bank_no: B}}\nwarehouses: {\"78\": Utama}\namounts: {service_fee: \"6102\"}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.svc = admin.New(admin.Config{Store: w.store, Now: clock,
+	w.svc = admin.New(admin.Config{Store: w.store, Queue: evs, Now: clock,
 		Sellers: func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} }})
 	return w
 }

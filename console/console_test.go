@@ -33,10 +33,11 @@ type site struct {
 func newSite(t *testing.T, token string) *site {
 	t.Helper()
 	r := testredis.New(t)
-	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	evs := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	store := evs.Seller(events.DefaultSeller)
 	settings := fixtures.Settings(t)
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
-	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Verifier: verifier, AdminToken: token,
+	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Queue: evs, Verifier: verifier, AdminToken: token,
 		Sellers: func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} }}))
 	t.Cleanup(srv.Close)
 	return &site{t: t, url: srv.URL, store: store}

@@ -38,7 +38,8 @@ func (r siteReconciler) Stores(string) ([]string, bool) { return []string{"1009"
 
 func TestReconciliationPage(t *testing.T) {
 	r := testredis.New(t)
-	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	evs := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	store := evs.Seller(events.DefaultSeller)
 	settings := fixtures.Settings(t)
 	sb, acc := testaccurate.Serve(t, sandbox.Config{})
 	client := testaccurate.Client(t, accurate.Config{Host: acc.URL})
@@ -51,7 +52,7 @@ func TestReconciliationPage(t *testing.T) {
 			return []reconcile.Zone{{ID: admin.DefaultSeller, Location: settings.Location()}}
 		},
 		Reconciles: recs, Now: func() time.Time { return now }})
-	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Verifier: verifier, AdminToken: adminToken,
+	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Queue: evs, Verifier: verifier, AdminToken: adminToken,
 		Sellers:    func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} },
 		Reconciler: recs, DailyRuns: daily}))
 	t.Cleanup(srv.Close)

@@ -22,18 +22,18 @@ import (
 func newSellersSite(t *testing.T) (a, b *site) {
 	t.Helper()
 	r := testredis.New(t)
-	store := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
+	evs := events.New(r.Client(t), events.Config{Namespace: r.Namespace})
 	settings := fixtures.Settings(t)
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
 	tokens := map[string]string{"token-of-a": "toko-a", "token-of-b": "toko-b"}
-	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Verifier: verifier, AdminToken: adminToken,
+	srv := httptest.NewServer(handler.New(handler.Config{Store: evs.Seller(events.DefaultSeller), Queue: evs, Verifier: verifier, AdminToken: adminToken,
 		SellerToken: func(tok string) (string, bool) { s, ok := tokens[tok]; return s, ok },
-		StoreFor:    func(id string) admin.Store { return store.Seller(id) },
+		StoreFor:    func(id string) admin.Store { return evs.Seller(id) },
 		Sellers: func() []admin.Seller {
 			return []admin.Seller{admin.SellerFromMapping("toko-a", settings), admin.SellerFromMapping("toko-b", settings)}
 		}}))
 	t.Cleanup(srv.Close)
-	return &site{t: t, url: srv.URL, store: store.Seller("toko-a")}, &site{t: t, url: srv.URL, store: store.Seller("toko-b")}
+	return &site{t: t, url: srv.URL, store: evs.Seller("toko-a")}, &site{t: t, url: srv.URL, store: evs.Seller("toko-b")}
 }
 
 func TestConsoleOfOneSeller(t *testing.T) {

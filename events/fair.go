@@ -57,11 +57,11 @@ const (
 
 // readySellers are the sellers with held events, of every shard: one
 // SMEMBERS a shard, in one pipeline.
-func (s *Store) readySellers(ctx context.Context) ([]string, error) {
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, s.layout.Shards)
+func (ns *Namespace) readySellers(ctx context.Context) ([]string, error) {
+	pipe := ns.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, ns.layout.Shards)
 	for n := range cmds {
-		cmds[n] = pipe.SMembers(ctx, readyKey(s.layout, n))
+		cmds[n] = pipe.SMembers(ctx, readyKey(ns.layout, n))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, unavailable("sellers with held events", err)
@@ -220,38 +220,38 @@ func (s *Store) Done(ctx context.Context, key string) error {
 // Dispatch releases held events of every seller with some, every tick,
 // until ctx ends; every replica runs it. It
 // re-arms the safety net of held events every third of SafetyNet.
-func (s *Store) Dispatch(ctx context.Context, tick time.Duration) {
+func (ns *Namespace) Dispatch(ctx context.Context, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	lastRearm, lastRecover := s.now(), s.now()
+	lastRearm, lastRecover := ns.now(), ns.now()
 	for {
-		if s.now().Sub(lastRecover) >= s.hold/2 {
-			if n, err := s.recoverStranded(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("look for events no admission holds; tried again shortly (they run by their safety net otherwise)", zap.Error(err))
+		if ns.now().Sub(lastRecover) >= ns.hold/2 {
+			if n, err := ns.recoverStranded(ctx); err != nil && ctx.Err() == nil {
+				ns.log.Warn("look for events no admission holds; tried again shortly (they run by their safety net otherwise)", zap.Error(err))
 			} else {
-				lastRecover = s.now()
+				lastRecover = ns.now()
 				if n > 0 {
-					s.log.Warn("events accepted as a replica stopped, before their admission, are held again for their turn", zap.Int("events", n))
+					ns.log.Warn("events accepted as a replica stopped, before their admission, are held again for their turn", zap.Int("events", n))
 				}
 			}
-			taken, err := s.recoverTaken(ctx)
+			taken, err := ns.recoverTaken(ctx)
 			if err != nil && ctx.Err() == nil {
-				s.log.Warn("look for events taken by a replica that stopped; tried again shortly (asynq takes them back after its lease otherwise)", zap.Error(err))
+				ns.log.Warn("look for events taken by a replica that stopped; tried again shortly (asynq takes them back after its lease otherwise)", zap.Error(err))
 			}
 			for _, id := range taken {
 				seller, key := SplitTaskID(id)
-				s.log.Warn("event queued again: the replica that took it stopped before it began (killed, or lost Redis)",
-					zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", s.hold))
+				ns.log.Warn("event queued again: the replica that took it stopped before it began (killed, or lost Redis)",
+					zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", ns.hold))
 			}
 		}
-		if err := s.dispatchOnce(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("release held events; tried again at the next tick (held events run by their safety net otherwise)", zap.Error(err))
+		if err := ns.dispatchOnce(ctx); err != nil && ctx.Err() == nil {
+			ns.log.Warn("release held events; tried again at the next tick (held events run by their safety net otherwise)", zap.Error(err))
 		}
-		if s.now().Sub(lastRearm) >= s.safetyNet/3 {
-			if err := s.rearm(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("re-arm the safety net of held events; tried again shortly", zap.Error(err))
+		if ns.now().Sub(lastRearm) >= ns.safetyNet/3 {
+			if err := ns.rearm(ctx); err != nil && ctx.Err() == nil {
+				ns.log.Warn("re-arm the safety net of held events; tried again shortly", zap.Error(err))
 			} else {
-				lastRearm = s.now()
+				lastRearm = ns.now()
 			}
 		}
 		select {
@@ -296,13 +296,13 @@ return n
 // rather than at their safety net. A held event's safety net is re-armed
 // ahead, so the stranded ones are among the earliest due: one bounded
 // ZRANGEBYSCORE a shard finds them.
-func (s *Store) recoverStranded(ctx context.Context) (int, error) {
+func (ns *Namespace) recoverStranded(ctx context.Context) (int, error) {
 	// Enqueued at most now - hold: due at most now + safetyNet - hold.
-	due := strconv.FormatInt(s.now().Add(s.safetyNet-s.hold).Unix(), 10)
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, s.layout.Shards)
+	due := strconv.FormatInt(ns.now().Add(ns.safetyNet-ns.hold).Unix(), 10)
+	pipe := ns.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, ns.layout.Shards)
 	for n := range cmds {
-		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(s.layout.Queue(n), "scheduled"), &redis.ZRangeBy{Min: "-inf", Max: due, Count: rearmBatch})
+		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(ns.layout.Queue(n), "scheduled"), &redis.ZRangeBy{Min: "-inf", Max: due, Count: rearmBatch})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, unavailable("events due soonest", err)
@@ -312,11 +312,11 @@ func (s *Store) recoverStranded(ctx context.Context) (int, error) {
 		if len(c.Val()) == 0 {
 			continue
 		}
-		args := []any{s.now().UnixMilli(), s.layout.ShardPrefix(n)}
+		args := []any{ns.now().UnixMilli(), ns.layout.ShardPrefix(n)}
 		for _, id := range c.Val() {
 			args = append(args, id)
 		}
-		got, err := strandedScript.Run(ctx, s.rdb, []string{readyKey(s.layout, n), asynqKey(s.layout.Queue(n), "scheduled")}, args...).Int()
+		got, err := strandedScript.Run(ctx, ns.rdb, []string{readyKey(ns.layout, n), asynqKey(ns.layout.Queue(n), "scheduled")}, args...).Int()
 		if err != nil {
 			return total, unavailable("hold again the events no admission holds", err)
 		}
@@ -328,23 +328,23 @@ func (s *Store) recoverStranded(ctx context.Context) (int, error) {
 // dispatchOnce runs the admission of every seller with held events: one
 // pipeline per batch of sellers, so a pass costs the sellers with work, not
 // the sellers configured.
-func (s *Store) dispatchOnce(ctx context.Context) error {
-	sellers, err := s.readySellers(ctx)
+func (ns *Namespace) dispatchOnce(ctx context.Context) error {
+	sellers, err := ns.readySellers(ctx)
 	if err != nil {
 		return err
 	}
 	if len(sellers) == 0 {
 		return nil
 	}
-	if err := admitScript.Load(ctx, s.rdb).Err(); err != nil {
+	if err := admitScript.Load(ctx, ns.rdb).Err(); err != nil {
 		return unavailable("load the admission script", err)
 	}
 	for len(sellers) > 0 {
 		batch := sellers[:min(len(sellers), dispatchBatch)]
 		sellers = sellers[len(batch):]
-		pipe := s.rdb.Pipeline()
+		pipe := ns.rdb.Pipeline()
 		for _, id := range batch {
-			st := s.Seller(id)
+			st := ns.Seller(id)
 			admitScript.EvalSha(ctx, pipe, st.admitKeys(), st.admitArgs()...)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
@@ -356,16 +356,16 @@ func (s *Store) dispatchOnce(ctx context.Context) error {
 
 // rearm pushes the safety net of every held event SafetyNet ahead again, so
 // that a backlog longer than SafetyNet is not run all at once by asynq.
-func (s *Store) rearm(ctx context.Context) error {
-	sellers, err := s.readySellers(ctx)
+func (ns *Namespace) rearm(ctx context.Context) error {
+	sellers, err := ns.readySellers(ctx)
 	if err != nil {
 		return err
 	}
-	due := strconv.FormatInt(s.now().Add(s.safetyNet).Unix(), 10)
+	due := strconv.FormatInt(ns.now().Add(ns.safetyNet).Unix(), 10)
 	for _, id := range sellers {
-		st := s.Seller(id)
+		st := ns.Seller(id)
 		for start := int64(0); ; start += rearmBatch {
-			ids, err := s.rdb.ZRange(ctx, st.heldKey(), start, start+rearmBatch-1).Result()
+			ids, err := ns.rdb.ZRange(ctx, st.heldKey(), start, start+rearmBatch-1).Result()
 			if err != nil {
 				return unavailable("held events of seller "+id, err)
 			}
@@ -377,7 +377,7 @@ func (s *Store) rearm(ctx context.Context) error {
 			for _, id := range ids {
 				args = append(args, id)
 			}
-			if err := rearmScript.Run(ctx, s.rdb, []string{st.asynqKey("scheduled")}, args...).Err(); err != nil {
+			if err := rearmScript.Run(ctx, ns.rdb, []string{st.asynqKey("scheduled")}, args...).Err(); err != nil {
 				return unavailable("re-arm held events of seller "+id, err)
 			}
 			if len(ids) < rearmBatch {

@@ -47,8 +47,8 @@ func TestFairShares(t *testing.T) {
 	share := func(c *events.Config) { c.Share = 2 }
 
 	t.Run("a lone event of an idle seller is released at once", func(t *testing.T) {
-		store, rdb, r := newStore(t, share)
-		if _, err := store.Seller("toko-b").Accept(ctx, incoming("invoice.created:1")); err != nil {
+		ns, rdb, r := newNamespace(t, share)
+		if _, err := ns.Seller("toko-b").Accept(ctx, incoming("invoice.created:1")); err != nil {
 			t.Fatal(err)
 		}
 		got := taskStates(t, asynq.NewInspectorFromRedisClient(rdb), r.Namespace, "toko-b", []string{"invoice.created:1"})
@@ -58,9 +58,9 @@ func TestFairShares(t *testing.T) {
 	})
 
 	t.Run("past its share a seller's events are held a safety net ahead, and another seller's are released at once", func(t *testing.T) {
-		store, rdb, r := newStore(t, share)
+		ns, rdb, r := newNamespace(t, share)
 		insp := asynq.NewInspectorFromRedisClient(rdb)
-		a, b := store.Seller("toko-a"), store.Seller("toko-b")
+		a, b := ns.Seller("toko-a"), ns.Seller("toko-b")
 		keys := keysOf("a", 5)
 		for _, k := range keys {
 			if _, err := a.Accept(ctx, incoming(k)); err != nil {
@@ -102,9 +102,9 @@ func TestFairShares(t *testing.T) {
 	})
 
 	t.Run("the dispatcher releases held events oldest first as released ones end, never twice, never past the share", func(t *testing.T) {
-		store, rdb, r := newStore(t, share)
+		ns, rdb, r := newNamespace(t, share)
 		insp := asynq.NewInspectorFromRedisClient(rdb)
-		a := store.Seller("toko-a")
+		a := ns.Seller("toko-a")
 		keys := keysOf("a", 5)
 		for _, k := range keys {
 			if _, err := a.Accept(ctx, incoming(k)); err != nil {
@@ -119,7 +119,7 @@ func TestFairShares(t *testing.T) {
 		dctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); store.Dispatch(dctx, 10*time.Millisecond) }()
+		go func() { defer wg.Done(); ns.Dispatch(dctx, 10*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 
 		if err := a.Done(ctx, keys[0]); err != nil {
@@ -166,8 +166,8 @@ func TestFairShares(t *testing.T) {
 		now := time.Now()
 		var mu sync.Mutex
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		store, rdb, r := newStore(t, share, func(c *events.Config) { c.Now = clock; c.ReleasedBound = time.Minute })
-		a := store.Seller("toko-a")
+		ns, rdb, r := newNamespace(t, share, func(c *events.Config) { c.Now = clock; c.ReleasedBound = time.Minute })
+		a := ns.Seller("toko-a")
 		keys := keysOf("a", 3)
 		for _, k := range keys {
 			if _, err := a.Accept(ctx, incoming(k)); err != nil {
@@ -190,9 +190,9 @@ func TestFairShares(t *testing.T) {
 	})
 
 	t.Run("a held event's safety net moves ahead while it is held", func(t *testing.T) {
-		store, rdb, r := newStore(t, share, func(c *events.Config) { c.SafetyNet = 3 * time.Second })
+		ns, rdb, r := newNamespace(t, share, func(c *events.Config) { c.SafetyNet = 3 * time.Second })
 		insp := asynq.NewInspectorFromRedisClient(rdb)
-		a := store.Seller("toko-a")
+		a := ns.Seller("toko-a")
 		keys := keysOf("a", 3)
 		for _, k := range keys {
 			if _, err := a.Accept(ctx, incoming(k)); err != nil {
@@ -207,7 +207,7 @@ func TestFairShares(t *testing.T) {
 		dctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+		go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 			info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
@@ -221,8 +221,8 @@ func TestFairShares(t *testing.T) {
 
 func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 	ctx := context.Background()
-	store, rdb, _ := newStore(t, func(c *events.Config) { c.Share = 1; c.SafetyNet = time.Second })
-	a := store.Seller("toko-a")
+	ns, rdb, _ := newNamespace(t, func(c *events.Config) { c.Share = 1; c.SafetyNet = time.Second })
+	a := ns.Seller("toko-a")
 	keys := keysOf("a", 3)
 	for _, k := range keys {
 		if _, err := a.Accept(ctx, incoming(k)); err != nil {
@@ -234,7 +234,7 @@ func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 	var mu sync.Mutex
 	runs := map[string]int{}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 2, Queues: store.Queues(), LogLevel: asynq.FatalLevel,
+		Concurrency: 2, Queues: ns.Queues(), LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
 	})
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
@@ -263,9 +263,9 @@ func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 
 func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 	ctx := context.Background()
-	store, rdb, r := newStore(t, func(c *events.Config) { c.Share = 2 })
+	ns, rdb, r := newNamespace(t, func(c *events.Config) { c.Share = 2 })
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	a, b := store.Seller("toko-a"), store.Seller("toko-b")
+	a, b := ns.Seller("toko-a"), ns.Seller("toko-b")
 	keys := keysOf("a", 6)
 	for _, k := range keys {
 		if _, err := a.Accept(ctx, incoming(k)); err != nil {
@@ -277,9 +277,9 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 	dctx, stopDispatch := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+	go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 4, Queues: store.Queues(), LogLevel: asynq.FatalLevel,
+		Concurrency: 4, Queues: ns.Queues(), LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond,
 		RetryDelayFunc:    func(int, error, *asynq.Task) time.Duration { return time.Hour },
 	})
@@ -337,7 +337,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		dctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+		go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 		for range 3 {
 			pending, err := insp.ListPendingTasks(queueOf(r.Namespace, "toko-a"), asynq.PageSize(100))
@@ -369,9 +369,9 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 // for its turn, rather than leave it to its safety net (minutes).
 func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 	ctx := context.Background()
-	store, rdb, r := newStore(t, func(c *events.Config) { c.Share = 1; c.HoldTimeout = time.Second })
+	ns, rdb, r := newNamespace(t, func(c *events.Config) { c.Share = 1; c.HoldTimeout = time.Second })
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	a := store.Seller("toko-a")
+	a := ns.Seller("toko-a")
 	keys := keysOf("a", 2)
 	for _, k := range keys {
 		if _, err := a.Accept(ctx, incoming(k)); err != nil {
@@ -379,14 +379,14 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 		}
 	}
 	// As if its replica died before the admission: scheduled, held by none.
-	held := store.Layout().SellerPrefix("toko-a") + ":fair:held"
+	held := ns.Layout().SellerPrefix("toko-a") + ":fair:held"
 	if err := rdb.ZRem(ctx, held, events.TaskID("toko-a", keys[1])).Err(); err != nil {
 		t.Fatal(err)
 	}
 	dctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); store.Dispatch(dctx, 50*time.Millisecond) }()
+	go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
 	defer func() { stop(); wg.Wait() }()
 
 	t.Run("it is held again within the hold timeout", func(t *testing.T) {

@@ -174,12 +174,30 @@ func (s *Store) release(ctx context.Context, key string) (bool, error) {
 	return true, nil
 }
 
-// ReleaseAbandoned queues again every event shown processing that no worker
-// holds any more (its worker died, or could not write how the event ended
-// while Redis was away), and returns their keys. Every replica runs it now
+// ReleaseAbandoned queues again every event of the sellers shown
+// processing that no worker holds any more (its worker died, or could not
+// write how the event ended while Redis was away), and returns their task
+// ids (SplitTaskID tells the seller and the key). Every replica runs it now
 // and then; a release is one atomic step, so only one of them takes an
 // event back.
-func (s *Store) ReleaseAbandoned(ctx context.Context) ([]string, error) {
+func (ns *Namespace) ReleaseAbandoned(ctx context.Context, sellers []string) ([]string, error) {
+	var released []string
+	for _, id := range sellers {
+		st := ns.Seller(id)
+		keys, err := st.releaseAbandoned(ctx)
+		for _, k := range keys {
+			released = append(released, st.taskID(k))
+		}
+		if err != nil {
+			return released, fmt.Errorf("seller %s: %w", id, err)
+		}
+	}
+	return released, nil
+}
+
+// releaseAbandoned is ReleaseAbandoned for this seller: it returns the
+// keys it queued again.
+func (s *Store) releaseAbandoned(ctx context.Context) ([]string, error) {
 	keys, err := s.rdb.ZRange(ctx, s.indexKey(StateProcessing), 0, 999).Result()
 	if err != nil {
 		return nil, unavailable("list processing", err)
@@ -225,12 +243,12 @@ const asynqLease = 30 * time.Second
 // its recoverer passed (30 s, then up to a minute). One bounded
 // ZRANGEBYSCORE a shard finds them: a running task's lease is always
 // further ahead. It returns the task ids it queued again.
-func (s *Store) recoverTaken(ctx context.Context) ([]string, error) {
-	stale := strconv.FormatInt(s.now().Add(asynqLease-s.hold).Unix(), 10)
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, s.layout.Shards)
+func (ns *Namespace) recoverTaken(ctx context.Context) ([]string, error) {
+	stale := strconv.FormatInt(ns.now().Add(asynqLease-ns.hold).Unix(), 10)
+	pipe := ns.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, ns.layout.Shards)
 	for n := range cmds {
-		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(s.layout.Queue(n), "lease"), &redis.ZRangeBy{Min: "-inf", Max: stale, Count: rearmBatch})
+		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(ns.layout.Queue(n), "lease"), &redis.ZRangeBy{Min: "-inf", Max: stale, Count: rearmBatch})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, unavailable("tasks whose lease is not renewed", err)
@@ -239,7 +257,7 @@ func (s *Store) recoverTaken(ctx context.Context) ([]string, error) {
 	for _, c := range cmds {
 		for _, id := range c.Val() {
 			seller, key := SplitTaskID(id)
-			ok, err := s.Seller(seller).release(ctx, key)
+			ok, err := ns.Seller(seller).release(ctx, key)
 			if err != nil {
 				return released, err
 			}

@@ -32,7 +32,7 @@ func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events
 	count <- 0
 	alive, die := context.WithCancel(context.Background())
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 2, Queues: store.Queues(),
+		Concurrency: 2, Queues: map[string]int{store.Queue(): 1},
 		TaskCheckInterval: 50 * time.Millisecond, LogLevel: asynq.FatalLevel,
 	})
 	err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
@@ -71,7 +71,8 @@ func TestHold(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("a held event keeps a second worker out until it is released", func(t *testing.T) {
-		store, _, _ := newStore(t, shortHold)
+		ns, _, _ := newNamespace(t, shortHold)
+		store := ns.Seller("")
 		_, release, err := store.Hold(ctx, "invoice.created:1")
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +90,8 @@ func TestHold(t *testing.T) {
 
 	t.Run("a hold is renewed for as long as the worker works", func(t *testing.T) {
 		// Two seconds: a renewal every 0.67 s, so a busy machine's pauses do not let it lapse.
-		store, _, _ := newStore(t, func(c *events.Config) { c.HoldTimeout = 2 * time.Second })
+		ns, _, _ := newNamespace(t, func(c *events.Config) { c.HoldTimeout = 2 * time.Second })
+		store := ns.Seller("")
 		held, release, err := store.Hold(ctx, "invoice.created:2")
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +107,8 @@ func TestHold(t *testing.T) {
 	})
 
 	t.Run("a worker whose hold lapsed has its work stopped", func(t *testing.T) {
-		store, rdb, r := newStore(t, shortHold)
+		ns, rdb, r := newNamespace(t, shortHold)
+		store := ns.Seller("")
 		held, release, err := store.Hold(ctx, "invoice.created:3")
 		if err != nil {
 			t.Fatal(err)
@@ -133,7 +136,8 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 	}
 
 	t.Run("the sweep queues again an event whose worker died, and leaves a held one alone", func(t *testing.T) {
-		store, rdb, _ := newStore(t, shortHold)
+		ns, rdb, _ := newNamespace(t, shortHold)
+		store := ns.Seller("")
 		dead, alive := incoming("invoice.created:11"), incoming("invoice.created:12")
 		if _, err := store.Accept(ctx, dead); err != nil {
 			t.Fatal(err)
@@ -148,12 +152,12 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 		if _, err := store.Begin(ctx, alive); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := store.ReleaseAbandoned(ctx); err != nil || len(got) != 0 {
+		if got, err := ns.ReleaseAbandoned(ctx, []string{events.DefaultSeller}); err != nil || len(got) != 0 {
 			t.Fatalf("ReleaseAbandoned while both are held = %v, %v; want none", got, err)
 		}
 		die()
 		var got []string
-		if !wait.Until(3*holdTimeout, 50*time.Millisecond, func() bool { got, err = store.ReleaseAbandoned(ctx); return len(got) > 0 }) {
+		if !wait.Until(3*holdTimeout, 50*time.Millisecond, func() bool { got, err = ns.ReleaseAbandoned(ctx, []string{events.DefaultSeller}); return len(got) > 0 }) {
 			t.Fatalf("ReleaseAbandoned = %v, %v; want %s within %s", got, err, dead.Key, 3*holdTimeout)
 		}
 		if len(got) != 1 || got[0] != dead.Key {
@@ -172,7 +176,8 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 	})
 
 	t.Run("an event shown processing whose task Redis lost is queued anew", func(t *testing.T) {
-		store, rdb, _ := newStore(t, shortHold)
+		ns, rdb, _ := newNamespace(t, shortHold)
+		store := ns.Seller("")
 		in := incoming("invoice.created:13")
 		if _, err := store.Accept(ctx, in); err != nil {
 			t.Fatal(err)
@@ -184,7 +189,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 		if err := asynq.NewInspectorFromRedisClient(rdb).DeleteTask(store.Queue(), in.Key); err != nil {
 			t.Fatal(err)
 		}
-		got, err := store.ReleaseAbandoned(ctx)
+		got, err := ns.ReleaseAbandoned(ctx, []string{events.DefaultSeller})
 		if err != nil || len(got) != 1 {
 			t.Fatalf("ReleaseAbandoned = %v, %v; want the event", got, err)
 		}
@@ -198,8 +203,8 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 
 func replayAfterDeath(t *testing.T, seller string) {
 	ctx := context.Background()
-	base, rdb, _ := newStore(t, shortHold)
-	store := base.Seller(seller)
+	ns, rdb, _ := newNamespace(t, shortHold)
+	store := ns.Seller(seller)
 	in := incoming("invoice.created:10")
 	if _, err := store.Accept(ctx, in); err != nil {
 		t.Fatal(err)

@@ -28,11 +28,11 @@ func TestDropNamespace(t *testing.T) {
 	}
 	for _, n := range []string{ns, other} {
 		// Keys of both layouts: the shards' and the one shard's of before.
-		store := events.New(rdb, events.Config{Namespace: n, Shards: events.DefaultShards})
+		store := events.New(rdb, events.Config{Namespace: n, Shards: events.DefaultShards}).Seller("")
 		if _, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := events.New(rdb, events.Config{Namespace: n, Shards: 1}).Accept(ctx, incoming("invoice.created:2")); err != nil {
+		if _, err := events.New(rdb, events.Config{Namespace: n, Shards: 1}).Seller("").Accept(ctx, incoming("invoice.created:2")); err != nil {
 			t.Fatal(err)
 		}
 		// The slot is held, so the limiter's set of holders stays.

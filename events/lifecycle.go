@@ -225,10 +225,10 @@ func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous
 // QueueDepth is the number of tasks waiting or scheduled to run again, in
 // every shard's queue: three counts a shard, in one pipeline (asynq's
 // GetQueueInfo samples memory too, too dear for every metrics scrape).
-func (s *Store) QueueDepth(ctx context.Context) (int, error) {
-	pipe := s.rdb.Pipeline()
+func (ns *Namespace) QueueDepth(ctx context.Context) (int, error) {
+	pipe := ns.rdb.Pipeline()
 	var cmds []*redis.IntCmd
-	for _, q := range s.layout.Queues() {
+	for _, q := range ns.layout.Queues() {
 		cmds = append(cmds, pipe.LLen(ctx, asynqKey(q, "pending")),
 			pipe.ZCard(ctx, asynqKey(q, "scheduled")), pipe.ZCard(ctx, asynqKey(q, "retry")))
 	}

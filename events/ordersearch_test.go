@@ -111,7 +111,7 @@ func TestHourCountsAndOldest(t *testing.T) {
 func newStoreAt(t *testing.T, now *time.Time) *events.Store {
 	t.Helper()
 	_, rdb, r := newStore(t)
-	return events.New(rdb, events.Config{Namespace: r.Namespace, Now: func() time.Time { return *now }})
+	return events.New(rdb, events.Config{Namespace: r.Namespace, Now: func() time.Time { return *now }}).Seller("")
 }
 
 func accept(t *testing.T, store *events.Store, key string) {
@@ -122,8 +122,8 @@ func accept(t *testing.T, store *events.Store, key string) {
 }
 
 func TestQueueDepthOfAQueueNoEventReached(t *testing.T) {
-	store, _, _ := newStore(t)
-	if n, err := store.QueueDepth(context.Background()); n != 0 || err != nil {
+	ns, _, _ := newNamespace(t)
+	if n, err := ns.QueueDepth(context.Background()); n != 0 || err != nil {
 		t.Fatalf("QueueDepth of a new queue = %d, %v; want 0, nil", n, err)
 	}
 }

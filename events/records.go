@@ -532,14 +532,24 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// Prune drops index entries older than the retention; their records have
-// expired on their own.
-func (s *Store) Prune(ctx context.Context) error {
-	cutoff := strconv.FormatInt(s.now().Add(-s.retention).UnixMilli(), 10)
-	pipe := s.rdb.Pipeline()
-	pipe.ZRemRangeByScore(ctx, s.indexKey(""), "-inf", "("+cutoff)
-	for _, st := range States {
-		pipe.ZRemRangeByScore(ctx, s.indexKey(st), "-inf", "("+cutoff)
+// Prune drops the index entries older than the retention of the default
+// seller and of every seller given (the sellers the service knows); their
+// records have expired on their own. One pipeline of a few commands a
+// seller, whatever the indexes hold.
+func (ns *Namespace) Prune(ctx context.Context, sellers []string) error {
+	cutoff := "(" + strconv.FormatInt(ns.now().Add(-ns.retention).UnixMilli(), 10)
+	pipe := ns.rdb.Pipeline()
+	seen := map[string]bool{}
+	for _, id := range append([]string{DefaultSeller}, sellers...) {
+		st := ns.Seller(id)
+		if seen[st.scope.seller] {
+			continue
+		}
+		seen[st.scope.seller] = true
+		pipe.ZRemRangeByScore(ctx, st.indexKey(""), "-inf", cutoff)
+		for _, state := range States {
+			pipe.ZRemRangeByScore(ctx, st.indexKey(state), "-inf", cutoff)
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return unavailable("prune", err)

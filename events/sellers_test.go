@@ -15,8 +15,9 @@ func TestSellers(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("the same key under two sellers is two accepted events with their own keys and tasks", func(t *testing.T) {
-		store, rdb, r := newStore(t)
-		toko := store.Seller("toko-b")
+		ns, rdb, r := newNamespace(t)
+		store := ns.Seller("")
+		toko := ns.Seller("toko-b")
 		for _, s := range []*events.Store{store, toko} {
 			out, err := s.Accept(ctx, incoming("invoice.created:1"))
 			if err != nil || out != events.Accepted {
@@ -28,7 +29,7 @@ func TestSellers(t *testing.T) {
 			t.Fatalf("second Accept for toko-b = %v, %v; want duplicate", out, err)
 		}
 		insp := asynq.NewInspectorFromRedisClient(rdb)
-		lay := store.Layout()
+		lay := ns.Layout()
 		for _, id := range []string{"invoice.created:1", "toko-b/invoice.created:1"} {
 			seller, _ := events.SplitTaskID(id)
 			if info, err := insp.GetTaskInfo(lay.SellerQueue(seller), id); err != nil || info.State != asynq.TaskStatePending {
@@ -56,14 +57,15 @@ func TestSellers(t *testing.T) {
 		if ev, _ := store.Get(ctx, "invoice.created:1"); ev.Seller != events.DefaultSeller {
 			t.Errorf("default's event seller = %q; want default", ev.Seller)
 		}
-		if store.Seller("") != store || store.Seller(events.DefaultSeller) != store {
+		if ns.Seller("") != store || ns.Seller(events.DefaultSeller) != store {
 			t.Error(`Seller("") and Seller("default") should be the store itself`)
 		}
 	})
 
 	t.Run("listing, counting and replay see only the seller's own events", func(t *testing.T) {
-		store, _, _ := newStore(t)
-		toko := store.Seller("toko-b")
+		ns, _, _ := newNamespace(t)
+		store := ns.Seller("")
+		toko := ns.Seller("toko-b")
 		if _, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil {
 			t.Fatal(err)
 		}
@@ -107,8 +109,9 @@ func TestTaskID(t *testing.T) {
 
 func TestAccurateCallsLastMinute(t *testing.T) {
 	ctx := context.Background()
-	store, _, _ := newStore(t)
-	toko := store.Seller("toko-b")
+	ns, _, _ := newNamespace(t)
+	store := ns.Seller("")
+	toko := ns.Seller("toko-b")
 	for range 3 {
 		if err := toko.CountAccurateCall(ctx); err != nil {
 			t.Fatal(err)

@@ -118,20 +118,19 @@ type Config struct {
 	Logger *zap.Logger
 }
 
-// Store keeps events in Redis and queues them through asynq.
-type Store struct {
+// base is what a namespace and each of its sellers' stores share: the
+// Redis, asynq's side of it, the layout and the settings.
+type base struct {
 	rdb       redis.UniversalClient
 	queue     *asynq.Client
 	inspector *asynq.Inspector
 	ns        string
 	layout    Layout
-	scope     SellerScope // the seller whose events these are
 	retention time.Duration
 	maxRetry  int
 	hold      time.Duration
 	now       func() time.Time
-	log       *zap.Logger
-	codec     *payloadCodec  // shared by every seller's copy
+	codec     *payloadCodec  // shared by every seller's store
 	published *sync.Map      // the queues this process has added to asynq:queues, shared likewise
 	accepts   *acceptBatcher // shared likewise
 	// The fair scheduling (fair.go).
@@ -140,8 +139,29 @@ type Store struct {
 	releasedBound time.Duration
 }
 
-// New builds a Store on rdb. Close releases asynq's side, not rdb.
-func New(rdb redis.UniversalClient, cfg Config) *Store {
+// Namespace is the whole of a namespace: every shard's queue and every
+// seller's events. What runs across sellers lives here (the dispatcher,
+// the recovery of stranded and abandoned events, the queue's depth, the
+// pruning of the indexes); what one seller's events go through lives on
+// its Store (Seller). They are distinct types, so that a call meant for
+// every seller cannot be made on one seller's part, nor the other way.
+type Namespace struct {
+	*base
+	log     *zap.Logger
+	sellers *sync.Map // id → *Store, built once each
+}
+
+// Store is one seller's events: intake, the records, the seller's share
+// of the queue, its holds and wake-ups, its day book and what Accurate
+// lacks.
+type Store struct {
+	*base
+	scope SellerScope // the seller whose events these are
+	log   *zap.Logger
+}
+
+// New builds the namespace of cfg on rdb.
+func New(rdb redis.UniversalClient, cfg Config) *Namespace {
 	defaults.Empty(&cfg.Namespace, DefaultNamespace)
 	defaults.Positive(&cfg.Retention, DefaultRetention)
 	defaults.Positive(&cfg.MaxRetry, 10000)
@@ -153,19 +173,16 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	layout := NewLayout(cfg.Namespace, cfg.Shards)
-	return &Store{
+	return &Namespace{log: cfg.Logger, sellers: new(sync.Map), base: &base{
 		rdb:       rdb,
 		queue:     asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		ns:        cfg.Namespace,
-		layout:    layout,
-		scope:     layout.Seller(DefaultSeller),
+		layout:    NewLayout(cfg.Namespace, cfg.Shards),
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
 		hold:      cfg.HoldTimeout,
 		now:       cfg.Now,
-		log:       cfg.Logger,
 		codec:     newPayloadCodec(),
 		published: new(sync.Map),
 		accepts:   &acceptBatcher{rdb: rdb},
@@ -173,22 +190,47 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 		share:         cfg.Share,
 		safetyNet:     cfg.SafetyNet,
 		releasedBound: cfg.ReleasedBound,
-	}
+	}}
 }
 
 // Seller is the store of one seller's events: the same Redis, its shard's
-// queue, its own keys (Layout.SellerPrefix) and task ids (TaskID), so that keys,
-// idempotency, number claims, order memory and replay are the seller's own.
-// The store New returns is the default seller's; "" is the default seller.
-func (s *Store) Seller(id string) *Store {
+// queue, its own keys (Layout.SellerPrefix) and task ids (TaskID), so that
+// keys, idempotency, number claims, order memory and replay are the
+// seller's own. "" is the default seller. Asking again gives the same
+// Store.
+func (n *Namespace) Seller(id string) *Store {
 	defaults.Empty(&id, DefaultSeller)
-	if id == s.scope.seller {
-		return s
+	if s, ok := n.sellers.Load(id); ok {
+		return s.(*Store)
 	}
-	c := *s
-	c.scope = s.layout.Seller(id)
-	c.log = s.log.With(zap.String("seller", id))
-	return &c
+	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, scope: n.layout.Seller(id), log: n.log.With(zap.String("seller", id))})
+	return s.(*Store)
+}
+
+// Layout is how this namespace spreads sellers over shards.
+func (n *Namespace) Layout() Layout { return n.layout }
+
+// Queues are the asynq queues the workers must serve, every shard's, each
+// of the same weight (asynq's Queues; strict priority off).
+func (n *Namespace) Queues() map[string]int {
+	out := map[string]int{}
+	for _, q := range n.layout.Queues() {
+		out[q] = 1
+	}
+	return out
+}
+
+// Ping tells whether Redis answers.
+func (n *Namespace) Ping(ctx context.Context) error { return n.ping(ctx) }
+
+// Ping tells whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
+
+func (b *base) ping(ctx context.Context) error {
+	if err := b.rdb.Ping(ctx).Err(); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
 }
 
 // SellerID is the seller whose events this store holds.
@@ -206,27 +248,6 @@ func (s *Store) taskID(key string) string { return TaskID(s.scope.seller, key) }
 
 // Queue is the asynq queue of this seller's events (its shard's).
 func (s *Store) Queue() string { return s.scope.queue }
-
-// Queues are the asynq queues the workers must serve, every shard's, each
-// of the same weight (asynq's Queues; strict priority off).
-func (s *Store) Queues() map[string]int {
-	out := map[string]int{}
-	for _, q := range s.layout.Queues() {
-		out[q] = 1
-	}
-	return out
-}
-
-// Layout is how this store spreads sellers over shards.
-func (s *Store) Layout() Layout { return s.layout }
-
-// Ping tells whether Redis answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		return unavailable("ping", err)
-	}
-	return nil
-}
 
 // Incoming is an event as intake hands it over: its idempotency key, its
 // type and the webhook body exactly as received.

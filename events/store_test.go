@@ -17,8 +17,16 @@ import (
 	"forstok-accurate-sync/internal/wait"
 )
 
-// newStore is a store on a namespace of its own; tune changes its Config.
+// newStore is the default seller's store of a namespace of its own
+// (newNamespace).
 func newStore(t *testing.T, tune ...func(*events.Config)) (*events.Store, *redis.Client, testredis.Redis) {
+	t.Helper()
+	ns, rdb, r := newNamespace(t, tune...)
+	return ns.Seller(""), rdb, r
+}
+
+// newNamespace is a namespace of its own; tune changes its Config.
+func newNamespace(t *testing.T, tune ...func(*events.Config)) (*events.Namespace, *redis.Client, testredis.Redis) {
 	t.Helper()
 	r := testredis.New(t)
 	rdb := r.Client(t)
@@ -92,7 +100,7 @@ func TestAccept(t *testing.T) {
 		opt.MaxRetries = -1
 		rdb := redis.NewClient(opt)
 		t.Cleanup(func() { _ = rdb.Close() })
-		store := events.New(rdb, events.Config{Namespace: "down"})
+		store := events.New(rdb, events.Config{Namespace: "down"}).Seller("")
 		srv.Stop()
 		out, err := store.Accept(ctx, incoming("invoice.created:5"))
 		if !errors.Is(err, events.ErrUnavailable) || out == events.Duplicate {
@@ -240,13 +248,14 @@ func TestLifecycle(t *testing.T) {
 
 func TestList(t *testing.T) {
 	ctx := context.Background()
-	store, rdb, r := newStore(t)
+	ns, rdb, r := newNamespace(t)
+	store := ns.Seller("")
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	// Several events in the same millisecond test the cursor's tie-break.
 	clock := func(i int) time.Time { return now.Add(time.Duration(i/3) * time.Millisecond) }
 	var keys []string
 	for i := range 10 {
-		s := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: store.Layout().Shards, Now: func() time.Time { return clock(i) }})
+		s := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: ns.Layout().Shards, Now: func() time.Time { return clock(i) }}).Seller("")
 		typ := "invoice.created"
 		if i%2 == 1 {
 			typ = "payment.received"
@@ -333,7 +342,7 @@ func TestSyncedEventKeepsNoTask(t *testing.T) {
 	if _, err := store.Accept(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: store.Queues(), LogLevel: asynq.FatalLevel,
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{store.Queue(): 1}, LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond})
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
 		if _, err := store.Begin(ctx, in); err != nil {

@@ -56,11 +56,11 @@ func TestTakerProcess(t *testing.T) {
 // event again within the hold timeout, unless a worker holds it.
 func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(t *testing.T) {
 	ctx := context.Background()
-	base, rdb, r := newStore(t, shortHold)
+	ns, rdb, r := newNamespace(t, shortHold)
 	if !r.Real {
 		t.Skip("a killed replica needs a Redis another process reaches")
 	}
-	store := base.Seller("toko-a")
+	store := ns.Seller("toko-a")
 	in := incoming("invoice.created:21")
 	if _, err := store.Accept(ctx, in); err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(
 	dctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); base.Dispatch(dctx, 50*time.Millisecond) }()
+	go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
 	defer func() { stop(); wg.Wait() }()
 
 	t.Run("a task whose event a worker holds is left to it", func(t *testing.T) {

@@ -22,11 +22,11 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().Truncate(time.Second)
-	store, rdb, _ := newStore(t, func(c *events.Config) {
+	ns, rdb, _ := newNamespace(t, func(c *events.Config) {
 		c.MaxRetry = 300 // two bytes of varint, like the default
 		c.Now = func() time.Time { return at }
 	})
-	st := store.Seller("toko-a")
+	st := ns.Seller("toko-a")
 	key := "invoice.created:77"
 	id := events.TaskID("toko-a", key)
 	taskKey := events.QueueKeyPrefix(st.Queue()) + ":t:" + id

@@ -25,8 +25,9 @@ import (
 
 // Config is what the fleet runs on.
 type Config struct {
-	Sellers   *sellers.Registry
-	Store     *events.Store
+	Sellers *sellers.Registry
+	// Events is the namespace: each seller's part is its Seller.
+	Events    *events.Namespace
 	Redis     redis.UniversalClient
 	Namespace string // REDIS_NAMESPACE: the limiters' keys live under it
 	Mappings  *sellers.Mappings
@@ -49,7 +50,7 @@ type Config struct {
 // configured now has no part, and its events wait.
 type Fleet struct {
 	reg      *sellers.Registry
-	store    *events.Store
+	events   *events.Namespace
 	rdb      redis.UniversalClient
 	cfg      Config
 	log      *zap.Logger
@@ -75,10 +76,10 @@ func New(cfg Config) *Fleet {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	f := &Fleet{reg: cfg.Sellers, store: cfg.Store, rdb: cfg.Redis, cfg: cfg, log: log, decoder: cfg.Decoder, mappings: cfg.Mappings,
+	f := &Fleet{reg: cfg.Sellers, events: cfg.Events, rdb: cfg.Redis, cfg: cfg, log: log, decoder: cfg.Decoder, mappings: cfg.Mappings,
 		parts: map[string]*Part{}, counted: map[string]bool{}}
 	if f.reg.Dir() == "" {
-		f.meter = metrics.New(f.store)
+		f.meter = metrics.New(&metrics.Source{Events: f.events.Seller(events.DefaultSeller), Queue: f.events})
 	} else {
 		f.meter = metrics.NewForSellers(f)
 	}
@@ -130,7 +131,7 @@ func (f *Fleet) Build(s *sellers.Seller) (*Part, error) {
 			[]string{events.StateSynced, events.StateRetrying, events.StateFailed, events.StateVoided})
 		f.counted[s.ID] = true
 	}
-	store := f.store.Seller(s.ID)
+	store := f.events.Seller(s.ID)
 	makeLimiter := func(key string) accurate.Limiter {
 		l := accurate.NewRedisLimiter(f.rdb, key, s.Accurate.RateLimit, s.Accurate.MaxConcurrency)
 		l.OnWait = f.meter.LimiterWait
@@ -258,7 +259,7 @@ func (f *Fleet) Intake(id string) (handler.Intake, bool) {
 	if !ok {
 		return handler.Intake{}, false
 	}
-	return handler.Intake{Verifier: s.Verifier, Store: f.store.Seller(id)}, true
+	return handler.Intake{Verifier: s.Verifier, Store: f.events.Seller(id)}, true
 }
 
 // Run keeps the parts in step with the registry until ctx ends: every
@@ -380,7 +381,7 @@ func (f *Fleet) Refused(id string) string {
 func (f *Fleet) SellerCounts(ctx context.Context) (map[string]map[string]int64, error) {
 	out := map[string]map[string]int64{}
 	for _, id := range f.reg.IDs() {
-		c, err := f.store.Seller(id).Counts(ctx)
+		c, err := f.events.Seller(id).Counts(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -390,7 +391,7 @@ func (f *Fleet) SellerCounts(ctx context.Context) (map[string]map[string]int64, 
 }
 
 // QueueDepth is the whole queue's (the metrics' view).
-func (f *Fleet) QueueDepth(ctx context.Context) (int, error) { return f.store.QueueDepth(ctx) }
+func (f *Fleet) QueueDepth(ctx context.Context) (int, error) { return f.events.QueueDepth(ctx) }
 
 // countCall counts one Accurate request of a seller for GET /admin/sellers;
 // a count that cannot be written is only a figure missing, never a reason

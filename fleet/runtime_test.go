@@ -31,7 +31,7 @@ func newFleet(t *testing.T, token string) (*fleet.Fleet, testredis.Redis) {
 	reg := sellers.Fixed(&sellers.Seller{ID: sellers.DefaultID, Name: sellers.DefaultID, Mapping: settings, Version: "environment",
 		Accurate: sellers.Accurate{Host: srv.URL, APIToken: token, SignatureSecret: sbSecret}})
 	store := events.New(rdb, events.Config{Namespace: r.Namespace})
-	f := fleet.New(fleet.Config{Sellers: reg, Store: store, Redis: rdb, Namespace: r.Namespace})
+	f := fleet.New(fleet.Config{Sellers: reg, Events: store, Redis: rdb, Namespace: r.Namespace})
 	return f, r
 }
 

@@ -30,7 +30,7 @@ func BenchmarkWebhook(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := handler.New(handler.Config{Store: events.New(rdb, events.Config{Namespace: r.Namespace}), Verifier: verifier})
+	h := handler.New(handler.Config{Store: events.New(rdb, events.Config{Namespace: r.Namespace}).Seller(events.DefaultSeller), Verifier: verifier})
 
 	body := fixtures.Body(b, "invoice-created-shopee.json")
 	// The invoice id is rewritten in place with a fixed width, so that every

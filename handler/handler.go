@@ -67,6 +67,9 @@ type Config struct {
 	// StoreFor is one seller's part of the store for the admin operations;
 	// nil knows the default seller's only (Store).
 	StoreFor func(seller string) admin.Store
+	// Queue is every seller's queue (events.Namespace), whose depth the
+	// admin token's overview shows; nil: it shows the events waiting.
+	Queue admin.Queue
 	// OrdersFor is one seller's order memory, for the mapping previews.
 	OrdersFor admin.OrdersFor
 	// Sellers describes the sellers for the admin operations; nil is the
@@ -146,7 +149,7 @@ func New(cfg Config) http.Handler {
 		only := Intake{Verifier: cfg.Verifier, Store: cfg.Store}
 		cfg.Seller = func(id string) (Intake, bool) { return only, id == DefaultSeller }
 	}
-	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, OrdersFor: cfg.OrdersFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now,
+	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Queue: cfg.Queue, OrdersFor: cfg.OrdersFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now,
 		Reconciler: cfg.Reconciler, DailyRuns: cfg.DailyRuns, Mappings: cfg.Mappings, Accurate: cfg.Accurate})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

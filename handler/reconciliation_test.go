@@ -29,7 +29,7 @@ type sandboxReconciler struct {
 
 func (r *sandboxReconciler) Reconcile(ctx context.Context, seller string, q reconcile.Query) (reconcile.Report, error) {
 	return reconcile.New(reconcile.Config{}).Report(ctx, reconcile.Seller{ID: seller, Settings: r.settings,
-		Days: r.s.store.Seller(seller), Accurate: r.client}, q)
+		Days: r.s.evs.Seller(seller), Accurate: r.client}, q)
 }
 
 func (r *sandboxReconciler) Stores(string) ([]string, bool) { return []string{"1009", "1010"}, true }

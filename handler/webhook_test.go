@@ -34,7 +34,8 @@ type service struct {
 	url   string
 	rdb   *redis.Client
 	ns    string
-	store *events.Store
+	evs   *events.Namespace
+	store *events.Store // the default seller's
 	now   time.Time
 	h     http.Handler // what the server serves
 }
@@ -52,8 +53,9 @@ func startOn(t *testing.T, rdb *redis.Client, ns string, opts ...func(*handler.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &service{rdb: rdb, ns: ns, store: events.New(rdb, events.Config{Namespace: ns}), now: time.Now()}
-	cfg := handler.Config{Store: s.store, Verifier: verifier, AdminToken: admin, Now: func() time.Time { return s.now }}
+	evs := events.New(rdb, events.Config{Namespace: ns})
+	s := &service{rdb: rdb, ns: ns, evs: evs, store: evs.Seller(events.DefaultSeller), now: time.Now()}
+	cfg := handler.Config{Store: s.store, Queue: evs, Verifier: verifier, AdminToken: admin, Now: func() time.Time { return s.now }}
 	for _, o := range opts {
 		o(&cfg)
 	}

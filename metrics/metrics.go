@@ -13,10 +13,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Source reads the store's current figures when Prometheus scrapes.
-type Source interface {
-	Counts(ctx context.Context) (map[string]int64, error)
-	QueueDepth(ctx context.Context) (int, error)
+// Source reads a deployment of one seller's figures when Prometheus
+// scrapes: the seller's events by state (its events.Store) and the queue's
+// depth (the events.Namespace's).
+type Source struct {
+	Events interface {
+		Counts(ctx context.Context) (map[string]int64, error)
+	}
+	Queue interface {
+		QueueDepth(ctx context.Context) (int, error)
+	}
 }
 
 // SellerSource reads each seller's figures when Prometheus scrapes.
@@ -41,14 +47,14 @@ type Metrics struct {
 }
 
 // New registers every collector; source may be nil (no state gauges).
-func New(source Source) *Metrics {
+func New(source *Source) *Metrics {
 	m := build(false)
 	if source != nil {
 		one := func(ctx context.Context) (map[string]map[string]int64, error) {
-			c, err := source.Counts(ctx)
+			c, err := source.Events.Counts(ctx)
 			return map[string]map[string]int64{"": c}, err
 		}
-		m.registry.MustRegister(&stateCollector{counts: one, depth: source.QueueDepth})
+		m.registry.MustRegister(&stateCollector{counts: one, depth: source.Queue.QueueDepth})
 	}
 	return m
 }

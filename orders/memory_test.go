@@ -17,7 +17,7 @@ func newMemory(t *testing.T) (*orders.Memory, *events.Store) {
 	t.Helper()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	store := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: events.DefaultShards})
+	store := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: events.DefaultShards}).Seller(events.DefaultSeller)
 	return orders.For(rdb, store), store
 }
 
@@ -113,8 +113,8 @@ func TestEachSellerHasItsOwnMemory(t *testing.T) {
 	ctx := context.Background()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	store := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: events.DefaultShards})
-	def, toko := orders.For(rdb, store), orders.For(rdb, store.Seller("toko-b"))
+	evs := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: events.DefaultShards})
+	def, toko := orders.For(rdb, evs.Seller(events.DefaultSeller)), orders.For(rdb, evs.Seller("toko-b"))
 	t.Run("a number claimed by one seller is free for another", func(t *testing.T) {
 		if owner, err := def.ClaimNumber(ctx, "faktur", "INV-1", "invoice.created:1"); err != nil || owner != "invoice.created:1" {
 			t.Fatalf("default's claim = %q, %v", owner, err)

@@ -201,7 +201,7 @@ func TestWhatAFailureRecords(t *testing.T) {
 			token := testaccurate.Token
 			var limiter accurate.Limiter
 			rdb := r.Client(t)
-			store := events.New(rdb, events.Config{Namespace: r.Namespace})
+			store := events.New(rdb, events.Config{Namespace: r.Namespace}).Seller(events.DefaultSeller)
 			w := world{sb: sb, store: store, memory: orders.For(rdb, store), rdb: rdb,
 				settings: exampleSettings(t), cfg: &Config{}, token: &token, limiter: &limiter}
 			w.sync = func(t *testing.T, body []byte, state string) {

@@ -33,7 +33,7 @@ func newMissingWorld(t *testing.T) missingWorld {
 	client := testaccurate.Client(t, accurate.Config{Host: srv.URL})
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	return missingWorld{sb: sb, client: client, store: events.New(rdb, events.Config{Namespace: r.Namespace}), rdb: rdb}
+	return missingWorld{sb: sb, client: client, store: events.New(rdb, events.Config{Namespace: r.Namespace}).Seller(events.DefaultSeller), rdb: rdb}
 }
 
 // TestMissingItemsAndCustomers: the Tokopedia example order with its two

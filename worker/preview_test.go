@@ -22,7 +22,7 @@ func TestPreviewReadsTheStoreOnly(t *testing.T) {
 	ctx := context.Background()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	store := events.New(rdb, events.Config{Namespace: r.Namespace})
+	store := events.New(rdb, events.Config{Namespace: r.Namespace}).Seller(events.DefaultSeller)
 	memory := orders.For(rdb, store)
 	settings := exampleSettings(t)
 	w := New(Config{Store: store, Orders: memory, Mapping: settings})

@@ -35,7 +35,7 @@ func TestAReturnRacingItsFakturReadsTheBundleFromTheInvoice(t *testing.T) {
 	ctx := context.Background()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	store := events.New(rdb, events.Config{Namespace: r.Namespace})
+	store := events.New(rdb, events.Config{Namespace: r.Namespace}).Seller(events.DefaultSeller)
 	_, sb := testaccurate.Serve(t, sandbox.Config{})
 	client := testaccurate.Client(t, accurate.Config{Host: sb.URL, ReadAttempts: 1})
 	acc := &postsDuringDetail{Accurate: client}

@@ -83,7 +83,7 @@ func (g *backlogGate) allWait(ctx context.Context) bool {
 	if a == nil || !g.staged.Load() {
 		return false
 	}
-	counts, err := a.store.Counts(ctx)
+	counts, err := a.events.Seller(events.DefaultSeller).Counts(ctx)
 	if err != nil {
 		return false
 	}

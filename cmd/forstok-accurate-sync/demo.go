@@ -122,7 +122,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		keys = append(keys, key)
 	}
 
-	final, err := waitForEvents(ctx, a.store, keys, *timeout)
+	final, err := waitForEvents(ctx, a.events.Seller(events.DefaultSeller), keys, *timeout)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -134,7 +134,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		settled, err := waitForEvents(ctx, a.store, []string{key}, *timeout)
+		settled, err := waitForEvents(ctx, a.events.Seller(events.DefaultSeller), []string{key}, *timeout)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

@@ -16,7 +16,7 @@ import (
 // limiter, so one seller's report never takes another's share).
 type reconciliations struct {
 	fleet      *fleet.Fleet
-	store      *events.Store
+	events     *events.Namespace
 	reg        *sellers.Registry
 	reconciler *reconcile.Reconciler
 }
@@ -27,7 +27,7 @@ func (r reconciliations) Reconcile(ctx context.Context, seller string, q reconci
 		return reconcile.Report{}, fmt.Errorf("seller %s has no working configuration: %w", seller, events.ErrNotFound)
 	}
 	return r.reconciler.Report(ctx, reconcile.Seller{ID: seller, Settings: p.Seller.Mapping,
-		Days: r.store.Seller(seller), Accurate: p.Client}, q)
+		Days: r.events.Seller(seller), Accurate: p.Client}, q)
 }
 
 func (r reconciliations) Stores(seller string) ([]string, bool) {

@@ -34,17 +34,17 @@ const otherWebhookSecret = "whsec_dG9rby1iLXdlYmhvb2stc2VjcmV0LTEyMzQ1Ng=="
 // one Accurate database per seller over real HTTP, and the service on a
 // real listener, its seller files in a folder the test changes.
 type fleetWorld struct {
-	t     *testing.T
-	redis testredis.Redis
-	dbs   *sandbox.Multi
-	acc   string
-	dir   string
-	env   map[string]string
-	app   *app
-	url   string
-	logs  *syncbuf.Buffer
-	store *events.Store
-	hup   chan os.Signal
+	t      *testing.T
+	redis  testredis.Redis
+	dbs    *sandbox.Multi
+	acc    string
+	dir    string
+	env    map[string]string
+	app    *app
+	url    string
+	logs   *syncbuf.Buffer
+	events *events.Namespace
+	hup    chan os.Signal
 
 	envMu sync.Mutex // the service reads env while a test may change it
 }
@@ -88,7 +88,7 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 		"TOKO_D_TOKEN":              "token-of-no-database",
 		"TOKO_D_ADMIN":              "admin-of-toko-d-3f9c1e7a52b84d06a1c9",
 	}
-	w.store = events.New(w.redis.Client(t), events.Config{Namespace: w.redis.Namespace})
+	w.events = events.New(w.redis.Client(t), events.Config{Namespace: w.redis.Namespace})
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service log (tail):\n%s", w.logs.Tail(8000))
@@ -116,7 +116,7 @@ func (w *fleetWorld) onCluster() *fleetWorld {
 	c := testredis.NewCluster(w.t)
 	w.redis.Namespace = c.Namespace
 	w.env["REDIS_URL"], w.env["REDIS_CLUSTER_ADDRS"], w.env["REDIS_NAMESPACE"] = "", strings.Join(c.Addrs, ","), c.Namespace
-	w.store = events.New(c.Client(w.t), events.Config{Namespace: c.Namespace, Shards: events.DefaultShards})
+	w.events = events.New(c.Client(w.t), events.Config{Namespace: c.Namespace, Shards: events.DefaultShards})
 	return w
 }
 
@@ -195,7 +195,7 @@ func (w *fleetWorld) send(seller, secret string, body []byte) int {
 // state is an event's state in the seller's part of the store ("" when
 // there is none).
 func (w *fleetWorld) state(seller, key string) string {
-	ev, err := w.store.Seller(seller).Get(context.Background(), key)
+	ev, err := w.events.Seller(seller).Get(context.Background(), key)
 	if err != nil {
 		return ""
 	}
@@ -410,7 +410,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		}
 		inspector := asynq.NewInspectorFromRedisClient(w.redis.Client(t))
 		task := func() *asynq.TaskInfo {
-			info, err := inspector.GetTaskInfo(w.store.Seller("toko-c").Queue(), events.TaskID("toko-c", invoiceKey(12)))
+			info, err := inspector.GetTaskInfo(w.events.Seller("toko-c").Queue(), events.TaskID("toko-c", invoiceKey(12)))
 			if err != nil {
 				t.Fatalf("toko-c's task: %v", err)
 			}

@@ -41,7 +41,7 @@ type app struct {
 	cfg      config
 	log      *zap.Logger
 	rdb      redis.UniversalClient
-	store    *events.Store
+	events   *events.Namespace
 	handler  http.Handler
 	workers  *asynq.Server
 	router   *worker.Router
@@ -142,14 +142,16 @@ func newApp(cfg config, opts options) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Shards: cfg.RedisShards, Retention: cfg.EventRetention,
+	evs := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Shards: cfg.RedisShards, Retention: cfg.EventRetention,
 		HoldTimeout: cfg.EventHoldTimeout, Share: cfg.SellerShare, Logger: log.Named("events")})
 	decoder := forstok.NewDecoder()
 	// Mapping versions (the file's and the console's) live in Redis; every
 	// replica takes the newest at start and within seconds of a save.
-	maps := sellers.NewMappings(rdb, store.Queue(), log.Named("mappings"))
+	// Under the default seller's shard: where a migration to shards moved
+	// them with the rest of the one-shard layout's keys.
+	maps := sellers.NewMappings(rdb, evs.Layout().SellerQueue(events.DefaultSeller), log.Named("mappings"))
 	reg.UseMappings(maps)
-	f := fleet.New(fleet.Config{Sellers: reg, Store: store, Redis: rdb, Namespace: cfg.RedisNamespace, Mappings: maps,
+	f := fleet.New(fleet.Config{Sellers: reg, Events: evs, Redis: rdb, Namespace: cfg.RedisNamespace, Mappings: maps,
 		Decoder: decoder, Logger: log, InvoiceWait: cfg.PaymentInvoiceWait, MaxAttempts: cfg.MaxAttempts,
 		RetryBase: opts.retryMin, RetryCap: opts.retryCap, Probe: opts.probe})
 	meter := f.Meter()
@@ -165,7 +167,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	router := &worker.Router{Worker: f.Worker, Absent: absent, RetryBase: opts.retryMin, RetryCap: opts.retryCap, Logger: log.Named("worker")}
 	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
-		Queues:          store.Queues(),
+		Queues:          evs.Queues(),
 		RetryDelayFunc:  router.RetryDelay,
 		IsFailure:       router.IsFailure,
 		ShutdownTimeout: cfg.ShutdownTimeout,
@@ -175,21 +177,22 @@ func newApp(cfg config, opts options) (*app, error) {
 		DelayedTaskCheckInterval: opts.poll,
 		TaskCheckInterval:        taskCheck(opts.poll),
 	})
-	recs := reconciliations{fleet: f, store: store, reg: reg, reconciler: reconcile.New(reconcile.Config{})}
+	recs := reconciliations{fleet: f, events: evs, reg: reg, reconciler: reconcile.New(reconcile.Config{})}
 	daily := reconcile.NewDaily(reconcile.DailyConfig{Redis: rdb, Namespace: cfg.RedisNamespace, At: cfg.ReconcileAt,
 		Sellers: f.Zones, Reconciles: recs, Logger: log.Named("reconcile")})
 	meter.Reconciliations(daily)
 	h := handler.New(handler.Config{
 		Ready:          f.Ready,
 		Warnings:       f.Warnings,
-		Store:          store,
+		Store:          evs.Seller(events.DefaultSeller),
+		Queue:          evs,
 		Seller:         f.Intake,
 		Decoder:        decoder,
 		Logger:         log.Named("http"),
 		AdminToken:     cfg.AdminToken,
 		SellerToken:    reg.ByAdminToken,
-		StoreFor:       func(id string) admin.Store { return store.Seller(id) },
-		OrdersFor:      func(id string) worker.Orders { return orders.For(rdb, store.Seller(id)) },
+		StoreFor:       func(id string) admin.Store { return evs.Seller(id) },
+		OrdersFor:      func(id string) worker.Orders { return orders.For(rdb, evs.Seller(id)) },
 		Sellers:        func() []admin.Seller { return adminSellers(reg, f.Refused) },
 		Metrics:        meter,
 		MetricsHandler: meter.Handler(),
@@ -202,7 +205,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Mappings:       maps,
 		Accurate:       settingsReads{f},
 	})
-	return &app{cfg: cfg, log: log, rdb: rdb, store: store, handler: h, workers: workers, router: router,
+	return &app{cfg: cfg, log: log, rdb: rdb, events: evs, handler: h, workers: workers, router: router,
 		fleet: f, mappings: maps, opts: opts, daily: daily, sellers: reg, hup: opts.hup, redisDown: redisDown}, nil
 }
 
@@ -385,7 +388,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	// REDIS_SHARDS differs from the namespace's stops here. A Redis that
 	// does not answer yet is waited for, named once in the log.
 	err := a.redisDown.Await(ctx, time.Second, func(ctx context.Context) error {
-		_, err := events.Migrate(ctx, a.rdb, a.store.Layout(), a.log.Named("events"))
+		_, err := events.Migrate(ctx, a.rdb, a.events.Layout(), a.log.Named("events"))
 		return err
 	}, func(err error) bool { return errors.Is(err, events.ErrUnavailable) })
 	switch {
@@ -398,7 +401,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	a.log.Info("forstok-accurate-sync started", zap.String("addr", ln.Addr().String()),
-		zap.String("version", version), zap.String("namespace", a.cfg.RedisNamespace), zap.Int("shards", a.store.Layout().Shards))
+		zap.String("version", version), zap.String("namespace", a.cfg.RedisNamespace), zap.Int("shards", a.events.Layout().Shards))
 
 	pruneDone := make(chan struct{})
 	go func() {
@@ -413,7 +416,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	dispatchDone := make(chan struct{})
 	go func() {
 		defer close(dispatchDone)
-		a.store.Dispatch(ctx, a.dispatchTick())
+		a.events.Dispatch(ctx, a.dispatchTick())
 	}()
 	credsDone := make(chan struct{})
 	go func() {
@@ -487,10 +490,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// pruneLoop drops expired entries from the event indexes now and then.
+// pruneLoop drops expired entries from the event indexes of every seller
+// now and then.
 func (a *app) pruneLoop(ctx context.Context) {
 	wait.Every(ctx, time.Hour, func() {
-		if err := a.store.Prune(ctx); err != nil {
+		if err := a.events.Prune(ctx, a.sellerIDs()); err != nil {
 			a.log.Warn("prune event indexes", zap.Error(err))
 		}
 	})
@@ -502,17 +506,26 @@ func (a *app) pruneLoop(ctx context.Context) {
 // again within about EVENT_HOLD_TIMEOUT rather than after asynq's lease.
 func (a *app) releaseLoop(ctx context.Context) {
 	wait.Every(ctx, a.cfg.EventHoldTimeout/2, func() {
-		for _, seller := range a.sellers.Status() {
-			released, err := a.store.Seller(seller.ID).ReleaseAbandoned(ctx)
-			if err != nil && ctx.Err() == nil {
-				a.log.Warn("release events whose worker stopped; tried again shortly", zap.String("seller", seller.ID), zap.Error(err))
-			}
-			for _, key := range released {
-				a.log.Warn("event queued again: its worker stopped without finishing it (killed, or lost Redis)",
-					zap.String("seller", seller.ID), zap.String("event_key", key), zap.Duration("hold_timeout", a.cfg.EventHoldTimeout))
-			}
+		released, err := a.events.ReleaseAbandoned(ctx, a.sellerIDs())
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("release events whose worker stopped; tried again shortly", zap.Error(err))
+		}
+		for _, id := range released {
+			seller, key := events.SplitTaskID(id)
+			a.log.Warn("event queued again: its worker stopped without finishing it (killed, or lost Redis)",
+				zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", a.cfg.EventHoldTimeout))
 		}
 	})
+}
+
+// sellerIDs are the sellers the service knows now: configured, or with a
+// file it refuses (their events are kept all the same).
+func (a *app) sellerIDs() []string {
+	var ids []string
+	for _, s := range a.sellers.Status() {
+		ids = append(ids, s.ID)
+	}
+	return ids
 }
 
 // dispatchTick is how often the dispatcher looks for held events released

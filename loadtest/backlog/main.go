@@ -173,8 +173,7 @@ func run(ctx context.Context, n, conns int, redisURL, cluster string, fo fleetOp
 	if err != nil {
 		return err
 	}
-	store := bench.Store()
-	depth, err := store.QueueDepth(ctx)
+	depth, err := bench.Events().QueueDepth(ctx)
 	if err != nil {
 		return err
 	}

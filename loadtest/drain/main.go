@@ -153,13 +153,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store := bench.Store()
-	ph := phase{out: out, stores: []*events.Store{store}, urls: urls, secrets: []string{creds.Webhook}, timeout: o.timeout,
+	evs := bench.Events()
+	ph := phase{out: out, stores: []*events.Store{evs.Seller(events.DefaultSeller)}, urls: urls, secrets: []string{creds.Webhook}, timeout: o.timeout,
 		replicas: replicas, sandbox: sb.URL, sandboxProc: sb, rdb: rdb}
 	if fleet != nil {
 		ph.stores, ph.secrets, ph.sellers = nil, nil, fleet.IDs
 		for _, id := range fleet.IDs {
-			ph.stores = append(ph.stores, store.Seller(id))
+			ph.stores = append(ph.stores, evs.Seller(id))
 			ph.secrets = append(ph.secrets, fleet.Secrets[id])
 		}
 		ph.rate = o.sendRate * float64(o.sellers)

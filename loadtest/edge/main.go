@@ -89,12 +89,13 @@ func edge(rdb redis.UniversalClient, ns, secret string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := events.New(rdb, events.Config{Namespace: ns})
-	meter := metrics.New(store)
+	evs := events.New(rdb, events.Config{Namespace: ns})
+	store := evs.Seller(events.DefaultSeller)
+	meter := metrics.New(&metrics.Source{Events: store, Queue: evs})
 	enc := zap.NewProductionEncoderConfig()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(io.Discard), zapcore.WarnLevel))
 	return handler.New(handler.Config{
-		Store: store, Verifier: verifier, Decoder: forstok.NewDecoder(), Logger: log.Named("http"),
+		Store: store, Queue: evs, Verifier: verifier, Decoder: forstok.NewDecoder(), Logger: log.Named("http"),
 		Metrics: meter, MetricsHandler: meter.Handler(),
 	}), nil
 }

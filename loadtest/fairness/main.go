@@ -96,8 +96,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store := bench.Store()
-	sa, sbStore := store.Seller(a), store.Seller(b)
+	evs := bench.Events()
+	sa, sbStore := evs.Seller(a), evs.Seller(b)
 	synced := func(s *events.Store) int64 {
 		c, err := s.Counts(ctx)
 		if err != nil {

@@ -175,9 +175,8 @@ func (b *Bench) Shards() int {
 	return 1
 }
 
-// Store is the event store of the run's namespace, laid out as the
-// replicas lay it out.
-func (b *Bench) Store() *events.Store {
+// Events is the run's namespace, laid out as the replicas lay it out.
+func (b *Bench) Events() *events.Namespace {
 	return events.New(b.RDB, events.Config{Namespace: b.NS, Shards: b.Shards()})
 }
 
