@@ -147,25 +147,25 @@ type Config struct {
 	// Accurate reads the sellers' own Accurate for the settings; nil: the
 	// online checks are not made and no choices are listed.
 	Accurate SellerAccurate
-	// OrdersFor is one seller's order memory, which a preview reads (a
-	// return's recorded returns, a faktur's total); nil: previews answer
-	// that they are not made here.
-	OrdersFor OrdersFor
+	// PreviewFor is what a mapping preview reads of one seller; nil:
+	// previews answer that they are not made here.
+	PreviewFor PreviewFor
 }
 
-// OrdersFor is one seller's order memory (package orders), as the worker
-// reads it.
-type OrdersFor func(seller string) worker.Orders
+// PreviewFor is one seller's events as the worker reads them
+// (events.Store) and its order memory (package orders: a return's recorded
+// returns, a faktur's total), which a preview builds its documents from
+// with the worker's own code.
+type PreviewFor func(seller string) (worker.Store, worker.Orders)
 
 // Service is the operators' operations.
 type Service struct {
-	store     Store
-	storeFor  func(seller string) Store
-	queue     Queue
-	ordersFor OrdersFor
-	decoder   *forstok.Decoder
-	sellers   func() []Seller
-	now       func() time.Time
+	storeFor   func(seller string) Store
+	queue      Queue
+	previewFor PreviewFor
+	decoder    *forstok.Decoder
+	sellers    func() []Seller
+	now        func() time.Time
 	// reconciler makes the reconciliation reports (reconciliation.go).
 	reconciler Reconciler
 	dailyRuns  DailyRuns
@@ -189,7 +189,7 @@ func New(cfg Config) *Service {
 		only := cfg.Store
 		cfg.StoreFor = func(string) Store { return only }
 	}
-	return &Service{store: cfg.Store, storeFor: cfg.StoreFor, queue: cfg.Queue, ordersFor: cfg.OrdersFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
+	return &Service{storeFor: cfg.StoreFor, queue: cfg.Queue, previewFor: cfg.PreviewFor, decoder: cfg.Decoder, sellers: cfg.Sellers, now: cfg.Now,
 		reconciler: cfg.Reconciler, dailyRuns: cfg.DailyRuns, mappings: cfg.Mappings, accurate: cfg.Accurate}
 }
 

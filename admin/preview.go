@@ -71,17 +71,16 @@ func (s *Service) PreviewMapping(ctx context.Context, scope Scope, seller string
 	if err != nil {
 		return nil, err
 	}
-	// The event store answers the worker's reads (*events.Store does).
-	store, ok := s.storeFor(seller).(worker.Store)
-	if !ok || s.ordersFor == nil {
+	if s.previewFor == nil {
 		return nil, ErrNoSettings
 	}
+	store, orders := s.previewFor(seller)
 	rec, err := s.previewEvent(ctx, store, seller, eventKey)
 	if err != nil {
 		return nil, err
 	}
 	// A worker without an Accurate client: the preview cannot send.
-	w := worker.New(worker.Config{Store: store, Orders: s.ordersFor(seller), Mapping: settings, Decoder: s.decoder})
+	w := worker.New(worker.Config{Store: store, Orders: orders, Mapping: settings, Decoder: s.decoder})
 	got, err := w.Preview(ctx, rec)
 	if errors.Is(err, worker.ErrNoDocument) {
 		return nil, &MappingErrors{Problems: []PathProblem{{Path: "event", Message: err.Error()}}}

@@ -70,8 +70,8 @@ type Config struct {
 	// Queue is every seller's queue (events.Namespace), whose depth the
 	// admin token's overview shows; nil: it shows the events waiting.
 	Queue admin.Queue
-	// OrdersFor is one seller's order memory, for the mapping previews.
-	OrdersFor admin.OrdersFor
+	// PreviewFor is what the mapping previews read of one seller.
+	PreviewFor admin.PreviewFor
 	// Sellers describes the sellers for the admin operations; nil is the
 	// one default seller.
 	Sellers func() []admin.Seller
@@ -149,7 +149,7 @@ func New(cfg Config) http.Handler {
 		only := Intake{Verifier: cfg.Verifier, Store: cfg.Store}
 		cfg.Seller = func(id string) (Intake, bool) { return only, id == DefaultSeller }
 	}
-	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Queue: cfg.Queue, OrdersFor: cfg.OrdersFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now,
+	a := &api{Config: cfg, Admin: admin.New(admin.Config{Store: cfg.Store, StoreFor: cfg.StoreFor, Queue: cfg.Queue, PreviewFor: cfg.PreviewFor, Decoder: cfg.Decoder, Sellers: cfg.Sellers, Now: cfg.Now,
 		Reconciler: cfg.Reconciler, DailyRuns: cfg.DailyRuns, Mappings: cfg.Mappings, Accurate: cfg.Accurate})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

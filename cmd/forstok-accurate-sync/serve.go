@@ -182,17 +182,20 @@ func newApp(cfg config, opts options) (*app, error) {
 		Sellers: f.Zones, Reconciles: recs, Logger: log.Named("reconcile")})
 	meter.Reconciliations(daily)
 	h := handler.New(handler.Config{
-		Ready:          f.Ready,
-		Warnings:       f.Warnings,
-		Store:          evs.Seller(events.DefaultSeller),
-		Queue:          evs,
-		Seller:         f.Intake,
-		Decoder:        decoder,
-		Logger:         log.Named("http"),
-		AdminToken:     cfg.AdminToken,
-		SellerToken:    reg.ByAdminToken,
-		StoreFor:       func(id string) admin.Store { return evs.Seller(id) },
-		OrdersFor:      func(id string) worker.Orders { return orders.For(rdb, evs.Seller(id)) },
+		Ready:       f.Ready,
+		Warnings:    f.Warnings,
+		Store:       evs.Seller(events.DefaultSeller),
+		Queue:       evs,
+		Seller:      f.Intake,
+		Decoder:     decoder,
+		Logger:      log.Named("http"),
+		AdminToken:  cfg.AdminToken,
+		SellerToken: reg.ByAdminToken,
+		StoreFor:    func(id string) admin.Store { return evs.Seller(id) },
+		PreviewFor: func(id string) (worker.Store, worker.Orders) {
+			st := evs.Seller(id)
+			return st, orders.For(rdb, st)
+		},
 		Sellers:        func() []admin.Seller { return adminSellers(reg, f.Refused) },
 		Metrics:        meter,
 		MetricsHandler: meter.Handler(),
