@@ -17,6 +17,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/queue"
 )
 
 // batchGate is a go-redis hook on the accept scripts' pipelines: once
@@ -114,7 +115,7 @@ func TestAcceptBatches(t *testing.T) {
 			t.Run("accepts arriving while one batch is in flight go together in the next, and of one key's copies in it exactly one is accepted", func(t *testing.T) {
 				ctx := context.Background()
 				rdb, ns := target.open(t, nil)
-				store := events.New(rdb, events.Config{Namespace: ns, Shards: events.DefaultShards})
+				store := events.New(rdb, events.Config{Namespace: ns, Shards: queue.DefaultShards})
 				sellers := []string{"toko-a", "toko-b", "toko-c", "toko-d", "toko-e", "toko-f"}
 				for _, s := range sellers { // the queues are published outside any batch
 					if _, err := store.Seller(s).Accept(ctx, incoming("invoice.created:warm")); err != nil {
@@ -139,7 +140,7 @@ func TestAcceptBatches(t *testing.T) {
 				for i := range others {
 					go accept(sellers[i%len(sellers)], fmt.Sprintf("invoice.created:%d", i))
 				}
-				waitPending(t, store, copies+others)
+				waitPending(t, store.Seller(events.DefaultSeller), copies+others)
 				close(gate.release)
 
 				counts := map[events.Outcome]int{}
@@ -169,7 +170,7 @@ func TestAcceptBatches(t *testing.T) {
 			t.Run("a caller that gives up is answered at once and holds no one else up", func(t *testing.T) {
 				ctx := context.Background()
 				rdb, ns := target.open(t, nil)
-				store := events.New(rdb, events.Config{Namespace: ns, Shards: events.DefaultShards})
+				store := events.New(rdb, events.Config{Namespace: ns, Shards: queue.DefaultShards}).Seller(events.DefaultSeller)
 				if _, err := store.Accept(ctx, incoming("invoice.created:warm")); err != nil {
 					t.Fatal(err)
 				}
@@ -232,7 +233,7 @@ func TestAcceptBatches(t *testing.T) {
 					return &cutConn{Conn: c, budget: &budget}, nil
 				}
 				rdb, ns := target.open(t, dial)
-				store := events.New(rdb, events.Config{Namespace: ns, Shards: events.DefaultShards})
+				store := events.New(rdb, events.Config{Namespace: ns, Shards: queue.DefaultShards}).Seller(events.DefaultSeller)
 				if _, err := store.Accept(ctx, incoming("invoice.created:warm")); err != nil {
 					t.Fatal(err)
 				}
@@ -289,7 +290,7 @@ func TestAcceptBatches(t *testing.T) {
 					if err != nil || string(ev.Payload) != string(in.Payload) {
 						t.Errorf("%s: record %v; want it with its body", key, err)
 					}
-					if _, err := inspector.GetTaskInfo(store.Queue(), events.TaskID(store.SellerID(), key)); err != nil {
+					if _, err := inspector.GetTaskInfo(store.Queue(), queue.TaskID(store.SellerID(), key)); err != nil {
 						t.Errorf("%s: task: %v; want it queued", key, err)
 					}
 				}
@@ -344,7 +345,7 @@ func TestAcceptAfterRedisLostItsScripts(t *testing.T) {
 	ctx := context.Background()
 	srv := testredis.StartServer(t)
 	rdb := (testredis.Redis{URL: srv.URL}).Client(t)
-	store := events.New(rdb, events.Config{Namespace: "noscript"})
+	store := events.New(rdb, events.Config{Namespace: "noscript"}).Seller(events.DefaultSeller)
 	if out, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil || out != events.Accepted {
 		t.Fatalf("Accept = %v, %v; want accepted", out, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/queue"
 )
 
 // spread counts, on each master of a Cluster, the keys of namespace ns and
@@ -76,17 +77,17 @@ func TestShardsSpreadOverACluster(t *testing.T) {
 	const sellers, each = 48, 5
 
 	t.Run("the shards' slots are where the Cluster puts them", func(t *testing.T) {
-		l := events.NewLayout(c.Namespace, events.DefaultShards)
+		l := queue.NewLayout(c.Namespace, queue.DefaultShards)
 		for n := range l.Shards {
 			key := l.ShardPrefix(n) + ":event:x"
-			if got, err := rdb.ClusterKeySlot(ctx, key).Result(); err != nil || int(got) != events.KeySlot(key) {
-				t.Errorf("CLUSTER KEYSLOT %s = %d, %v; want %d", key, got, err, events.KeySlot(key))
+			if got, err := rdb.ClusterKeySlot(ctx, key).Result(); err != nil || int(got) != queue.KeySlot(key) {
+				t.Errorf("CLUSTER KEYSLOT %s = %d, %v; want %d", key, got, err, queue.KeySlot(key))
 			}
 		}
 	})
 
 	t.Run("every seller's events are accepted once, and a redelivery is a duplicate", func(t *testing.T) {
-		store := events.New(rdb, events.Config{Namespace: c.Namespace, Shards: events.DefaultShards})
+		store := events.New(rdb, events.Config{Namespace: c.Namespace, Shards: queue.DefaultShards})
 		_, before := spread(t, rdb, c.Namespace)
 		for s := range sellers {
 			st := store.Seller(fmt.Sprintf("toko-%d", s))
@@ -126,11 +127,11 @@ func TestShardsSpreadOverACluster(t *testing.T) {
 		if keys, _ := spread(t, rdb, ns); countNonZero(keys) != 1 {
 			t.Fatalf("before: keys per master %s; want all on one", share(keys))
 		}
-		m, err := events.Migrate(ctx, rdb, events.NewLayout(ns, events.DefaultShards), nil)
+		m, err := events.Migrate(ctx, rdb, queue.NewLayout(ns, queue.DefaultShards), nil)
 		if err != nil || m.Tasks != 12 || m.Keys == 0 {
 			t.Fatalf("Migrate = %+v, %v; want 12 tasks and their keys moved", m, err)
 		}
-		store := events.New(rdb, events.Config{Namespace: ns, Shards: events.DefaultShards})
+		store := events.New(rdb, events.Config{Namespace: ns, Shards: queue.DefaultShards})
 		for s := range 12 {
 			st := store.Seller(fmt.Sprintf("toko-%d", s))
 			if ev, err := st.Get(ctx, "invoice.created:1"); err != nil || ev.State != events.StateQueued {

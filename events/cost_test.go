@@ -17,6 +17,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/examples"
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/queue"
 )
 
 // commandsRun sums the calls of every command every master has run.
@@ -107,7 +108,7 @@ func BenchmarkSyncedEvent(b *testing.B) {
 			r := testredis.Redis{URL: s.URL}
 			return r.Client(b), "bench"
 		}},
-		{"cluster of 3", events.DefaultShards, func(b *testing.B) (redis.UniversalClient, string) {
+		{"cluster of 3", queue.DefaultShards, func(b *testing.B) (redis.UniversalClient, string) {
 			c := testredis.NewCluster(b)
 			return c.Client(b), c.Namespace
 		}},
@@ -125,7 +126,7 @@ func BenchmarkSyncedEvent(b *testing.B) {
 			synced.Add(b.N)
 			err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 				id, _ := asynq.GetTaskID(ctx)
-				seller, key := events.SplitTaskID(id)
+				seller, key := queue.SplitTaskID(id)
 				st := store.Seller(seller)
 				if _, err := st.Begin(ctx, events.Incoming{Key: key, Type: "invoice.created", Payload: t.Payload()}); err != nil {
 					return err

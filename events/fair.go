@@ -8,6 +8,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/queue"
 )
 
 // Fair scheduling. Every seller's events share one asynq queue, first in
@@ -171,7 +173,7 @@ func (s *Store) admitArgs(ids ...string) []any { return s.admitArgsAt(s.now(), i
 
 // admitArgsAt are admitLua's ARGV at the time now, then ids.
 func (s *Store) admitArgsAt(now time.Time, ids ...string) []any {
-	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.scope.seller, s.asynqKey("t:")}
+	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.scope.ID(), s.asynqKey("t:")}
 	for _, id := range ids {
 		args = append(args, id)
 	}
@@ -239,7 +241,7 @@ func (ns *Namespace) Dispatch(ctx context.Context, tick time.Duration) {
 				ns.log.Warn("look for events taken by a replica that stopped; tried again shortly (asynq takes them back after its lease otherwise)", zap.Error(err))
 			}
 			for _, id := range taken {
-				seller, key := SplitTaskID(id)
+				seller, key := queue.SplitTaskID(id)
 				ns.log.Warn("event queued again: the replica that took it stopped before it began (killed, or lost Redis)",
 					zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", ns.hold))
 			}
@@ -302,7 +304,7 @@ func (ns *Namespace) recoverStranded(ctx context.Context) (int, error) {
 	pipe := ns.rdb.Pipeline()
 	cmds := make([]*redis.StringSliceCmd, ns.layout.Shards)
 	for n := range cmds {
-		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(ns.layout.Queue(n), "scheduled"), &redis.ZRangeBy{Min: "-inf", Max: due, Count: rearmBatch})
+		cmds[n] = pipe.ZRangeByScore(ctx, queue.AsynqKey(ns.layout.Queue(n), "scheduled"), &redis.ZRangeBy{Min: "-inf", Max: due, Count: rearmBatch})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, unavailable("events due soonest", err)
@@ -316,7 +318,7 @@ func (ns *Namespace) recoverStranded(ctx context.Context) (int, error) {
 		for _, id := range c.Val() {
 			args = append(args, id)
 		}
-		got, err := strandedScript.Run(ctx, ns.rdb, []string{readyKey(ns.layout, n), asynqKey(ns.layout.Queue(n), "scheduled")}, args...).Int()
+		got, err := strandedScript.Run(ctx, ns.rdb, []string{readyKey(ns.layout, n), queue.AsynqKey(ns.layout.Queue(n), "scheduled")}, args...).Int()
 		if err != nil {
 			return total, unavailable("hold again the events no admission holds", err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/wait"
+	"forstok-accurate-sync/queue"
 )
 
 // taskStates reads the asynq state of a seller's events by key.
@@ -18,7 +19,7 @@ func taskStates(t *testing.T, insp *asynq.Inspector, ns, seller string, keys []s
 	t.Helper()
 	out := map[string]string{}
 	for _, k := range keys {
-		info, err := insp.GetTaskInfo(queueOf(ns, seller), events.TaskID(seller, k))
+		info, err := insp.GetTaskInfo(queueOf(ns, seller), queue.TaskID(seller, k))
 		if err != nil {
 			out[k] = "missing: " + err.Error()
 			continue
@@ -31,7 +32,7 @@ func taskStates(t *testing.T, insp *asynq.Inspector, ns, seller string, keys []s
 // queueOf is the asynq queue of a seller's events in namespace ns laid
 // out in the default shards.
 func queueOf(ns, seller string) string {
-	return events.NewLayout(ns, events.DefaultShards).SellerQueue(seller)
+	return queue.NewLayout(ns, queue.DefaultShards).SellerQueue(seller)
 }
 
 func keysOf(prefix string, n int) []string {
@@ -77,7 +78,7 @@ func TestFairShares(t *testing.T) {
 				t.Errorf("%s is %s; want %s", k, states[k], w)
 			}
 		}
-		info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), events.TaskID("toko-a", keys[4]))
+		info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), queue.TaskID("toko-a", keys[4]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +114,7 @@ func TestFairShares(t *testing.T) {
 		}
 		// The safety net ran the last one already (as if no dispatcher had
 		// run for SafetyNet): the dispatcher must not run it again.
-		if err := insp.RunTask(queueOf(r.Namespace, "toko-a"), events.TaskID("toko-a", keys[4])); err != nil {
+		if err := insp.RunTask(queueOf(r.Namespace, "toko-a"), queue.TaskID("toko-a", keys[4])); err != nil {
 			t.Fatal(err)
 		}
 		dctx, stop := context.WithCancel(ctx)
@@ -153,7 +154,7 @@ func TestFairShares(t *testing.T) {
 			seen[p.ID]++
 		}
 		for _, k := range keys {
-			if n := seen[events.TaskID("toko-a", k)]; n != 1 {
+			if n := seen[queue.TaskID("toko-a", k)]; n != 1 {
 				t.Errorf("%s is %d times in the pending list; want once", k, n)
 			}
 		}
@@ -199,7 +200,7 @@ func TestFairShares(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		id := events.TaskID("toko-a", keys[2])
+		id := queue.TaskID("toko-a", keys[2])
 		first, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
 		if err != nil || first.State != asynq.TaskStateScheduled {
 			t.Fatalf("held task = %+v, %v; want scheduled", first, err)
@@ -255,7 +256,7 @@ func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, k := range keys {
-		if n := runs[events.TaskID("toko-a", k)]; n != 1 {
+		if n := runs[queue.TaskID("toko-a", k)]; n != 1 {
 			t.Errorf("%s ran %d times; want once", k, n)
 		}
 	}
@@ -285,7 +286,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 	})
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
 		id, _ := asynq.GetTaskID(ctx)
-		_, key := events.SplitTaskID(id)
+		_, key := queue.SplitTaskID(id)
 		if err := a.Done(ctx, key); err != nil {
 			return err
 		}
@@ -345,7 +346,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range pending {
-				if seller, key := events.SplitTaskID(p.ID); seller == "toko-a" {
+				if seller, key := queue.SplitTaskID(p.ID); seller == "toko-a" {
 					if err := a.Done(ctx, key); err != nil {
 						t.Fatal(err)
 					}
@@ -380,7 +381,7 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 	}
 	// As if its replica died before the admission: scheduled, held by none.
 	held := ns.Layout().SellerPrefix("toko-a") + ":fair:held"
-	if err := rdb.ZRem(ctx, held, events.TaskID("toko-a", keys[1])).Err(); err != nil {
+	if err := rdb.ZRem(ctx, held, queue.TaskID("toko-a", keys[1])).Err(); err != nil {
 		t.Fatal(err)
 	}
 	dctx, stop := context.WithCancel(ctx)

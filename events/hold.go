@@ -11,6 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/queue"
 )
 
 // A worker holds the event it works on by a key of its own with a short
@@ -229,11 +231,6 @@ func (s *Store) releaseAbandoned(ctx context.Context) ([]string, error) {
 	return released, nil
 }
 
-// asynqLease is how far ahead asynq v0.26 sets the lease of a task it hands
-// to a worker (its rdb.LeaseDuration): at the dequeue, and again at every
-// heartbeat (every 5 s) of the server running it.
-const asynqLease = 30 * time.Second
-
 // recoverTaken queues again the events of every shard whose task a worker
 // took and whose server has not renewed asynq's lease on it for a hold
 // timeout, when no worker holds them: a replica killed between taking a
@@ -244,11 +241,11 @@ const asynqLease = 30 * time.Second
 // ZRANGEBYSCORE a shard finds them: a running task's lease is always
 // further ahead. It returns the task ids it queued again.
 func (ns *Namespace) recoverTaken(ctx context.Context) ([]string, error) {
-	stale := strconv.FormatInt(ns.now().Add(asynqLease-ns.hold).Unix(), 10)
+	stale := strconv.FormatInt(ns.now().Add(queue.Lease-ns.hold).Unix(), 10)
 	pipe := ns.rdb.Pipeline()
 	cmds := make([]*redis.StringSliceCmd, ns.layout.Shards)
 	for n := range cmds {
-		cmds[n] = pipe.ZRangeByScore(ctx, asynqKey(ns.layout.Queue(n), "lease"), &redis.ZRangeBy{Min: "-inf", Max: stale, Count: rearmBatch})
+		cmds[n] = pipe.ZRangeByScore(ctx, queue.AsynqKey(ns.layout.Queue(n), "lease"), &redis.ZRangeBy{Min: "-inf", Max: stale, Count: rearmBatch})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, unavailable("tasks whose lease is not renewed", err)
@@ -256,7 +253,7 @@ func (ns *Namespace) recoverTaken(ctx context.Context) ([]string, error) {
 	var released []string
 	for _, c := range cmds {
 		for _, id := range c.Val() {
-			seller, key := SplitTaskID(id)
+			seller, key := queue.SplitTaskID(id)
 			ok, err := ns.Seller(seller).release(ctx, key)
 			if err != nil {
 				return released, err

@@ -12,6 +12,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/wait"
+	"forstok-accurate-sync/queue"
 )
 
 // holdTimeout is short so that the tests wait a second, not ten.
@@ -115,7 +116,7 @@ func TestHold(t *testing.T) {
 		}
 		defer release()
 		// As after Redis was out of reach for longer than the hold: gone.
-		if err := rdb.Del(ctx, events.NewLayout(r.Namespace, events.DefaultShards).SellerPrefix(events.DefaultSeller)+":holder:invoice.created:3").Err(); err != nil {
+		if err := rdb.Del(ctx, queue.NewLayout(r.Namespace, queue.DefaultShards).SellerPrefix(events.DefaultSeller)+":holder:invoice.created:3").Err(); err != nil {
 			t.Fatal(err)
 		}
 		// The next renewal (every third of the hold) finds it gone; the

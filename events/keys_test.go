@@ -9,6 +9,7 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/queue"
 )
 
 func TestDropNamespace(t *testing.T) {
@@ -28,7 +29,7 @@ func TestDropNamespace(t *testing.T) {
 	}
 	for _, n := range []string{ns, other} {
 		// Keys of both layouts: the shards' and the one shard's of before.
-		store := events.New(rdb, events.Config{Namespace: n, Shards: events.DefaultShards}).Seller("")
+		store := events.New(rdb, events.Config{Namespace: n, Shards: queue.DefaultShards}).Seller("")
 		if _, err := store.Accept(ctx, incoming("invoice.created:1")); err != nil {
 			t.Fatal(err)
 		}
@@ -55,10 +56,10 @@ func TestDropNamespace(t *testing.T) {
 
 	rateKeys := len(before) - lasting(before)
 
-	lay := events.NewLayout(ns, events.DefaultShards)
+	lay := queue.NewLayout(ns, queue.DefaultShards)
 	t.Run("the namespace's keys are the store's, asynq's and the limiter's", func(t *testing.T) {
-		for _, prefix := range []string{events.KeyPrefix(ns) + ":", events.QueueKeyPrefix(ns) + ":", events.LimiterPrefix(ns) + ":",
-			lay.SellerPrefix(events.DefaultSeller) + ":", events.QueueKeyPrefix(lay.SellerQueue(events.DefaultSeller)) + ":"} {
+		for _, prefix := range []string{queue.KeyPrefix(ns) + ":", queue.AsynqPrefix(ns) + ":", events.LimiterPrefix(ns) + ":",
+			lay.SellerPrefix(events.DefaultSeller) + ":", queue.AsynqPrefix(lay.SellerQueue(events.DefaultSeller)) + ":"} {
 			found := false
 			for _, k := range before {
 				found = found || strings.HasPrefix(k, prefix)
@@ -88,7 +89,7 @@ func TestDropNamespace(t *testing.T) {
 		if n := lasting(keysOf(other)); n != otherBefore || n == 0 {
 			t.Errorf("namespace %s holds %d keys; want its %d", other, n, otherBefore)
 		}
-		for _, q := range []string{other, events.NewLayout(other, events.DefaultShards).SellerQueue(events.DefaultSeller)} {
+		for _, q := range []string{other, queue.NewLayout(other, queue.DefaultShards).SellerQueue(events.DefaultSeller)} {
 			if member, _ := rdb.SIsMember(ctx, "asynq:queues", q).Result(); !member {
 				t.Errorf("asynq no longer lists queue %s", q)
 			}
@@ -103,9 +104,9 @@ func TestShardsSpreadOverTheSlots(t *testing.T) {
 	for _, tc := range []struct{ shards, masters, least int }{{16, 3, 5}, {16, 6, 2}, {32, 6, 5}} {
 		t.Run(fmt.Sprintf("%d shards over %d masters give each at least %d", tc.shards, tc.masters, tc.least), func(t *testing.T) {
 			per := make([]int, tc.masters)
-			l := events.NewLayout("fas", tc.shards)
+			l := queue.NewLayout("fas", tc.shards)
 			for n := range tc.shards {
-				per[events.KeySlot(l.ShardPrefix(n))*tc.masters/16384]++
+				per[queue.KeySlot(l.ShardPrefix(n))*tc.masters/16384]++
 			}
 			for m, c := range per {
 				if c < tc.least {

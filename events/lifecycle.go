@@ -10,6 +10,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"forstok-accurate-sync/queue"
 )
 
 // beginScript marks a record processing and counts the attempt
@@ -156,7 +158,7 @@ func refuseVoided(ev Event) error {
 // requeue replaces the event's task with a fresh one (a fresh retry budget)
 // and marks the record queued: ErrBusy while a worker holds the task.
 func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
-	err := s.inspector.DeleteTask(s.scope.queue, s.taskID(in.Key))
+	err := s.inspector.DeleteTask(s.scope.Queue(), s.taskID(in.Key))
 	if err != nil && isActiveTaskError(err) {
 		// asynq still counts it running; it is, unless its worker stopped.
 		released, rerr := s.release(ctx, in.Key)
@@ -166,7 +168,7 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 		case !released:
 			return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 		}
-		err = s.inspector.DeleteTask(s.scope.queue, s.taskID(in.Key))
+		err = s.inspector.DeleteTask(s.scope.Queue(), s.taskID(in.Key))
 	}
 	switch {
 	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
@@ -214,7 +216,7 @@ func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous
 	if old == "queued" || old == "retrying" || old == "failed" {
 		// The task would only find the void and stop; dropping it saves the
 		// attempt. A task running right now cannot be deleted, and needs not be.
-		if err := s.inspector.DeleteTask(s.scope.queue, s.taskID(key)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) &&
+		if err := s.inspector.DeleteTask(s.scope.Queue(), s.taskID(key)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) &&
 			!errors.Is(err, asynq.ErrQueueNotFound) && !isActiveTaskError(err) {
 			return old, unavailable("drop the task of "+key, err)
 		}
@@ -229,8 +231,8 @@ func (ns *Namespace) QueueDepth(ctx context.Context) (int, error) {
 	pipe := ns.rdb.Pipeline()
 	var cmds []*redis.IntCmd
 	for _, q := range ns.layout.Queues() {
-		cmds = append(cmds, pipe.LLen(ctx, asynqKey(q, "pending")),
-			pipe.ZCard(ctx, asynqKey(q, "scheduled")), pipe.ZCard(ctx, asynqKey(q, "retry")))
+		cmds = append(cmds, pipe.LLen(ctx, queue.AsynqKey(q, "pending")),
+			pipe.ZCard(ctx, queue.AsynqKey(q, "scheduled")), pipe.ZCard(ctx, queue.AsynqKey(q, "retry")))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, unavailable("queue depth", err)

@@ -11,6 +11,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/queue"
 )
 
 // The layout a namespace is in is marked in Redis ("{ns}:layout", its
@@ -45,7 +47,7 @@ const migrateLockTTL = 10 * time.Minute
 // count of retries starts again), and finished ones are dropped: the
 // records answer for their keys. Safe to run again after a crash midway,
 // and by several replicas at once (one migrates, the others wait).
-func Migrate(ctx context.Context, rdb redis.UniversalClient, l Layout, log *zap.Logger) (Migration, error) {
+func Migrate(ctx context.Context, rdb redis.UniversalClient, l queue.Layout, log *zap.Logger) (Migration, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -125,8 +127,8 @@ func markedShards(ctx context.Context, rdb redis.UniversalClient, ns string) (in
 
 // movedKey is the name in layout l of key, a key of the one-shard layout;
 // "" for the namespace's own keys and those rebuilt rather than moved.
-func movedKey(l Layout, key string) (moved, seller string) {
-	rest, ok := strings.CutPrefix(key, KeyPrefix(l.Namespace))
+func movedKey(l queue.Layout, key string) (moved, seller string) {
+	rest, ok := strings.CutPrefix(key, queue.KeyPrefix(l.Namespace))
 	if !ok || !strings.HasPrefix(rest, ":") {
 		return "", ""
 	}
@@ -149,9 +151,9 @@ func movedKey(l Layout, key string) (moved, seller string) {
 // shard: DUMP, RESTORE with what is left of its expiry, DEL, a batch at a
 // time. A key already in its shard (a migration run again) keeps the
 // shard's. A seller with held events is put on its shard's ready set.
-func moveKeys(ctx context.Context, rdb redis.UniversalClient, l Layout) (int, error) {
+func moveKeys(ctx context.Context, rdb redis.UniversalClient, l queue.Layout) (int, error) {
 	moved := 0
-	pattern := KeyPrefix(l.Namespace) + ":*"
+	pattern := queue.KeyPrefix(l.Namespace) + ":*"
 	err := eachKeyMatching(ctx, rdb, pattern, func(keys []string) error {
 		type move struct {
 			from, to, seller string
@@ -161,7 +163,7 @@ func moveKeys(ctx context.Context, rdb redis.UniversalClient, l Layout) (int, er
 		var ms []*move
 		pipe := rdb.Pipeline()
 		for _, k := range keys {
-			if k == KeyPrefix(l.Namespace)+":fair:ready" {
+			if k == queue.KeyPrefix(l.Namespace)+":fair:ready" {
 				pipe.Del(ctx, k) // rebuilt in the shards from the held lists moved
 				continue
 			}
@@ -212,7 +214,7 @@ func moveKeys(ctx context.Context, rdb redis.UniversalClient, l Layout) (int, er
 
 // moveTasks queues every unfinished task of the one-shard queue again in
 // its seller's shard's queue, then deletes it from the old one.
-func moveTasks(ctx context.Context, rdb redis.UniversalClient, l Layout) (int, error) {
+func moveTasks(ctx context.Context, rdb redis.UniversalClient, l queue.Layout) (int, error) {
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	client := asynq.NewClientFromRedisClient(rdb)
 	old := l.Namespace
@@ -232,7 +234,7 @@ func moveTasks(ctx context.Context, rdb redis.UniversalClient, l Layout) (int, e
 			}
 			left := 0
 			for _, t := range tasks {
-				seller, _ := SplitTaskID(t.ID)
+				seller, _ := queue.SplitTaskID(t.ID)
 				opts := []asynq.Option{asynq.TaskID(t.ID), asynq.Queue(l.SellerQueue(seller)),
 					asynq.MaxRetry(t.MaxRetry), asynq.Timeout(t.Timeout), asynq.Retention(t.Retention)}
 				if t.State == asynq.TaskStateScheduled || t.State == asynq.TaskStateRetry {
@@ -265,7 +267,7 @@ func moveTasks(ctx context.Context, rdb redis.UniversalClient, l Layout) (int, e
 // list.
 func dropQueue(ctx context.Context, rdb redis.UniversalClient, q string) (int, error) {
 	deleted := 0
-	err := eachKeyMatching(ctx, rdb, QueueKeyPrefix(q)+":*", func(keys []string) error {
+	err := eachKeyMatching(ctx, rdb, queue.AsynqPrefix(q)+":*", func(keys []string) error {
 		pipe := rdb.Pipeline()
 		for _, k := range keys {
 			pipe.Unlink(ctx, k)
@@ -279,7 +281,7 @@ func dropQueue(ctx context.Context, rdb redis.UniversalClient, q string) (int, e
 	if err != nil {
 		return deleted, err
 	}
-	if err := rdb.SRem(ctx, asynqQueues, q).Err(); err != nil {
+	if err := rdb.SRem(ctx, queue.AsynqQueues, q).Err(); err != nil {
 		return deleted, unavailable("drop the old queue", err)
 	}
 	return deleted, nil

@@ -328,7 +328,7 @@ var recordFields = []string{"type", "state", "attempts", "last_error", "accurate
 // payload and history.
 func (s *Store) decodeRecord(key string, f map[string]string) Event {
 	ev := Event{
-		Seller:         s.scope.seller,
+		Seller:         s.scope.ID(),
 		Key:            key,
 		Type:           f["type"],
 		State:          f["state"],
@@ -542,10 +542,10 @@ func (ns *Namespace) Prune(ctx context.Context, sellers []string) error {
 	seen := map[string]bool{}
 	for _, id := range append([]string{DefaultSeller}, sellers...) {
 		st := ns.Seller(id)
-		if seen[st.scope.seller] {
+		if seen[st.scope.ID()] {
 			continue
 		}
-		seen[st.scope.seller] = true
+		seen[st.scope.ID()] = true
 		pipe.ZRemRangeByScore(ctx, st.indexKey(""), "-inf", cutoff)
 		for _, state := range States {
 			pipe.ZRemRangeByScore(ctx, st.indexKey(state), "-inf", cutoff)

@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/queue"
 )
 
 func TestSellers(t *testing.T) {
@@ -31,7 +32,7 @@ func TestSellers(t *testing.T) {
 		insp := asynq.NewInspectorFromRedisClient(rdb)
 		lay := ns.Layout()
 		for _, id := range []string{"invoice.created:1", "toko-b/invoice.created:1"} {
-			seller, _ := events.SplitTaskID(id)
+			seller, _ := queue.SplitTaskID(id)
 			if info, err := insp.GetTaskInfo(lay.SellerQueue(seller), id); err != nil || info.State != asynq.TaskStatePending {
 				t.Errorf("task %s = %+v, %v; want pending", id, info, err)
 			}
@@ -96,10 +97,10 @@ func TestTaskID(t *testing.T) {
 		{"toko-b", "payment.received:7", "toko-b/payment.received:7"},
 	} {
 		t.Run("seller "+tc.seller+" and "+tc.key+" make "+tc.id, func(t *testing.T) {
-			if got := events.TaskID(tc.seller, tc.key); got != tc.id {
+			if got := queue.TaskID(tc.seller, tc.key); got != tc.id {
 				t.Fatalf("TaskID = %q", got)
 			}
-			seller, key := events.SplitTaskID(tc.id)
+			seller, key := queue.SplitTaskID(tc.id)
 			if key != tc.key || (seller != tc.seller && !(tc.seller == "" && seller == events.DefaultSeller)) || strings.Contains(key, "/") {
 				t.Errorf("SplitTaskID(%q) = %q, %q", tc.id, seller, key)
 			}

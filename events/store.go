@@ -25,10 +25,8 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/internal/defaults"
+	"forstok-accurate-sync/queue"
 )
-
-// TaskType is the asynq task type of every queued event.
-const TaskType = "forstok:event"
 
 // States an event goes through.
 const (
@@ -125,7 +123,7 @@ type base struct {
 	queue     *asynq.Client
 	inspector *asynq.Inspector
 	ns        string
-	layout    Layout
+	layout    queue.Layout
 	retention time.Duration
 	maxRetry  int
 	hold      time.Duration
@@ -178,7 +176,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Namespace {
 		queue:     asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		ns:        cfg.Namespace,
-		layout:    NewLayout(cfg.Namespace, cfg.Shards),
+		layout:    queue.NewLayout(cfg.Namespace, cfg.Shards),
 		retention: cfg.Retention,
 		maxRetry:  cfg.MaxRetry,
 		hold:      cfg.HoldTimeout,
@@ -203,12 +201,12 @@ func (n *Namespace) Seller(id string) *Store {
 	if s, ok := n.sellers.Load(id); ok {
 		return s.(*Store)
 	}
-	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, scope: n.layout.Seller(id), log: n.log.With(zap.String("seller", id))})
+	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, scope: SellerScope{n.layout.Seller(id)}, log: n.log.With(zap.String("seller", id))})
 	return s.(*Store)
 }
 
 // Layout is how this namespace spreads sellers over shards.
-func (n *Namespace) Layout() Layout { return n.layout }
+func (n *Namespace) Layout() queue.Layout { return n.layout }
 
 // Queues are the asynq queues the workers must serve, every shard's, each
 // of the same weight (asynq's Queues; strict priority off).
@@ -234,7 +232,7 @@ func (b *base) ping(ctx context.Context) error {
 }
 
 // SellerID is the seller whose events this store holds.
-func (s *Store) SellerID() string { return s.scope.seller }
+func (s *Store) SellerID() string { return s.scope.ID() }
 
 // Scope is where this seller's part of the store lives, for the parts
 // built beside the store (the order memory).
@@ -244,10 +242,10 @@ func (s *Store) Scope() SellerScope { return s.scope }
 func (s *Store) Retention() time.Duration { return s.retention }
 
 // taskID is the asynq task id of one of this seller's events.
-func (s *Store) taskID(key string) string { return TaskID(s.scope.seller, key) }
+func (s *Store) taskID(key string) string { return queue.TaskID(s.scope.ID(), key) }
 
 // Queue is the asynq queue of this seller's events (its shard's).
-func (s *Store) Queue() string { return s.scope.queue }
+func (s *Store) Queue() string { return s.scope.Queue() }
 
 // Incoming is an event as intake hands it over: its idempotency key, its
 // type and the webhook body exactly as received.
@@ -297,7 +295,7 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 	id := s.taskID(in.Key)
 	args := s.admitArgsAt(now, id)
 	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(now, StateQueued, "accepted"),
-		taskMessage(TaskType, in.Payload, id, s.scope.queue, s.maxRetry, taskTimeout), now.Add(s.safetyNet).Unix())
+		queue.TaskMessage(queue.TaskType, in.Payload, id, s.scope.Queue(), s.maxRetry, queue.TaskTimeout), now.Add(s.safetyNet).Unix())
 	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
 	n, err := s.accepts.run(ctx, keys, args) // batched with concurrent webhooks' (acceptbatch.go)
 	switch {
@@ -313,7 +311,7 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 // (whatever became of its task: finished, or left behind in another layout
 // by an upgrade) or whose task asynq holds is a duplicate (-1) and writes
 // nothing; otherwise it schedules the task ARGV[6] as asynq's enqueue does
-// (taskmsg.go), due at its safety net, admits it (admitLua), creates its
+// (queue.ScheduleLua), due at its safety net, admits it (admitLua), creates its
 // record queued (createLua) and adds its key to the sets of its order
 // numbers, and answers how many events it released.
 // KEYS: admitLua's, record, index:all, index:queued, the task's hash, then
@@ -321,10 +319,9 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 // ARGV: admitLua's, task id, event key, type, retention (s), history line,
 // the task's message, its due time (unix s), then the packed body's
 // field/value pairs.
-var acceptScript = redis.NewScript(admitLua + createLua + `
+var acceptScript = redis.NewScript(queue.ScheduleLua + admitLua + createLua + `
 if redis.call("EXISTS", KEYS[7], KEYS[10]) > 0 then return -1 end
-redis.call("HSET", KEYS[10], "msg", ARGV[11], "state", "scheduled")
-redis.call("ZADD", KEYS[4], ARGV[12], ARGV[6])
+schedule(KEYS[10], KEYS[4], ARGV[6], ARGV[11], ARGV[12])
 local n = admit({ARGV[6]})
 create(KEYS[7], KEYS[8], KEYS[9], ARGV[7], "queued", ARGV[8], ARGV[2], ARGV[9], ARGV[10], {unpack(ARGV, 13)})
 for i = 11, #KEYS do
@@ -338,19 +335,15 @@ return n
 // (asynq:queues, which asynq's inspector reads) the first time this
 // process queues on it, as asynq's client does before its enqueue.
 func (s *Store) publishQueue(ctx context.Context) error {
-	if _, ok := s.published.Load(s.scope.queue); ok {
+	if _, ok := s.published.Load(s.scope.Queue()); ok {
 		return nil
 	}
-	if err := s.rdb.SAdd(ctx, asynqQueues, s.scope.queue).Err(); err != nil {
+	if err := s.rdb.SAdd(ctx, queue.AsynqQueues, s.scope.Queue()).Err(); err != nil {
 		return err
 	}
-	s.published.Store(s.scope.queue, true)
+	s.published.Store(s.scope.Queue(), true)
 	return nil
 }
-
-// taskTimeout is asynq's timeout of one attempt; the worker's calls have
-// shorter ones of their own.
-const taskTimeout = 10 * time.Minute
 
 // enqueue queues the event's task and admits it (fair.go).
 func (s *Store) enqueue(ctx context.Context, in Incoming) error {
@@ -371,15 +364,15 @@ func (s *Store) enqueue(ctx context.Context, in Incoming) error {
 // leaves it to its safety net, or to the recovery of stranded events
 // (hold.go's timeout).
 func (s *Store) enqueueTask(ctx context.Context, in Incoming) error {
-	task := asynq.NewTask(TaskType, in.Payload)
+	task := asynq.NewTask(queue.TaskType, in.Payload)
 	_, err := s.queue.EnqueueContext(ctx, task,
 		asynq.TaskID(s.taskID(in.Key)),
-		asynq.Queue(s.scope.queue),
+		asynq.Queue(s.scope.Queue()),
 		asynq.MaxRetry(s.maxRetry),
 		// No asynq.Retention: a finished task goes at once, its payload with
 		// it; the record keeps the payload and answers for the key
 		// (Accept looks it up first) for the retention.
-		asynq.Timeout(taskTimeout),
+		asynq.Timeout(queue.TaskTimeout),
 		asynq.ProcessAt(s.now().Add(s.safetyNet)),
 	)
 	return err

@@ -15,6 +15,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/internal/wait"
+	"forstok-accurate-sync/queue"
 )
 
 // newStore is the default seller's store of a namespace of its own
@@ -31,7 +32,7 @@ func newNamespace(t *testing.T, tune ...func(*events.Config)) (*events.Namespace
 	r := testredis.New(t)
 	rdb := r.Client(t)
 	// Sharded as on a Cluster, so every test sees the shards' keys.
-	cfg := events.Config{Namespace: r.Namespace, Shards: events.DefaultShards}
+	cfg := events.Config{Namespace: r.Namespace, Shards: queue.DefaultShards}
 	for _, f := range tune {
 		f(&cfg)
 	}

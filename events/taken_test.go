@@ -16,6 +16,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/wait"
+	"forstok-accurate-sync/queue"
 )
 
 // takerEnv, set, makes TestTakerProcess the replica the test below kills:
@@ -65,7 +66,7 @@ func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(
 	if _, err := store.Accept(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	id := events.TaskID("toko-a", in.Key)
+	id := queue.TaskID("toko-a", in.Key)
 
 	replica := exec.Command(os.Args[0], "-test.run=^TestTakerProcess$")
 	replica.Env = append(os.Environ(), takerEnv+"="+r.URL, takerQueueEnv+"="+store.Queue())

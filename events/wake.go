@@ -8,6 +8,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
+
+	"forstok-accurate-sync/queue"
 )
 
 // Events that wait (a payment or a return for its faktur, every event while
@@ -82,7 +84,7 @@ func (s *Store) runWhenFree(keys []string) {
 // holds it. A task that is pending, finished or gone needs nothing.
 func (s *Store) runNow(ctx context.Context, key string) (done bool, err error) {
 	id := s.taskID(key)
-	info, err := s.inspector.GetTaskInfo(s.scope.queue, id)
+	info, err := s.inspector.GetTaskInfo(s.scope.Queue(), id)
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return true, nil
@@ -145,7 +147,7 @@ func (s *Store) RunRetries(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		tasks, err := s.inspector.ListRetryTasks(s.scope.queue, asynq.PageSize(retryPage), asynq.Page(page))
+		tasks, err := s.inspector.ListRetryTasks(s.scope.Queue(), asynq.PageSize(retryPage), asynq.Page(page))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			return 0, nil
 		}
@@ -153,7 +155,7 @@ func (s *Store) RunRetries(ctx context.Context) (int, error) {
 			return 0, unavailable("list the events waiting to retry", err)
 		}
 		for _, t := range tasks {
-			if seller, _ := SplitTaskID(t.ID); seller == s.scope.seller {
+			if seller, _ := queue.SplitTaskID(t.ID); seller == s.scope.ID() {
 				ids = append(ids, t.ID)
 			}
 		}

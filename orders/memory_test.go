@@ -9,6 +9,7 @@ import (
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/orders"
+	"forstok-accurate-sync/queue"
 )
 
 // newMemory is the order memory of the default seller on a namespace of
@@ -17,7 +18,7 @@ func newMemory(t *testing.T) (*orders.Memory, *events.Store) {
 	t.Helper()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	store := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: events.DefaultShards}).Seller(events.DefaultSeller)
+	store := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: queue.DefaultShards}).Seller(events.DefaultSeller)
 	return orders.For(rdb, store), store
 }
 
@@ -113,7 +114,7 @@ func TestEachSellerHasItsOwnMemory(t *testing.T) {
 	ctx := context.Background()
 	r := testredis.New(t)
 	rdb := r.Client(t)
-	evs := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: events.DefaultShards})
+	evs := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: queue.DefaultShards})
 	def, toko := orders.For(rdb, evs.Seller(events.DefaultSeller)), orders.For(rdb, evs.Seller("toko-b"))
 	t.Run("a number claimed by one seller is free for another", func(t *testing.T) {
 		if owner, err := def.ClaimNumber(ctx, "faktur", "INV-1", "invoice.created:1"); err != nil || owner != "invoice.created:1" {

@@ -16,8 +16,8 @@ import (
 	"go.uber.org/zap"
 	"go.yaml.in/yaml/v3"
 
-	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/mapping"
+	"forstok-accurate-sync/queue"
 )
 
 // KeepVersions is how many mapping versions of a seller are kept.
@@ -81,7 +81,7 @@ func NewMappings(rdb redis.UniversalClient, ns string, log *zap.Logger) *Mapping
 func (m *Mappings) keys(seller string) []string {
 	// One hash tag for every seller's versions: the save script touches
 	// three keys of a seller at once, and the versions are small.
-	p := events.KeyPrefix(m.ns) + ":mapping:" + seller + ":"
+	p := queue.KeyPrefix(m.ns) + ":mapping:" + seller + ":"
 	return []string{p + "versions", p + "file", p + "head"}
 }
 

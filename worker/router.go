@@ -8,12 +8,12 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
-	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/defaults"
+	"forstok-accurate-sync/queue"
 )
 
 // Router is the asynq handler of a deployment with several sellers: a task
-// id names its seller (events.TaskID), and the task goes to the worker of
+// id names its seller (queue.TaskID), and the task goes to the worker of
 // that seller's configuration as it is now, so a changed mapping or token
 // applies to the events processed after the change.
 type Router struct {
@@ -42,7 +42,7 @@ func (e *absentError) Error() string {
 // ProcessTask hands the task to its seller's worker.
 func (r *Router) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	id, _ := asynq.GetTaskID(ctx)
-	seller, key := events.SplitTaskID(id)
+	seller, key := queue.SplitTaskID(id)
 	w, ok := r.Worker(seller)
 	if !ok {
 		if r.Logger != nil {

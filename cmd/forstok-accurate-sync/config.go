@@ -15,6 +15,7 @@ import (
 	"forstok-accurate-sync/edge"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/handler"
+	"forstok-accurate-sync/queue"
 	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
@@ -131,13 +132,13 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		// Shards spread a Cluster; on one Redis they only add queues to poll.
 		c.RedisShards = 1
 		if len(c.RedisClusterAddrs) > 0 {
-			c.RedisShards = events.DefaultShards
+			c.RedisShards = queue.DefaultShards
 		}
 	}
 	if c.RedisShards > maxShards {
 		// Each shard is an asynq queue every replica polls.
 		r.bad("REDIS_SHARDS", fmt.Sprintf("at most %d", maxShards))
-		c.RedisShards = events.DefaultShards
+		c.RedisShards = queue.DefaultShards
 	}
 	if c.SellersDir != "" {
 		// Each seller's file names its own secrets and mapping.

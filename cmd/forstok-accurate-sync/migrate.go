@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/queue"
 )
 
 // migrate moves a namespace from before shards to REDIS_SHARDS shards and
@@ -28,7 +29,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	defer rdb.Close()
 	log := newLogger(cfg.LogLevel, stdout)
 	defer func() { _ = log.Sync() }()
-	m, err := events.Migrate(ctx, rdb, events.NewLayout(cfg.RedisNamespace, cfg.RedisShards), log.Named("events"))
+	m, err := events.Migrate(ctx, rdb, queue.NewLayout(cfg.RedisNamespace, cfg.RedisShards), log.Named("events"))
 	if err != nil {
 		return fmt.Errorf("migrate namespace %s: %w", cfg.RedisNamespace, err)
 	}

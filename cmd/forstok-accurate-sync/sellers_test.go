@@ -25,6 +25,7 @@ import (
 	"forstok-accurate-sync/internal/syncbuf"
 	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/internal/wait"
+	"forstok-accurate-sync/queue"
 )
 
 // A second webhook secret, for the second seller.
@@ -116,7 +117,7 @@ func (w *fleetWorld) onCluster() *fleetWorld {
 	c := testredis.NewCluster(w.t)
 	w.redis.Namespace = c.Namespace
 	w.env["REDIS_URL"], w.env["REDIS_CLUSTER_ADDRS"], w.env["REDIS_NAMESPACE"] = "", strings.Join(c.Addrs, ","), c.Namespace
-	w.events = events.New(c.Client(w.t), events.Config{Namespace: c.Namespace, Shards: events.DefaultShards})
+	w.events = events.New(c.Client(w.t), events.Config{Namespace: c.Namespace, Shards: queue.DefaultShards})
 	return w
 }
 
@@ -410,7 +411,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		}
 		inspector := asynq.NewInspectorFromRedisClient(w.redis.Client(t))
 		task := func() *asynq.TaskInfo {
-			info, err := inspector.GetTaskInfo(w.events.Seller("toko-c").Queue(), events.TaskID("toko-c", invoiceKey(12)))
+			info, err := inspector.GetTaskInfo(w.events.Seller("toko-c").Queue(), queue.TaskID("toko-c", invoiceKey(12)))
 			if err != nil {
 				t.Fatalf("toko-c's task: %v", err)
 			}

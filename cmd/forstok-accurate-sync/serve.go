@@ -30,6 +30,7 @@ import (
 	"forstok-accurate-sync/mapping"
 	"forstok-accurate-sync/orders"
 	"forstok-accurate-sync/outage"
+	"forstok-accurate-sync/queue"
 	"forstok-accurate-sync/reconcile"
 	"forstok-accurate-sync/sellers"
 	"forstok-accurate-sync/worker"
@@ -514,7 +515,7 @@ func (a *app) releaseLoop(ctx context.Context) {
 			a.log.Warn("release events whose worker stopped; tried again shortly", zap.Error(err))
 		}
 		for _, id := range released {
-			seller, key := events.SplitTaskID(id)
+			seller, key := queue.SplitTaskID(id)
 			a.log.Warn("event queued again: its worker stopped without finishing it (killed, or lost Redis)",
 				zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", a.cfg.EventHoldTimeout))
 		}

@@ -11,6 +11,7 @@ import (
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/internal/wait"
+	"forstok-accurate-sync/queue"
 )
 
 // A deployment on the layout before shards (every key under "{ns}", one
@@ -52,7 +53,7 @@ func testUpgradeToShards(t *testing.T, w *world) {
 	ctx := context.Background()
 	oldKeys := func() []string {
 		var out []string
-		for _, pattern := range []string{events.KeyPrefix(w.redis.Namespace) + ":*", events.QueueKeyPrefix(w.redis.Namespace) + ":*"} {
+		for _, pattern := range []string{queue.KeyPrefix(w.redis.Namespace) + ":*", queue.AsynqPrefix(w.redis.Namespace) + ":*"} {
 			iter := rdb.Scan(ctx, 0, pattern, 5000).Iterator()
 			for iter.Next(ctx) {
 				if k := iter.Val(); !strings.HasSuffix(k, ":layout") {
@@ -70,16 +71,16 @@ func testUpgradeToShards(t *testing.T, w *world) {
 	}
 
 	t.Run("a replica started with another REDIS_SHARDS than the namespace's refuses to start", func(t *testing.T) {
-		_, err := events.Migrate(ctx, rdb, events.NewLayout(w.redis.Namespace, 1), nil)
+		_, err := events.Migrate(ctx, rdb, queue.NewLayout(w.redis.Namespace, 1), nil)
 		if err != nil {
 			t.Fatalf("migrate to the layout it is in: %v", err)
 		}
-		_, err = events.Migrate(ctx, rdb, events.NewLayout(w.redis.Namespace, 16), nil)
+		_, err = events.Migrate(ctx, rdb, queue.NewLayout(w.redis.Namespace, 16), nil)
 		if !errors.Is(err, events.ErrLayout) || !strings.Contains(err.Error(), "REDIS_SHARDS=1") {
 			t.Fatalf("migrate a namespace marked with 1 shard to 16 = %v; want ErrLayout naming REDIS_SHARDS=1", err)
 		}
 		// As a deployment from before the mark would be.
-		if err := rdb.Del(ctx, events.KeyPrefix(w.redis.Namespace)+":layout").Err(); err != nil {
+		if err := rdb.Del(ctx, queue.KeyPrefix(w.redis.Namespace)+":layout").Err(); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -36,8 +36,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/loadtest/internal/rig"
+	"forstok-accurate-sync/queue"
 )
 
 func main() {
@@ -220,11 +220,11 @@ type kind struct {
 // ":s:<seller>", a shard's under "{ns:<n>:<k>}".
 func memoryByKind(ctx context.Context, rdb redis.UniversalClient, ns string) ([]kind, error) {
 	classes := []struct{ name, prefix string }{
-		{"asynq task hash (t:<key>)", events.QueueKeyPrefix(ns) + ":t:"},
-		{"asynq other (pending list, ...)", events.QueueKeyPrefix(ns) + ":"},
-		{"event record hash (event:<key>)", events.KeyPrefix(ns) + ":event:"},
-		{"event history list (history:<key>)", events.KeyPrefix(ns) + ":history:"},
-		{"state indexes (index:*)", events.KeyPrefix(ns) + ":index:"},
+		{"asynq task hash (t:<key>)", queue.AsynqPrefix(ns) + ":t:"},
+		{"asynq other (pending list, ...)", queue.AsynqPrefix(ns) + ":"},
+		{"event record hash (event:<key>)", queue.KeyPrefix(ns) + ":event:"},
+		{"event history list (history:<key>)", queue.KeyPrefix(ns) + ":history:"},
+		{"state indexes (index:*)", queue.KeyPrefix(ns) + ":index:"},
 	}
 	byName := map[string]*kind{}
 	add := func(name string, bytes int64) {
@@ -236,11 +236,11 @@ func memoryByKind(ctx context.Context, rdb redis.UniversalClient, ns string) ([]
 		k.keys++
 		k.bytes += bytes
 	}
-	store, sellerKeys := events.KeyPrefix(ns)+":", events.KeyPrefix(ns)+":s:"
+	store, sellerKeys := queue.KeyPrefix(ns)+":", queue.KeyPrefix(ns)+":s:"
 	shard := regexp.MustCompile(`\{` + regexp.QuoteMeta(ns) + `:[0-9]+:[0-9]+\}`)
 	err := rig.EachKeyMemory(ctx, rdb, ns, func(key string, bytes int64) {
 		// A shard's keys as if the one shard's of before: "{ns:<n>:<k>}" is "{ns}".
-		key = shard.ReplaceAllLiteralString(key, events.KeyPrefix(ns))
+		key = shard.ReplaceAllLiteralString(key, queue.KeyPrefix(ns))
 		if rest, ok := strings.CutPrefix(key, sellerKeys); ok {
 			if _, tail, ok := strings.Cut(rest, ":"); ok {
 				key = store + tail // as if the default seller's

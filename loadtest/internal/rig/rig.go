@@ -31,6 +31,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/queue"
 )
 
 // Credentials are made up per run; none of them is a real secret and none
@@ -165,12 +166,12 @@ func Setup(ctx context.Context, what, redisURL, clusterAddrs string) (*Bench, er
 }
 
 // Shards is how many shards the replicas give the namespace (the
-// service's REDIS_SHARDS default): events.DefaultShards on a Cluster, one
+// service's REDIS_SHARDS default): queue.DefaultShards on a Cluster, one
 // on a single Redis. A store the program opens on the namespace must have
 // as many.
 func (b *Bench) Shards() int {
 	if b.Cluster != "" {
-		return events.DefaultShards
+		return queue.DefaultShards
 	}
 	return 1
 }

@@ -1,4 +1,4 @@
-package events_test
+package queue_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/examples"
+	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/queue"
 )
 
 // TestTaskMessageIsAsynqs: Accept writes an event's task itself, in its
@@ -22,16 +24,17 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().Truncate(time.Second)
-	ns, rdb, _ := newNamespace(t, func(c *events.Config) {
-		c.MaxRetry = 300 // two bytes of varint, like the default
-		c.Now = func() time.Time { return at }
-	})
+	r := testredis.New(t)
+	rdb := r.Client(t)
+	ns := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: queue.DefaultShards,
+		MaxRetry: 300, // two bytes of varint, like the default
+		Now:      func() time.Time { return at }})
 	st := ns.Seller("toko-a")
 	key := "invoice.created:77"
-	id := events.TaskID("toko-a", key)
-	taskKey := events.QueueKeyPrefix(st.Queue()) + ":t:" + id
-	scheduled := events.QueueKeyPrefix(st.Queue()) + ":scheduled"
-	pending := events.QueueKeyPrefix(st.Queue()) + ":pending"
+	id := queue.TaskID("toko-a", key)
+	taskKey := queue.AsynqPrefix(st.Queue()) + ":t:" + id
+	scheduled := queue.AsynqPrefix(st.Queue()) + ":scheduled"
+	pending := queue.AsynqPrefix(st.Queue()) + ":pending"
 	if out, err := st.Accept(ctx, events.Incoming{Key: key, Type: "invoice.created", Payload: body}); err != nil || out != events.Accepted {
 		t.Fatalf("Accept = %v, %v", out, err)
 	}
@@ -45,10 +48,10 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Type != events.TaskType || string(info.Payload) != string(body) || info.MaxRetry != 300 ||
-			info.Timeout != events.TaskTimeout || info.Queue != st.Queue() || info.Retried != 0 || !info.Deadline.IsZero() {
+		if info.Type != queue.TaskType || string(info.Payload) != string(body) || info.MaxRetry != 300 ||
+			info.Timeout != queue.TaskTimeout || info.Queue != st.Queue() || info.Retried != 0 || !info.Deadline.IsZero() {
 			t.Errorf("task = %s %d bytes, max retry %d, timeout %v, queue %s, deadline %v; want %s, the body, 300, %v, %s, none",
-				info.Type, len(info.Payload), info.MaxRetry, info.Timeout, info.Queue, info.Deadline, events.TaskType, events.TaskTimeout, st.Queue())
+				info.Type, len(info.Payload), info.MaxRetry, info.Timeout, info.Queue, info.Deadline, queue.TaskType, queue.TaskTimeout, st.Queue())
 		}
 		queues, _ := rdb.SMembers(ctx, "asynq:queues").Result()
 		found := false
@@ -69,8 +72,8 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 		rdb.LRem(ctx, pending, 0, id)
 		rdb.ZRem(ctx, scheduled, id)
 		client := asynq.NewClientFromRedisClient(rdb)
-		_, err := client.EnqueueContext(ctx, asynq.NewTask(events.TaskType, body), asynq.TaskID(id), asynq.Queue(st.Queue()),
-			asynq.MaxRetry(300), asynq.Timeout(events.TaskTimeout), asynq.ProcessAt(at.Add(events.DefaultSafetyNet)))
+		_, err := client.EnqueueContext(ctx, asynq.NewTask(queue.TaskType, body), asynq.TaskID(id), asynq.Queue(st.Queue()),
+			asynq.MaxRetry(300), asynq.Timeout(queue.TaskTimeout), asynq.ProcessAt(at.Add(events.DefaultSafetyNet)))
 		if err != nil {
 			t.Fatal(err)
 		}

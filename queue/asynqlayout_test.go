@@ -1,4 +1,4 @@
-package events_test
+package queue_test
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/testredis"
 	"forstok-accurate-sync/internal/wait"
+	"forstok-accurate-sync/queue"
 )
 
-// The store's scripts move tasks inside asynq's queue themselves (the fair
+// The queue's scripts move tasks inside asynq's queue themselves (the fair
 // scheduling releases scheduled and retrying tasks to pending, the holds
 // take active ones back, the recovery reads the leases): they rely on
 // asynq v0.26's private layout. This test has asynq's own client and server
@@ -22,40 +23,41 @@ import (
 // upgrade.
 func TestAsynqKeepsTheLayoutTheQueueReliesOn(t *testing.T) {
 	ctx := context.Background()
-	store, rdb, _ := newStore(t)
-	q := store.Queue()
+	r := testredis.New(t)
+	rdb := r.Client(t)
+	q := queue.NewLayout(r.Namespace, queue.DefaultShards).Queue(0)
 	client := asynq.NewClientFromRedisClient(rdb)
 	t.Cleanup(func() { _ = client.Close() })
 
 	keyType := func(t *testing.T, name, want string) {
 		t.Helper()
-		if got := rdb.Type(ctx, events.AsynqKey(q, name)).Val(); got != want {
-			t.Errorf("%s is a %q; want a %s", events.AsynqKey(q, name), got, want)
+		if got := rdb.Type(ctx, queue.AsynqKey(q, name)).Val(); got != want {
+			t.Errorf("%s is a %q; want a %s", queue.AsynqKey(q, name), got, want)
 		}
 	}
 	taskState := func(t *testing.T, id, want string) {
 		t.Helper()
-		if got := rdb.HGet(ctx, events.AsynqKey(q, "t:"+id), "state").Val(); got != want {
-			t.Errorf("field state of %s is %q; want %q", events.AsynqKey(q, "t:"+id), got, want)
+		if got := rdb.HGet(ctx, queue.AsynqKey(q, "t:"+id), "state").Val(); got != want {
+			t.Errorf("field state of %s is %q; want %q", queue.AsynqKey(q, "t:"+id), got, want)
 		}
 	}
 	score := func(t *testing.T, set, id string) float64 {
 		t.Helper()
-		s, err := rdb.ZScore(ctx, events.AsynqKey(q, set), id).Result()
+		s, err := rdb.ZScore(ctx, queue.AsynqKey(q, set), id).Result()
 		if err != nil {
-			t.Fatalf("%s is not in %s: %v", id, events.AsynqKey(q, set), err)
+			t.Fatalf("%s is not in %s: %v", id, queue.AsynqKey(q, set), err)
 		}
 		return s
 	}
 	inList := func(t *testing.T, list, id string) {
 		t.Helper()
-		if ids := rdb.LRange(ctx, events.AsynqKey(q, list), 0, -1).Val(); !slices.Contains(ids, id) {
-			t.Errorf("%s holds %v; want %s in it", events.AsynqKey(q, list), ids, id)
+		if ids := rdb.LRange(ctx, queue.AsynqKey(q, list), 0, -1).Val(); !slices.Contains(ids, id) {
+			t.Errorf("%s holds %v; want %s in it", queue.AsynqKey(q, list), ids, id)
 		}
 	}
 
 	at := time.Now().Add(time.Hour).Truncate(time.Second)
-	if _, err := client.Enqueue(asynq.NewTask(events.TaskType, []byte("{}")), asynq.TaskID("scheduled-1"), asynq.Queue(q), asynq.ProcessAt(at)); err != nil {
+	if _, err := client.Enqueue(asynq.NewTask(queue.TaskType, []byte("{}")), asynq.TaskID("scheduled-1"), asynq.Queue(q), asynq.ProcessAt(at)); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("a task due later is in the scheduled sorted set, scored by its due time in unix seconds, and its hash says scheduled", func(t *testing.T) {
@@ -67,7 +69,7 @@ func TestAsynqKeepsTheLayoutTheQueueReliesOn(t *testing.T) {
 		taskState(t, "scheduled-1", "scheduled")
 	})
 	t.Run("a task due now is on the pending list, and its hash says pending", func(t *testing.T) {
-		if _, err := client.Enqueue(asynq.NewTask(events.TaskType, []byte("{}")), asynq.TaskID("pending-1"), asynq.Queue(q)); err != nil {
+		if _, err := client.Enqueue(asynq.NewTask(queue.TaskType, []byte("{}")), asynq.TaskID("pending-1"), asynq.Queue(q)); err != nil {
 			t.Fatal(err)
 		}
 		keyType(t, "pending", "list")
@@ -82,16 +84,16 @@ func TestAsynqKeepsTheLayoutTheQueueReliesOn(t *testing.T) {
 			}
 		}
 	})
-	if err := rdb.Del(ctx, events.AsynqKey(q, "pending")).Err(); err != nil {
+	if err := rdb.Del(ctx, queue.AsynqKey(q, "pending")).Err(); err != nil {
 		t.Fatal(err)
 	}
 
 	// A server runs two tasks: one fails once (to the retry set, an hour
 	// ahead), the other hangs (active, leased).
-	if _, err := client.Enqueue(asynq.NewTask(events.TaskType, []byte("{}")), asynq.TaskID("retry-1"), asynq.Queue(q)); err != nil {
+	if _, err := client.Enqueue(asynq.NewTask(queue.TaskType, []byte("{}")), asynq.TaskID("retry-1"), asynq.Queue(q)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Enqueue(asynq.NewTask(events.TaskType, []byte("{}")), asynq.TaskID("active-1"), asynq.Queue(q)); err != nil {
+	if _, err := client.Enqueue(asynq.NewTask(queue.TaskType, []byte("{}")), asynq.TaskID("active-1"), asynq.Queue(q)); err != nil {
 		t.Fatal(err)
 	}
 	running, hang := make(chan struct{}), make(chan struct{})
@@ -122,16 +124,16 @@ func TestAsynqKeepsTheLayoutTheQueueReliesOn(t *testing.T) {
 		inList(t, "active", "active-1")
 		keyType(t, "lease", "zset")
 		lease := time.Unix(int64(score(t, "lease", "active-1")), 0)
-		if lo, hi := taken.Add(events.AsynqLease-2*time.Second), time.Now().Add(events.AsynqLease+time.Second); lease.Before(lo) || lease.After(hi) {
-			t.Errorf("leased until %s; want about %s after it was taken (%s)", lease.Format(time.TimeOnly), events.AsynqLease, taken.Format(time.TimeOnly))
+		if lo, hi := taken.Add(queue.Lease-2*time.Second), time.Now().Add(queue.Lease+time.Second); lease.Before(lo) || lease.After(hi) {
+			t.Errorf("leased until %s; want about %s after it was taken (%s)", lease.Format(time.TimeOnly), queue.Lease, taken.Format(time.TimeOnly))
 		}
 		taskState(t, "active-1", "active")
 	})
 	t.Run("a task that failed waits in the retry sorted set, and its hash says retry", func(t *testing.T) {
 		if !wait.Until(10*time.Second, 20*time.Millisecond, func() bool {
-			return rdb.ZScore(ctx, events.AsynqKey(q, "retry"), "retry-1").Err() == nil
+			return rdb.ZScore(ctx, queue.AsynqKey(q, "retry"), "retry-1").Err() == nil
 		}) {
-			t.Fatalf("retry-1 never reached %s", events.AsynqKey(q, "retry"))
+			t.Fatalf("retry-1 never reached %s", queue.AsynqKey(q, "retry"))
 		}
 		keyType(t, "retry", "zset")
 		taskState(t, "retry-1", "retry")
