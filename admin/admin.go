@@ -15,6 +15,7 @@ import (
 
 	"forstok-accurate-sync/events"
 	"forstok-accurate-sync/forstok"
+	"forstok-accurate-sync/queue"
 	"forstok-accurate-sync/worker"
 )
 
@@ -29,7 +30,7 @@ type Store interface {
 	HourCounts(ctx context.Context, state string, until time.Time, hours int) ([]int64, error)
 	Oldest(ctx context.Context, state string) (time.Time, bool, error)
 	AccurateCallsLastMinute(ctx context.Context) (int64, error)
-	Fairness(ctx context.Context) (events.Fairness, error)
+	Fairness(ctx context.Context) (queue.Fairness, error)
 }
 
 // Queue is the queue of every seller (events.Namespace), which the admin

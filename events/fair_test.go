@@ -82,13 +82,13 @@ func TestFairShares(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ahead := time.Until(info.NextProcessAt); ahead < events.DefaultSafetyNet-time.Minute || ahead > events.DefaultSafetyNet+time.Second {
-			t.Errorf("a held event is due in %s; want its safety net, %s", ahead, events.DefaultSafetyNet)
+		if ahead := time.Until(info.NextProcessAt); ahead < queue.DefaultSafetyNet-time.Minute || ahead > queue.DefaultSafetyNet+time.Second {
+			t.Errorf("a held event is due in %s; want its safety net, %s", ahead, queue.DefaultSafetyNet)
 		}
 		if got := taskStates(t, insp, r.Namespace, "toko-b", []string{"invoice.created:b1"}); got["invoice.created:b1"] != "pending" {
 			t.Errorf("the other seller's event is %v; want pending at once", got)
 		}
-		if f, err := a.Fairness(ctx); err != nil || f != (events.Fairness{Released: 2, Held: 3}) {
+		if f, err := a.Fairness(ctx); err != nil || f != (queue.Fairness{Released: 2, Held: 3}) {
 			t.Errorf("fairness = %+v, %v; want 2 released, 3 held", f, err)
 		}
 		if out, err := a.Accept(ctx, incoming(keys[0])); err != nil || out != events.Duplicate {
@@ -97,7 +97,7 @@ func TestFairShares(t *testing.T) {
 		if out, err := a.Accept(ctx, incoming(keys[4])); err != nil || out != events.Duplicate {
 			t.Fatalf("a second delivery = %v, %v; want duplicate", out, err)
 		}
-		if f, err := a.Fairness(ctx); err != nil || f != (events.Fairness{Released: 2, Held: 3}) {
+		if f, err := a.Fairness(ctx); err != nil || f != (queue.Fairness{Released: 2, Held: 3}) {
 			t.Errorf("after duplicates fairness = %+v, %v; want it unchanged", f, err)
 		}
 	})

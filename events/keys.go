@@ -208,30 +208,8 @@ func (s *Store) callsKey(slot int64) string {
 	return s.scope.Key("accurate-calls:" + strconv.FormatInt(slot, 10))
 }
 
-// holderKey holds the token of the worker on an event.
-func (s *Store) holderKey(key string) string { return s.scope.Key("holder:" + key) }
-
-// waitersKey is the set of events waiting for a faktur.
-func (s *Store) waitersKey(faktur string) string { return s.scope.Key("waiters:faktur:" + faktur) }
-
-// downKey marks this seller's Accurate as not answering: a worker sets it
-// when a call meets a 5xx, a timeout or a broken connection, and the
-// recovery probe looks at Accurate while it is there.
-func (s *Store) downKey() string { return s.scope.Key("accurate:down") }
-
-// releasedKey and heldKey are the seller's events released to the workers
-// and held for their turn (fair.go).
-func (s *Store) releasedKey() string { return s.scope.Key("fair:released") }
-func (s *Store) heldKey() string     { return s.scope.Key("fair:held") }
-
-// readyKey is the set of sellers with held events of this seller's shard.
-func (s *Store) readyKey() string { return readyKey(s.layout, s.scope.Shard()) }
-
-// readyKey is the set of sellers with held events of shard n.
-func readyKey(l queue.Layout, n int) string { return l.ShardPrefix(n) + ":fair:ready" }
-
-// asynqKey is a key of asynq's queue of this seller's shard.
-func (s *Store) asynqKey(name string) string { return queue.AsynqKey(s.scope.Queue(), name) }
+// The queue's keys of a seller (its holds, its share, its wake-ups) are
+// the queue's own, built under the same scope (package queue).
 
 // The keys of the namespace itself: its layout mark and the migration's
 // lock.

@@ -123,7 +123,7 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	ev, err := s.Get(ctx, in.Key)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if err := s.enqueue(ctx, in); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return unavailable("queue "+in.Key, err)
 		}
 		return s.ensureRecord(ctx, in, StateQueued, "replayed from a body by an operator")
@@ -133,7 +133,7 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	if err := refuseVoided(ev); err != nil {
 		return err
 	}
-	busy, err := s.held(ctx, in.Key)
+	busy, err := s.Held(ctx, in.Key)
 	switch {
 	case err != nil:
 		return err
@@ -158,8 +158,8 @@ func refuseVoided(ev Event) error {
 // requeue replaces the event's task with a fresh one (a fresh retry budget)
 // and marks the record queued: ErrBusy while a worker holds the task.
 func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
-	err := s.inspector.DeleteTask(s.scope.Queue(), s.taskID(in.Key))
-	if err != nil && isActiveTaskError(err) {
+	err := s.Delete(in.Key)
+	if queue.IsActive(err) {
 		// asynq still counts it running; it is, unless its worker stopped.
 		released, rerr := s.release(ctx, in.Key)
 		switch {
@@ -168,27 +168,21 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 		case !released:
 			return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 		}
-		err = s.inspector.DeleteTask(s.scope.Queue(), s.taskID(in.Key))
+		err = s.Delete(in.Key)
 	}
 	switch {
-	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
-	case isActiveTaskError(err):
+	case err == nil:
+	case queue.IsActive(err):
 		return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 	default:
 		return unavailable("replay "+in.Key, err)
 	}
-	if err := s.enqueue(ctx, in); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		// A conflict means a delivery queued it in between: queued all the same.
 		return unavailable("replay "+in.Key, err)
 	}
 	return s.transition(ctx, in.Key, change{state: StateQueued, note: note,
 		fields: map[string]string{"next_attempt_at": ""}})
-}
-
-// isActiveTaskError recognises asynq's refusal to delete a running task; it
-// has no exported error value for it.
-func isActiveTaskError(err error) bool {
-	return strings.Contains(err.Error(), "active state")
 }
 
 // voidScript moves an event that has not posted (queued, retrying, failed)
@@ -216,32 +210,11 @@ func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous
 	if old == "queued" || old == "retrying" || old == "failed" {
 		// The task would only find the void and stop; dropping it saves the
 		// attempt. A task running right now cannot be deleted, and needs not be.
-		if err := s.inspector.DeleteTask(s.scope.Queue(), s.taskID(key)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) &&
-			!errors.Is(err, asynq.ErrQueueNotFound) && !isActiveTaskError(err) {
+		if err := s.Delete(key); err != nil && !queue.IsActive(err) {
 			return old, unavailable("drop the task of "+key, err)
 		}
 	}
 	return old, nil
-}
-
-// QueueDepth is the number of tasks waiting or scheduled to run again, in
-// every shard's queue: three counts a shard, in one pipeline (asynq's
-// GetQueueInfo samples memory too, too dear for every metrics scrape).
-func (ns *Namespace) QueueDepth(ctx context.Context) (int, error) {
-	pipe := ns.rdb.Pipeline()
-	var cmds []*redis.IntCmd
-	for _, q := range ns.layout.Queues() {
-		cmds = append(cmds, pipe.LLen(ctx, queue.AsynqKey(q, "pending")),
-			pipe.ZCard(ctx, queue.AsynqKey(q, "scheduled")), pipe.ZCard(ctx, queue.AsynqKey(q, "retry")))
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, unavailable("queue depth", err)
-	}
-	n := 0
-	for _, c := range cmds {
-		n += int(c.Val())
-	}
-	return n, nil
 }
 
 // callSlot is the width of one slot of the Accurate request count.

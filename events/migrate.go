@@ -53,7 +53,7 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, l queue.Layout, log
 	}
 	began := time.Now()
 	m := Migration{To: l.Shards}
-	token := newToken()
+	token := queue.NewToken()
 	for {
 		marked, err := markedShards(ctx, rdb, l.Namespace)
 		if err != nil {
@@ -82,7 +82,7 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, l queue.Layout, log
 		}
 	}
 	defer func() {
-		_ = unlockScript.Run(context.WithoutCancel(ctx), rdb, []string{migrateLockKey(l.Namespace)}, token).Err()
+		_ = queue.Unlock(context.WithoutCancel(ctx), rdb, migrateLockKey(l.Namespace), token)
 	}()
 	m.From = 1
 	if l.Shards > 1 {
@@ -190,7 +190,7 @@ func moveKeys(ctx context.Context, rdb redis.UniversalClient, l queue.Layout) (i
 			}
 			restores[i] = pipe.Restore(ctx, m.to, ttl, m.dump.Val())
 			if strings.HasSuffix(m.to, ":fair:held") {
-				pipe.SAdd(ctx, readyKey(l, l.ShardOf(m.seller)), m.seller)
+				pipe.SAdd(ctx, l.ReadyKey(l.ShardOf(m.seller)), m.seller)
 			}
 		}
 		_, _ = pipe.Exec(ctx)
@@ -248,7 +248,7 @@ func moveTasks(ctx context.Context, rdb redis.UniversalClient, l queue.Layout) (
 					return moved, unavailable("move task "+t.ID, err)
 				}
 				if err := insp.DeleteTask(old, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-					if !isActiveTaskError(err) {
+					if !queue.IsActive(err) {
 						return moved, unavailable("delete moved task "+t.ID, err)
 					}
 					left++ // a running task's old copy goes with the old queue

@@ -16,11 +16,9 @@ package events
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
@@ -46,11 +44,11 @@ var States = []string{StateQueued, StateProcessing, StateRetrying, StateSynced, 
 // Errors the edges map to statuses.
 var (
 	// ErrUnavailable: Redis could not be reached; nothing was recorded.
-	ErrUnavailable = errors.New("event store unavailable")
+	ErrUnavailable = queue.ErrUnavailable
 	// ErrNotFound: no event has that key.
 	ErrNotFound = errors.New("event not found")
 	// ErrBusy: a worker holds the event right now.
-	ErrBusy = errors.New("event is being processed")
+	ErrBusy = queue.ErrBusy
 	// ErrVoided: the event is an invoice.created that was voided; it must
 	// never post, so it cannot be replayed.
 	ErrVoided = errors.New("event was voided")
@@ -70,12 +68,7 @@ const (
 // finds both ErrUnavailable and the cause. A context the caller cancelled is
 // the caller's doing, not Redis being away: it is wrapped without
 // ErrUnavailable, so the edge does not report a Redis outage.
-func unavailable(op string, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
-}
+func unavailable(op string, err error) error { return queue.Unavailable(op, err) }
 
 // Config tunes a Store. The zero value is usable.
 type Config struct {
@@ -101,13 +94,14 @@ type Config struct {
 	// Default DefaultHoldTimeout.
 	HoldTimeout time.Duration
 	// Share is how many of one seller's events are released to the
-	// workers at a time (fair.go); the rest are held. Default DefaultShare.
+	// workers at a time (the queue's fair scheduling); the rest are held.
+	// Default queue.DefaultShare.
 	Share int
 	// SafetyNet is how far ahead a held event's task is due, for asynq to
-	// run it if no dispatcher released it. Default DefaultSafetyNet.
+	// run it if no dispatcher released it. Default queue.DefaultSafetyNet.
 	SafetyNet time.Duration
 	// ReleasedBound is how long a released event whose end was never told
-	// counts against its seller's share. Default DefaultReleasedBound.
+	// counts against its seller's share. Default queue.DefaultReleasedBound.
 	ReleasedBound time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
@@ -117,43 +111,37 @@ type Config struct {
 }
 
 // base is what a namespace and each of its sellers' stores share: the
-// Redis, asynq's side of it, the layout and the settings.
+// Redis, the layout and the settings of the records.
 type base struct {
 	rdb       redis.UniversalClient
-	queue     *asynq.Client
-	inspector *asynq.Inspector
-	ns        string
 	layout    queue.Layout
 	retention time.Duration
-	maxRetry  int
 	hold      time.Duration
 	now       func() time.Time
 	codec     *payloadCodec  // shared by every seller's store
-	published *sync.Map      // the queues this process has added to asynq:queues, shared likewise
 	accepts   *acceptBatcher // shared likewise
-	// The fair scheduling (fair.go).
-	share         int
-	safetyNet     time.Duration
-	releasedBound time.Duration
 }
 
 // Namespace is the whole of a namespace: every shard's queue and every
-// seller's events. What runs across sellers lives here (the dispatcher,
-// the recovery of stranded and abandoned events, the queue's depth, the
-// pruning of the indexes); what one seller's events go through lives on
-// its Store (Seller). They are distinct types, so that a call meant for
-// every seller cannot be made on one seller's part, nor the other way.
+// seller's events. What runs across sellers lives here (its queue: the
+// dispatcher, the recovery of stranded and taken events, the queue's
+// depth; the release of abandoned events and the pruning of the indexes);
+// what one seller's events go through lives on its Store (Seller). They
+// are distinct types, so that a call meant for every seller cannot be made
+// on one seller's part, nor the other way.
 type Namespace struct {
 	*base
+	*queue.Queue
 	log     *zap.Logger
 	sellers *sync.Map // id → *Store, built once each
 }
 
-// Store is one seller's events: intake, the records, the seller's share
-// of the queue, its holds and wake-ups, its day book and what Accurate
-// lacks.
+// Store is one seller's events: intake, the records, replay, its day book
+// and what Accurate lacks, beside its part of the queue (its share, holds
+// and wake-ups).
 type Store struct {
 	*base
+	*queue.Seller
 	scope SellerScope // the seller whose events these are
 	log   *zap.Logger
 }
@@ -164,31 +152,31 @@ func New(rdb redis.UniversalClient, cfg Config) *Namespace {
 	defaults.Positive(&cfg.Retention, DefaultRetention)
 	defaults.Positive(&cfg.MaxRetry, 10000)
 	defaults.Positive(&cfg.HoldTimeout, DefaultHoldTimeout)
-	defaults.Positive(&cfg.Share, DefaultShare)
-	defaults.Positive(&cfg.SafetyNet, DefaultSafetyNet)
-	defaults.Positive(&cfg.ReleasedBound, DefaultReleasedBound)
+	defaults.Positive(&cfg.Share, queue.DefaultShare)
+	defaults.Positive(&cfg.SafetyNet, queue.DefaultSafetyNet)
+	defaults.Positive(&cfg.ReleasedBound, queue.DefaultReleasedBound)
 	cfg.Now = defaults.Clock(cfg.Now)
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	return &Namespace{log: cfg.Logger, sellers: new(sync.Map), base: &base{
+	layout := queue.NewLayout(cfg.Namespace, cfg.Shards)
+	n := &Namespace{log: cfg.Logger, sellers: new(sync.Map), base: &base{
 		rdb:       rdb,
-		queue:     asynq.NewClientFromRedisClient(rdb),
-		inspector: asynq.NewInspectorFromRedisClient(rdb),
-		ns:        cfg.Namespace,
-		layout:    queue.NewLayout(cfg.Namespace, cfg.Shards),
+		layout:    layout,
 		retention: cfg.Retention,
-		maxRetry:  cfg.MaxRetry,
 		hold:      cfg.HoldTimeout,
 		now:       cfg.Now,
 		codec:     newPayloadCodec(),
-		published: new(sync.Map),
 		accepts:   &acceptBatcher{rdb: rdb},
-
-		share:         cfg.Share,
-		safetyNet:     cfg.SafetyNet,
-		releasedBound: cfg.ReleasedBound,
 	}}
+	n.Queue = queue.New(rdb, queue.Config{Layout: layout, MaxRetry: cfg.MaxRetry, HoldTimeout: cfg.HoldTimeout,
+		Share: cfg.Share, SafetyNet: cfg.SafetyNet, ReleasedBound: cfg.ReleasedBound, Retention: cfg.Retention,
+		Now: cfg.Now, Logger: cfg.Logger,
+		Release: func(ctx context.Context, id string) (bool, error) {
+			seller, key := queue.SplitTaskID(id)
+			return n.Seller(seller).release(ctx, key)
+		}})
+	return n
 }
 
 // Seller is the store of one seller's events: the same Redis, its shard's
@@ -201,21 +189,9 @@ func (n *Namespace) Seller(id string) *Store {
 	if s, ok := n.sellers.Load(id); ok {
 		return s.(*Store)
 	}
-	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, scope: SellerScope{n.layout.Seller(id)}, log: n.log.With(zap.String("seller", id))})
+	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, Seller: n.Queue.Seller(id), scope: SellerScope{n.layout.Seller(id)},
+		log: n.log.With(zap.String("seller", id))})
 	return s.(*Store)
-}
-
-// Layout is how this namespace spreads sellers over shards.
-func (n *Namespace) Layout() queue.Layout { return n.layout }
-
-// Queues are the asynq queues the workers must serve, every shard's, each
-// of the same weight (asynq's Queues; strict priority off).
-func (n *Namespace) Queues() map[string]int {
-	out := map[string]int{}
-	for _, q := range n.layout.Queues() {
-		out[q] = 1
-	}
-	return out
 }
 
 // Ping tells whether Redis answers.
@@ -242,7 +218,7 @@ func (s *Store) Scope() SellerScope { return s.scope }
 func (s *Store) Retention() time.Duration { return s.retention }
 
 // taskID is the asynq task id of one of this seller's events.
-func (s *Store) taskID(key string) string { return queue.TaskID(s.scope.ID(), key) }
+func (s *Store) taskID(key string) string { return s.scope.TaskID(key) }
 
 // Queue is the asynq queue of this seller's events (its shard's).
 func (s *Store) Queue() string { return s.scope.Queue() }
@@ -282,20 +258,20 @@ func (o Outcome) String() string {
 // ErrUnavailable when Redis failed (never a duplicate), or the context's
 // error when the caller gave up.
 func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
-	if err := s.publishQueue(ctx); err != nil {
+	if err := s.Publish(ctx); err != nil {
 		return 0, unavailable("queue "+in.Key, err)
 	}
-	keys := append(s.admitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued), s.asynqKey("t:"+s.taskID(in.Key)))
+	id := s.taskID(in.Key)
+	keys := append(s.AdmitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued), queue.TaskKey(s.scope.Queue(), id))
 	for _, no := range in.Orders {
 		if NormalizeOrderNumber(no) != "" {
 			keys = append(keys, s.orderKey(no))
 		}
 	}
 	now := s.now()
-	id := s.taskID(in.Key)
-	args := s.admitArgsAt(now, id)
+	args := s.AdmitArgsAt(now, id)
 	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(now, StateQueued, "accepted"),
-		queue.TaskMessage(queue.TaskType, in.Payload, id, s.scope.Queue(), s.maxRetry, queue.TaskTimeout), now.Add(s.safetyNet).Unix())
+		s.NewMessage(in.Key, in.Payload), s.Due(now).Unix())
 	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
 	n, err := s.accepts.run(ctx, keys, args) // batched with concurrent webhooks' (acceptbatch.go)
 	switch {
@@ -311,15 +287,16 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 // (whatever became of its task: finished, or left behind in another layout
 // by an upgrade) or whose task asynq holds is a duplicate (-1) and writes
 // nothing; otherwise it schedules the task ARGV[6] as asynq's enqueue does
-// (queue.ScheduleLua), due at its safety net, admits it (admitLua), creates its
-// record queued (createLua) and adds its key to the sets of its order
-// numbers, and answers how many events it released.
-// KEYS: admitLua's, record, index:all, index:queued, the task's hash, then
+// (queue.ScheduleLua), due at its safety net, admits it to its seller's
+// share (queue.AdmitLua), creates its record queued (createLua) and adds
+// its key to the sets of its order numbers, and answers how many events it
+// released.
+// KEYS: AdmitLua's, record, index:all, index:queued, the task's hash, then
 // the order sets.
-// ARGV: admitLua's, task id, event key, type, retention (s), history line,
+// ARGV: AdmitLua's, task id, event key, type, retention (s), history line,
 // the task's message, its due time (unix s), then the packed body's
 // field/value pairs.
-var acceptScript = redis.NewScript(queue.ScheduleLua + admitLua + createLua + `
+var acceptScript = redis.NewScript(queue.ScheduleLua + queue.AdmitLua + createLua + `
 if redis.call("EXISTS", KEYS[7], KEYS[10]) > 0 then return -1 end
 schedule(KEYS[10], KEYS[4], ARGV[6], ARGV[11], ARGV[12])
 local n = admit({ARGV[6]})
@@ -330,53 +307,6 @@ for i = 11, #KEYS do
 end
 return n
 `)
-
-// publishQueue adds this seller's shard's queue to asynq's list of queues
-// (asynq:queues, which asynq's inspector reads) the first time this
-// process queues on it, as asynq's client does before its enqueue.
-func (s *Store) publishQueue(ctx context.Context) error {
-	if _, ok := s.published.Load(s.scope.Queue()); ok {
-		return nil
-	}
-	if err := s.rdb.SAdd(ctx, queue.AsynqQueues, s.scope.Queue()).Err(); err != nil {
-		return err
-	}
-	s.published.Store(s.scope.Queue(), true)
-	return nil
-}
-
-// enqueue queues the event's task and admits it (fair.go).
-func (s *Store) enqueue(ctx context.Context, in Incoming) error {
-	if err := s.enqueueTask(ctx, in); err != nil {
-		return err
-	}
-	if err := s.admit(ctx, in.Key); err != nil {
-		// Queued all the same: its safety net runs it.
-		s.log.Warn("event queued but not admitted; it runs when its safety net is due", zap.String("event_key", in.Key),
-			zap.Duration("safety_net", s.safetyNet), zap.Error(err))
-	}
-	return nil
-}
-
-// enqueueTask queues the event's task, held until its seller's share has
-// room (fair.go): due SafetyNet ahead, to be admitted next, which releases
-// it at once when the seller is under its share. A crash between the two
-// leaves it to its safety net, or to the recovery of stranded events
-// (hold.go's timeout).
-func (s *Store) enqueueTask(ctx context.Context, in Incoming) error {
-	task := asynq.NewTask(queue.TaskType, in.Payload)
-	_, err := s.queue.EnqueueContext(ctx, task,
-		asynq.TaskID(s.taskID(in.Key)),
-		asynq.Queue(s.scope.Queue()),
-		asynq.MaxRetry(s.maxRetry),
-		// No asynq.Retention: a finished task goes at once, its payload with
-		// it; the record keeps the payload and answers for the key
-		// (Accept looks it up first) for the retention.
-		asynq.Timeout(queue.TaskTimeout),
-		asynq.ProcessAt(s.now().Add(s.safetyNet)),
-	)
-	return err
-}
 
 // Unavailable wraps a Redis failure met while doing op for the parts kept
 // beside the store (the order memory), as the store's own: errors.Is finds

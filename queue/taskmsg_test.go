@@ -73,7 +73,7 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 		rdb.ZRem(ctx, scheduled, id)
 		client := asynq.NewClientFromRedisClient(rdb)
 		_, err := client.EnqueueContext(ctx, asynq.NewTask(queue.TaskType, body), asynq.TaskID(id), asynq.Queue(st.Queue()),
-			asynq.MaxRetry(300), asynq.Timeout(queue.TaskTimeout), asynq.ProcessAt(at.Add(events.DefaultSafetyNet)))
+			asynq.MaxRetry(300), asynq.Timeout(queue.TaskTimeout), asynq.ProcessAt(at.Add(queue.DefaultSafetyNet)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 			t.Errorf("asynq's task hash is %v; Accept writes msg and state scheduled only", fields)
 		}
 		score, err := rdb.ZScore(ctx, scheduled, id).Result()
-		if err != nil || int64(score) != at.Add(events.DefaultSafetyNet).Unix() {
+		if err != nil || int64(score) != at.Add(queue.DefaultSafetyNet).Unix() {
 			t.Errorf("scheduled at %v, %v; want the safety net in unix seconds, as Accept schedules it", score, err)
 		}
 	})

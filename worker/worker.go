@@ -127,7 +127,7 @@ const (
 	// enough to fill a bulk-save.do (the Accurate client gathers the saves
 	// of events in flight into bulk requests; its limiter, not this figure,
 	// bounds the requests to Accurate), twice over for one seller's share
-	// of the workers (events.DefaultShare), so that another seller's events
+	// of the workers (queue.DefaultShare), so that another seller's events
 	// always find workers free.
 	DefaultConcurrency = 4 * accurate.MaxBulk
 	DefaultRetryBase   = 2 * time.Second

@@ -15,6 +15,7 @@ import (
 	"forstok-accurate-sync/accurate"
 	"forstok-accurate-sync/accurate/sandbox"
 	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/queue"
 	"forstok-accurate-sync/sellers"
 )
 
@@ -39,7 +40,7 @@ type backlogGate struct {
 func gatedWorld(t *testing.T, n int) (*world, *backlogGate) {
 	w := newWorld(t, func(c *sandbox.Config) { c.RateLimit = 0 })
 	g := w.gateBatches()
-	if n > events.DefaultShare {
+	if n > queue.DefaultShare {
 		w.extraEnv["SELLER_SHARE"] = fmt.Sprint(n)
 		w.extraEnv["WORKER_CONCURRENCY"] = fmt.Sprint(2 * n)
 	}

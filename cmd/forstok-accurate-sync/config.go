@@ -104,7 +104,7 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		MaxAttempts:         r.renamed("MAX_ATTEMPTS", "MAX_RETRIES", worker.DefaultMaxAttempts),
 		EventRetention:      r.duration("EVENT_RETENTION", events.DefaultRetention),
 		EventHoldTimeout:    r.duration("EVENT_HOLD_TIMEOUT", events.DefaultHoldTimeout),
-		SellerShare:         r.positiveInt("SELLER_SHARE", events.DefaultShare),
+		SellerShare:         r.positiveInt("SELLER_SHARE", queue.DefaultShare),
 		MaxBodyInFlight:     r.positiveInt("MAX_BODY_BYTES_IN_FLIGHT", edge.DefaultBodyBudget),
 		MaxConnections:      r.positiveInt("MAX_CONNECTIONS", edge.DefaultMaxConnections),
 	}

@@ -1,4 +1,4 @@
-package events
+package queue
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
-
-	"forstok-accurate-sync/queue"
 )
 
 // Events that wait (a payment or a return for its faktur, every event while
@@ -24,12 +22,12 @@ const wakeBound = 30 * time.Second
 
 // AwaitFaktur registers the event key as waiting for faktur: WakeFaktur runs
 // it when the faktur syncs.
-func (s *Store) AwaitFaktur(ctx context.Context, faktur, key string) error {
-	pipe := s.rdb.TxPipeline()
+func (s *Seller) AwaitFaktur(ctx context.Context, faktur, key string) error {
+	pipe := s.q.rdb.TxPipeline()
 	pipe.SAdd(ctx, s.waitersKey(faktur), key)
-	pipe.Expire(ctx, s.waitersKey(faktur), s.retention)
+	pipe.Expire(ctx, s.waitersKey(faktur), s.q.cfg.Retention)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return unavailable("await faktur "+faktur, err)
+		return Unavailable("await faktur "+faktur, err)
 	}
 	return nil
 }
@@ -39,12 +37,12 @@ func (s *Store) AwaitFaktur(ctx context.Context, faktur, key string) error {
 // turn when the seller's share is full; an event still held by a worker is
 // brought forward as soon as the worker lets it go (in the background,
 // bounded).
-func (s *Store) WakeFaktur(ctx context.Context, faktur string) (int, error) {
-	pipe := s.rdb.TxPipeline()
+func (s *Seller) WakeFaktur(ctx context.Context, faktur string) (int, error) {
+	pipe := s.q.rdb.TxPipeline()
 	members := pipe.SMembers(ctx, s.waitersKey(faktur))
 	pipe.Del(ctx, s.waitersKey(faktur))
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, unavailable("wake the events waiting for faktur "+faktur, err)
+		return 0, Unavailable("wake the events waiting for faktur "+faktur, err)
 	}
 	keys := members.Val()
 	var busy []string
@@ -64,7 +62,7 @@ func (s *Store) WakeFaktur(ctx context.Context, faktur string) (int, error) {
 }
 
 // runWhenFree runs the events now held by workers once they are let go.
-func (s *Store) runWhenFree(keys []string) {
+func (s *Seller) runWhenFree(keys []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), wakeBound)
 	defer cancel()
 	for len(keys) > 0 && ctx.Err() == nil {
@@ -82,9 +80,9 @@ func (s *Store) runWhenFree(keys []string) {
 // runNow brings the event's task forward from the retry (or scheduled) set
 // through the seller's share (bringForward). done is false while a worker
 // holds it. A task that is pending, finished or gone needs nothing.
-func (s *Store) runNow(ctx context.Context, key string) (done bool, err error) {
+func (s *Seller) runNow(ctx context.Context, key string) (done bool, err error) {
 	id := s.taskID(key)
-	info, err := s.inspector.GetTaskInfo(s.scope.Queue(), id)
+	info, err := s.q.inspector.GetTaskInfo(s.scope.queue, id)
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return true, nil
@@ -110,19 +108,19 @@ func (s *Store) runNow(ctx context.Context, key string) (done bool, err error) {
 const downFor = time.Hour
 
 // NoteAccurateDown marks this seller's Accurate as not answering.
-func (s *Store) NoteAccurateDown(ctx context.Context) error {
-	if err := s.rdb.Set(ctx, s.downKey(), s.now().UTC().Format(time.RFC3339), downFor).Err(); err != nil {
-		return unavailable("note Accurate down", err)
+func (s *Seller) NoteAccurateDown(ctx context.Context) error {
+	if err := s.q.rdb.Set(ctx, s.downKey(), s.q.cfg.Now().UTC().Format(time.RFC3339), downFor).Err(); err != nil {
+		return Unavailable("note Accurate down", err)
 	}
 	return nil
 }
 
 // AccurateDown reports whether a worker marked this seller's Accurate as not
 // answering since the last recovery.
-func (s *Store) AccurateDown(ctx context.Context) (bool, error) {
-	n, err := s.rdb.Exists(ctx, s.downKey()).Result()
+func (s *Seller) AccurateDown(ctx context.Context) (bool, error) {
+	n, err := s.q.rdb.Exists(ctx, s.downKey()).Result()
 	if err != nil {
-		return false, unavailable("is Accurate down", err)
+		return false, Unavailable("is Accurate down", err)
 	}
 	return n > 0, nil
 }
@@ -136,9 +134,9 @@ const retryPage = 1000
 // run now, the rest in turn as those end. It returns how many it brought
 // forward. The mark
 // goes first, so an event failing again meanwhile sets it again.
-func (s *Store) RunRetries(ctx context.Context) (int, error) {
-	if err := s.rdb.Del(ctx, s.downKey()).Err(); err != nil {
-		return 0, unavailable("clear the Accurate down mark", err)
+func (s *Seller) RunRetries(ctx context.Context) (int, error) {
+	if err := s.q.rdb.Del(ctx, s.downKey()).Err(); err != nil {
+		return 0, Unavailable("clear the Accurate down mark", err)
 	}
 	// The ids first, then the runs: running moves tasks out of the set
 	// being paged through.
@@ -147,15 +145,15 @@ func (s *Store) RunRetries(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		tasks, err := s.inspector.ListRetryTasks(s.scope.Queue(), asynq.PageSize(retryPage), asynq.Page(page))
+		tasks, err := s.q.inspector.ListRetryTasks(s.scope.queue, asynq.PageSize(retryPage), asynq.Page(page))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			return 0, nil
 		}
 		if err != nil {
-			return 0, unavailable("list the events waiting to retry", err)
+			return 0, Unavailable("list the events waiting to retry", err)
 		}
 		for _, t := range tasks {
-			if seller, _ := queue.SplitTaskID(t.ID); seller == s.scope.ID() {
+			if seller, _ := SplitTaskID(t.ID); seller == s.scope.seller {
 				ids = append(ids, t.ID)
 			}
 		}

@@ -1,4 +1,4 @@
-package events
+package queue
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
-
-	"forstok-accurate-sync/queue"
 )
 
 // Fair scheduling. Every seller's events share one asynq queue, first in
@@ -59,14 +57,14 @@ const (
 
 // readySellers are the sellers with held events, of every shard: one
 // SMEMBERS a shard, in one pipeline.
-func (ns *Namespace) readySellers(ctx context.Context) ([]string, error) {
-	pipe := ns.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, ns.layout.Shards)
+func (q *Queue) readySellers(ctx context.Context) ([]string, error) {
+	pipe := q.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, q.cfg.Layout.Shards)
 	for n := range cmds {
-		cmds[n] = pipe.SMembers(ctx, readyKey(ns.layout, n))
+		cmds[n] = pipe.SMembers(ctx, q.cfg.Layout.ReadyKey(n))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, unavailable("sellers with held events", err)
+		return nil, Unavailable("sellers with held events", err)
 	}
 	var sellers []string
 	for _, c := range cmds {
@@ -75,7 +73,7 @@ func (ns *Namespace) readySellers(ctx context.Context) ([]string, error) {
 	return sellers, nil
 }
 
-// admitLua defines admit(ids): it adds ids to the seller's held events and
+// AdmitLua defines admit(ids): it adds ids to the seller's held events and
 // releases the oldest held ones while fewer than the share are released; a
 // new id goes straight to asynq's pending list when nothing of the seller's
 // is held and the share has room. A held task is scheduled (a new event,
@@ -87,7 +85,7 @@ func (ns *Namespace) readySellers(ctx context.Context) ([]string, error) {
 // it released.
 // KEYS: released, held, ready, asynq scheduled, asynq pending, asynq retry.
 // ARGV: share, now (ms), released cutoff (ms), seller, asynq task key prefix.
-const admitLua = `
+const AdmitLua = `
 local function admit(ids)
   local now = tonumber(ARGV[2])
   local free = tonumber(ARGV[1]) - redis.call("ZCOUNT", KEYS[1], ARGV[3], "+inf")
@@ -137,8 +135,8 @@ end
 `
 
 // admitScript runs admit with ids ARGV[6..] (none: a dispatch).
-// KEYS and ARGV[1..5]: admitLua's.
-var admitScript = redis.NewScript(admitLua + `
+// KEYS and ARGV[1..5]: AdmitLua's.
+var admitScript = redis.NewScript(AdmitLua + `
 local ids = {}
 for i = 6, #ARGV do
   if ARGV[i] ~= "" then ids[#ids + 1] = ARGV[i] end
@@ -148,8 +146,8 @@ return admit(ids)
 
 // doneScript frees the place of the released task ARGV[6], then releases
 // the seller's next held events into the room. KEYS and ARGV[1..5]:
-// admitLua's.
-var doneScript = redis.NewScript(admitLua + `
+// AdmitLua's.
+var doneScript = redis.NewScript(AdmitLua + `
 redis.call("ZREM", KEYS[1], ARGV[6])
 if redis.call("ZCARD", KEYS[2]) == 0 then return 0 end
 return admit({})
@@ -165,15 +163,16 @@ end
 return #ARGV - 1
 `)
 
-func (s *Store) admitKeys() []string {
+// AdmitKeys are AdmitLua's KEYS of this seller; AdmitArgsAt its ARGV.
+func (s *Seller) AdmitKeys() []string {
 	return []string{s.releasedKey(), s.heldKey(), s.readyKey(), s.asynqKey("scheduled"), s.asynqKey("pending"), s.asynqKey("retry")}
 }
 
-func (s *Store) admitArgs(ids ...string) []any { return s.admitArgsAt(s.now(), ids...) }
+func (s *Seller) admitArgs(ids ...string) []any { return s.AdmitArgsAt(s.q.cfg.Now(), ids...) }
 
-// admitArgsAt are admitLua's ARGV at the time now, then ids.
-func (s *Store) admitArgsAt(now time.Time, ids ...string) []any {
-	args := []any{s.share, now.UnixMilli(), now.Add(-s.releasedBound).UnixMilli(), s.scope.ID(), s.asynqKey("t:")}
+// AdmitArgsAt are AdmitLua's ARGV at the time now, then ids.
+func (s *Seller) AdmitArgsAt(now time.Time, ids ...string) []any {
+	args := []any{s.q.cfg.Share, now.UnixMilli(), now.Add(-s.q.cfg.ReleasedBound).UnixMilli(), s.scope.seller, s.asynqKey("t:")}
 	for _, id := range ids {
 		args = append(args, id)
 	}
@@ -182,9 +181,9 @@ func (s *Store) admitArgsAt(now time.Time, ids ...string) []any {
 
 // admit holds the event's task (enqueued scheduled SafetyNet ahead) and
 // releases this seller's events while it is under its share.
-func (s *Store) admit(ctx context.Context, key string) error {
-	if err := admitScript.Run(ctx, s.rdb, s.admitKeys(), s.admitArgs(s.taskID(key))...).Err(); err != nil {
-		return unavailable("admit "+key, err)
+func (s *Seller) admit(ctx context.Context, key string) error {
+	if err := admitScript.Run(ctx, s.q.rdb, s.AdmitKeys(), s.admitArgs(s.taskID(key))...).Err(); err != nil {
+		return Unavailable("admit "+key, err)
 	}
 	return nil
 }
@@ -195,12 +194,12 @@ func (s *Store) admit(ctx context.Context, key string) error {
 // like a new event, so a seller whose thousands of retries come due at once
 // holds up no other seller. Those not released yet keep their backoff as
 // their safety net. Batches are as large as a re-arm's, to bound one script.
-func (s *Store) bringForward(ctx context.Context, ids []string) error {
+func (s *Seller) bringForward(ctx context.Context, ids []string) error {
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), rearmBatch)]
 		ids = ids[len(batch):]
-		if err := admitScript.Run(ctx, s.rdb, s.admitKeys(), s.admitArgs(batch...)...).Err(); err != nil {
-			return unavailable("bring retries forward", err)
+		if err := admitScript.Run(ctx, s.q.rdb, s.AdmitKeys(), s.admitArgs(batch...)...).Err(); err != nil {
+			return Unavailable("bring retries forward", err)
 		}
 	}
 	return nil
@@ -212,9 +211,9 @@ func (s *Store) bringForward(ctx context.Context, ids []string) error {
 // Each seller's own ends release its own held events, so nothing needs to
 // look at the other sellers (a Cluster's shards) on every end; the
 // dispatcher's tick catches up on the rest.
-func (s *Store) Done(ctx context.Context, key string) error {
-	if err := doneScript.Run(ctx, s.rdb, s.admitKeys(), s.admitArgs(s.taskID(key))...).Err(); err != nil {
-		return unavailable("done "+key, err)
+func (s *Seller) Done(ctx context.Context, key string) error {
+	if err := doneScript.Run(ctx, s.q.rdb, s.AdmitKeys(), s.admitArgs(s.taskID(key))...).Err(); err != nil {
+		return Unavailable("done "+key, err)
 	}
 	return nil
 }
@@ -222,38 +221,38 @@ func (s *Store) Done(ctx context.Context, key string) error {
 // Dispatch releases held events of every seller with some, every tick,
 // until ctx ends; every replica runs it. It
 // re-arms the safety net of held events every third of SafetyNet.
-func (ns *Namespace) Dispatch(ctx context.Context, tick time.Duration) {
+func (q *Queue) Dispatch(ctx context.Context, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	lastRearm, lastRecover := ns.now(), ns.now()
+	lastRearm, lastRecover := q.cfg.Now(), q.cfg.Now()
 	for {
-		if ns.now().Sub(lastRecover) >= ns.hold/2 {
-			if n, err := ns.recoverStranded(ctx); err != nil && ctx.Err() == nil {
-				ns.log.Warn("look for events no admission holds; tried again shortly (they run by their safety net otherwise)", zap.Error(err))
+		if q.cfg.Now().Sub(lastRecover) >= q.cfg.HoldTimeout/2 {
+			if n, err := q.recoverStranded(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("look for events no admission holds; tried again shortly (they run by their safety net otherwise)", zap.Error(err))
 			} else {
-				lastRecover = ns.now()
+				lastRecover = q.cfg.Now()
 				if n > 0 {
-					ns.log.Warn("events accepted as a replica stopped, before their admission, are held again for their turn", zap.Int("events", n))
+					q.log.Warn("events accepted as a replica stopped, before their admission, are held again for their turn", zap.Int("events", n))
 				}
 			}
-			taken, err := ns.recoverTaken(ctx)
+			taken, err := q.recoverTaken(ctx)
 			if err != nil && ctx.Err() == nil {
-				ns.log.Warn("look for events taken by a replica that stopped; tried again shortly (asynq takes them back after its lease otherwise)", zap.Error(err))
+				q.log.Warn("look for events taken by a replica that stopped; tried again shortly (asynq takes them back after its lease otherwise)", zap.Error(err))
 			}
 			for _, id := range taken {
-				seller, key := queue.SplitTaskID(id)
-				ns.log.Warn("event queued again: the replica that took it stopped before it began (killed, or lost Redis)",
-					zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", ns.hold))
+				seller, key := SplitTaskID(id)
+				q.log.Warn("event queued again: the replica that took it stopped before it began (killed, or lost Redis)",
+					zap.String("seller", seller), zap.String("event_key", key), zap.Duration("hold_timeout", q.cfg.HoldTimeout))
 			}
 		}
-		if err := ns.dispatchOnce(ctx); err != nil && ctx.Err() == nil {
-			ns.log.Warn("release held events; tried again at the next tick (held events run by their safety net otherwise)", zap.Error(err))
+		if err := q.dispatchOnce(ctx); err != nil && ctx.Err() == nil {
+			q.log.Warn("release held events; tried again at the next tick (held events run by their safety net otherwise)", zap.Error(err))
 		}
-		if ns.now().Sub(lastRearm) >= ns.safetyNet/3 {
-			if err := ns.rearm(ctx); err != nil && ctx.Err() == nil {
-				ns.log.Warn("re-arm the safety net of held events; tried again shortly", zap.Error(err))
+		if q.cfg.Now().Sub(lastRearm) >= q.cfg.SafetyNet/3 {
+			if err := q.rearm(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("re-arm the safety net of held events; tried again shortly", zap.Error(err))
 			} else {
-				lastRearm = ns.now()
+				lastRearm = q.cfg.Now()
 			}
 		}
 		select {
@@ -298,29 +297,29 @@ return n
 // rather than at their safety net. A held event's safety net is re-armed
 // ahead, so the stranded ones are among the earliest due: one bounded
 // ZRANGEBYSCORE a shard finds them.
-func (ns *Namespace) recoverStranded(ctx context.Context) (int, error) {
+func (q *Queue) recoverStranded(ctx context.Context) (int, error) {
 	// Enqueued at most now - hold: due at most now + safetyNet - hold.
-	due := strconv.FormatInt(ns.now().Add(ns.safetyNet-ns.hold).Unix(), 10)
-	pipe := ns.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, ns.layout.Shards)
+	due := strconv.FormatInt(q.cfg.Now().Add(q.cfg.SafetyNet-q.cfg.HoldTimeout).Unix(), 10)
+	pipe := q.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, q.cfg.Layout.Shards)
 	for n := range cmds {
-		cmds[n] = pipe.ZRangeByScore(ctx, queue.AsynqKey(ns.layout.Queue(n), "scheduled"), &redis.ZRangeBy{Min: "-inf", Max: due, Count: rearmBatch})
+		cmds[n] = pipe.ZRangeByScore(ctx, AsynqKey(q.cfg.Layout.Queue(n), "scheduled"), &redis.ZRangeBy{Min: "-inf", Max: due, Count: rearmBatch})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, unavailable("events due soonest", err)
+		return 0, Unavailable("events due soonest", err)
 	}
 	total := 0
 	for n, c := range cmds {
 		if len(c.Val()) == 0 {
 			continue
 		}
-		args := []any{ns.now().UnixMilli(), ns.layout.ShardPrefix(n)}
+		args := []any{q.cfg.Now().UnixMilli(), q.cfg.Layout.ShardPrefix(n)}
 		for _, id := range c.Val() {
 			args = append(args, id)
 		}
-		got, err := strandedScript.Run(ctx, ns.rdb, []string{readyKey(ns.layout, n), queue.AsynqKey(ns.layout.Queue(n), "scheduled")}, args...).Int()
+		got, err := strandedScript.Run(ctx, q.rdb, []string{q.cfg.Layout.ReadyKey(n), AsynqKey(q.cfg.Layout.Queue(n), "scheduled")}, args...).Int()
 		if err != nil {
-			return total, unavailable("hold again the events no admission holds", err)
+			return total, Unavailable("hold again the events no admission holds", err)
 		}
 		total += got
 	}
@@ -330,27 +329,27 @@ func (ns *Namespace) recoverStranded(ctx context.Context) (int, error) {
 // dispatchOnce runs the admission of every seller with held events: one
 // pipeline per batch of sellers, so a pass costs the sellers with work, not
 // the sellers configured.
-func (ns *Namespace) dispatchOnce(ctx context.Context) error {
-	sellers, err := ns.readySellers(ctx)
+func (q *Queue) dispatchOnce(ctx context.Context) error {
+	sellers, err := q.readySellers(ctx)
 	if err != nil {
 		return err
 	}
 	if len(sellers) == 0 {
 		return nil
 	}
-	if err := admitScript.Load(ctx, ns.rdb).Err(); err != nil {
-		return unavailable("load the admission script", err)
+	if err := admitScript.Load(ctx, q.rdb).Err(); err != nil {
+		return Unavailable("load the admission script", err)
 	}
 	for len(sellers) > 0 {
 		batch := sellers[:min(len(sellers), dispatchBatch)]
 		sellers = sellers[len(batch):]
-		pipe := ns.rdb.Pipeline()
+		pipe := q.rdb.Pipeline()
 		for _, id := range batch {
-			st := ns.Seller(id)
-			admitScript.EvalSha(ctx, pipe, st.admitKeys(), st.admitArgs()...)
+			st := q.Seller(id)
+			admitScript.EvalSha(ctx, pipe, st.AdmitKeys(), st.admitArgs()...)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			return unavailable("release held events", err)
+			return Unavailable("release held events", err)
 		}
 	}
 	return nil
@@ -358,18 +357,18 @@ func (ns *Namespace) dispatchOnce(ctx context.Context) error {
 
 // rearm pushes the safety net of every held event SafetyNet ahead again, so
 // that a backlog longer than SafetyNet is not run all at once by asynq.
-func (ns *Namespace) rearm(ctx context.Context) error {
-	sellers, err := ns.readySellers(ctx)
+func (q *Queue) rearm(ctx context.Context) error {
+	sellers, err := q.readySellers(ctx)
 	if err != nil {
 		return err
 	}
-	due := strconv.FormatInt(ns.now().Add(ns.safetyNet).Unix(), 10)
+	due := strconv.FormatInt(q.cfg.Now().Add(q.cfg.SafetyNet).Unix(), 10)
 	for _, id := range sellers {
-		st := ns.Seller(id)
+		st := q.Seller(id)
 		for start := int64(0); ; start += rearmBatch {
-			ids, err := ns.rdb.ZRange(ctx, st.heldKey(), start, start+rearmBatch-1).Result()
+			ids, err := q.rdb.ZRange(ctx, st.heldKey(), start, start+rearmBatch-1).Result()
 			if err != nil {
-				return unavailable("held events of seller "+id, err)
+				return Unavailable("held events of seller "+id, err)
 			}
 			if len(ids) == 0 {
 				break
@@ -379,8 +378,8 @@ func (ns *Namespace) rearm(ctx context.Context) error {
 			for _, id := range ids {
 				args = append(args, id)
 			}
-			if err := rearmScript.Run(ctx, ns.rdb, []string{st.asynqKey("scheduled")}, args...).Err(); err != nil {
-				return unavailable("re-arm held events of seller "+id, err)
+			if err := rearmScript.Run(ctx, q.rdb, []string{st.asynqKey("scheduled")}, args...).Err(); err != nil {
+				return Unavailable("re-arm held events of seller "+id, err)
 			}
 			if len(ids) < rearmBatch {
 				break
@@ -398,12 +397,12 @@ type Fairness struct {
 }
 
 // Fairness counts this seller's released and held events.
-func (s *Store) Fairness(ctx context.Context) (Fairness, error) {
-	pipe := s.rdb.Pipeline()
-	r := pipe.ZCount(ctx, s.releasedKey(), strconv.FormatInt(s.now().Add(-s.releasedBound).UnixMilli(), 10), "+inf")
+func (s *Seller) Fairness(ctx context.Context) (Fairness, error) {
+	pipe := s.q.rdb.Pipeline()
+	r := pipe.ZCount(ctx, s.releasedKey(), strconv.FormatInt(s.q.cfg.Now().Add(-s.q.cfg.ReleasedBound).UnixMilli(), 10), "+inf")
 	h := pipe.ZCard(ctx, s.heldKey())
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return Fairness{}, unavailable("fairness", err)
+		return Fairness{}, Unavailable("fairness", err)
 	}
 	return Fairness{Released: r.Val(), Held: h.Val()}, nil
 }
