@@ -19,8 +19,9 @@ import (
 // out 30 s before) are constants: an event whose worker died, or whose end
 // could not be written while Redis was away, would show processing and
 // refuse a replay for up to two minutes. The hold tells within HoldTimeout
-// that nobody works on the event any more; ReleaseAbandoned and a replay
-// then take the task back from asynq.
+// that nobody works on the event any more; the release of abandoned events
+// and a replay (the events package's, with TakeBackLua) then take the task
+// back from asynq.
 
 // unlockScript deletes a lock (a hold, the migration's lock) only while it
 // is still the caller's.
@@ -154,6 +155,9 @@ func (s *Seller) TakeBackKeys(key string) []string {
 // ZRANGEBYSCORE a shard finds them: a running task's lease is always
 // further ahead. It returns the task ids it queued again.
 func (q *Queue) recoverTaken(ctx context.Context) ([]string, error) {
+	if q.cfg.Release == nil {
+		return nil, nil // nothing to take them back with: asynq's lease does
+	}
 	stale := strconv.FormatInt(q.cfg.Now().Add(Lease-q.cfg.HoldTimeout).Unix(), 10)
 	pipe := q.rdb.Pipeline()
 	cmds := make([]*redis.StringSliceCmd, q.cfg.Layout.Shards)
