@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"forstok-accurate-sync/queue"
@@ -123,7 +122,7 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	ev, err := s.Get(ctx, in.Key)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, queue.ErrQueued) {
 			return unavailable("queue "+in.Key, err)
 		}
 		return s.ensureRecord(ctx, in, StateQueued, "replayed from a body by an operator")
@@ -177,7 +176,7 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 	default:
 		return unavailable("replay "+in.Key, err)
 	}
-	if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, queue.ErrQueued) {
 		// A conflict means a delivery queued it in between: queued all the same.
 		return unavailable("replay "+in.Key, err)
 	}

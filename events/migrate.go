@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
@@ -90,7 +89,7 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, l queue.Layout, log
 		if m.Keys, err = moveKeys(ctx, rdb, l); err != nil {
 			return m, err
 		}
-		if m.Tasks, err = moveTasks(ctx, rdb, l); err != nil {
+		if m.Tasks, err = queue.MoveTasks(ctx, rdb, l); err != nil {
 			return m, err
 		}
 		if _, err := dropQueue(ctx, rdb, l.Namespace); err != nil {
@@ -210,56 +209,6 @@ func moveKeys(ctx context.Context, rdb redis.UniversalClient, l queue.Layout) (i
 		return nil
 	})
 	return moved, err
-}
-
-// moveTasks queues every unfinished task of the one-shard queue again in
-// its seller's shard's queue, then deletes it from the old one.
-func moveTasks(ctx context.Context, rdb redis.UniversalClient, l queue.Layout) (int, error) {
-	insp := asynq.NewInspectorFromRedisClient(rdb)
-	client := asynq.NewClientFromRedisClient(rdb)
-	old := l.Namespace
-	lists := []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){
-		insp.ListPendingTasks, insp.ListScheduledTasks, insp.ListRetryTasks, insp.ListActiveTasks,
-	}
-	moved := 0
-	for _, list := range lists {
-		for {
-			// Always page 1: each task moved leaves the list.
-			tasks, err := list(old, asynq.PageSize(500))
-			if errors.Is(err, asynq.ErrQueueNotFound) {
-				return moved, nil
-			}
-			if err != nil {
-				return moved, unavailable("list the tasks to move", err)
-			}
-			left := 0
-			for _, t := range tasks {
-				seller, _ := queue.SplitTaskID(t.ID)
-				opts := []asynq.Option{asynq.TaskID(t.ID), asynq.Queue(l.SellerQueue(seller)),
-					asynq.MaxRetry(t.MaxRetry), asynq.Timeout(t.Timeout), asynq.Retention(t.Retention)}
-				if t.State == asynq.TaskStateScheduled || t.State == asynq.TaskStateRetry {
-					opts = append(opts, asynq.ProcessAt(t.NextProcessAt))
-				}
-				_, err := client.EnqueueContext(ctx, asynq.NewTask(t.Type, t.Payload), opts...)
-				switch {
-				case err == nil:
-					moved++
-				case !errors.Is(err, asynq.ErrTaskIDConflict): // a conflict: moved by a run before
-					return moved, unavailable("move task "+t.ID, err)
-				}
-				if err := insp.DeleteTask(old, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-					if !queue.IsActive(err) {
-						return moved, unavailable("delete moved task "+t.ID, err)
-					}
-					left++ // a running task's old copy goes with the old queue
-				}
-			}
-			if len(tasks) < 500 || left == len(tasks) {
-				break
-			}
-		}
-	}
-	return moved, nil
 }
 
 // dropQueue deletes every key of the one-shard queue (finished tasks

@@ -1,13 +1,13 @@
-// Package events is the service's memory: the idempotency keys, every
-// accepted event with its state and history, and the queue the workers drain.
-// All of it lives in Redis.
+// Package events is the service's memory: the idempotency keys and every
+// accepted event with its state and history, beside the queue the workers
+// drain (package queue, on hibiken/asynq). All of it lives in Redis.
 //
-// The queue is hibiken/asynq. Intake schedules each event's task with the
-// idempotency key as asynq's task id, in one Lua script (acceptScript) that
-// refuses a key whose record or task is kept and otherwise writes the task,
-// its admission, the store's own record of the event (payload, state,
-// attempts, history, Accurate's id and number, for listing and replay) and
-// its order index: taking the key and queueing the event durably are one
+// Intake schedules each event's task with the idempotency key as asynq's
+// task id, in one Lua script (acceptScript, which composes the queue's Lua)
+// that refuses a key whose record or task is kept and otherwise writes the
+// task, its admission, the store's own record of the event (payload,
+// state, attempts, history, Accurate's id and number, for listing and
+// replay) and its order index: taking the key and queueing the event durably are one
 // atomic step, and no crash can leave a key taken with no event behind it.
 // A task found without its record (one an earlier version queued before
 // writing the record) gets it from the worker, which creates it then.

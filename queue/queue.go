@@ -21,6 +21,8 @@ var (
 	ErrUnavailable = errors.New("event store unavailable")
 	// ErrBusy: a worker holds the event right now.
 	ErrBusy = errors.New("event is being processed")
+	// ErrQueued: Enqueue found a task of that id in asynq's queue already.
+	ErrQueued = asynq.ErrTaskIDConflict
 )
 
 // Unavailable wraps a Redis failure met while doing op so that errors.Is
@@ -170,8 +172,7 @@ func (s *Seller) Publish(ctx context.Context) error {
 // seller's share has room (fair.go): due SafetyNet ahead, then admitted,
 // which releases it at once when the seller is under its share. A crash
 // between the two leaves it to its safety net, or to the recovery of
-// stranded events. A task of that id asynq holds already is
-// asynq.ErrTaskIDConflict.
+// stranded events. A task of that id asynq holds already is ErrQueued.
 func (s *Seller) Enqueue(ctx context.Context, key, typ string, payload []byte) error {
 	_, err := s.q.client.EnqueueContext(ctx, asynq.NewTask(typ, payload),
 		asynq.TaskID(s.taskID(key)),
@@ -217,4 +218,57 @@ func (s *Seller) Due(now time.Time) time.Time { return now.Add(s.q.cfg.SafetyNet
 // (TaskMessage), as Enqueue would give it.
 func (s *Seller) NewMessage(key string, payload []byte) []byte {
 	return TaskMessage(TaskType, payload, s.taskID(key), s.scope.queue, s.q.cfg.MaxRetry, TaskTimeout)
+}
+
+// MoveTasks queues every unfinished task of the one-shard queue again in
+// its seller's shard's queue of layout l, with its payload, due time and
+// retry budget, then deletes it from the old one; a running task's old copy
+// stays, to go with the old queue. It returns how many it moved. Safe to
+// run again: a task moved before is left as it is.
+func MoveTasks(ctx context.Context, rdb redis.UniversalClient, l Layout) (int, error) {
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	client := asynq.NewClientFromRedisClient(rdb)
+	old := l.Namespace
+	lists := []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){
+		insp.ListPendingTasks, insp.ListScheduledTasks, insp.ListRetryTasks, insp.ListActiveTasks,
+	}
+	moved := 0
+	for _, list := range lists {
+		for {
+			// Always page 1: each task moved leaves the list.
+			tasks, err := list(old, asynq.PageSize(500))
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				return moved, nil
+			}
+			if err != nil {
+				return moved, Unavailable("list the tasks to move", err)
+			}
+			left := 0
+			for _, t := range tasks {
+				seller, _ := SplitTaskID(t.ID)
+				opts := []asynq.Option{asynq.TaskID(t.ID), asynq.Queue(l.SellerQueue(seller)),
+					asynq.MaxRetry(t.MaxRetry), asynq.Timeout(t.Timeout), asynq.Retention(t.Retention)}
+				if t.State == asynq.TaskStateScheduled || t.State == asynq.TaskStateRetry {
+					opts = append(opts, asynq.ProcessAt(t.NextProcessAt))
+				}
+				_, err := client.EnqueueContext(ctx, asynq.NewTask(t.Type, t.Payload), opts...)
+				switch {
+				case err == nil:
+					moved++
+				case !errors.Is(err, asynq.ErrTaskIDConflict): // a conflict: moved by a run before
+					return moved, Unavailable("move task "+t.ID, err)
+				}
+				if err := insp.DeleteTask(old, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+					if !IsActive(err) {
+						return moved, Unavailable("delete moved task "+t.ID, err)
+					}
+					left++ // a running task's old copy goes with the old queue
+				}
+			}
+			if len(tasks) < 500 || left == len(tasks) {
+				break
+			}
+		}
+	}
+	return moved, nil
 }
