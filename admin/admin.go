@@ -33,7 +33,7 @@ type Store interface {
 	Fairness(ctx context.Context) (queue.Fairness, error)
 }
 
-// Queue is the queue of every seller (events.Namespace), which the admin
+// Queue is the queue of every seller (events.Namespace.Queue), which the admin
 // token's overview reads.
 type Queue interface {
 	// QueueDepth is how many tasks wait or are scheduled to run again.

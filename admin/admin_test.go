@@ -30,7 +30,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.svc = admin.New(admin.Config{Store: w.store, Queue: evs, Now: clock,
+	w.svc = admin.New(admin.Config{Store: w.store, Queue: evs.Queue(), Now: clock,
 		Sellers: func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} }})
 	return w
 }

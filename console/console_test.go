@@ -37,7 +37,7 @@ func newSite(t *testing.T, token string) *site {
 	store := evs.Seller(events.DefaultSeller)
 	settings := fixtures.Settings(t)
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
-	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Queue: evs, Verifier: verifier, AdminToken: token,
+	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Queue: evs.Queue(), Verifier: verifier, AdminToken: token,
 		Sellers: func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} }}))
 	t.Cleanup(srv.Close)
 	return &site{t: t, url: srv.URL, store: store}

@@ -52,7 +52,7 @@ func TestReconciliationPage(t *testing.T) {
 			return []reconcile.Zone{{ID: admin.DefaultSeller, Location: settings.Location()}}
 		},
 		Reconciles: recs, Now: func() time.Time { return now }})
-	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Queue: evs, Verifier: verifier, AdminToken: adminToken,
+	srv := httptest.NewServer(handler.New(handler.Config{Store: store, Queue: evs.Queue(), Verifier: verifier, AdminToken: adminToken,
 		Sellers:    func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, settings)} },
 		Reconciler: recs, DailyRuns: daily}))
 	t.Cleanup(srv.Close)

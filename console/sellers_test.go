@@ -26,7 +26,7 @@ func newSellersSite(t *testing.T) (a, b *site) {
 	settings := fixtures.Settings(t)
 	verifier, _ := forstok.NewVerifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 5*time.Minute)
 	tokens := map[string]string{"token-of-a": "toko-a", "token-of-b": "toko-b"}
-	srv := httptest.NewServer(handler.New(handler.Config{Store: evs.Seller(events.DefaultSeller), Queue: evs, Verifier: verifier, AdminToken: adminToken,
+	srv := httptest.NewServer(handler.New(handler.Config{Store: evs.Seller(events.DefaultSeller), Queue: evs.Queue(), Verifier: verifier, AdminToken: adminToken,
 		SellerToken: func(tok string) (string, bool) { s, ok := tokens[tok]; return s, ok },
 		StoreFor:    func(id string) admin.Store { return evs.Seller(id) },
 		Sellers: func() []admin.Seller {

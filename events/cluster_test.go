@@ -141,7 +141,7 @@ func TestShardsSpreadOverACluster(t *testing.T) {
 				t.Errorf("toko-%d's redelivery after the move = %v, %v; want duplicate", s, out, err)
 			}
 		}
-		if depth, err := store.QueueDepth(ctx); err != nil || depth != 12 {
+		if depth, err := store.Queue().QueueDepth(ctx); err != nil || depth != 12 {
 			t.Errorf("queue depth after the move = %d, %v; want the 12 events", depth, err)
 		}
 		if keys, _ := spread(t, rdb, ns); countNonZero(keys) < 2 {

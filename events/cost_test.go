@@ -119,7 +119,7 @@ func BenchmarkSyncedEvent(b *testing.B) {
 			rdb, ns := tc.open(b)
 			store := events.New(rdb, events.Config{Namespace: ns, Shards: tc.shards})
 			srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-				Concurrency: 16, Queues: store.Queues(), LogLevel: asynq.FatalLevel,
+				Concurrency: 16, Queues: store.Queue().Queues(), LogLevel: asynq.FatalLevel,
 				TaskCheckInterval: 100 * time.Millisecond, DelayedTaskCheckInterval: time.Second,
 			})
 			var synced sync.WaitGroup
@@ -139,7 +139,7 @@ func BenchmarkSyncedEvent(b *testing.B) {
 				b.Fatal(err)
 			}
 			dctx, stop := context.WithCancel(ctx)
-			go store.Dispatch(dctx, 50*time.Millisecond)
+			go store.Queue().Dispatch(dctx, 50*time.Millisecond)
 			byBefore, err := commandCounts(ctx, rdb)
 			if err != nil {
 				b.Fatal(err)

@@ -120,7 +120,7 @@ func TestFairShares(t *testing.T) {
 		dctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); ns.Dispatch(dctx, 10*time.Millisecond) }()
+		go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 10*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 
 		if err := a.Done(ctx, keys[0]); err != nil {
@@ -208,7 +208,7 @@ func TestFairShares(t *testing.T) {
 		dctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
+		go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 			info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
@@ -235,7 +235,7 @@ func TestHeldEventsRunByTheirSafetyNetWithoutADispatcher(t *testing.T) {
 	var mu sync.Mutex
 	runs := map[string]int{}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 2, Queues: ns.Queues(), LogLevel: asynq.FatalLevel,
+		Concurrency: 2, Queues: ns.Queue().Queues(), LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
 	})
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
@@ -278,9 +278,9 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 	dctx, stopDispatch := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
+	go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 4, Queues: ns.Queues(), LogLevel: asynq.FatalLevel,
+		Concurrency: 4, Queues: ns.Queue().Queues(), LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond,
 		RetryDelayFunc:    func(int, error, *asynq.Task) time.Duration { return time.Hour },
 	})
@@ -338,7 +338,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		dctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
+		go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
 		defer func() { stop(); wg.Wait() }()
 		for range 3 {
 			pending, err := insp.ListPendingTasks(queueOf(r.Namespace, "toko-a"), asynq.PageSize(100))
@@ -380,14 +380,14 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 		}
 	}
 	// As if its replica died before the admission: scheduled, held by none.
-	held := ns.Layout().SellerPrefix("toko-a") + ":fair:held"
+	held := ns.Queue().Layout().SellerPrefix("toko-a") + ":fair:held"
 	if err := rdb.ZRem(ctx, held, queue.TaskID("toko-a", keys[1])).Err(); err != nil {
 		t.Fatal(err)
 	}
 	dctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
+	go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
 	defer func() { stop(); wg.Wait() }()
 
 	t.Run("it is held again within the hold timeout", func(t *testing.T) {

@@ -123,7 +123,7 @@ func accept(t *testing.T, store *events.Store, key string) {
 
 func TestQueueDepthOfAQueueNoEventReached(t *testing.T) {
 	ns, _, _ := newNamespace(t)
-	if n, err := ns.QueueDepth(context.Background()); n != 0 || err != nil {
+	if n, err := ns.Queue().QueueDepth(context.Background()); n != 0 || err != nil {
 		t.Fatalf("QueueDepth of a new queue = %d, %v; want 0, nil", n, err)
 	}
 }

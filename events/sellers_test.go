@@ -30,7 +30,7 @@ func TestSellers(t *testing.T) {
 			t.Fatalf("second Accept for toko-b = %v, %v; want duplicate", out, err)
 		}
 		insp := asynq.NewInspectorFromRedisClient(rdb)
-		lay := ns.Layout()
+		lay := ns.Queue().Layout()
 		for _, id := range []string{"invoice.created:1", "toko-b/invoice.created:1"} {
 			seller, _ := queue.SplitTaskID(id)
 			if info, err := insp.GetTaskInfo(lay.SellerQueue(seller), id); err != nil || info.State != asynq.TaskStatePending {

@@ -123,18 +123,23 @@ type base struct {
 }
 
 // Namespace is the whole of a namespace: every shard's queue and every
-// seller's events. What runs across sellers lives here (its queue: the
-// dispatcher, the recovery of stranded and taken events, the queue's
-// depth; the release of abandoned events and the pruning of the indexes);
+// seller's events. What runs across sellers lives here (its queue, named
+// rather than embedded: the dispatcher, the recovery of stranded and taken
+// events, the queue's depth; the release of abandoned events and the pruning of the indexes);
 // what one seller's events go through lives on its Store (Seller). They
 // are distinct types, so that a call meant for every seller cannot be made
 // on one seller's part, nor the other way.
 type Namespace struct {
 	*base
-	*queue.Queue
+	queue   *queue.Queue // every seller's queue, built once
 	log     *zap.Logger
 	sellers *sync.Map // id → *Store, built once each
 }
+
+// Queue is the namespace's queue, for what runs across sellers (the
+// dispatcher, its depth, its layout); the events types do not carry its
+// methods, so it is clear which package owns each step.
+func (n *Namespace) Queue() *queue.Queue { return n.queue }
 
 // Store is one seller's events: intake, the records, replay, its day book
 // and what Accurate lacks, beside its part of the queue (its share, holds
@@ -169,7 +174,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Namespace {
 		codec:     newPayloadCodec(),
 		accepts:   &acceptBatcher{rdb: rdb},
 	}}
-	n.Queue = queue.New(rdb, queue.Config{Layout: layout, MaxRetry: cfg.MaxRetry, HoldTimeout: cfg.HoldTimeout,
+	n.queue = queue.New(rdb, queue.Config{Layout: layout, MaxRetry: cfg.MaxRetry, HoldTimeout: cfg.HoldTimeout,
 		Share: cfg.Share, SafetyNet: cfg.SafetyNet, ReleasedBound: cfg.ReleasedBound, Retention: cfg.Retention,
 		Now: cfg.Now, Logger: cfg.Logger,
 		Release: func(ctx context.Context, id string) (bool, error) {
@@ -189,7 +194,7 @@ func (n *Namespace) Seller(id string) *Store {
 	if s, ok := n.sellers.Load(id); ok {
 		return s.(*Store)
 	}
-	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, Seller: n.Queue.Seller(id), scope: SellerScope{n.layout.Seller(id)},
+	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, Seller: n.queue.Seller(id), scope: SellerScope{n.layout.Seller(id)},
 		log: n.log.With(zap.String("seller", id))})
 	return s.(*Store)
 }

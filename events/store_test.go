@@ -256,7 +256,7 @@ func TestList(t *testing.T) {
 	clock := func(i int) time.Time { return now.Add(time.Duration(i/3) * time.Millisecond) }
 	var keys []string
 	for i := range 10 {
-		s := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: ns.Layout().Shards, Now: func() time.Time { return clock(i) }}).Seller("")
+		s := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: ns.Queue().Layout().Shards, Now: func() time.Time { return clock(i) }}).Seller("")
 		typ := "invoice.created"
 		if i%2 == 1 {
 			typ = "payment.received"

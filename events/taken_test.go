@@ -122,7 +122,7 @@ func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(
 	dctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); ns.Dispatch(dctx, 50*time.Millisecond) }()
+	go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
 	defer func() { stop(); wg.Wait() }()
 
 	t.Run("a task whose event a worker holds is left to it", func(t *testing.T) {

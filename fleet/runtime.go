@@ -79,7 +79,7 @@ func New(cfg Config) *Fleet {
 	f := &Fleet{reg: cfg.Sellers, events: cfg.Events, rdb: cfg.Redis, cfg: cfg, log: log, decoder: cfg.Decoder, mappings: cfg.Mappings,
 		parts: map[string]*Part{}, counted: map[string]bool{}}
 	if f.reg.Dir() == "" {
-		f.meter = metrics.New(&metrics.Source{Events: f.events.Seller(events.DefaultSeller), Queue: f.events})
+		f.meter = metrics.New(&metrics.Source{Events: f.events.Seller(events.DefaultSeller), Queue: f.events.Queue()})
 	} else {
 		f.meter = metrics.NewForSellers(f)
 	}
@@ -391,7 +391,7 @@ func (f *Fleet) SellerCounts(ctx context.Context) (map[string]map[string]int64, 
 }
 
 // QueueDepth is the whole queue's (the metrics' view).
-func (f *Fleet) QueueDepth(ctx context.Context) (int, error) { return f.events.QueueDepth(ctx) }
+func (f *Fleet) QueueDepth(ctx context.Context) (int, error) { return f.events.Queue().QueueDepth(ctx) }
 
 // countCall counts one Accurate request of a seller for GET /admin/sellers;
 // a count that cannot be written is only a figure missing, never a reason

@@ -67,7 +67,7 @@ type Config struct {
 	// StoreFor is one seller's part of the store for the admin operations;
 	// nil knows the default seller's only (Store).
 	StoreFor func(seller string) admin.Store
-	// Queue is every seller's queue (events.Namespace), whose depth the
+	// Queue is every seller's queue (events.Namespace.Queue), whose depth the
 	// admin token's overview shows; nil: it shows the events waiting.
 	Queue admin.Queue
 	// PreviewFor is what the mapping previews read of one seller.

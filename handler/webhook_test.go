@@ -55,7 +55,7 @@ func startOn(t *testing.T, rdb *redis.Client, ns string, opts ...func(*handler.C
 	}
 	evs := events.New(rdb, events.Config{Namespace: ns})
 	s := &service{rdb: rdb, ns: ns, evs: evs, store: evs.Seller(events.DefaultSeller), now: time.Now()}
-	cfg := handler.Config{Store: s.store, Queue: evs, Verifier: verifier, AdminToken: admin, Now: func() time.Time { return s.now }}
+	cfg := handler.Config{Store: s.store, Queue: evs.Queue(), Verifier: verifier, AdminToken: admin, Now: func() time.Time { return s.now }}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -150,7 +150,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	// replica takes the newest at start and within seconds of a save.
 	// Under the default seller's shard: where a migration to shards moved
 	// them with the rest of the one-shard layout's keys.
-	maps := sellers.NewMappings(rdb, evs.Layout().SellerQueue(events.DefaultSeller), log.Named("mappings"))
+	maps := sellers.NewMappings(rdb, evs.Queue().Layout().SellerQueue(events.DefaultSeller), log.Named("mappings"))
 	reg.UseMappings(maps)
 	f := fleet.New(fleet.Config{Sellers: reg, Events: evs, Redis: rdb, Namespace: cfg.RedisNamespace, Mappings: maps,
 		Decoder: decoder, Logger: log, InvoiceWait: cfg.PaymentInvoiceWait, MaxAttempts: cfg.MaxAttempts,
@@ -168,7 +168,7 @@ func newApp(cfg config, opts options) (*app, error) {
 	router := &worker.Router{Worker: f.Worker, Absent: absent, RetryBase: opts.retryMin, RetryCap: opts.retryCap, Logger: log.Named("worker")}
 	workers := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
-		Queues:          evs.Queues(),
+		Queues:          evs.Queue().Queues(),
 		RetryDelayFunc:  router.RetryDelay,
 		IsFailure:       router.IsFailure,
 		ShutdownTimeout: cfg.ShutdownTimeout,
@@ -186,7 +186,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		Ready:       f.Ready,
 		Warnings:    f.Warnings,
 		Store:       evs.Seller(events.DefaultSeller),
-		Queue:       evs,
+		Queue:       evs.Queue(),
 		Seller:      f.Intake,
 		Decoder:     decoder,
 		Logger:      log.Named("http"),
@@ -392,7 +392,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	// REDIS_SHARDS differs from the namespace's stops here. A Redis that
 	// does not answer yet is waited for, named once in the log.
 	err := a.redisDown.Await(ctx, time.Second, func(ctx context.Context) error {
-		_, err := events.Migrate(ctx, a.rdb, a.events.Layout(), a.log.Named("events"))
+		_, err := events.Migrate(ctx, a.rdb, a.events.Queue().Layout(), a.log.Named("events"))
 		return err
 	}, func(err error) bool { return errors.Is(err, events.ErrUnavailable) })
 	switch {
@@ -405,7 +405,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	a.log.Info("forstok-accurate-sync started", zap.String("addr", ln.Addr().String()),
-		zap.String("version", version), zap.String("namespace", a.cfg.RedisNamespace), zap.Int("shards", a.events.Layout().Shards))
+		zap.String("version", version), zap.String("namespace", a.cfg.RedisNamespace), zap.Int("shards", a.events.Queue().Layout().Shards))
 
 	pruneDone := make(chan struct{})
 	go func() {
@@ -420,7 +420,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	dispatchDone := make(chan struct{})
 	go func() {
 		defer close(dispatchDone)
-		a.events.Dispatch(ctx, a.dispatchTick())
+		a.events.Queue().Dispatch(ctx, a.dispatchTick())
 	}()
 	credsDone := make(chan struct{})
 	go func() {

@@ -173,7 +173,7 @@ func run(ctx context.Context, n, conns int, redisURL, cluster string, fo fleetOp
 	if err != nil {
 		return err
 	}
-	depth, err := bench.Events().QueueDepth(ctx)
+	depth, err := bench.Events().Queue().QueueDepth(ctx)
 	if err != nil {
 		return err
 	}

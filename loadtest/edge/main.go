@@ -91,11 +91,11 @@ func edge(rdb redis.UniversalClient, ns, secret string) (http.Handler, error) {
 	}
 	evs := events.New(rdb, events.Config{Namespace: ns})
 	store := evs.Seller(events.DefaultSeller)
-	meter := metrics.New(&metrics.Source{Events: store, Queue: evs})
+	meter := metrics.New(&metrics.Source{Events: store, Queue: evs.Queue()})
 	enc := zap.NewProductionEncoderConfig()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(io.Discard), zapcore.WarnLevel))
 	return handler.New(handler.Config{
-		Store: store, Queue: evs, Verifier: verifier, Decoder: forstok.NewDecoder(), Logger: log.Named("http"),
+		Store: store, Queue: evs.Queue(), Verifier: verifier, Decoder: forstok.NewDecoder(), Logger: log.Named("http"),
 		Metrics: meter, MetricsHandler: meter.Handler(),
 	}), nil
 }
