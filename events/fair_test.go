@@ -117,11 +117,7 @@ func TestFairShares(t *testing.T) {
 		if err := insp.RunTask(queueOf(r.Namespace, "toko-a"), queue.TaskID("toko-a", keys[4])); err != nil {
 			t.Fatal(err)
 		}
-		dctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 10*time.Millisecond) }()
-		defer func() { stop(); wg.Wait() }()
+		dispatching(t, ctx, ns, 10*time.Millisecond)
 
 		if err := a.Done(ctx, keys[0]); err != nil {
 			t.Fatal(err)
@@ -205,11 +201,7 @@ func TestFairShares(t *testing.T) {
 		if err != nil || first.State != asynq.TaskStateScheduled {
 			t.Fatalf("held task = %+v, %v; want scheduled", first, err)
 		}
-		dctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
-		defer func() { stop(); wg.Wait() }()
+		dispatching(t, ctx, ns, 50*time.Millisecond)
 		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
 			info, err := insp.GetTaskInfo(queueOf(r.Namespace, "toko-a"), id)
 			return err == nil && info.State == asynq.TaskStateScheduled && info.NextProcessAt.After(first.NextProcessAt)
@@ -335,11 +327,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		}
 	})
 	t.Run("as the released ones end, the held retries follow, each once", func(t *testing.T) {
-		dctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
-		defer func() { stop(); wg.Wait() }()
+		dispatching(t, ctx, ns, 50*time.Millisecond)
 		for range 3 {
 			pending, err := insp.ListPendingTasks(queueOf(r.Namespace, "toko-a"), asynq.PageSize(100))
 			if err != nil {
@@ -384,11 +372,7 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 	if err := rdb.ZRem(ctx, held, queue.TaskID("toko-a", keys[1])).Err(); err != nil {
 		t.Fatal(err)
 	}
-	dctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
-	defer func() { stop(); wg.Wait() }()
+	dispatching(t, ctx, ns, 50*time.Millisecond)
 
 	t.Run("it is held again within the hold timeout", func(t *testing.T) {
 		if !wait.Until(3*time.Second, 50*time.Millisecond, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 1 }) {
@@ -404,4 +388,14 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 			t.Fatalf("tasks = %v; want the stranded one pending", taskStates(t, insp, r.Namespace, "toko-a", keys))
 		}
 	})
+}
+
+// dispatching runs ns's dispatcher every tick until the (sub)test ends, and
+// waits for it to stop before the test's other clean-ups run.
+func dispatching(t *testing.T, ctx context.Context, ns *events.Namespace, tick time.Duration) {
+	t.Helper()
+	dctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); ns.Queue().Dispatch(dctx, tick) }()
+	t.Cleanup(func() { stop(); <-done })
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,11 +118,7 @@ func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(
 	if err != nil {
 		t.Fatal(err)
 	}
-	dctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ns.Queue().Dispatch(dctx, 50*time.Millisecond) }()
-	defer func() { stop(); wg.Wait() }()
+	dispatching(t, ctx, ns, 50*time.Millisecond)
 
 	t.Run("a task whose event a worker holds is left to it", func(t *testing.T) {
 		if wait.Until(3*holdTimeout, 50*time.Millisecond, func() bool { return state() != "active" }) {
