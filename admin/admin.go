@@ -30,14 +30,16 @@ type Store interface {
 	HourCounts(ctx context.Context, state string, until time.Time, hours int) ([]int64, error)
 	Oldest(ctx context.Context, state string) (time.Time, bool, error)
 	AccurateCallsLastMinute(ctx context.Context) (int64, error)
-	Fairness(ctx context.Context) (queue.Fairness, error)
 }
 
 // Queue is the queue of every seller (events.Namespace.Queue), which the admin
-// token's overview reads.
+// token's overview and the sellers' page read.
 type Queue interface {
 	// QueueDepth is how many tasks wait or are scheduled to run again.
 	QueueDepth(ctx context.Context) (int, error)
+	// Fairness is how many of the seller's events are released to the
+	// workers and how many wait for room in its share.
+	Fairness(ctx context.Context, seller string) (queue.Fairness, error)
 }
 
 // DefaultSeller is the name of the one seller of a single-seller setup.
@@ -130,7 +132,8 @@ type Config struct {
 	// seller's only (Store).
 	StoreFor func(seller string) Store
 	// Queue is every seller's queue; nil: the overview counts the events
-	// queued and retrying instead.
+	// queued and retrying instead, and the sellers' page shows no share
+	// (released and held 0).
 	Queue   Queue
 	Decoder *forstok.Decoder
 	// Sellers lists the sellers and their configuration; nil is the one

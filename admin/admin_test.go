@@ -274,3 +274,47 @@ func TestFailureOf(t *testing.T) {
 		})
 	}
 }
+
+func TestSellersShowEachSellersShareOfTheWorkers(t *testing.T) {
+	ctx := context.Background()
+	r := testredis.New(t)
+	evs := events.New(r.Client(t), events.Config{Namespace: r.Namespace, Share: 2})
+	settings, err := mapping.Parse([]byte("stores: {\"1009\": {customer_no: C, bank_no: B}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sellers := func() []admin.Seller {
+		return []admin.Seller{admin.SellerFromMapping("toko-a", settings), admin.SellerFromMapping("toko-b", settings)}
+	}
+	storeFor := func(id string) admin.Store { return evs.Seller(id) }
+	for i := range 5 {
+		in := events.Incoming{Key: fmt.Sprintf("invoice.created:%d", i), Type: "invoice.created", Payload: []byte(`{"type":"invoice.created"}`)}
+		if _, err := evs.Seller("toko-a").Accept(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	share := func(svc *admin.Service) map[string][2]int64 {
+		t.Helper()
+		list, err := svc.Sellers(ctx, admin.All)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][2]int64{}
+		for _, s := range list {
+			out[s.SellerID()] = [2]int64{s.Released, s.Held}
+		}
+		return out
+	}
+	t.Run("a seller with more events than its share has the share released and the rest held", func(t *testing.T) {
+		got := share(admin.New(admin.Config{StoreFor: storeFor, Queue: evs.Queue(), Sellers: sellers}))
+		if got["toko-a"] != [2]int64{2, 3} || got["toko-b"] != [2]int64{0, 0} {
+			t.Fatalf("released, held by seller = %v; want toko-a [2 3], toko-b [0 0]", got)
+		}
+	})
+	t.Run("without the queue the page still lists the sellers, with no share", func(t *testing.T) {
+		got := share(admin.New(admin.Config{StoreFor: storeFor, Sellers: sellers}))
+		if len(got) != 2 || got["toko-a"] != [2]int64{0, 0} {
+			t.Fatalf("released, held by seller = %v", got)
+		}
+	})
+}

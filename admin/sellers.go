@@ -118,11 +118,13 @@ func (s *Service) Sellers(ctx context.Context, scope Scope) ([]Seller, error) {
 		if sl.AccurateLastMinute, err = store.AccurateCallsLastMinute(ctx); err != nil {
 			return nil, err
 		}
-		fair, err := store.Fairness(ctx)
-		if err != nil {
-			return nil, err
+		if s.queue != nil {
+			fair, err := s.queue.Fairness(ctx, sl.SellerID())
+			if err != nil {
+				return nil, err
+			}
+			sl.Released, sl.Held = fair.Released, fair.Held
 		}
-		sl.Released, sl.Held = fair.Released, fair.Held
 		var failed []events.Event
 		cursor := ""
 		for len(failed) < failedScan {

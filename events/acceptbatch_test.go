@@ -290,7 +290,7 @@ func TestAcceptBatches(t *testing.T) {
 					if err != nil || string(ev.Payload) != string(in.Payload) {
 						t.Errorf("%s: record %v; want it with its body", key, err)
 					}
-					if _, err := inspector.GetTaskInfo(store.Queue(), queue.TaskID(store.SellerID(), key)); err != nil {
+					if _, err := inspector.GetTaskInfo(store.Scope().Queue(), queue.TaskID(store.SellerID(), key)); err != nil {
 						t.Errorf("%s: task: %v; want it queued", key, err)
 					}
 				}

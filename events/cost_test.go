@@ -132,7 +132,7 @@ func BenchmarkSyncedEvent(b *testing.B) {
 					return err
 				}
 				defer synced.Done()
-				defer func() { _ = st.Done(ctx, key) }()
+				defer func() { _ = st.Queue().Done(ctx, key) }()
 				return st.Finish(ctx, key, events.Result{State: events.StateSynced, AccurateID: 1, AccurateNumber: "SI." + key})
 			}))
 			if err != nil {

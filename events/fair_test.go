@@ -88,7 +88,7 @@ func TestFairShares(t *testing.T) {
 		if got := taskStates(t, insp, r.Namespace, "toko-b", []string{"invoice.created:b1"}); got["invoice.created:b1"] != "pending" {
 			t.Errorf("the other seller's event is %v; want pending at once", got)
 		}
-		if f, err := a.Fairness(ctx); err != nil || f != (queue.Fairness{Released: 2, Held: 3}) {
+		if f, err := a.Queue().Fairness(ctx); err != nil || f != (queue.Fairness{Released: 2, Held: 3}) {
 			t.Errorf("fairness = %+v, %v; want 2 released, 3 held", f, err)
 		}
 		if out, err := a.Accept(ctx, incoming(keys[0])); err != nil || out != events.Duplicate {
@@ -97,7 +97,7 @@ func TestFairShares(t *testing.T) {
 		if out, err := a.Accept(ctx, incoming(keys[4])); err != nil || out != events.Duplicate {
 			t.Fatalf("a second delivery = %v, %v; want duplicate", out, err)
 		}
-		if f, err := a.Fairness(ctx); err != nil || f != (queue.Fairness{Released: 2, Held: 3}) {
+		if f, err := a.Queue().Fairness(ctx); err != nil || f != (queue.Fairness{Released: 2, Held: 3}) {
 			t.Errorf("after duplicates fairness = %+v, %v; want it unchanged", f, err)
 		}
 	})
@@ -119,7 +119,7 @@ func TestFairShares(t *testing.T) {
 		}
 		dispatching(t, ctx, ns, 10*time.Millisecond)
 
-		if err := a.Done(ctx, keys[0]); err != nil {
+		if err := a.Queue().Done(ctx, keys[0]); err != nil {
 			t.Fatal(err)
 		}
 		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
@@ -131,12 +131,12 @@ func TestFairShares(t *testing.T) {
 			t.Errorf("the next held one is %s; want still held (scheduled): the share is 2", s)
 		}
 		for _, k := range keys[1:3] {
-			if err := a.Done(ctx, k); err != nil {
+			if err := a.Queue().Done(ctx, k); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
-			f, err := a.Fairness(ctx)
+			f, err := a.Queue().Fairness(ctx)
 			return err == nil && f.Held == 0
 		}) {
 			t.Fatalf("held events left: %v", taskStates(t, insp, r.Namespace, "toko-a", keys))
@@ -154,7 +154,7 @@ func TestFairShares(t *testing.T) {
 				t.Errorf("%s is %d times in the pending list; want once", k, n)
 			}
 		}
-		if f, _ := a.Fairness(ctx); f.Released != 1 {
+		if f, _ := a.Queue().Fairness(ctx); f.Released != 1 {
 			t.Errorf("released = %d; want 1, the fourth (the one its safety net ran is not counted)", f.Released)
 		}
 	})
@@ -174,7 +174,7 @@ func TestFairShares(t *testing.T) {
 		mu.Lock()
 		now = now.Add(2 * time.Minute)
 		mu.Unlock()
-		if f, _ := a.Fairness(ctx); f.Released != 0 {
+		if f, _ := a.Queue().Fairness(ctx); f.Released != 0 {
 			t.Errorf("released past the bound = %d; want 0", f.Released)
 		}
 		if _, err := a.Accept(ctx, incoming("invoice.created:a9")); err != nil {
@@ -279,7 +279,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
 		id, _ := asynq.GetTaskID(ctx)
 		_, key := queue.SplitTaskID(id)
-		if err := a.Done(ctx, key); err != nil {
+		if err := a.Queue().Done(ctx, key); err != nil {
 			return err
 		}
 		return fmt.Errorf("Accurate did not answer")
@@ -302,7 +302,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		t.Fatalf("tasks = %v; want all six waiting to retry", taskStates(t, insp, r.Namespace, "toko-a", keys))
 	}
 
-	n, err := a.RunRetries(ctx)
+	n, err := a.Queue().RunRetries(ctx)
 	if err != nil || n != len(keys) {
 		t.Fatalf("RunRetries = %d, %v; want %d", n, err, len(keys))
 	}
@@ -314,7 +314,7 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 		if count["pending"] != 2 || count["retry"] != 4 {
 			t.Errorf("tasks by state %v; want 2 pending (the share), 4 still waiting", count)
 		}
-		if f, err := a.Fairness(ctx); err != nil || f.Released != 2 || f.Held != 4 {
+		if f, err := a.Queue().Fairness(ctx); err != nil || f.Released != 2 || f.Held != 4 {
 			t.Errorf("fairness = %+v, %v; want 2 released, 4 held", f, err)
 		}
 	})
@@ -335,14 +335,14 @@ func TestRetriesBroughtForwardTakeTheirTurnInTheShare(t *testing.T) {
 			}
 			for _, p := range pending {
 				if seller, key := queue.SplitTaskID(p.ID); seller == "toko-a" {
-					if err := a.Done(ctx, key); err != nil {
+					if err := a.Queue().Done(ctx, key); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 0 }) {
+		if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool { f, err := a.Queue().Fairness(ctx); return err == nil && f.Held == 0 }) {
 			t.Fatalf("still held: %v", taskStates(t, insp, r.Namespace, "toko-a", keys))
 		}
 		for k, s := range taskStates(t, insp, r.Namespace, "toko-a", keys) {
@@ -375,13 +375,13 @@ func TestEventsNeverAdmittedAreHeldAgainWithinTheHoldTimeout(t *testing.T) {
 	dispatching(t, ctx, ns, 50*time.Millisecond)
 
 	t.Run("it is held again within the hold timeout", func(t *testing.T) {
-		if !wait.Until(3*time.Second, 50*time.Millisecond, func() bool { f, err := a.Fairness(ctx); return err == nil && f.Held == 1 }) {
-			f, err := a.Fairness(ctx)
+		if !wait.Until(3*time.Second, 50*time.Millisecond, func() bool { f, err := a.Queue().Fairness(ctx); return err == nil && f.Held == 1 }) {
+			f, err := a.Queue().Fairness(ctx)
 			t.Fatalf("fairness = %+v, %v; want the stranded event held again", f, err)
 		}
 	})
 	t.Run("and released in its turn when the seller's share has room", func(t *testing.T) {
-		if err := a.Done(ctx, keys[0]); err != nil {
+		if err := a.Queue().Done(ctx, keys[0]); err != nil {
 			t.Fatal(err)
 		}
 		if !wait.Until(3*time.Second, 50*time.Millisecond, func() bool { return taskStates(t, insp, r.Namespace, "toko-a", keys)[keys[1]] == "pending" }) {

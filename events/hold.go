@@ -36,7 +36,7 @@ end
 // queues it again; false when a worker holds it (or nothing needed doing).
 func (s *Store) release(ctx context.Context, key string) (bool, error) {
 	note := fmt.Sprintf("its worker stopped without finishing (no sign of it for %s: it died, or lost Redis); queued again", s.hold)
-	keys := append([]string{s.recordKey(key), s.historyKey(key), s.indexPrefix(), s.HolderKey(key)}, s.TakeBackKeys(key)...)
+	keys := append([]string{s.recordKey(key), s.historyKey(key), s.indexPrefix(), s.queue.HolderKey(key)}, s.queue.TakeBackKeys(key)...)
 	c := change{state: StateQueued, note: note, fields: map[string]string{"next_attempt_at": ""}}
 	res, err := releaseScript.Run(ctx, s.rdb, keys, s.transitionArgs(key, c, s.now().Add(-s.hold).UnixMilli(), s.taskID(key))...).Result()
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Store) releaseAbandoned(ctx context.Context) ([]string, error) {
 	pipe := s.rdb.Pipeline()
 	holders := make([]*redis.IntCmd, len(keys))
 	for i, k := range keys {
-		holders[i] = pipe.Exists(ctx, s.HolderKey(k))
+		holders[i] = pipe.Exists(ctx, s.queue.HolderKey(k))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, unavailable("holders", err)

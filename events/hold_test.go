@@ -33,7 +33,7 @@ func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events
 	count <- 0
 	alive, die := context.WithCancel(context.Background())
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 2, Queues: map[string]int{store.Queue(): 1},
+		Concurrency: 2, Queues: map[string]int{store.Scope().Queue(): 1},
 		TaskCheckInterval: 50 * time.Millisecond, LogLevel: asynq.FatalLevel,
 	})
 	err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
@@ -42,7 +42,7 @@ func dyingWorker(t *testing.T, store *events.Store, rdb *redis.Client, in events
 		if n > 1 {
 			return nil
 		}
-		if _, _, err := store.Hold(alive, in.Key); err != nil {
+		if _, _, err := store.Queue().Hold(alive, in.Key); err != nil {
 			t.Errorf("Hold = %v", err)
 		}
 		if _, err := store.Begin(ctx, in); err != nil {
@@ -74,15 +74,15 @@ func TestHold(t *testing.T) {
 	t.Run("a held event keeps a second worker out until it is released", func(t *testing.T) {
 		ns, _, _ := newNamespace(t, shortHold)
 		store := ns.Seller("")
-		_, release, err := store.Hold(ctx, "invoice.created:1")
+		_, release, err := store.Queue().Hold(ctx, "invoice.created:1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := store.Hold(ctx, "invoice.created:1"); !errors.Is(err, events.ErrBusy) {
+		if _, _, err := store.Queue().Hold(ctx, "invoice.created:1"); !errors.Is(err, events.ErrBusy) {
 			t.Fatalf("a second Hold = %v; want ErrBusy", err)
 		}
 		release()
-		_, again, err := store.Hold(ctx, "invoice.created:1")
+		_, again, err := store.Queue().Hold(ctx, "invoice.created:1")
 		if err != nil {
 			t.Fatalf("Hold after the release = %v", err)
 		}
@@ -93,7 +93,7 @@ func TestHold(t *testing.T) {
 		// Two seconds: a renewal every 0.67 s, so a busy machine's pauses do not let it lapse.
 		ns, _, _ := newNamespace(t, func(c *events.Config) { c.HoldTimeout = 2 * time.Second })
 		store := ns.Seller("")
-		held, release, err := store.Hold(ctx, "invoice.created:2")
+		held, release, err := store.Queue().Hold(ctx, "invoice.created:2")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestHold(t *testing.T) {
 		if wait.Until(4*time.Second, 50*time.Millisecond, func() bool { return held.Err() != nil }) {
 			t.Fatalf("the hold ended while renewed: %v", context.Cause(held))
 		}
-		if _, _, err := store.Hold(ctx, "invoice.created:2"); !errors.Is(err, events.ErrBusy) {
+		if _, _, err := store.Queue().Hold(ctx, "invoice.created:2"); !errors.Is(err, events.ErrBusy) {
 			t.Errorf("Hold by another worker = %v; want ErrBusy", err)
 		}
 	})
@@ -110,7 +110,7 @@ func TestHold(t *testing.T) {
 	t.Run("a worker whose hold lapsed has its work stopped", func(t *testing.T) {
 		ns, rdb, r := newNamespace(t, shortHold)
 		store := ns.Seller("")
-		held, release, err := store.Hold(ctx, "invoice.created:3")
+		held, release, err := store.Queue().Hold(ctx, "invoice.created:3")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 		}
 		die, runs := dyingWorker(t, store, rdb, dead)
 		// The other one is held by a worker that lives on.
-		_, release, err := store.Hold(ctx, alive.Key)
+		_, release, err := store.Queue().Hold(ctx, alive.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		// As a Redis restored without the task would have it.
-		if err := asynq.NewInspectorFromRedisClient(rdb).DeleteTask(store.Queue(), in.Key); err != nil {
+		if err := asynq.NewInspectorFromRedisClient(rdb).DeleteTask(store.Scope().Queue(), in.Key); err != nil {
 			t.Fatal(err)
 		}
 		got, err := ns.ReleaseAbandoned(ctx, []string{events.DefaultSeller})
@@ -195,7 +195,7 @@ func TestReleaseOfAbandonedEvents(t *testing.T) {
 			t.Fatalf("ReleaseAbandoned = %v, %v; want the event", got, err)
 		}
 		ev, _ := store.Get(ctx, in.Key)
-		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(store.Queue(), in.Key)
+		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(store.Scope().Queue(), in.Key)
 		if ev.State != events.StateQueued || err != nil || info.State != asynq.TaskStatePending || string(info.Payload) != string(in.Payload) {
 			t.Errorf("after the release: record %s, task %+v %v; want queued with a pending task of the payload", ev.State, info, err)
 		}

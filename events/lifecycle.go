@@ -122,7 +122,7 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	ev, err := s.Get(ctx, in.Key)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, queue.ErrQueued) {
+		if err := s.queue.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, queue.ErrQueued) {
 			return unavailable("queue "+in.Key, err)
 		}
 		return s.ensureRecord(ctx, in, StateQueued, "replayed from a body by an operator")
@@ -132,7 +132,7 @@ func (s *Store) ReplayRaw(ctx context.Context, in Incoming) error {
 	if err := refuseVoided(ev); err != nil {
 		return err
 	}
-	busy, err := s.Held(ctx, in.Key)
+	busy, err := s.queue.Held(ctx, in.Key)
 	switch {
 	case err != nil:
 		return err
@@ -157,7 +157,7 @@ func refuseVoided(ev Event) error {
 // requeue replaces the event's task with a fresh one (a fresh retry budget)
 // and marks the record queued: ErrBusy while a worker holds the task.
 func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
-	err := s.Delete(in.Key)
+	err := s.queue.Delete(in.Key)
 	if queue.IsActive(err) {
 		// asynq still counts it running; it is, unless its worker stopped.
 		released, rerr := s.release(ctx, in.Key)
@@ -167,7 +167,7 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 		case !released:
 			return fmt.Errorf("%s: %w", in.Key, ErrBusy)
 		}
-		err = s.Delete(in.Key)
+		err = s.queue.Delete(in.Key)
 	}
 	switch {
 	case err == nil:
@@ -176,7 +176,7 @@ func (s *Store) requeue(ctx context.Context, in Incoming, note string) error {
 	default:
 		return unavailable("replay "+in.Key, err)
 	}
-	if err := s.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, queue.ErrQueued) {
+	if err := s.queue.Enqueue(ctx, in.Key, queue.TaskType, in.Payload); err != nil && !errors.Is(err, queue.ErrQueued) {
 		// A conflict means a delivery queued it in between: queued all the same.
 		return unavailable("replay "+in.Key, err)
 	}
@@ -209,7 +209,7 @@ func (s *Store) VoidUnposted(ctx context.Context, key, voidKey string) (previous
 	if old == "queued" || old == "retrying" || old == "failed" {
 		// The task would only find the void and stop; dropping it saves the
 		// attempt. A task running right now cannot be deleted, and needs not be.
-		if err := s.Delete(key); err != nil && !queue.IsActive(err) {
+		if err := s.queue.Delete(key); err != nil && !queue.IsActive(err) {
 			return old, unavailable("drop the task of "+key, err)
 		}
 	}

@@ -142,11 +142,12 @@ type Namespace struct {
 func (n *Namespace) Queue() *queue.Queue { return n.queue }
 
 // Store is one seller's events: intake, the records, replay, its day book
-// and what Accurate lacks, beside its part of the queue (its share, holds
-// and wake-ups).
+// and what Accurate lacks. Its part of the queue (its share, holds and
+// wake-ups) is named rather than embedded, as the Namespace's is: the
+// worker takes it apart from the records.
 type Store struct {
 	*base
-	*queue.Seller
+	queue *queue.Seller
 	scope SellerScope // the seller whose events these are
 	log   *zap.Logger
 }
@@ -194,7 +195,7 @@ func (n *Namespace) Seller(id string) *Store {
 	if s, ok := n.sellers.Load(id); ok {
 		return s.(*Store)
 	}
-	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, Seller: n.queue.Seller(id), scope: SellerScope{n.layout.Seller(id)},
+	s, _ := n.sellers.LoadOrStore(id, &Store{base: n.base, queue: n.queue.Seller(id), scope: SellerScope{n.layout.Seller(id)},
 		log: n.log.With(zap.String("seller", id))})
 	return s.(*Store)
 }
@@ -225,8 +226,9 @@ func (s *Store) Retention() time.Duration { return s.retention }
 // taskID is the asynq task id of one of this seller's events.
 func (s *Store) taskID(key string) string { return s.scope.TaskID(key) }
 
-// Queue is the asynq queue of this seller's events (its shard's).
-func (s *Store) Queue() string { return s.scope.Queue() }
+// Queue is this seller's part of the queue: its share among the workers,
+// the holds on its events and their wake-ups.
+func (s *Store) Queue() *queue.Seller { return s.queue }
 
 // Incoming is an event as intake hands it over: its idempotency key, its
 // type and the webhook body exactly as received.
@@ -263,20 +265,20 @@ func (o Outcome) String() string {
 // ErrUnavailable when Redis failed (never a duplicate), or the context's
 // error when the caller gave up.
 func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
-	if err := s.Publish(ctx); err != nil {
+	if err := s.queue.Publish(ctx); err != nil {
 		return 0, unavailable("queue "+in.Key, err)
 	}
 	id := s.taskID(in.Key)
-	keys := append(s.AdmitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued), queue.TaskKey(s.scope.Queue(), id))
+	keys := append(s.queue.AdmitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued), queue.TaskKey(s.scope.Queue(), id))
 	for _, no := range in.Orders {
 		if NormalizeOrderNumber(no) != "" {
 			keys = append(keys, s.orderKey(no))
 		}
 	}
 	now := s.now()
-	args := s.AdmitArgsAt(now, id)
+	args := s.queue.AdmitArgsAt(now, id)
 	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(now, StateQueued, "accepted"),
-		s.NewMessage(in.Key, in.Payload), s.Due(now).Unix())
+		s.queue.NewMessage(in.Key, in.Payload), s.queue.Due(now).Unix())
 	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
 	n, err := s.accepts.run(ctx, keys, args) // batched with concurrent webhooks' (acceptbatch.go)
 	switch {

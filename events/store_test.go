@@ -63,7 +63,7 @@ func TestAccept(t *testing.T) {
 		if ev.State != events.StateQueued || string(ev.Payload) != string(incoming("").Payload) || len(ev.History) != 1 {
 			t.Errorf("record = %+v; want queued with the payload and one history line", ev)
 		}
-		info, err := asynq.NewInspectorFromRedisClient(r.Client(t)).GetTaskInfo(store.Queue(), "invoice.created:1")
+		info, err := asynq.NewInspectorFromRedisClient(r.Client(t)).GetTaskInfo(store.Scope().Queue(), "invoice.created:1")
 		if err != nil || info.State != asynq.TaskStatePending {
 			t.Errorf("task = %+v, %v; want one pending task with the key as its id", info, err)
 		}
@@ -216,7 +216,7 @@ func TestLifecycle(t *testing.T) {
 		_, _ = store.Accept(ctx, in)
 		insp := asynq.NewInspectorFromRedisClient(rdb)
 		// Let asynq see it completed, as the workers would leave it.
-		if err := insp.DeleteTask(store.Queue(), in.Key); err != nil {
+		if err := insp.DeleteTask(store.Scope().Queue(), in.Key); err != nil {
 			t.Fatal(err)
 		}
 		_, _ = store.Begin(ctx, in)
@@ -225,7 +225,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("Replay = %v", err)
 		}
 		ev, _ := store.Get(ctx, in.Key)
-		info, err := insp.GetTaskInfo(store.Queue(), in.Key)
+		info, err := insp.GetTaskInfo(store.Scope().Queue(), in.Key)
 		if ev.State != events.StateQueued || err != nil || info.State != asynq.TaskStatePending {
 			t.Errorf("after replay: record %s, task %+v %v; want queued and pending", ev.State, info, err)
 		}
@@ -343,7 +343,7 @@ func TestSyncedEventKeepsNoTask(t *testing.T) {
 	if _, err := store.Accept(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{store.Queue(): 1}, LogLevel: asynq.FatalLevel,
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{store.Scope().Queue(): 1}, LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 50 * time.Millisecond})
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
 		if _, err := store.Begin(ctx, in); err != nil {
@@ -356,10 +356,10 @@ func TestSyncedEventKeepsNoTask(t *testing.T) {
 	defer srv.Shutdown()
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	if !wait.Until(5*time.Second, 50*time.Millisecond, func() bool {
-		_, err := insp.GetTaskInfo(store.Queue(), in.Key)
+		_, err := insp.GetTaskInfo(store.Scope().Queue(), in.Key)
 		return errors.Is(err, asynq.ErrTaskNotFound)
 	}) {
-		info, err := insp.GetTaskInfo(store.Queue(), in.Key)
+		info, err := insp.GetTaskInfo(store.Scope().Queue(), in.Key)
 		t.Fatalf("task after the sync = %+v, %v; want gone", info, err)
 	}
 	t.Run("the record keeps the payload", func(t *testing.T) {

@@ -68,7 +68,7 @@ func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(
 	id := queue.TaskID("toko-a", in.Key)
 
 	replica := exec.Command(os.Args[0], "-test.run=^TestTakerProcess$")
-	replica.Env = append(os.Environ(), takerEnv+"="+r.URL, takerQueueEnv+"="+store.Queue())
+	replica.Env = append(os.Environ(), takerEnv+"="+r.URL, takerQueueEnv+"="+store.Scope().Queue())
 	out, err := replica.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(
 	_ = replica.Wait()
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	state := func() string {
-		info, err := insp.GetTaskInfo(store.Queue(), id)
+		info, err := insp.GetTaskInfo(store.Scope().Queue(), id)
 		if err != nil {
 			return err.Error()
 		}
@@ -114,7 +114,7 @@ func TestAnEventTakenByAKilledReplicaBeforeItBeganRunsAgainWithinTheHoldTimeout(
 	}
 
 	// Another worker holds it for now (as a live one would).
-	_, release, err := store.Hold(ctx, in.Key)
+	_, release, err := store.Queue().Hold(ctx, in.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

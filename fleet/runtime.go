@@ -191,8 +191,8 @@ func (f *Fleet) Build(s *sellers.Seller) (*Part, error) {
 	w := worker.New(worker.Config{
 		Store:       store,
 		Orders:      orders.For(f.rdb, store),
-		Wakes:       store,
-		Shares:      store,
+		Queue:       store.Queue(),
+		Wakes:       store.Queue(),
 		Days:        store,
 		Missing:     store,
 		Probe:       client,

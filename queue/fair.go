@@ -396,6 +396,12 @@ type Fairness struct {
 	Held     int64
 }
 
+// Fairness counts the seller's released and held events, for views that
+// read every seller's from the namespace's queue.
+func (q *Queue) Fairness(ctx context.Context, seller string) (Fairness, error) {
+	return q.Seller(seller).Fairness(ctx)
+}
+
 // Fairness counts this seller's released and held events.
 func (s *Seller) Fairness(ctx context.Context) (Fairness, error) {
 	pipe := s.q.rdb.Pipeline()

@@ -32,9 +32,9 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 	st := ns.Seller("toko-a")
 	key := "invoice.created:77"
 	id := queue.TaskID("toko-a", key)
-	taskKey := queue.AsynqPrefix(st.Queue()) + ":t:" + id
-	scheduled := queue.AsynqPrefix(st.Queue()) + ":scheduled"
-	pending := queue.AsynqPrefix(st.Queue()) + ":pending"
+	taskKey := queue.AsynqPrefix(st.Scope().Queue()) + ":t:" + id
+	scheduled := queue.AsynqPrefix(st.Scope().Queue()) + ":scheduled"
+	pending := queue.AsynqPrefix(st.Scope().Queue()) + ":pending"
 	if out, err := st.Accept(ctx, events.Incoming{Key: key, Type: "invoice.created", Payload: body}); err != nil || out != events.Accepted {
 		t.Fatalf("Accept = %v, %v", out, err)
 	}
@@ -44,22 +44,22 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 	}
 
 	t.Run("asynq reads the task Accept wrote as the one it was given", func(t *testing.T) {
-		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(st.Queue(), id)
+		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(st.Scope().Queue(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if info.Type != queue.TaskType || string(info.Payload) != string(body) || info.MaxRetry != 300 ||
-			info.Timeout != queue.TaskTimeout || info.Queue != st.Queue() || info.Retried != 0 || !info.Deadline.IsZero() {
+			info.Timeout != queue.TaskTimeout || info.Queue != st.Scope().Queue() || info.Retried != 0 || !info.Deadline.IsZero() {
 			t.Errorf("task = %s %d bytes, max retry %d, timeout %v, queue %s, deadline %v; want %s, the body, 300, %v, %s, none",
-				info.Type, len(info.Payload), info.MaxRetry, info.Timeout, info.Queue, info.Deadline, queue.TaskType, queue.TaskTimeout, st.Queue())
+				info.Type, len(info.Payload), info.MaxRetry, info.Timeout, info.Queue, info.Deadline, queue.TaskType, queue.TaskTimeout, st.Scope().Queue())
 		}
 		queues, _ := rdb.SMembers(ctx, "asynq:queues").Result()
 		found := false
 		for _, q := range queues {
-			found = found || q == st.Queue()
+			found = found || q == st.Scope().Queue()
 		}
 		if !found {
-			t.Errorf("asynq:queues = %v; want the seller's queue %s in it", queues, st.Queue())
+			t.Errorf("asynq:queues = %v; want the seller's queue %s in it", queues, st.Scope().Queue())
 		}
 	})
 
@@ -72,7 +72,7 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 		rdb.LRem(ctx, pending, 0, id)
 		rdb.ZRem(ctx, scheduled, id)
 		client := asynq.NewClientFromRedisClient(rdb)
-		_, err := client.EnqueueContext(ctx, asynq.NewTask(queue.TaskType, body), asynq.TaskID(id), asynq.Queue(st.Queue()),
+		_, err := client.EnqueueContext(ctx, asynq.NewTask(queue.TaskType, body), asynq.TaskID(id), asynq.Queue(st.Scope().Queue()),
 			asynq.MaxRetry(300), asynq.Timeout(queue.TaskTimeout), asynq.ProcessAt(at.Add(queue.DefaultSafetyNet)))
 		if err != nil {
 			t.Fatal(err)

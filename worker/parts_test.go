@@ -13,15 +13,16 @@ import (
 // withStore wires every part of the event store the worker uses to store
 // and the order memory beside it on rdb, as the service does.
 func withStore(cfg Config, rdb redis.UniversalClient, store *events.Store) Config {
-	cfg.Store, cfg.Wakes, cfg.Shares, cfg.Days, cfg.Missing = store, store, store, store, store
+	cfg.Store, cfg.Days, cfg.Missing = store, store, store
+	cfg.Queue, cfg.Wakes = store.Queue(), store.Queue()
 	cfg.Orders = orders.For(rdb, store)
 	return cfg
 }
 
-// withFake wires the in-memory store the same way: its order memory, wakes,
-// shares, day book and memory of what is missing remember nothing.
+// withFake wires the in-memory store the same way: its order memory, queue,
+// wakes, day book and memory of what is missing remember nothing.
 func withFake(cfg Config, store *fakeStore) Config {
-	cfg.Store, cfg.Orders, cfg.Wakes, cfg.Shares, cfg.Days, cfg.Missing = store, store, store, store, store, store
+	cfg.Store, cfg.Orders, cfg.Queue, cfg.Wakes, cfg.Days, cfg.Missing = store, store, store, store, store, store
 	return cfg
 }
 

@@ -28,7 +28,6 @@ import (
 
 // Store is what the worker needs of the event records.
 type Store interface {
-	Hold(ctx context.Context, key string) (held context.Context, release func(), err error)
 	Begin(ctx context.Context, in events.Incoming) (events.Event, error)
 	Finish(ctx context.Context, key string, r events.Result) error
 	Get(ctx context.Context, key string) (events.Event, error)
@@ -78,9 +77,12 @@ type Missing interface {
 	ForgetMissing(ctx context.Context, kind string, numbers []string) error
 }
 
-// Shares frees an event's place among its seller's events released to the
-// workers when an attempt ends (the fair scheduling).
-type Shares interface {
+// Queue is the seller's part of the queue an attempt goes through: the hold
+// that keeps an event to one worker at a time, and its place among its
+// seller's events released to the workers (the fair scheduling), freed when
+// the attempt ends.
+type Queue interface {
+	Hold(ctx context.Context, key string) (held context.Context, release func(), err error)
 	Done(ctx context.Context, key string) error
 }
 
@@ -145,8 +147,8 @@ const (
 type Config struct {
 	Store   Store
 	Orders  Orders
+	Queue   Queue
 	Wakes   Wakes
-	Shares  Shares
 	Days    Days
 	Missing Missing
 	// Probe tells whether Accurate answers again, for Recover (the
@@ -270,7 +272,7 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 	// Held before it shows processing, so that an event shown processing
 	// without a hold is one whose worker stopped. The work stops when the
 	// hold lapses: the event may be another worker's by then.
-	ctx, release, err := w.Store.Hold(ctx, key)
+	ctx, release, err := w.Queue.Hold(ctx, key)
 	if err != nil {
 		log.Warn("could not take the event (another worker holds it, or Redis did not answer); asynq runs it again", zap.Error(err))
 		return fmt.Errorf("hold %s: %w", key, err)
@@ -316,7 +318,7 @@ func (w *Worker) fileDay(ctx context.Context, log *zap.Logger, day string, line 
 func (w *Worker) done(ctx context.Context, log *zap.Logger, key string) {
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if err := w.Shares.Done(bg, key); err != nil {
+	if err := w.Queue.Done(bg, key); err != nil {
 		log.Warn("could not free the event's place among its seller's released events; freed by its bound", zap.Error(err))
 	}
 }

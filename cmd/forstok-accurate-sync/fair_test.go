@@ -81,7 +81,7 @@ func oneSellersBacklogHoldsBackNoOtherSeller(t *testing.T, w *fleetWorld) {
 	}
 
 	send("toko-a", testWebhookSecret, 1, backlog)
-	if f, err := w.events.Seller("toko-a").Fairness(ctx); err != nil || f.Released > 4 {
+	if f, err := w.events.Seller("toko-a").Queue().Fairness(ctx); err != nil || f.Released > 4 {
 		t.Fatalf("toko-a's share = %+v, %v; want at most 4 released", f, err)
 	}
 
@@ -123,7 +123,7 @@ func oneSellersBacklogHoldsBackNoOtherSeller(t *testing.T, w *fleetWorld) {
 		if len(invoices) != backlog || len(numbers) != backlog {
 			t.Errorf("database a holds %d fakturs, %d numbers; want %d, each once", len(invoices), len(numbers), backlog)
 		}
-		if f, err := w.events.Seller("toko-a").Fairness(ctx); err != nil || f.Held != 0 {
+		if f, err := w.events.Seller("toko-a").Queue().Fairness(ctx); err != nil || f.Held != 0 {
 			t.Errorf("toko-a's share after the drain = %+v, %v; want nothing held", f, err)
 		}
 	})

@@ -411,7 +411,7 @@ func TestSellerFilesChangeWhileTheServiceRuns(t *testing.T) {
 		}
 		inspector := asynq.NewInspectorFromRedisClient(w.redis.Client(t))
 		task := func() *asynq.TaskInfo {
-			info, err := inspector.GetTaskInfo(w.events.Seller("toko-c").Queue(), queue.TaskID("toko-c", invoiceKey(12)))
+			info, err := inspector.GetTaskInfo(w.events.Seller("toko-c").Scope().Queue(), queue.TaskID("toko-c", invoiceKey(12)))
 			if err != nil {
 				t.Fatalf("toko-c's task: %v", err)
 			}
