@@ -49,6 +49,7 @@ func TestHistoryNotesAreWordedInIndonesian(t *testing.T) {
 		{"faktur SO-1 names what Accurate does not have: item GHOST-1 (Kaos) and customer C-9", "faktur SO-1 menyebut yang tidak ada di Accurate: barang GHOST-1 (Kaos) dan pelanggan C-9"},
 		{"faktur SO-1 is not in Accurate yet: its invoice event invoice.created:1 is queued (accepted, not posted yet); the payment waits for it", "faktur SO-1 belum ada di Accurate; menunggu"},
 		{"faktur SO-1 is not in Accurate yet: no invoice.created; gave up after waiting 24h0m0s (PAYMENT_INVOICE_WAIT)", "faktur SO-1 belum ada di Accurate; menunggu; menyerah setelah menunggu 24h0m0s (PAYMENT_INVOICE_WAIT)"},
+		{"faktur SO-1 is not in Accurate yet: no invoice.created for it has reached this service; the payment waits for it; gave up after waiting 24h0m0s (PAYMENT_INVOICE_WAIT)", "faktur SO-1 belum ada di Accurate; menunggu; menyerah setelah menunggu 24h0m0s (PAYMENT_INVOICE_WAIT)"},
 		{"Accurate refused faktur SO-1: x; gave up after 3 attempts (MAX_ATTEMPTS)", "Accurate menolak faktur SO-1: x; menyerah setelah 3 percobaan (MAX_ATTEMPTS)"},
 		{"something this console does not know", "pesan layanan (bahasa Inggris): something this console does not know"},
 	}

@@ -173,7 +173,7 @@ func (w *Worker) fakturOwner(ctx context.Context, faktur string, invoices ...str
 // post the faktur, when the waiting event knows them.
 func (w *Worker) waitForFaktur(ctx context.Context, number, kind string, invoices ...string) outcome {
 	out := retry("faktur %s is not in Accurate yet: no invoice.created for it has reached this service; "+
-		"the %s waits for it (PAYMENT_INVOICE_WAIT)", number, kind).
+		"the %s waits for it"+invoiceWaitNote, number, kind).
 		pending(events.Failure{Kind: events.FailInvoice, Record: "faktur " + number,
 			Hint: "Have Forstok send the invoice.created of faktur " + number + " (or post the faktur in Accurate), then replay this event"})
 	out.waiting = true

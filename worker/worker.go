@@ -323,6 +323,10 @@ func (w *Worker) done(ctx context.Context, log *zap.Logger, key string) {
 	}
 }
 
+// invoiceWaitNote names the setting that bounds a wait for a faktur; a
+// reason that gives up waiting names it once, at its end.
+const invoiceWaitNote = " (PAYMENT_INVOICE_WAIT)"
+
 // record writes the outcome to the store and tells asynq what to do next.
 func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, eventType string, retried int, out outcome) error {
 	now := w.Now()
@@ -334,7 +338,7 @@ func (w *Worker) record(ctx context.Context, log *zap.Logger, rec events.Event, 
 				f = events.Failure{Kind: events.FailInvoice, Record: "faktur " + out.waitsFor}
 			}
 			defaults.Empty(&f.Hint, hintInvoiceFirst)
-			out = fail(f, "%s; gave up after waiting %s (PAYMENT_INVOICE_WAIT)", out.reason, w.InvoiceWait)
+			out = fail(f, "%s; gave up after waiting %s"+invoiceWaitNote, strings.TrimSuffix(out.reason, invoiceWaitNote), w.InvoiceWait)
 		case !out.waiting && retried+1 >= w.MaxAttempts:
 			f := out.failure
 			if f.Kind == "" {
