@@ -10,12 +10,14 @@ import (
 
 // The fast path. Nearly every body the service sees is a valid webhook, and
 // intake decodes every one of them, so Decode first tries a path that reads
-// the body once: a byte scan of the top level finds the type, one
-// json.Unmarshal fills the typed payload, and a hand-written check stands in
-// for the validator. Anything unusual (a key spelled in another case or
-// repeated, an escaped key, a type that is not a plain string, any decode
-// error, any invalid value) drops to the careful path, which decodes again
-// and names every problem. The fast path may only accept what the careful
+// the body once: a byte scan of the top level finds the type, one decode
+// (segmentio's encoding/json, about three times as fast as the standard
+// library's, which stays on the careful path) fills the typed payload, and
+// a hand-written check stands in for the validator. Anything unusual (a key
+// spelled in another case or repeated, an escaped key, a type that is not a
+// plain string, any decode error, any invalid value) drops to the careful
+// path, which decodes again with encoding/json and names every problem, so
+// every 4xx is worded as before. The fast path may only accept what the careful
 // path accepts, with the same result: FuzzDecode holds it to that, and
 // TestValidateTagsMatchTheFastCheck makes a change to a validate tag fail
 // until valid() below is changed with it.
@@ -55,7 +57,7 @@ var envelopeKeys = [...]string{"type", "timestamp", "data"}
 // encoding/json would match to an envelope field (case-insensitively) is
 // written exactly and only once: then one decode of the whole body sees the
 // same type, timestamp and data as the careful path's envelope does. It
-// trusts nothing else: json.Unmarshal checks the body after it.
+// trusts nothing else: the decode checks the body after it.
 func topLevelType(body []byte) (string, bool) {
 	var (
 		seen      [len(envelopeKeys)]bool

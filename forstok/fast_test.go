@@ -60,6 +60,36 @@ func TestFastPathTakesOnlyWhatTheCarefulPathWouldAcceptTheSameWay(t *testing.T) 
 		{"trailing garbage goes the careful way", valid + "x", false},
 		{"an array goes the careful way", `[` + valid + `]`, false},
 		{"an unterminated string goes the careful way", `{"type":"payment.received`, false},
+		// The fast path's decoder is not encoding/json: whatever encoding/json
+		// refuses anywhere in the body, even in a key nobody reads, it must
+		// refuse too, and what it takes it must read the same way.
+		{"a missing array element in an ignored key goes the careful way", `{"x":[1,,2],` + valid[1:], false},
+		{"a trailing comma in an ignored array goes the careful way", `{"x":[1,],` + valid[1:], false},
+		{"a trailing comma in an ignored object goes the careful way", `{"x":{"a":1,},` + valid[1:], false},
+		{"an ignored object without a colon goes the careful way", `{"x":{"a" 1},` + valid[1:], false},
+		{"an ignored object with a number for a key goes the careful way", `{"x":{1:2},` + valid[1:], false},
+		{"a misspelled true goes the careful way", `{"x":tru,` + valid[1:], false},
+		{"a misspelled null goes the careful way", `{"x":nul,` + valid[1:], false},
+		{"a number with a leading zero goes the careful way", `{"x":01,` + valid[1:], false},
+		{"a number ending in its decimal point goes the careful way", `{"x":1.,` + valid[1:], false},
+		{"a lone minus goes the careful way", `{"x":-,` + valid[1:], false},
+		{"a number with a plus sign goes the careful way", `{"x":+1,` + valid[1:], false},
+		{"an exponent without digits goes the careful way", `{"x":1e,` + valid[1:], false},
+		{"an unknown string escape goes the careful way", `{"x":"a\qb",` + valid[1:], false},
+		{"a raw tab in a string goes the careful way", "{\"x\":\"a\tb\"," + valid[1:], false},
+		{"a closing brace too many goes the careful way", valid + "}", false},
+		{"a byte order mark goes the careful way", "\xef\xbb\xbf" + valid, false},
+		{"a fraction in an id goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":1009.0`, 1), false},
+		{"an exponent in an id goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":1e3`, 1), false},
+		{"an id past int64 goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":99999999999999999999`, 1), false},
+		{"an id in quotes goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":"1009"`, 1), false},
+		{"a number for a string goes the careful way", strings.Replace(valid, `"local_name":"X"`, `"local_name":"X"},"invoice_reference":1,"x":{`, 1), false},
+		{"escapes in a string are read as encoding/json reads them", strings.Replace(valid, `"local_name":"X"`, `"local_name":"X\u00e9\/\""},"invoice_reference":"\ud800\u0041\ud83d\ude00","x":{`, 1), true},
+		{"a lone surrogate is read as encoding/json reads it", strings.Replace(valid, `"local_name":"X"`, `"local_name":"X"},"invoice_reference":"\ud800","x":{`, 1), true},
+		{"null for a string leaves it empty", strings.Replace(valid, `"local_name":"X"`, `"local_name":"X"},"invoice_reference":null,"x":{`, 1), true},
+		{"an amount as a decimal string is read exactly", strings.Replace(valid, `"amount_receive":1`, `"amount_receive":"1234567.89"`, 1), true},
+		{"an amount with an exponent is read as the careful path reads it", strings.Replace(valid, `"amount_receive":1`, `"amount_receive":1.5e2`, 1), false},
+		{"white space around the body is fine", " \n\t" + valid + "\r\n ", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
