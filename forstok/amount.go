@@ -38,7 +38,7 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	var lit string
 	switch c := b[0]; {
 	case c == '"' && bytes.IndexByte(b, '\\') < 0:
-		lit = string(b[1 : len(b)-1]) // no escapes: encoding/json checked the literal
+		lit = string(b[1 : len(b)-1]) // no escapes: the decoder checked the literal
 	case c == '"':
 		if err := json.Unmarshal(b, &lit); err != nil {
 			m.problem = money.ErrSyntax.Error()

@@ -17,10 +17,10 @@ import (
 // spelled in another case or repeated, an escaped key, a type that is not a
 // plain string, any decode error, any invalid value) drops to the careful
 // path, which decodes again with encoding/json and names every problem, so
-// every 4xx is worded as before. The fast path may only accept what the careful
-// path accepts, with the same result: FuzzDecode holds it to that, and
-// TestValidateTagsMatchTheFastCheck makes a change to a validate tag fail
-// until valid() below is changed with it.
+// every 4xx is worded as before. The fast path may only accept what the
+// careful path accepts, with the same result: FuzzDecode holds it to that,
+// and TestValidateTagsMatchTheFastCheck makes a change to a validate tag
+// fail until valid() below is changed with it.
 
 // decodeFast returns the event and true when body is a valid webhook of the
 // usual shape; false means "ask the careful path", never "invalid".
