@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -334,6 +335,8 @@ func credentialsKey(reg *sellers.Registry, id string) string {
 // finish the events they hold (bounded by SHUTDOWN_TIMEOUT) and leave the
 // rest queued.
 func serve(ctx context.Context, cfg config, getenv func(string) string, stdout io.Writer) error {
+	floor := holdHeapFloor(heapFloorBytes) // heapfloor.go
+	defer runtime.KeepAlive(floor)
 	log := newLogger(cfg.LogLevel, stdout)
 	defer func() { _ = log.Sync() }()
 	for _, w := range cfg.warnings() {
