@@ -4,22 +4,28 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
-	"runtime"
 	"strconv"
+	"sync"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 )
 
-// A record keeps its webhook body compressed with zstd and a dictionary of
-// Forstok webhooks, when that is smaller: the field names and the shape of
-// every body are in the dictionary, so a 1.8 kB invoice takes about 310
-// bytes (680 with zstd alone). A body stored before compression (JSON) is
-// read as it is: a zstd frame starts with its magic number, which no JSON
-// text does.
+// A record keeps its webhook body compressed with S2 (the Snappy-like block
+// format of klauspost/compress) and a dictionary of Forstok webhooks, when
+// that is smaller: the field names and the shape of every body are in the
+// dictionary, so a 1.8 kB invoice takes 386 bytes. S2 packs it in a fifth
+// of the CPU zstd's fastest level took, or less (zstd reset a 256 kB match
+// table from the dictionary before every body), for 72 bytes more
+// (docs/performance.md). A packed body starts with s2DictTag; a body
+// packed before, with zstd and the same dictionary, starts with zstd's
+// magic number and still reads, and one stored before compression (JSON)
+// is read as it is: no JSON text starts with either.
 
 // payloadDict is the dictionary of payloadDictID, frozen: the records
 // compressed with it can only be read with it. A better dictionary comes
-// with a new id, and this one stays registered with the decoder.
+// with a new id (and a new tag), and this one stays registered with the
+// decoders.
 // It is sample webhooks of every type (from examples/).
 //
 //go:embed payload.dict
@@ -27,8 +33,12 @@ var payloadDict []byte
 
 const payloadDictID = 1
 
-// zstdMagic starts every zstd frame.
+// zstdMagic starts every zstd frame (bodies packed before S2).
 var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// s2DictTag starts a body packed with S2 and payloadDict: 0xff is never a
+// byte of UTF-8 text, so no JSON body starts with it.
+const s2DictTag = 0xff
 
 // maxPayloadBytes bounds what a stored body may decompress to, so a damaged
 // record cannot make a reader allocate without bound: far above the
@@ -36,56 +46,90 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 const maxPayloadBytes = 64 << 20
 
 // payloadCodec compresses and decompresses stored bodies; one is shared by
-// every seller's store (zstd's EncodeAll and DecodeAll are safe for
-// concurrent use).
+// every seller's store, and safe for concurrent use.
 type payloadCodec struct {
-	enc *zstd.Encoder
-	dec *zstd.Decoder
+	dict    *s2.Dict
+	zdec    *zstd.Decoder // for bodies packed before S2
+	scratch sync.Pool     // *[]byte S2 encodes into
 }
 
+// maxPooledPack bounds the scratch buffers kept for reuse: a rare huge body
+// does not pin its buffer.
+const maxPooledPack = 64 << 10
+
 func newPayloadCodec() *payloadCodec {
-	// The options are constants: an error here is a programming error.
-	// The fastest level: before each body EncodeAll resets the encoder's
-	// match table from the dictionary, and the default level's table is
-	// 1.25 MB against the fastest's 256 kB; under intake's load that copy
-	// was most of the compression's CPU (docs/performance.md). It keeps 314
-	// bytes of an invoice instead of 269 (BenchmarkSyncedEvent has the
-	// bytes per synced event). One encoder per CPU: with a single one,
-	// concurrent webhooks queued for it.
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(payloadDictID, payloadDict),
-		zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
-	if err != nil {
-		panic(fmt.Sprintf("zstd encoder: %v", err))
+	// The dictionary and options are constants: an error here is a
+	// programming error. The S2 dictionary's first repeat offset is where
+	// a webhook's body starts in it.
+	dict := s2.MakeDict(payloadDict, []byte(`{"type":`))
+	if dict == nil {
+		panic("s2 dictionary: invalid")
 	}
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderDictRaw(payloadDictID, payloadDict),
 		zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxPayloadBytes))
 	if err != nil {
 		panic(fmt.Sprintf("zstd decoder: %v", err))
 	}
-	return &payloadCodec{enc: enc, dec: dec}
+	return &payloadCodec{dict: dict, zdec: dec}
 }
 
 // pack is the form of body a record keeps: compressed when that is
-// smaller, else the body itself.
+// smaller, else the body itself, unless the body starts as a packed one
+// would (no webhook does), which is kept compressed so that it reads back
+// as itself.
 func (c *payloadCodec) pack(body []byte) []byte {
-	z := c.enc.EncodeAll(body, make([]byte, 0, len(body)/4))
-	if len(z) >= len(body) {
-		return body
+	// S2 wants room for its worst case (more than the body): it is
+	// written in a pooled buffer and copied out at its size, so that each
+	// webhook allocates only what its record keeps.
+	need := 1 + s2.MaxEncodedLen(len(body))
+	bp, _ := c.scratch.Get().(*[]byte)
+	if bp == nil || cap(*bp) < need {
+		b := make([]byte, need)
+		bp = &b
 	}
-	return z
+	buf := (*bp)[:need]
+	buf[0] = s2DictTag
+	z := buf[:1+len(c.dict.Encode(buf[1:], body))]
+	out := body
+	if len(z) < len(body) || looksPacked(body) {
+		out = append(make([]byte, 0, len(z)), z...)
+	}
+	if need <= maxPooledPack {
+		c.scratch.Put(bp)
+	}
+	return out
+}
+
+// looksPacked tells whether b starts as a packed body does.
+func looksPacked(b []byte) bool {
+	return bytes.HasPrefix(b, zstdMagic) || len(b) > 0 && b[0] == s2DictTag
 }
 
 // unpack is the body a record keeps in packed (or kept before compression).
 func (c *payloadCodec) unpack(packed []byte) ([]byte, error) {
-	if !bytes.HasPrefix(packed, zstdMagic) {
-		return packed, nil
+	switch {
+	case len(packed) > 0 && packed[0] == s2DictTag:
+		block := packed[1:]
+		n, err := s2.DecodedLen(block)
+		if err != nil {
+			return nil, fmt.Errorf("decompress the stored body: %w", err)
+		}
+		if n > maxPayloadBytes {
+			return nil, fmt.Errorf("decompress the stored body: %d bytes, more than %d", n, maxPayloadBytes)
+		}
+		body, err := c.dict.Decode(nil, block)
+		if err != nil {
+			return nil, fmt.Errorf("decompress the stored body: %w", err)
+		}
+		return body, nil
+	case bytes.HasPrefix(packed, zstdMagic):
+		body, err := c.zdec.DecodeAll(packed, nil)
+		if err != nil {
+			return nil, fmt.Errorf("decompress the stored body: %w", err)
+		}
+		return body, nil
 	}
-	body, err := c.dec.DecodeAll(packed, nil)
-	if err != nil {
-		return nil, fmt.Errorf("decompress the stored body: %w", err)
-	}
-	return body, nil
+	return packed, nil
 }
 
 // Where the packed body sits in the record hash. A small one is cut into

@@ -2,6 +2,7 @@ package events
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,8 +46,19 @@ func TestPayloadCodec(t *testing.T) {
 			if err != nil || !bytes.Equal(got, body) {
 				t.Errorf("%s: unpack(pack(body)) = %.60q, %v; want the body", name, got, err)
 			}
-			if len(body) > 200 && !bytes.HasPrefix(packed, zstdMagic) {
+			if len(body) > 200 && packed[0] != s2DictTag {
 				t.Errorf("%s: a %d-byte body was kept uncompressed", name, len(body))
+			}
+		}
+	})
+
+	t.Run("bodies far larger than a webhook unpack to themselves", func(t *testing.T) {
+		invoice := bodies["invoice-created-shopee"]
+		for _, n := range []int{70 << 10, 1 << 20} {
+			big := bytes.Repeat(invoice, n/len(invoice)+1)[:n]
+			got, err := c.unpack(c.pack(big))
+			if err != nil || !bytes.Equal(got, big) {
+				t.Errorf("%d bytes: unpack(pack(body)) differs (%v)", n, err)
 			}
 		}
 	})
@@ -83,23 +95,41 @@ func TestPayloadCodec(t *testing.T) {
 		}
 	})
 
-	// testdata/default-level-*.zst are the examples as records kept them
-	// before the fastest level (zstd's default level, the same dictionary):
-	// those records must still read.
-	t.Run("bodies packed at the level used before still unpack", func(t *testing.T) {
-		files, err := filepath.Glob("testdata/default-level-*.zst")
-		if err != nil || len(files) != len(bodies) {
-			t.Fatalf("found %d stored bodies (%v); want one per example, %d", len(files), err, len(bodies))
-		}
-		for _, f := range files {
-			name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "default-level-"), ".zst")
-			packed, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+	// testdata/default-level-*.zst and fastest-level-*.zst are the
+	// examples as records kept them before S2 (zstd with the same
+	// dictionary, at its default level, then at its fastest from
+	// 2026-12-04): those records must still read, byte for byte.
+	for _, level := range []string{"default-level-", "fastest-level-"} {
+		t.Run("bodies packed with zstd at the "+strings.TrimSuffix(level, "-")+" used before still unpack", func(t *testing.T) {
+			files, err := filepath.Glob("testdata/" + level + "*.zst")
+			if err != nil || len(files) != len(bodies) {
+				t.Fatalf("found %d stored bodies (%v); want one per example, %d", len(files), err, len(bodies))
 			}
-			got, err := c.unpack(packed)
-			if err != nil || !bytes.Equal(got, bodies[name]) {
-				t.Errorf("%s: unpack = %.60q, %v; want the example's body", name, got, err)
+			for _, f := range files {
+				name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), level), ".zst")
+				packed, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.HasPrefix(packed, zstdMagic) {
+					t.Fatalf("%s is not a zstd frame", f)
+				}
+				got, err := c.unpack(packed)
+				if err != nil || !bytes.Equal(got, bodies[name]) {
+					t.Errorf("%s: unpack = %.60q, %v; want the example's body", name, got, err)
+				}
+			}
+		})
+	}
+
+	t.Run("a body that starts as a packed one would is kept packed and reads back as itself", func(t *testing.T) {
+		for _, body := range [][]byte{{s2DictTag}, {s2DictTag, '{', '}'}, append(append([]byte(nil), zstdMagic...), 1)} {
+			packed := c.pack(body)
+			if bytes.Equal(packed, body) {
+				t.Errorf("pack(%x) kept it as it is; it would read as a packed body", body)
+			}
+			if got, err := c.unpack(packed); err != nil || !bytes.Equal(got, body) {
+				t.Errorf("unpack(pack(%x)) = %x, %v; want the body", body, got, err)
 			}
 		}
 	})
@@ -111,11 +141,24 @@ func TestPayloadCodec(t *testing.T) {
 		}
 	})
 
-	t.Run("a damaged frame is an error, not a body", func(t *testing.T) {
-		packed := c.pack(bodies["invoice-created-shopee"])
-		damaged := append([]byte(nil), packed[:len(packed)/2]...)
-		if got, err := c.unpack(damaged); err == nil {
-			t.Errorf("unpack(half a frame) = %.60q; want an error", got)
+	t.Run("a damaged body is an error, not a body", func(t *testing.T) {
+		zstdFrame, err := os.ReadFile("testdata/fastest-level-invoice-created-shopee.zst")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, packed := range map[string][]byte{"s2": c.pack(bodies["invoice-created-shopee"]), "zstd": zstdFrame} {
+			damaged := append([]byte(nil), packed[:len(packed)/2]...)
+			if got, err := c.unpack(damaged); err == nil {
+				t.Errorf("unpack(half a %s body) = %.60q; want an error", name, got)
+			}
+		}
+	})
+
+	t.Run("a body that says it is larger than the bound is refused before it is decompressed", func(t *testing.T) {
+		huge := binary.AppendUvarint([]byte{s2DictTag}, maxPayloadBytes+1)
+		got, err := c.unpack(append(huge, 0))
+		if err == nil || !strings.Contains(err.Error(), "more than") {
+			t.Errorf("unpack(a %d-byte claim) = %d bytes, %v; want the bound's error", maxPayloadBytes+1, len(got), err)
 		}
 	})
 }
