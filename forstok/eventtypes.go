@@ -5,7 +5,8 @@ import (
 	"reflect"
 	"slices"
 
-	segjson "github.com/segmentio/encoding/json"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Event types the service accepts.
@@ -87,11 +88,13 @@ func newEventType[T any, P payloadOf[T]](name string, field func(*Event) *P) eve
 				Timestamp json.RawMessage `json:"timestamp"`
 				Data      P               `json:"data"`
 			}
-			// segmentio's decoder, about three times encoding/json's speed
-			// on a webhook, checks the whole body's syntax as encoding/json
-			// does; whatever it refuses, and any body it might read another
-			// way, goes to the careful path's encoding/json (FuzzDecode).
-			if segjson.Unmarshal(body, &env) != nil || env.Type != name || env.Data == nil || !env.Data.valid() {
+			// encoding/json v2's decoder (7 µs on an invoice, where
+			// segmentio's took 12) checks the whole body's syntax as
+			// encoding/json does, and refuses more (a repeated name, a name
+			// in another case it leaves unread); whatever it refuses, and
+			// any body it might read another way, goes to the careful
+			// path's encoding/json (FuzzDecode).
+			if jsonv2.Unmarshal(body, &env, fastOptions) != nil || env.Type != name || env.Data == nil || !env.Data.valid() {
 				return nil, nil, false
 			}
 			return env.Data, env.Timestamp, true
@@ -136,3 +139,9 @@ func (inv *Invoice) eventID() int64 { return inv.ID }
 func (p *Payment) eventID() int64   { return p.ID }
 func (v *Void) eventID() int64      { return v.ID }
 func (r *Return) eventID() int64    { return r.ID }
+
+// fastOptions are the fast path decoder's: encoding/json v2's defaults
+// (names matched exactly, a repeated name an error), except that a lone
+// UTF-16 surrogate in an escape reads as U+FFFD, as encoding/json reads it.
+// Raw invalid UTF-8 never gets this far: the strict check refuses it first.
+var fastOptions = jsontext.AllowInvalidUTF8(true)

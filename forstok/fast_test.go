@@ -51,7 +51,10 @@ func TestFastPathTakesOnlyWhatTheCarefulPathWouldAcceptTheSameWay(t *testing.T) 
 		{"a repeated type goes the careful way", `{"type":"invoice.created","type":"payment.received","data":` + data + `}`, false},
 		{"a key in another case goes the careful way", `{"type":"payment.received","DATA":` + data + `}`, false},
 		{"a key matched by Unicode folding goes the careful way", `{"type":"payment.received","data":` + data + `,"timeſtamp":"x"}`, false},
-		{"an escaped key goes the careful way", `{"type":"payment.received","d\u0061ta":` + data + `}`, false},
+		{"an escaped key is read as encoding/json reads it", `{"type":"payment.received","d\u0061ta":` + data + `}`, true},
+		{"an escaped key in another case goes the careful way", `{"type":"payment.received","D\u0061ta":` + data + `}`, false},
+		{"an escaped type key after the first goes the careful way", `{"type":"invoice.created","typ\u0065":"payment.received","data":` + data + `}`, false},
+		{"an escaped type key first goes the careful way", `{"typ\u0065":"payment.received","data":` + data + `}`, false},
 		{"an escaped type goes the careful way", `{"type":"payment.receiv\u0065d","data":` + data + `}`, false},
 		{"a type that is not a string goes the careful way", `{"type":7,"data":` + data + `}`, false},
 		{"a bad timestamp goes the careful way", strings.Replace(valid, "2026-11-29T00:05:00+07:00", "yesterday", 1), false},
@@ -78,6 +81,11 @@ func TestFastPathTakesOnlyWhatTheCarefulPathWouldAcceptTheSameWay(t *testing.T) 
 		{"an unknown string escape goes the careful way", `{"x":"a\qb",` + valid[1:], false},
 		{"a raw tab in a string goes the careful way", "{\"x\":\"a\tb\"," + valid[1:], false},
 		{"a closing brace too many goes the careful way", valid + "}", false},
+		// The fast path's strict check leaves a repeated key to the decoder.
+		{"a key repeated in an ignored object goes the careful way", `{"x":{"a":1,"a":1},` + valid[1:], false},
+		{"a key repeated at the top goes the careful way", `{"x":1,"x":1,` + valid[1:], false},
+		{"a key repeated in the data goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":1009,"store_id":1009`, 1), false},
+		{"a key repeated in an ignored key's array goes the careful way", `{"x":[{"a":1,"a":2}],` + valid[1:], false},
 		{"a byte order mark goes the careful way", "\xef\xbb\xbf" + valid, false},
 		{"a fraction in an id goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":1009.0`, 1), false},
 		{"an exponent in an id goes the careful way", strings.Replace(valid, `"store_id":1009`, `"store_id":1e3`, 1), false},
@@ -98,6 +106,15 @@ func TestFastPathTakesOnlyWhatTheCarefulPathWouldAcceptTheSameWay(t *testing.T) 
 			}
 		})
 	}
+	t.Run("a key repeated in an address, kept as sent, goes the careful way", func(t *testing.T) {
+		body := strings.Replace(string(readExample(t, shopee)), `"address": {"name": "Siti Rahma",`, `"address": {"name": "X", "name": "Siti Rahma",`, 1)
+		if !strings.Contains(body, `"name": "X", "name"`) {
+			t.Fatal("the example has no address to edit")
+		}
+		if _, fast := decodeBoth(t, d, []byte(body)); fast {
+			t.Error("it took the fast path")
+		}
+	})
 	for _, name := range []string{shopee, "invoice-created-tokopedia-bundle.json", payout, "payment-received-tokopedia.json"} {
 		t.Run("the example "+name+" takes the fast path", func(t *testing.T) {
 			if _, fast := decodeBoth(t, d, readExample(t, name)); !fast {

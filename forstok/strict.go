@@ -105,9 +105,20 @@ func strictCheck(body []byte, s *shape) (problems []FieldError, more int) {
 	return sc.problems, sc.more
 }
 
+// passesStrictCheck is strictCheck for the fast path, which needs only a
+// yes: it stops at the first problem, keeps no path, and leaves a repeated
+// key to the fast decoder, which refuses one itself (an object's keys
+// compared with each other were a third of the check's time).
+func passesStrictCheck(body []byte, s *shape) bool {
+	sc := strictScanner{body: body, utf8: !utf8.Valid(body), quick: true}
+	sc.value(skipSpace(body, 0), s, 0)
+	return sc.more == 0
+}
+
 type strictScanner struct {
 	body     []byte
 	utf8     bool      // the body holds invalid UTF-8: check each string
+	quick    bool      // passesStrictCheck's scan: no path, no repeated keys
 	path     []segment // where the scan is, rendered only for a problem
 	problems []FieldError
 	more     int
@@ -122,7 +133,7 @@ type segment struct {
 
 // report records a problem at the current path.
 func (sc *strictScanner) report(problem string) {
-	if len(sc.problems) >= maxListed {
+	if sc.quick || len(sc.problems) >= maxListed {
 		sc.more++
 		return
 	}
@@ -199,20 +210,28 @@ func (sc *strictScanner) value(i int, s *shape, depth int) int {
 }
 
 func (sc *strictScanner) array(i int, elem *shape, max, depth int) int {
-	sc.path = append(sc.path, segment{})
-	defer func() { sc.path = sc.path[:len(sc.path)-1] }()
+	if !sc.quick {
+		sc.path = append(sc.path, segment{})
+		defer func() { sc.path = sc.path[:len(sc.path)-1] }()
+	}
 	i = skipSpace(sc.body, i)
 	if i < len(sc.body) && sc.body[i] == ']' {
 		return i + 1
 	}
 	for n := 0; ; n++ {
 		if max > 0 && n == max {
+			if sc.quick {
+				sc.report("")
+				return -1
+			}
 			sc.path = sc.path[:len(sc.path)-1]
 			sc.report("has more than " + strconv.Itoa(max) + " items, the most one event takes")
 			sc.path = append(sc.path, segment{})
 			return -1 // the rest is not read: it is refused whatever it holds
 		}
-		sc.path[len(sc.path)-1].index = n
+		if !sc.quick {
+			sc.path[len(sc.path)-1].index = n
+		}
 		if i = sc.value(skipSpace(sc.body, i), elem, depth+1); i < 0 {
 			return -1
 		}
@@ -233,8 +252,10 @@ func (sc *strictScanner) array(i int, elem *shape, max, depth int) int {
 
 func (sc *strictScanner) object(i int, s *shape, depth int) int {
 	var seen keySet
-	sc.path = append(sc.path, segment{isKey: true})
-	defer func() { sc.path = sc.path[:len(sc.path)-1] }()
+	if !sc.quick {
+		sc.path = append(sc.path, segment{isKey: true})
+		defer func() { sc.path = sc.path[:len(sc.path)-1] }()
+	}
 	i = skipSpace(sc.body, i)
 	if i < len(sc.body) && sc.body[i] == '}' {
 		return i + 1
@@ -256,11 +277,13 @@ func (sc *strictScanner) object(i int, s *shape, depth int) int {
 			}
 			key = []byte(k)
 		}
-		sc.path[len(sc.path)-1].key = key // the key's own problems are reported at it
+		if !sc.quick {
+			sc.path[len(sc.path)-1].key = key // the key's own problems are reported at it
+		}
 		switch {
 		case sc.utf8 && !utf8.Valid(raw):
 			sc.report("is a key that is not valid UTF-8: send text as UTF-8")
-		case !seen.add(key):
+		case !sc.quick && !seen.add(key):
 			sc.report("appears twice in one object: send each key once")
 		}
 		var child *shape
