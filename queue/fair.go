@@ -81,18 +81,32 @@ func (q *Queue) readySellers(ctx context.Context) ([]string, error) {
 // wake-up, Accurate back). A held id whose task is neither any more (run by
 // its safety net or its backoff, a replay, or gone) is dropped without
 // counting. A released entry older than the cutoff (its end never told)
-// does not count, and goes when the share is full. admit answers how many
-// it released.
+// does not count, and goes when the share is full. When some are held
+// already, ids join them without a count of the released: there is no room
+// then, and the dispatcher's tick (admit with no ids) fills any that a held
+// id gone or a stale released entry leaves. admit answers how many it
+// released.
 // KEYS: released, held, ready, asynq scheduled, asynq pending, asynq retry.
 // ARGV: share, now (ms), released cutoff (ms), seller, asynq task key prefix.
 const AdmitLua = `
 local function admit(ids)
   local now = tonumber(ARGV[2])
+  local held = redis.call("ZCARD", KEYS[2])
+  if held > 0 and #ids > 0 then
+    -- Events held already mean no room: every end releases the next held
+    -- one into its place. New ones wait behind them, without counting the
+    -- released (the busy intake's case); the dispatcher's tick counts
+    -- them and fills any room a stale released entry leaves.
+    for _, id in ipairs(ids) do
+      redis.call("ZADD", KEYS[2], "NX", now, id)
+    end
+    redis.call("SADD", KEYS[3], ARGV[4])
+    return 0
+  end
   local free = tonumber(ARGV[1]) - redis.call("ZCOUNT", KEYS[1], ARGV[3], "+inf")
   if free <= 0 and redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3]) > 0 then
     free = tonumber(ARGV[1]) - redis.call("ZCARD", KEYS[1])
   end
-  local held = redis.call("ZCARD", KEYS[2])
   local wasHeld = held > 0
   local n = 0
   local function release(id)
