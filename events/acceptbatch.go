@@ -17,6 +17,12 @@ import (
 // fails (Redis unreachable, a connection cut mid-batch) answers every
 // script in it with the error.
 
+// The sender also packs each webhook's body for its record (payloadCodec)
+// just before the batch goes: S2's encoder keeps a 64 kB table on the
+// stack, which grew the stack of each connection's goroutine again after
+// every garbage collection had shrunk it (about 2 µs a webhook in a CPU
+// profile of intake); the sender's one goroutine keeps its stack grown.
+
 // maxAcceptBatch bounds one pipeline; more waiting goes in the next.
 const maxAcceptBatch = 128
 
@@ -24,6 +30,9 @@ const maxAcceptBatch = 128
 // seller's copy of a Store.
 type acceptBatcher struct {
 	rdb redis.UniversalClient
+	// fields are the record's fields of a webhook's body, appended to its
+	// script's arguments by the sender.
+	fields func(body []byte) []any
 
 	mu      sync.Mutex
 	pending []*acceptCall
@@ -35,16 +44,18 @@ type acceptCall struct {
 	ctx  context.Context
 	keys []string
 	args []any
+	body []byte // whose fields go after args
 	n    int64
 	err  error
 	done chan struct{}
 }
 
-// run runs acceptScript with keys and args in the next batch and returns
-// its reply, or ctx's error if ctx ends first (the script may then still
-// run, as a single command may after its caller gave up).
-func (b *acceptBatcher) run(ctx context.Context, keys []string, args []any) (int64, error) {
-	c := &acceptCall{ctx: ctx, keys: keys, args: args, done: make(chan struct{})}
+// run runs acceptScript with keys, and args followed by body's fields, in
+// the next batch and returns its reply, or ctx's error if ctx ends first
+// (the script may then still run, as a single command may after its caller
+// gave up).
+func (b *acceptBatcher) run(ctx context.Context, keys []string, args []any, body []byte) (int64, error) {
+	c := &acceptCall{ctx: ctx, keys: keys, args: args, body: body, done: make(chan struct{})}
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
 	if !b.sending {
@@ -96,6 +107,7 @@ func (b *acceptBatcher) send(batch []*acceptCall) {
 			close(c.done)
 			continue
 		}
+		c.args = append(c.args, b.fields(c.body)...)
 		live = append(live, c)
 	}
 	if len(live) == 0 {

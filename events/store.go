@@ -166,14 +166,15 @@ func New(rdb redis.UniversalClient, cfg Config) *Namespace {
 		cfg.Logger = zap.NewNop()
 	}
 	layout := queue.NewLayout(cfg.Namespace, cfg.Shards)
+	codec := newPayloadCodec()
 	n := &Namespace{log: cfg.Logger, sellers: new(sync.Map), base: &base{
 		rdb:       rdb,
 		layout:    layout,
 		retention: cfg.Retention,
 		hold:      cfg.HoldTimeout,
 		now:       cfg.Now,
-		codec:     newPayloadCodec(),
-		accepts:   &acceptBatcher{rdb: rdb},
+		codec:     codec,
+		accepts:   &acceptBatcher{rdb: rdb, fields: func(body []byte) []any { return payloadFields(codec.pack(body)) }},
 	}}
 	n.queue = queue.New(rdb, queue.Config{Layout: layout, MaxRetry: cfg.MaxRetry, HoldTimeout: cfg.HoldTimeout,
 		Share: cfg.Share, SafetyNet: cfg.SafetyNet, ReleasedBound: cfg.ReleasedBound, Retention: cfg.Retention,
@@ -279,8 +280,9 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 	args := s.queue.AdmitArgsAt(now, id)
 	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(now, StateQueued, "accepted"),
 		s.queue.NewMessage(in.Key, in.Payload), s.queue.Due(now).Unix())
-	args = append(args, payloadFields(s.codec.pack(in.Payload))...)
-	n, err := s.accepts.run(ctx, keys, args) // batched with concurrent webhooks' (acceptbatch.go)
+	// Batched with concurrent webhooks', the body packed by the batch's
+	// sender (acceptbatch.go).
+	n, err := s.accepts.run(ctx, keys, args, in.Payload)
 	switch {
 	case err != nil:
 		return 0, unavailable("queue "+in.Key, err)
