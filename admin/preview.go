@@ -114,7 +114,9 @@ func (s *Service) previewEvent(ctx context.Context, store worker.Store, seller, 
 		if err != nil {
 			return events.Event{}, err
 		}
-		if len(evs) == 1 && (newest.Key == "" || evs[0].CreatedAt.After(newest.CreatedAt)) {
+		// A tie (both in one millisecond) goes to the payment, which
+		// follows its invoice.
+		if len(evs) == 1 && (newest.Key == "" || !evs[0].CreatedAt.Before(newest.CreatedAt)) {
 			newest = evs[0]
 		}
 	}
