@@ -53,6 +53,7 @@ type options struct {
 	pprof  string
 	pid    int
 	keep   bool
+	rounds int
 }
 
 func main() {
@@ -60,7 +61,7 @@ func main() {
 	flag.IntVar(&o.conns, "c", 64, "concurrent connections")
 	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured time per target")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each measured run")
-	flag.IntVar(&o.max, "max", 150_000, "distinct deliveries made before the run (the service run stops early if it uses them all)")
+	flag.IntVar(&o.max, "max", 200_000, "distinct deliveries made before the run (the service run stops early if it uses them all)")
 	flag.StringVar(&o.against, "against", "binary", `"binary": build and start the sandbox and the service; or the URL of a running service (e.g. loadtest/edge)`)
 	flag.IntVar(&o.workers, "workers", 1, "WORKER_CONCURRENCY of the started service (binary)")
 	o.Target.Flags()
@@ -69,6 +70,7 @@ func main() {
 	flag.StringVar(&o.pprof, "pprof", "", "fetch a CPU profile of the measured run from the target's /debug/pprof/profile into this file (loadtest/edge)")
 	flag.IntVar(&o.pid, "pid", 0, "process id of a target given by URL, to report its CPU")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run's Redis keys")
+	flag.IntVar(&o.rounds, "rounds", 5, "the measured time of the service and of its /healthz is cut into this many slices each, measured in turn (1: the service, then /healthz)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -141,27 +143,22 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	client := rig.NewClient(o.conns)
 	load := &rig.Load{Client: client, URLs: []string{tgt.url}, Conns: o.conns, Deliveries: deliveries}
+	// The same service's /healthz, the same way, in the same run.
+	healthClient := rig.NewClient(o.conns)
+	healthLoad := &rig.Load{Client: healthClient, URLs: []string{tgt.base + "/healthz"}, Conns: o.conns, Deliveries: deliveries, Wrap: true, Get: true}
 	profile := ""
 	if o.pprof != "" {
 		profile = o.against + "/debug/pprof/profile"
 	}
-	svc, err := measure(ctx, o, load, rdb, tgt.pid, profile)
+	svc, health, err := inTurn(ctx, o, load, healthLoad, rdb, tgt.pid, profile)
 	if err != nil {
 		return err
 	}
 	report(out, "service ("+describe(o)+")", svc)
-	client.CloseIdle()
-
-	// The same service's /healthz, the same way, in the same run.
-	healthClient := rig.NewClient(o.conns)
-	load = &rig.Load{Client: healthClient, URLs: []string{tgt.base + "/healthz"}, Conns: o.conns, Deliveries: deliveries, Wrap: true, Get: true}
-	health, err := measure(ctx, o, load, rdb, tgt.pid, "")
-	if err != nil {
-		return err
-	}
 	report(out, "the same service's GET /healthz (its 200s counted as accepted)", health)
+	client.CloseIdle()
 	healthClient.CloseIdle()
-	fmt.Fprintf(out, "\nservice intake / its /healthz = %.0f / %.0f = %.2f\n", svc.PerSecond(), health.PerSecond(), svc.PerSecond()/health.PerSecond())
+	fmt.Fprintf(out, "\nservice intake / its /healthz = %.0f / %.0f = %.2f (%s)\n", svc.PerSecond(), health.PerSecond(), svc.PerSecond()/health.PerSecond(), svc.slices)
 
 	if !o.bare {
 		return nil
@@ -198,15 +195,63 @@ func describe(o options) string {
 type measured struct {
 	rig.Result
 	selfCPU, targetCPU, redisCPU, machineCPU time.Duration
+	slices                                   string // how the run was cut, for the report
 }
 
-// measure warms up, then runs the timed part, taking CPU readings around
-// it (and the target's CPU profile from profileURL, when given).
+// add is m and n measured as one run.
+func (m measured) add(n measured) measured {
+	m.Result = m.Result.Add(n.Result)
+	m.selfCPU += n.selfCPU
+	m.targetCPU += n.targetCPU
+	m.redisCPU += n.redisCPU
+	m.machineCPU += n.machineCPU
+	return m
+}
+
+// inTurn measures the service's intake and its /healthz in o.rounds slices
+// each, taken in turn after one warm-up of each: on a shared machine whose
+// speed changes during a run (its neighbours'), a slow spell then weighs on
+// both alike instead of on whichever ran during it. A CPU profile, when
+// asked for, covers one slice of intake as long as the whole.
+func inTurn(ctx context.Context, o options, intake, health *rig.Load, rdb redis.UniversalClient, pid int, profileURL string) (svc, hz measured, err error) {
+	rounds := max(o.rounds, 1)
+	if profileURL != "" {
+		rounds = 1
+	}
+	slice := o.duration / time.Duration(rounds)
+	_, next := intake.Run(ctx, o.warmup, 0)
+	health.Run(ctx, o.warmup, 0)
+	for r := 0; r < rounds && ctx.Err() == nil && !svc.RanOut; r++ {
+		var m measured
+		m, next, err = measureFor(ctx, o, intake, slice, next, rdb, pid, profileURL)
+		if err != nil {
+			return svc, hz, err
+		}
+		svc = svc.add(m)
+		m, _, err = measureFor(ctx, o, health, slice, 0, rdb, pid, "")
+		if err != nil {
+			return svc, hz, err
+		}
+		hz = hz.add(m)
+	}
+	svc.slices = fmt.Sprintf("%d slices of %s each, in turn", rounds, slice)
+	return svc, hz, ctx.Err()
+}
+
+// measure warms up, then runs the timed part.
 func measure(ctx context.Context, o options, load *rig.Load, rdb redis.UniversalClient, pid int, profileURL string) (measured, error) {
 	_, next := load.Run(ctx, o.warmup, 0)
 	if ctx.Err() != nil {
 		return measured{}, ctx.Err()
 	}
+	m, _, err := measureFor(ctx, o, load, o.duration, next, rdb, pid, profileURL)
+	return m, err
+}
+
+// measureFor runs load for d from delivery next, taking CPU readings
+// around it (and the target's CPU profile from profileURL, when given), and
+// returns where it stopped.
+func measureFor(ctx context.Context, o options, load *rig.Load, d time.Duration, next int, rdb redis.UniversalClient, pid int, profileURL string) (measured, int, error) {
 	var m measured
 	self0, redis0 := rig.SelfCPU(), redisCPU(ctx, rdb)
 	machine0, _ := rig.MachineCPU()
@@ -216,12 +261,12 @@ func measure(ctx context.Context, o options, load *rig.Load, rdb redis.Universal
 	}
 	profiled := make(chan error, 1)
 	if profileURL != "" {
-		go func() { profiled <- fetchProfile(ctx, profileURL, o.duration, o.pprof) }()
+		go func() { profiled <- fetchProfile(ctx, profileURL, d, o.pprof) }()
 	}
-	m.Result, _ = load.Run(ctx, o.duration, next)
+	m.Result, next = load.Run(ctx, d, next)
 	if profileURL != "" {
 		if err := <-profiled; err != nil {
-			return m, err
+			return m, next, err
 		}
 	}
 	m.selfCPU = rig.SelfCPU() - self0
@@ -232,7 +277,7 @@ func measure(ctx context.Context, o options, load *rig.Load, rdb redis.Universal
 		t1, _ := rig.ProcCPU(pid)
 		m.targetCPU = t1 - target0
 	}
-	return m, ctx.Err()
+	return m, next, ctx.Err()
 }
 
 func redisCPU(ctx context.Context, rdb redis.UniversalClient) time.Duration {

@@ -143,6 +143,25 @@ func (l *Load) Run(ctx context.Context, d time.Duration, next int) (Result, int)
 	return res, stopped
 }
 
+// Add is r and o as one run: their times, counts and latencies together.
+func (r Result) Add(o Result) Result {
+	out := Result{
+		Elapsed: r.Elapsed + o.Elapsed, Sent: r.Sent + o.Sent, Accepted: r.Accepted + o.Accepted,
+		Statuses: map[int]int{}, Errors: r.Errors + o.Errors, FirstErr: r.FirstErr, RanOut: r.RanOut || o.RanOut,
+		Latencies: append(slices.Clone(r.Latencies), o.Latencies...),
+	}
+	if out.FirstErr == "" {
+		out.FirstErr = o.FirstErr
+	}
+	for _, m := range []map[int]int{r.Statuses, o.Statuses} {
+		for status, n := range m {
+			out.Statuses[status] += n
+		}
+	}
+	slices.Sort(out.Latencies)
+	return out
+}
+
 // PerSecond is accepted answers per second.
 func (r Result) PerSecond() float64 { return float64(r.Accepted) / r.Elapsed.Seconds() }
 

@@ -157,3 +157,25 @@ func TestLoadSendsEachDeliveryToItsSellersURL(t *testing.T) {
 		}
 	})
 }
+
+func TestTwoResultsAddUpAsOneRun(t *testing.T) {
+	a := Result{Elapsed: 2 * time.Second, Sent: 10, Accepted: 8, Statuses: map[int]int{500: 2}, Latencies: []time.Duration{1, 5}}
+	b := Result{Elapsed: 3 * time.Second, Sent: 12, Accepted: 12, Statuses: map[int]int{500: 1, 429: 4}, Errors: 1, FirstErr: "reset",
+		Latencies: []time.Duration{2, 9}, RanOut: true}
+	got := a.Add(b)
+	if got.Elapsed != 5*time.Second || got.Sent != 22 || got.Accepted != 20 || got.Errors != 1 || got.FirstErr != "reset" || !got.RanOut {
+		t.Errorf("sum = %+v", got)
+	}
+	if got.Statuses[500] != 3 || got.Statuses[429] != 4 {
+		t.Errorf("statuses = %v; want 500×3, 429×4", got.Statuses)
+	}
+	if !slices.Equal(got.Latencies, []time.Duration{1, 2, 5, 9}) {
+		t.Errorf("latencies = %v; want both runs', sorted", got.Latencies)
+	}
+	if got.PerSecond() != 4 {
+		t.Errorf("per second = %v; want 20 in 5 s", got.PerSecond())
+	}
+	if a.Statuses[429] != 0 || len(a.Latencies) != 2 {
+		t.Error("Add changed its receiver")
+	}
+}
