@@ -266,7 +266,13 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 	retried, _ := asynq.GetRetryCount(ctx)
 	log := w.Logger.With(zap.String("event_key", key))
 	defer w.done(ctx, log, key)
-	ev, decodeErr := w.Decoder.Decode(t.Payload())
+	// The task's body, when it carries one, is the event's. A task without
+	// one (as a later intake will enqueue them, keeping the body in the
+	// record only) is read from its record once it is begun: this version
+	// reads both, so that every replica reads bodiless tasks before any
+	// replica writes them.
+	body := t.Payload()
+	ev, decodeErr := w.Decoder.Decode(body)
 	eventType := ev.Type
 	defaults.Empty(&eventType, "unknown")
 	// Held before it shows processing, so that an event shown processing
@@ -278,10 +284,19 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 		return fmt.Errorf("hold %s: %w", key, err)
 	}
 	defer release()
-	rec, err := w.Store.Begin(ctx, events.Incoming{Key: key, Type: eventType, Payload: t.Payload()})
+	rec, err := w.Store.Begin(ctx, events.Incoming{Key: key, Type: eventType, Payload: body})
+	if errors.Is(err, events.ErrNotFound) && len(body) == 0 {
+		log.Error("the event has no record and its task no body: nothing is left to post; ask Forstok to send the webhook again", zap.Error(err))
+		return fmt.Errorf("begin %s: %w: %w", key, err, asynq.SkipRetry)
+	}
 	if err != nil {
 		log.Warn("could not mark the event processing; asynq retries it", zap.Error(err))
 		return fmt.Errorf("begin %s: %w", key, err)
+	}
+	if len(body) == 0 {
+		ev, decodeErr = w.Decoder.Decode(rec.Payload)
+		eventType = ev.Type
+		defaults.Empty(&eventType, "unknown")
 	}
 	var out outcome
 	if decodeErr != nil {

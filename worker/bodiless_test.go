@@ -1,0 +1,62 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"forstok-accurate-sync/accurate"
+	"forstok-accurate-sync/accurate/sandbox"
+	"forstok-accurate-sync/events"
+	"forstok-accurate-sync/internal/fixtures"
+	"forstok-accurate-sync/internal/testaccurate"
+	"forstok-accurate-sync/internal/testredis"
+	"forstok-accurate-sync/queue"
+)
+
+// A task without a body (as an intake that keeps the body in the record
+// only enqueues them) is read from its record: every replica of this
+// version reads such tasks before any replica writes them.
+func TestATaskWithoutItsBodyIsReadFromTheRecord(t *testing.T) {
+	ctx := context.Background()
+	sb, srv := testaccurate.Serve(t, sandbox.Config{})
+	r := testredis.New(t)
+	rdb := r.Client(t)
+	store := events.New(rdb, events.Config{Namespace: r.Namespace}).Seller(events.DefaultSeller)
+	client := testaccurate.Client(t, accurate.Config{Host: srv.URL})
+	w := New(withStore(Config{Accurate: client, Mapping: exampleSettings(t)}, rdb, store))
+
+	t.Run("an accepted invoice whose task carries no body syncs its faktur from the record's body", func(t *testing.T) {
+		body := fixtures.Body(t, "invoice-created-shopee.json")
+		key := keyOf(t, body)
+		if _, err := store.Accept(ctx, events.Incoming{Key: key, Type: "invoice.created", Payload: body}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.processKey(ctx, key, asynq.NewTask(queue.TaskType, nil)); err != nil {
+			t.Fatalf("process: %v", err)
+		}
+		ev, err := store.Get(ctx, key)
+		if err != nil || ev.State != events.StateSynced {
+			t.Fatalf("%s ended %s (%s, %v); want synced", key, ev.State, ev.LastError, err)
+		}
+		if got := len(sb.Invoices()); got != 1 {
+			t.Errorf("the sandbox holds %d fakturs; want the one of the record's body", got)
+		}
+	})
+
+	t.Run("a task with neither a record nor a body is not tried again and posts nothing", func(t *testing.T) {
+		before := len(sb.Invoices())
+		err := w.processKey(ctx, "invoice.created:79999", asynq.NewTask(queue.TaskType, nil))
+		if !errors.Is(err, asynq.SkipRetry) {
+			t.Fatalf("process = %v; want asynq.SkipRetry", err)
+		}
+		if _, err := store.Get(ctx, "invoice.created:79999"); !errors.Is(err, events.ErrNotFound) {
+			t.Errorf("get = %v; want no record made from nothing", err)
+		}
+		if got := len(sb.Invoices()); got != before {
+			t.Errorf("the sandbox holds %d fakturs, %d before; want nothing posted", got, before)
+		}
+	})
+}
