@@ -18,14 +18,13 @@ import (
 var beginScript = redis.NewScript(historyLua + transitionBody + `return redis.call("HGETALL", KEYS[1])`)
 
 // Begin marks an event as taken by a worker: the record is created from the
-// task when intake could not write it (ErrNotFound when the task carries no
-// body to create it from), the state becomes processing and the attempt is
-// counted.
+// task when intake could not write it, the state becomes processing and the
+// attempt is counted.
 func (s *Store) Begin(ctx context.Context, in Incoming) (Event, error) {
 	keys := []string{s.recordKey(in.Key), s.historyKey(in.Key), s.indexPrefix()}
 	args := s.transitionArgs(in.Key, change{state: StateProcessing, attempt: true}, 0, "")
 	res, err := beginScript.Run(ctx, s.rdb, keys, args...).StringSlice()
-	if err != nil && strings.Contains(err.Error(), "NOTFOUND") && len(in.Payload) > 0 {
+	if err != nil && strings.Contains(err.Error(), "NOTFOUND") {
 		// Intake could not write the record: the task has what it needs.
 		if err := s.ensureRecord(ctx, in, StateQueued, "recorded by the worker"); err != nil {
 			return Event{}, err

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -46,14 +47,17 @@ func TestATaskWithoutItsBodyIsReadFromTheRecord(t *testing.T) {
 		}
 	})
 
-	t.Run("a task with neither a record nor a body is not tried again and posts nothing", func(t *testing.T) {
+	t.Run("a task whose body is in neither the task nor the record fails saying so, and posts nothing", func(t *testing.T) {
 		before := len(sb.Invoices())
-		err := w.processKey(ctx, "invoice.created:79999", asynq.NewTask(queue.TaskType, nil))
+		const key = "invoice.created:79999"
+		err := w.processKey(ctx, key, asynq.NewTask(queue.TaskType, nil))
 		if !errors.Is(err, asynq.SkipRetry) {
 			t.Fatalf("process = %v; want asynq.SkipRetry", err)
 		}
-		if _, err := store.Get(ctx, "invoice.created:79999"); !errors.Is(err, events.ErrNotFound) {
-			t.Errorf("get = %v; want no record made from nothing", err)
+		ev, err := store.Get(ctx, key)
+		if err != nil || ev.State != events.StateFailed || !strings.Contains(ev.LastError, "nothing to post") ||
+			ev.Failure == nil || !strings.Contains(ev.Failure.Hint, "/admin/replay") {
+			t.Fatalf("%s ended %s (%q, failure %+v, %v); want failed, saying there is nothing to post, pointing at replay", key, ev.State, ev.LastError, ev.Failure, err)
 		}
 		if got := len(sb.Invoices()); got != before {
 			t.Errorf("the sandbox holds %d fakturs, %d before; want nothing posted", got, before)

@@ -285,21 +285,21 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 	}
 	defer release()
 	rec, err := w.Store.Begin(ctx, events.Incoming{Key: key, Type: eventType, Payload: body})
-	if errors.Is(err, events.ErrNotFound) && len(body) == 0 {
-		log.Error("the event has no record and its task no body: nothing is left to post; ask Forstok to send the webhook again", zap.Error(err))
-		return fmt.Errorf("begin %s: %w: %w", key, err, asynq.SkipRetry)
-	}
 	if err != nil {
 		log.Warn("could not mark the event processing; asynq retries it", zap.Error(err))
 		return fmt.Errorf("begin %s: %w", key, err)
 	}
 	if len(body) == 0 {
-		ev, decodeErr = w.Decoder.Decode(rec.Payload)
+		body = rec.Payload
+		ev, decodeErr = w.Decoder.Decode(body)
 		eventType = ev.Type
 		defaults.Empty(&eventType, "unknown")
 	}
 	var out outcome
-	if decodeErr != nil {
+	if len(body) == 0 {
+		out = fail(events.Failure{Kind: events.FailForstok, Hint: "Replay the webhook's body with POST /admin/replay"},
+			"the event's body is kept neither in its task nor in its record: there is nothing to post")
+	} else if decodeErr != nil {
 		out = fail(events.Failure{Kind: events.FailForstok, Hint: "Replay a corrected body with POST /admin/replay"},
 			"the stored payload is not a valid webhook any more: %v", decodeErr)
 	} else if process, ok := w.process[ev.Type]; ok {
