@@ -25,8 +25,10 @@ func TestAPreviewWithoutAnEventTakesTheNewestInvoiceOrPayment(t *testing.T) {
 	evs := events.New(rdb, events.Config{Namespace: r.Namespace, Now: clock})
 	store := evs.Seller(events.DefaultSeller)
 	svc := admin.New(admin.Config{Store: store, Queue: evs.Queue(), Now: clock,
-		Sellers:  func() []admin.Seller { return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, fixtures.Settings(t))} },
-		Mappings: sellers.NewMappings(rdb, evs.Queue().Layout().SellerQueue(events.DefaultSeller), zap.NewNop()),
+		Sellers: func() []admin.Seller {
+			return []admin.Seller{admin.SellerFromMapping(admin.DefaultSeller, fixtures.Settings(t))}
+		},
+		Mappings:   sellers.NewMappings(rdb, evs.Queue().Layout().SellerQueue(events.DefaultSeller), zap.NewNop()),
 		PreviewFor: func(string) (worker.Store, worker.Orders) { return store, orders.For(rdb, store) }})
 	accept := func(key, typ, example string) {
 		t.Helper()
