@@ -64,8 +64,9 @@ type eventType struct {
 	// get and set read and write the payload's Event field.
 	get func(Event) data
 	set func(*Event, data)
-	// fast decodes a whole body in one pass, or says to ask the careful path.
-	fast func(body []byte) (data, json.RawMessage, bool)
+	// fast decodes a whole body in one pass with the fast path's options
+	// (exactOptions or lenientOptions), or says to ask further.
+	fast func(body []byte, opts jsonv2.Options) (data, json.RawMessage, bool)
 	// shape is the whole body's, for the strict check (strict.go).
 	shape *shape
 }
@@ -82,7 +83,7 @@ func newEventType[T any, P payloadOf[T]](name string, field func(*Event) *P) eve
 		},
 		set:   func(e *Event, d data) { *field(e) = d.(P) },
 		shape: envelopeShape(reflect.TypeFor[T]()),
-		fast: func(body []byte) (data, json.RawMessage, bool) {
+		fast: func(body []byte, opts jsonv2.Options) (data, json.RawMessage, bool) {
 			var env struct {
 				Type      string          `json:"type"`
 				Timestamp json.RawMessage `json:"timestamp"`
@@ -90,11 +91,10 @@ func newEventType[T any, P payloadOf[T]](name string, field func(*Event) *P) eve
 			}
 			// encoding/json v2's decoder (7 µs on an invoice, where
 			// segmentio's took 12) checks the whole body's syntax as
-			// encoding/json does and refuses a repeated name too; a name in
-			// another case it leaves unread, and the strict check refuses.
-			// Whatever either refuses, and any body it might read another
-			// way, goes to the careful path's encoding/json (FuzzDecode).
-			if jsonv2.Unmarshal(body, &env, fastOptions) != nil || env.Type != name || env.Data == nil || !env.Data.valid() {
+			// encoding/json does and refuses a repeated name too (fast.go
+			// says what its options add). Whatever it refuses, and any body
+			// it might read another way, goes further (FuzzDecode).
+			if jsonv2.Unmarshal(body, &env, opts) != nil || env.Type != name || env.Data == nil || !env.Data.valid() {
 				return nil, nil, false
 			}
 			return env.Data, env.Timestamp, true
@@ -140,8 +140,9 @@ func (p *Payment) eventID() int64   { return p.ID }
 func (v *Void) eventID() int64      { return v.ID }
 func (r *Return) eventID() int64    { return r.ID }
 
-// fastOptions are the fast path decoder's: encoding/json v2's defaults
-// (names matched exactly, a repeated name an error), except that a lone
-// UTF-16 surrogate in an escape reads as U+FFFD, as encoding/json reads it.
-// Raw invalid UTF-8 never gets this far: the strict check refuses it first.
-var fastOptions = jsontext.AllowInvalidUTF8(true)
+// lenientOptions are the second try's (a body with a key that is not a
+// field's name): encoding/json v2's defaults (names matched exactly, a
+// repeated name an error), except that a lone UTF-16 surrogate in an escape
+// reads as U+FFFD, as encoding/json reads it. Raw invalid UTF-8 never gets
+// this far: the strict check refuses it first.
+var lenientOptions = jsontext.AllowInvalidUTF8(true)

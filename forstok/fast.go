@@ -2,8 +2,12 @@ package forstok
 
 import (
 	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"forstok-accurate-sync/money"
 )
@@ -11,46 +15,136 @@ import (
 // The fast path. Nearly every body the service sees is a valid webhook, and
 // intake decodes every one of them, so Decode first tries a path that reads
 // the body as few times as it can: the type is read from the body's first
-// key (or, when it is not first, from a byte scan of the top level), the
-// strict check (strict.go) runs in its quick form, one decode (encoding/json
-// v2, github.com/go-json-experiment/json, which refuses a repeated name
-// itself) fills the typed payload, and a hand-written check stands in for
-// the validator. Anything unusual (a key spelled in another case or
-// repeated, an escaped "type", a type that is not a plain string, any
-// decode error, any invalid value) drops to the careful path, which decodes
-// again with encoding/json and names every problem, so every 4xx is worded
-// as before. The fast path may only accept what the careful path accepts,
-// with the same result: FuzzDecode holds it to that, and
-// TestValidateTagsMatchTheFastCheck makes a change to a validate tag fail
-// until valid() below is changed with it.
+// key (or, when it is not first, from a byte scan of the top level), and one
+// decode (encoding/json v2, github.com/go-json-experiment/json) fills the
+// typed payload, which a hand-written check validates in place of the
+// validator. That decode first runs with exactOptions: a Forstok webhook
+// holds only the names of its fields, and a decode that refuses any other
+// name and invalid UTF-8, followed by a count of the arrays' elements and a
+// look at how deep a value kept as sent goes, has checked all that the
+// strict check (strict.go) would, without its scan of the whole body. A body with some other key (ignored, as
+// encoding/json ignores it) gets a second try: the strict check in its
+// quick form, then the decode with lenientOptions. Anything unusual (a key
+// spelled in another case or repeated, an escaped "type", a type that is
+// not a plain string, any decode error, any invalid value) drops to the
+// careful path, which decodes again with encoding/json and names every
+// problem, so every 4xx is worded as before. The fast path may only accept
+// what the careful path accepts, with the same result: FuzzDecode holds
+// both tries to that, and TestValidMatchesTheValidateTags makes a change to
+// a validate tag fail until valid() below is changed with it.
 
 // decodeFast returns the event and true when body is a valid webhook of the
 // usual shape; false means "ask the careful path", never "invalid".
 func (d *Decoder) decodeFast(body []byte) (Event, bool) {
+	t, ok := fastType(body)
+	if !ok {
+		return Event{}, false
+	}
+	if ev, ok := firstTry(t, body); ok {
+		return ev, true
+	}
+	if !passesStrictCheck(body, t.shape) {
+		return Event{}, false
+	}
+	return decodeOnce(t, body, lenientOptions)
+}
+
+// fastType is the event type named by body's "type" when the fast path can
+// read it.
+func fastType(body []byte) (eventType, bool) {
 	typ, ok := leadingType(body)
 	if !ok {
 		typ, ok = topLevelType(body)
 	}
 	if !ok {
+		return eventType{}, false
+	}
+	return lookupType(typ)
+}
+
+// firstTry decodes a body of at most exactMaxBody bytes holding only its
+// fields' exact names.
+func firstTry(t eventType, body []byte) (Event, bool) {
+	if len(body) > exactMaxBody {
 		return Event{}, false
 	}
-	t, ok := lookupType(typ)
+	return decodeOnce(t, body, exactOptions)
+}
+
+// decodeOnce is one try of the fast path's decode.
+func decodeOnce(t eventType, body []byte, opts jsonv2.Options) (Event, bool) {
+	payload, raw, ok := t.fast(body, opts)
 	if !ok {
 		return Event{}, false
 	}
-	if !passesStrictCheck(body, t.shape) {
-		return Event{}, false
-	}
-	payload, raw, ok := t.fast(body)
-	if !ok {
-		return Event{}, false
-	}
-	ev := Event{Type: typ}
+	ev := Event{Type: t.name}
 	t.set(&ev, payload)
 	if !isAbsent(raw) && ev.Timestamp.UnmarshalJSON(raw) != nil {
 		return Event{}, false
 	}
 	return ev, true
+}
+
+// exactOptions are the first try's: lenientOptions' checks, with invalid
+// UTF-8 refused (even a lone surrogate escape, which the second try reads)
+// and a key that is not a field's exact name refused. The rest of what the
+// strict check refuses the first try checks itself: an array longer than
+// its validate tag allows in valid(), a value kept as sent that is nested
+// too deep in shallow(), and the memory a body of countless empty elements
+// would take by trying only bodies of at most exactMaxBody bytes.
+var exactOptions = jsonv2.RejectUnknownMembers(true)
+
+// exactMaxBody is the largest body the first try decodes: a webhook with a
+// few dozen lines (an invoice of one line is 1.8 kB). It bounds what a
+// decode of many elements allocates before valid() counts them (at most
+// some 11,000 empty lines of 328 bytes each) where the strict check refuses
+// such a body unread.
+const exactMaxBody = 32 << 10
+
+// The bounds the validate tags put on arrays, read from the tags so that
+// valid() cannot drift from them (TestEveryArrayBoundIsCheckedOnTheFastPath
+// finds a bound added elsewhere).
+var (
+	maxItemLines       = fieldMax[Order]("ItemLines")
+	maxBundleLines     = fieldMax[ItemLine]("BundleInfo")
+	maxPaymentInvoices = fieldMax[Payment]("Invoices")
+)
+
+// orderDepth is how deep an invoice's order sits in a body (data.order).
+const orderDepth = 2
+
+func fieldMax[T any](name string) int {
+	f, ok := reflect.TypeFor[T]().FieldByName(name)
+	n := tagMax(f)
+	if !ok || n == 0 {
+		panic("forstok: " + reflect.TypeFor[T]().Name() + "." + name + " has no max= in its validate tag")
+	}
+	return n
+}
+
+// shallow reports whether a value kept as sent (an address), found depth
+// levels into the body, holds nothing deeper than the strict check follows:
+// every open bracket counts as a level, at least as many as the check
+// counts, so nothing it refuses is taken.
+func shallow(raw json.RawMessage, depth int) bool {
+	open := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '{', '[':
+			if open++; depth+open > maxDepth {
+				return false
+			}
+		case '}', ']':
+			open--
+		case '"':
+			_, _, next := scanString(raw, i)
+			if next < 0 {
+				return false
+			}
+			i = next - 1
+		}
+	}
+	return true
 }
 
 // leadingType is the value of "type" when it is the body's first key,
@@ -224,7 +318,7 @@ func (o *Order) valid() bool {
 		!o.TotalPrice.valid() || !o.TaxPrice.valid() {
 		return false
 	}
-	if len(o.ItemLines) == 0 {
+	if len(o.ItemLines) == 0 || len(o.ItemLines) > maxItemLines || !shallow(o.Address, orderDepth+1) || !shallow(o.CustomerInfo, orderDepth+1) {
 		return false
 	}
 	for i := range o.ItemLines {
@@ -243,6 +337,9 @@ func (l *ItemLine) valid() bool {
 		!l.VoucherPlatform.valid() || !l.TaxPrice.valid() || !l.TotalPrice.valid() {
 		return false
 	}
+	if len(l.BundleInfo) > maxBundleLines {
+		return false
+	}
 	for i := range l.BundleInfo {
 		if !l.BundleInfo[i].valid() {
 			return false
@@ -257,7 +354,7 @@ func (c *BundleComponent) valid() bool {
 
 func (p *Payment) valid() bool {
 	if p.ID <= 0 || p.PaidAt == (time.Time{}) || p.StoreID <= 0 ||
-		!p.AmountReceive.required() || !p.AmountReceive.valid() || len(p.Invoices) == 0 {
+		!p.AmountReceive.required() || !p.AmountReceive.valid() || len(p.Invoices) == 0 || len(p.Invoices) > maxPaymentInvoices {
 		return false
 	}
 	for i := range p.Invoices {

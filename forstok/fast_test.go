@@ -19,6 +19,16 @@ func decodeBoth(t *testing.T, d *Decoder, body []byte) (Event, bool) {
 	t.Helper()
 	fast, fastOK := d.decodeFast(body)
 	careful, carefulErr := d.decodeCarefully(body)
+	if typ, ok := fastType(body); ok {
+		if first, ok := firstTry(typ, body); ok {
+			if carefulErr != nil {
+				t.Fatalf("the fast path's first try accepted a body the careful path refuses (%v):\n%s", carefulErr, body)
+			}
+			if !reflect.DeepEqual(first, careful) {
+				t.Fatalf("the first try and the careful path disagree:\nfirst   %+v\ncareful %+v", first, careful)
+			}
+		}
+	}
 	if fastOK {
 		if carefulErr != nil {
 			t.Fatalf("the fast path accepted a body the careful path refuses (%v):\n%s", carefulErr, body)
@@ -280,5 +290,108 @@ func TestWholeRupiahReadsWhatMoneyParseReads(t *testing.T) {
 		if _, ok := wholeRupiah([]byte(lit)); ok {
 			t.Errorf("%q: wholeRupiah took it; it must leave it to money.Parse", lit)
 		}
+	}
+}
+
+// minimalLines is an invoice whose order has n lines of the fewest fields a
+// line needs, and bundles components of the fewest fields in its first.
+func minimalLines(n, bundles int) string {
+	var b strings.Builder
+	b.WriteString(invoicePrefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":1,"sku":"A","price":1`)
+		if i == 0 && bundles > 0 {
+			b.WriteString(`,"bundle_info":[`)
+			for j := range bundles {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(`{"sku":"B","qty":1,"item_price":1}`)
+			}
+			b.WriteByte(']')
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}}}`)
+	return b.String()
+}
+
+func TestTheFirstTryTakesOnlyBodiesOfExactNamesAndBounds(t *testing.T) {
+	d := NewDecoder()
+	shopeeBody := string(readExample(t, shopee))
+	deepAddress := func(arrays int) string {
+		return strings.Replace(shopeeBody, `"address": {`, `"address": {"a":`+strings.Repeat("[", arrays)+"1"+strings.Repeat("]", arrays)+",", 1)
+	}
+	tests := []struct {
+		name                string
+		body                string
+		wantFirst, wantFast bool
+	}{
+		{"an invoice of the examples is taken at the first try", shopeeBody, true, true},
+		{"an invoice with a bundle is taken at the first try", string(readExample(t, "invoice-created-tokopedia-bundle.json")), true, true},
+		{"a payout of the examples is taken at the first try", string(readExample(t, payout)), true, true},
+		{"an unknown top-level key waits for the second try", strings.Replace(shopeeBody, `"data":`, `"extra":1,"data":`, 1), false, true},
+		{"an unknown key in a line waits for the second try", strings.Replace(shopeeBody, `"sku": "TOPI-01",`, `"sku": "TOPI-01", "colour": "red",`, 1), false, true},
+		{"an escaped key is read as its name", strings.Replace(shopeeBody, `"sku": "TOPI-01"`, `"s\u006bu": "TOPI-01"`, 1), true, true},
+		{"a key in another case goes the careful way", strings.Replace(shopeeBody, `"sku": "TOPI-01"`, `"SKU": "TOPI-01"`, 1), false, false},
+		{"a lone surrogate waits for the second try", strings.Replace(shopeeBody, `"name": "Topi Baseball"`, `"name": "Topi \ud800"`, 1), false, true},
+		{"raw invalid UTF-8 goes the careful way", strings.Replace(shopeeBody, `"name": "Topi Baseball"`, "\"name\": \"Topi \xff\"", 1), false, false},
+		{"as many lines as the tag allows are taken at the first try", minimalLines(1000, 0), true, true},
+		{"one line more than the tag allows goes the careful way", minimalLines(1001, 0), false, false},
+		{"as many bundle components as the tag allows are taken at the first try", minimalLines(1, 100), true, true},
+		{"one bundle component more than the tag allows goes the careful way", minimalLines(1, 101), false, false},
+		{"an address nested as deep as the strict check follows is taken at the first try", deepAddress(60), true, true},
+		{"an address nested one level deeper goes the careful way", deepAddress(61), false, false},
+		{"a body over exactMaxBody waits for the second try", strings.Replace(shopeeBody, `"address": {`, `"address": {"note":"`+strings.Repeat("x", exactMaxBody)+`",`, 1), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.body)
+			typ, ok := fastType(body)
+			if !ok {
+				t.Fatal("the fast path cannot read the body's type")
+			}
+			if _, first := firstTry(typ, body); first != tt.wantFirst {
+				t.Errorf("first try took it = %v, want %v", first, tt.wantFirst)
+			}
+			if _, fast := decodeBoth(t, d, body); fast != tt.wantFast {
+				t.Errorf("fast path took it = %v, want %v", fast, tt.wantFast)
+			}
+		})
+	}
+}
+
+// TestEveryArrayBoundIsCheckedOnTheFastPath finds every max= of a validate
+// tag; valid() checks the ones it knows, so a new one fails here until it
+// checks that too.
+func TestEveryArrayBoundIsCheckedOnTheFastPath(t *testing.T) {
+	checked := map[string]int{"Order.ItemLines": maxItemLines, "ItemLine.BundleInfo": maxBundleLines, "Payment.Invoices": maxPaymentInvoices}
+	found := map[string]int{}
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] {
+			return
+		}
+		seen[typ] = true
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if n := tagMax(f); n > 0 {
+				found[typ.Name()+"."+f.Name] = n
+			}
+			walk(f.Type)
+		}
+	}
+	for _, et := range eventTypes {
+		walk(reflect.TypeOf(et.newData()))
+	}
+	if !reflect.DeepEqual(found, checked) {
+		t.Errorf("the validate tags bound %v; valid() checks %v", found, checked)
 	}
 }
