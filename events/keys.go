@@ -182,15 +182,14 @@ func (c SellerScope) FakturKey(number string) string { return c.Key("faktur:" + 
 func (s *Store) recordKey(key string) string  { return s.scope.Key("event:" + key) }
 func (s *Store) historyKey(key string) string { return s.scope.Key("history:" + key) }
 
-// indexKey is the index of the events in state ("" every event), by
-// acceptance time; indexPrefix is what the scripts add a state to.
-func (s *Store) indexKey(state string) string {
-	if state == "" {
-		return s.indexPrefix() + "all"
-	}
-	return s.indexPrefix() + state
-}
-func (s *Store) indexPrefix() string { return s.scope.Key("index:") }
+// indexKey is the index of the events in state, by acceptance time;
+// indexPrefix is what the scripts add a state to.
+func (s *Store) indexKey(state string) string { return s.indexPrefix() + state }
+
+// legacyAllIndexKey is the index of every state that versions before
+// 2026-12-05 kept beside the per-state ones; only Prune still reads it.
+func (s *Store) legacyAllIndexKey() string { return s.indexPrefix() + "all" }
+func (s *Store) indexPrefix() string       { return s.scope.Key("index:") }
 
 // orderKey is the set of the events about a marketplace order number.
 func (s *Store) orderKey(number string) string {

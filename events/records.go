@@ -100,34 +100,35 @@ local function history(hn, set, del)
 end
 `
 
-// createLua defines create(rec, all, byState, key, state, type, now, ttl,
-// line, body): it creates the record rec of key in state, with its first
-// history line and its packed body's field/value pairs body, and indexes
-// it in all and byState.
+// createLua defines create(rec, byState, key, state, type, now, ttl, line,
+// body): it creates the record rec of key in state, with its first history
+// line and its packed body's field/value pairs body, and indexes it in
+// byState. The indexes are one per state and nothing else: a list of every
+// state merges them (List), so that an event costs one index entry, not
+// two.
 const createLua = `
-local function create(rec, all, byState, key, state, type, now, ttl, line, body)
+local function create(rec, byState, key, state, type, now, ttl, line, body)
   redis.call("HSET", rec, "state", state, "type", type, "attempts", 0,
     "created_at", now, "updated_at", now, "hn", 1, "h:1", line, unpack(body))
   redis.call("EXPIRE", rec, ttl)
-  redis.call("ZADD", all, now, key)
   redis.call("ZADD", byState, now, key)
 end
 `
 
 // ensureScript creates the record when it does not exist yet, in state
 // ARGV[2], and indexes it. An existing record is left as it is (a worker may
-// already be on it). KEYS: record, index:all, index:<state>.
+// already be on it). KEYS: record, index:<state>.
 // ARGV: key, state, type, now (ms), retention (s), history line, then the
 // packed body's field/value pairs.
 var ensureScript = redis.NewScript(createLua + `
 if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
-create(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], {unpack(ARGV, 7)})
+create(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], {unpack(ARGV, 7)})
 return 1
 `)
 
 func (s *Store) ensureRecord(ctx context.Context, in Incoming, state, note string) error {
 	now := s.now()
-	keys := []string{s.recordKey(in.Key), s.indexKey(""), s.indexKey(state)}
+	keys := []string{s.recordKey(in.Key), s.indexKey(state)}
 	args := append([]any{in.Key, state, in.Type, now.UnixMilli(), int64(s.retention / time.Second), historyLine(now, state, note)},
 		payloadFields(s.codec.pack(in.Payload))...)
 	if err := ensureScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
@@ -371,6 +372,44 @@ func (s *Store) List(ctx context.Context, f Filter) (events []Event, nextCursor 
 	if f.Limit > 500 {
 		f.Limit = 500
 	}
+	if f.State != "" {
+		return s.listState(ctx, f)
+	}
+	// Every state: the page is the newest of each state's page after the
+	// same cursor. An event that changed state between two reads may be
+	// met twice; it is shown once.
+	var (
+		all  []Event
+		seen = map[string]bool{}
+		more bool
+	)
+	for _, state := range States {
+		one := f
+		one.State = state
+		evs, next, err := s.listState(ctx, one)
+		if err != nil {
+			return nil, "", err
+		}
+		more = more || next != ""
+		for _, ev := range evs {
+			if !seen[ev.Key] {
+				seen[ev.Key] = true
+				all = append(all, ev)
+			}
+		}
+	}
+	sortNewestFirst(all)
+	if len(all) > f.Limit {
+		all, more = all[:f.Limit], true
+	}
+	if !more {
+		return all, "", nil
+	}
+	return all, CursorAfter(all, f.Cursor), nil
+}
+
+// listState is List of the one state f.State, read from its index.
+func (s *Store) listState(ctx context.Context, f Filter) (events []Event, nextCursor string, err error) {
 	max, shown := "+inf", map[string]bool{}
 	var cursorScore int64 = -1
 	if f.Cursor != "" {
@@ -407,7 +446,7 @@ func (s *Store) List(ctx context.Context, f Filter) (events []Event, nextCursor 
 			if len(events) == f.Limit {
 				break
 			}
-			if f.State != "" && ev.State != f.State {
+			if ev.State != f.State {
 				continue // moved on since the index was read
 			}
 			events = append(events, ev)
@@ -546,7 +585,9 @@ func (ns *Namespace) Prune(ctx context.Context, sellers []string) error {
 			continue
 		}
 		seen[st.scope.ID()] = true
-		pipe.ZRemRangeByScore(ctx, st.indexKey(""), "-inf", cutoff)
+		// The index of every state that earlier versions kept beside
+		// the per-state ones empties as its entries age.
+		pipe.ZRemRangeByScore(ctx, st.legacyAllIndexKey(), "-inf", cutoff)
 		for _, state := range States {
 			pipe.ZRemRangeByScore(ctx, st.indexKey(state), "-inf", cutoff)
 		}

@@ -43,7 +43,7 @@ func TestSellers(t *testing.T) {
 		for key, want := range map[string]int64{
 			def + ":event:invoice.created:1":                1,
 			tokoShard + ":s:toko-b:event:invoice.created:1": 1,
-			tokoShard + ":s:toko-b:index:all":               1,
+			tokoShard + ":s:toko-b:index:queued":            1,
 			def + ":s:default:event:invoice.created:1":      0,
 			"{" + r.Namespace + "}:event:invoice.created:1": 0,
 		} {

@@ -270,7 +270,7 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 		return 0, unavailable("queue "+in.Key, err)
 	}
 	id := s.taskID(in.Key)
-	keys := append(s.queue.AdmitKeys(), s.recordKey(in.Key), s.indexKey(""), s.indexKey(StateQueued), queue.TaskKey(s.scope.Queue(), id))
+	keys := append(s.queue.AdmitKeys(), s.recordKey(in.Key), s.indexKey(StateQueued), queue.TaskKey(s.scope.Queue(), id))
 	for _, no := range in.Orders {
 		if NormalizeOrderNumber(no) != "" {
 			keys = append(keys, s.orderKey(no))
@@ -300,17 +300,17 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 // share (queue.AdmitLua), creates its record queued (createLua) and adds
 // its key to the sets of its order numbers, and answers how many events it
 // released.
-// KEYS: AdmitLua's, record, index:all, index:queued, the task's hash, then
-// the order sets.
+// KEYS: AdmitLua's, record, index:queued, the task's hash, then the order
+// sets.
 // ARGV: AdmitLua's, task id, event key, type, retention (s), history line,
 // the task's message, its due time (unix s), then the packed body's
 // field/value pairs.
 var acceptScript = redis.NewScript(queue.ScheduleLua + queue.AdmitLua + createLua + `
-if redis.call("EXISTS", KEYS[7], KEYS[10]) > 0 then return -1 end
-schedule(KEYS[10], KEYS[4], ARGV[6], ARGV[11], ARGV[12])
+if redis.call("EXISTS", KEYS[7], KEYS[9]) > 0 then return -1 end
+schedule(KEYS[9], KEYS[4], ARGV[6], ARGV[11], ARGV[12])
 local n = admit({ARGV[6]})
-create(KEYS[7], KEYS[8], KEYS[9], ARGV[7], "queued", ARGV[8], ARGV[2], ARGV[9], ARGV[10], {unpack(ARGV, 13)})
-for i = 11, #KEYS do
+create(KEYS[7], KEYS[8], ARGV[7], "queued", ARGV[8], ARGV[2], ARGV[9], ARGV[10], {unpack(ARGV, 13)})
+for i = 10, #KEYS do
   redis.call("SADD", KEYS[i], ARGV[7])
   redis.call("EXPIRE", KEYS[i], ARGV[9])
 end

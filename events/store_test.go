@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -324,6 +325,34 @@ func TestList(t *testing.T) {
 		got := listAll(events.Filter{State: events.StateFailed})
 		if fmt.Sprint(got) != fmt.Sprint([]string{keys[0]}) {
 			t.Errorf("failed events = %v; want [%s]", got, keys[0])
+		}
+	})
+
+	t.Run("pages of every state list each event once, newest first, whatever its state", func(t *testing.T) {
+		// keys[0] failed above; three more leave queued for three states.
+		for _, i := range []int{3, 5, 7} {
+			if _, err := store.Begin(ctx, events.Incoming{Key: keys[i], Type: "x"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = store.Finish(ctx, keys[3], events.Result{State: events.StateSynced})
+		_ = store.Finish(ctx, keys[7], events.Result{State: events.StateFailed, Error: "x"})
+		for _, limit := range []int{1, 3, 4, 10, 50} {
+			got := listAll(events.Filter{Limit: limit})
+			if len(got) != 10 {
+				t.Fatalf("pages of %d listed %d events: %v", limit, len(got), got)
+			}
+			seen, last := map[string]bool{}, 10
+			for _, k := range got {
+				i := slices.Index(keys, k)
+				if seen[k] || i/3 > last {
+					t.Fatalf("pages of %d listed %v: %s twice or out of order", limit, got, k)
+				}
+				seen[k], last = true, i/3
+			}
+		}
+		if got := listAll(events.Filter{Type: "payment.received", Limit: 2}); len(got) != 5 {
+			t.Errorf("payments in every state = %v; want 5", got)
 		}
 	})
 

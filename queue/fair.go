@@ -96,11 +96,13 @@ local function admit(ids)
     -- Events held already mean no room: every end releases the next held
     -- one into its place. New ones wait behind them, without counting the
     -- released (the busy intake's case); the dispatcher's tick counts
-    -- them and fills any room a stale released entry leaves.
+    -- them and fills any room a stale released entry leaves. The seller
+    -- is on the ready set already: whatever holds an event puts it there
+    -- in the same step, and only an admission that leaves none held takes
+    -- it off.
     for _, id in ipairs(ids) do
       redis.call("ZADD", KEYS[2], "NX", now, id)
     end
-    redis.call("SADD", KEYS[3], ARGV[4])
     return 0
   end
   local free = tonumber(ARGV[1]) - redis.call("ZCOUNT", KEYS[1], ARGV[3], "+inf")
