@@ -127,3 +127,38 @@ func TestAccurateCallsLastMinute(t *testing.T) {
 		}
 	})
 }
+
+func TestTheBodyOfAnAcceptedEvent(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		bodyInTask bool
+	}{
+		{"is kept by its record only: its task carries none", false},
+		{"is carried by its task too when older replicas may run it", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns, rdb, _ := newNamespace(t, func(c *events.Config) { c.BodyInTask = tc.bodyInTask })
+			in := incoming("invoice.created:1")
+			if out, err := ns.Seller("").Accept(ctx, in); err != nil || out != events.Accepted {
+				t.Fatalf("Accept = %v, %v", out, err)
+			}
+			lay := ns.Queue().Layout()
+			info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(lay.SellerQueue(events.DefaultSeller), in.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []byte(nil)
+			if tc.bodyInTask {
+				want = in.Payload
+			}
+			if string(info.Payload) != string(want) {
+				t.Errorf("the task carries %q; want %q", info.Payload, want)
+			}
+			ev, err := ns.Seller("").Get(ctx, in.Key)
+			if err != nil || string(ev.Payload) != string(in.Payload) {
+				t.Errorf("the record keeps %q, %v; want %q", ev.Payload, err, in.Payload)
+			}
+		})
+	}
+}

@@ -9,8 +9,10 @@
 // state, attempts, history, Accurate's id and number, for listing and
 // replay) and its order index: taking the key and queueing the event durably are one
 // atomic step, and no crash can leave a key taken with no event behind it.
-// A task found without its record (one an earlier version queued before
-// writing the record) gets it from the worker, which creates it then.
+// The task carries no body (unless Config.BodyInTask): the worker reads the
+// record's. A task found without its record (one an earlier version queued
+// before writing the record) gets it from the worker, which creates it
+// then from the body that such a task carries.
 package events
 
 import (
@@ -103,6 +105,13 @@ type Config struct {
 	// ReleasedBound is how long a released event whose end was never told
 	// counts against its seller's share. Default queue.DefaultReleasedBound.
 	ReleasedBound time.Duration
+	// BodyInTask makes intake's tasks carry the webhook's body beside the
+	// copy the record keeps, as versions before 2026-12-05 wrote them (and
+	// the only way those read them): for a rolling update from such a
+	// version, or a way back to one. By default a task carries no body and
+	// the worker reads the record's (docs/deployment.md, "Tasks without
+	// their body").
+	BodyInTask bool
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Logger hears what the store handles itself (a record left to the
@@ -120,6 +129,7 @@ type base struct {
 	now       func() time.Time
 	codec     *payloadCodec  // shared by every seller's store
 	accepts   *acceptBatcher // shared likewise
+	bodyTask  bool           // Config.BodyInTask
 }
 
 // Namespace is the whole of a namespace: every shard's queue and every
@@ -173,6 +183,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Namespace {
 		retention: cfg.Retention,
 		hold:      cfg.HoldTimeout,
 		now:       cfg.Now,
+		bodyTask:  cfg.BodyInTask,
 		codec:     codec,
 		accepts:   &acceptBatcher{rdb: rdb, fields: func(body []byte) []any { return payloadFields(codec.pack(body)) }},
 	}}
@@ -277,9 +288,15 @@ func (s *Store) Accept(ctx context.Context, in Incoming) (Outcome, error) {
 		}
 	}
 	now := s.now()
+	// The record keeps the body; the task carries it too only when
+	// replicas of an older version may run it.
+	var taskBody []byte
+	if s.bodyTask {
+		taskBody = in.Payload
+	}
 	args := s.queue.AdmitArgsAt(now, id)
 	args = append(args, in.Key, in.Type, int64(s.retention/time.Second), historyLine(now, StateQueued, "accepted"),
-		s.queue.NewMessage(in.Key, in.Payload), s.queue.Due(now).Unix())
+		s.queue.NewMessage(in.Key, taskBody), s.queue.Due(now).Unix())
 	// Batched with concurrent webhooks', the body packed by the batch's
 	// sender (acceptbatch.go).
 	n, err := s.accepts.run(ctx, keys, args, in.Payload)

@@ -18,24 +18,34 @@ import (
 // same task, byte for byte, so that an asynq upgrade that changes its
 // message or its keys fails here rather than in production.
 func TestTaskMessageIsAsynqs(t *testing.T) {
+	t.Run("a task without the body, as intake writes it", func(t *testing.T) { checkTaskMessage(t, false) })
+	t.Run("a task with the body, as TASK_BODY=task writes it", func(t *testing.T) { checkTaskMessage(t, true) })
+}
+
+func checkTaskMessage(t *testing.T, bodyInTask bool) {
 	ctx := context.Background()
-	body, err := examples.Files.ReadFile("invoice-created-shopee.json")
+	webhook, err := examples.Files.ReadFile("invoice-created-shopee.json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	body := []byte(nil) // what the task carries
+	if bodyInTask {
+		body = webhook
 	}
 	at := time.Now().Truncate(time.Second)
 	r := testredis.New(t)
 	rdb := r.Client(t)
 	ns := events.New(rdb, events.Config{Namespace: r.Namespace, Shards: queue.DefaultShards,
-		MaxRetry: 300, // two bytes of varint, like the default
-		Now:      func() time.Time { return at }})
+		MaxRetry:   300, // two bytes of varint, like the default
+		BodyInTask: bodyInTask,
+		Now:        func() time.Time { return at }})
 	st := ns.Seller("toko-a")
 	key := "invoice.created:77"
 	id := queue.TaskID("toko-a", key)
 	taskKey := queue.AsynqPrefix(st.Scope().Queue()) + ":t:" + id
 	scheduled := queue.AsynqPrefix(st.Scope().Queue()) + ":scheduled"
 	pending := queue.AsynqPrefix(st.Scope().Queue()) + ":pending"
-	if out, err := st.Accept(ctx, events.Incoming{Key: key, Type: "invoice.created", Payload: body}); err != nil || out != events.Accepted {
+	if out, err := st.Accept(ctx, events.Incoming{Key: key, Type: "invoice.created", Payload: webhook}); err != nil || out != events.Accepted {
 		t.Fatalf("Accept = %v, %v", out, err)
 	}
 	ours, err := rdb.HGet(ctx, taskKey, "msg").Bytes()

@@ -266,13 +266,17 @@ func (w *Worker) processKey(ctx context.Context, key string, t *asynq.Task) erro
 	retried, _ := asynq.GetRetryCount(ctx)
 	log := w.Logger.With(zap.String("event_key", key))
 	defer w.done(ctx, log, key)
-	// The task's body, when it carries one, is the event's. A task without
-	// one (as a later intake will enqueue them, keeping the body in the
-	// record only) is read from its record once it is begun: this version
-	// reads both, so that every replica reads bodiless tasks before any
-	// replica writes them.
+	// The task's body, when it carries one (an older version's intake, a
+	// replay, TASK_BODY=task), is the event's. A task without one, as
+	// intake enqueues them, is read from its record once it is begun.
 	body := t.Payload()
-	ev, decodeErr := w.Decoder.Decode(body)
+	var (
+		ev        forstok.Event
+		decodeErr error
+	)
+	if len(body) > 0 {
+		ev, decodeErr = w.Decoder.Decode(body)
+	}
 	eventType := ev.Type
 	defaults.Empty(&eventType, "unknown")
 	// Held before it shows processing, so that an event shown processing

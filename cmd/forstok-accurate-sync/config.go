@@ -55,6 +55,7 @@ type config struct {
 	MaxAttempts         int
 	EventRetention      time.Duration
 	EventHoldTimeout    time.Duration
+	BodyInTask          bool
 	SellerShare         int
 	MaxBodyInFlight     int
 	MaxConnections      int
@@ -122,6 +123,13 @@ func loadConfig(getenv func(string) string, need requirement) (config, error) {
 		c.ReconcileAt = reconcile.DefaultAt
 	} else {
 		c.ReconcileAt = at
+	}
+	switch r.str("TASK_BODY", "record") {
+	case "record":
+	case "task":
+		c.BodyInTask = true
+	default:
+		r.bad("TASK_BODY", `"record" (the default: workers read the webhook's body from the event's record) or "task" (tasks carry it too, for replicas of a version before 2026-12-05)`)
 	}
 	if c.EventHoldTimeout < time.Second {
 		// It is renewed every third of it: shorter would be Redis chatter.

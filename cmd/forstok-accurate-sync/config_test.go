@@ -102,6 +102,40 @@ func TestRedisShards(t *testing.T) {
 	}
 }
 
+func TestTaskBody(t *testing.T) {
+	cases := []struct {
+		name   string
+		value  string
+		inTask bool
+		bad    bool
+	}{
+		{"tasks carry no body unless told", "", false, false},
+		{"record is the default said aloud", "record", false, false},
+		{"task makes tasks carry the body for older replicas", "task", true, false},
+		{"anything else is refused by name", "both", false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) string {
+				if k == "TASK_BODY" {
+					return tc.value
+				}
+				return ""
+			}, requirement{})
+			switch {
+			case tc.bad:
+				if err == nil || !strings.Contains(err.Error(), `TASK_BODY is malformed: want "record"`) {
+					t.Errorf("err = %v; want one naming TASK_BODY and its values", err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case cfg.BodyInTask != tc.inTask:
+				t.Errorf("BodyInTask = %v; want %v", cfg.BodyInTask, tc.inTask)
+			}
+		})
+	}
+}
+
 func TestReconcileAt(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -145,7 +145,7 @@ func newApp(cfg config, opts options) (*app, error) {
 		return nil, err
 	}
 	evs := events.New(rdb, events.Config{Namespace: cfg.RedisNamespace, Shards: cfg.RedisShards, Retention: cfg.EventRetention,
-		HoldTimeout: cfg.EventHoldTimeout, Share: cfg.SellerShare, Logger: log.Named("events")})
+		HoldTimeout: cfg.EventHoldTimeout, Share: cfg.SellerShare, BodyInTask: cfg.BodyInTask, Logger: log.Named("events")})
 	decoder := forstok.NewDecoder()
 	// Mapping versions (the file's and the console's) live in Redis; every
 	// replica takes the newest at start and within seconds of a save.
