@@ -20,11 +20,12 @@ import (
 // typed payload, which a hand-written check validates in place of the
 // validator. That decode first runs with exactOptions: a Forstok webhook
 // holds only the names of its fields, and a decode that refuses any other
-// name and invalid UTF-8, followed by a count of the arrays' elements and a
-// look at how deep a value kept as sent goes, has checked all that the
-// strict check (strict.go) would, without its scan of the whole body. A body with some other key (ignored, as
-// encoding/json ignores it) gets a second try: the strict check in its
-// quick form, then the decode with lenientOptions. Anything unusual (a key
+// name and invalid UTF-8, followed by a count of the arrays' elements and
+// a look at how deep a value kept as sent goes, has checked all that the
+// strict check (strict.go) would, without its scan of the whole body. A
+// body with some other key (ignored, as encoding/json ignores it) gets a
+// second try: the strict check in its quick form, then the decode with
+// lenientOptions. Anything unusual (a key
 // spelled in another case or repeated, an escaped "type", a type that is
 // not a plain string, any decode error, any invalid value) drops to the
 // careful path, which decodes again with encoding/json and names every
@@ -85,9 +86,10 @@ func decodeOnce(t eventType, body []byte, opts jsonv2.Options) (Event, bool) {
 	return ev, true
 }
 
-// exactOptions are the first try's: lenientOptions' checks, with invalid
-// UTF-8 refused (even a lone surrogate escape, which the second try reads)
-// and a key that is not a field's exact name refused. The rest of what the
+// exactOptions are the first try's: encoding/json v2's defaults (names
+// matched exactly, a repeated name an error, invalid UTF-8 refused, even a
+// lone surrogate escape, which the second try reads), and a key that is
+// not a field's exact name refused. The rest of what the
 // strict check refuses the first try checks itself: an array longer than
 // its validate tag allows in valid(), a value kept as sent that is nested
 // too deep in shallow(), and the memory a body of countless empty elements
