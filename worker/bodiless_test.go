@@ -17,9 +17,8 @@ import (
 	"forstok-accurate-sync/queue"
 )
 
-// A task without a body (as an intake that keeps the body in the record
-// only enqueues them) is read from its record: every replica of this
-// version reads such tasks before any replica writes them.
+// A task without a body, as intake enqueues them (the record keeps the
+// body), is read from its record.
 func TestATaskWithoutItsBodyIsReadFromTheRecord(t *testing.T) {
 	ctx := context.Background()
 	sb, srv := testaccurate.Serve(t, sandbox.Config{})
